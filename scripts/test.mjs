@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm test`: type-checks, then runs every test/**/*.test.ts under node:test (one process per file,
+// as node --test does). Node 20's --test has no glob support, so the file list is built here.
+// Pass file paths or substrings to run a subset: `npm test -- registry`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = walk('test').sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+if (filters.length === 0) {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'], { stdio: 'inherit' });
+  if (tsc.status !== 0) { console.error('typecheck failed'); process.exit(1); }
+}
+const concurrency = process.env.SKIFF_TEST_CONCURRENCY ?? '1';
+const run = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(run.status ?? 1);

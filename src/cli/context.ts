@@ -1,0 +1,23 @@
+// cli/context: finds the API (--api / SKIFF_API) and the token (SKIFF_TOKEN, else <data-dir>/admin.token).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { SkiffClient } from '../api/client.ts';
+import { SkiffError } from '../core/errors.ts';
+import { DEFAULT_SETTINGS } from '../config/settings.ts';
+import { ADMIN_TOKEN_FILE } from '../daemon/admin-token.ts';
+
+export function clientFrom(program: Command): SkiffClient {
+  const { api, dataDir } = program.opts<{ api: string; dataDir?: string }>();
+  return new SkiffClient({ baseUrl: api, token: findToken(dataDir) });
+}
+
+function findToken(dataDir: string | undefined): string {
+  if (process.env.SKIFF_TOKEN) return process.env.SKIFF_TOKEN;
+  const file = path.join(dataDir ?? DEFAULT_SETTINGS.dataDir, ADMIN_TOKEN_FILE);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new SkiffError('UNAUTHORIZED', `no token: set SKIFF_TOKEN or run where ${file} is readable (pass --data-dir)`);
+  }
+}

@@ -1,0 +1,23 @@
+// cli/main: the `skiff` command. Subcommands talk to the daemon only through the API client,
+// except `up`, which starts the daemon in this process.
+import { Command, Option } from 'commander';
+import { registerUp } from './up.ts';
+import { registerGc } from './gc.ts';
+import { registerPush } from './push.ts';
+import { registerToken } from './token.ts';
+import { exitWithError } from './output.ts';
+import { VERSION } from '../daemon/version.ts';
+
+const program = new Command('skiff')
+  .description('Skiff: push an image, get an endpoint that scales from zero.')
+  .version(VERSION)
+  .addOption(new Option('--api <url>', 'control API URL').env('SKIFF_API').default('http://127.0.0.1:5000'))
+  .addOption(new Option('--data-dir <dir>', 'data directory (also where admin.token is read from)').env('SKIFF_DATA_DIR'))
+  .showHelpAfterError();
+
+registerUp(program);
+registerGc(program);
+registerPush(program);
+registerToken(program);
+
+program.parseAsync(process.argv).catch(exitWithError);

@@ -1,0 +1,30 @@
+// cli/token: `skiff token create|ls|rm` manages API tokens (registry logins use them as passwords).
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { clientFrom } from './context.ts';
+
+export function registerToken(program: Command): void {
+  const token = program.command('token').description('manage API tokens');
+  token
+    .command('create <name>')
+    .description('create a token and print its secret (shown once)')
+    .addOption(new Option('--role <role>', 'what the token may do').choices(['admin', 'push', 'pull']).default('push'))
+    .option('--tenant <tenant>', 'tenant the token belongs to', 'default')
+    .action(async (name: string, opts: { role: 'admin' | 'push' | 'pull'; tenant: string }) => {
+      const t = await clientFrom(program).createToken(name, opts.role, opts.tenant);
+      process.stdout.write(`${t.secret}\n`);
+    });
+  token
+    .command('ls')
+    .description('list tokens')
+    .action(async () => {
+      const { tokens } = await clientFrom(program).listTokens();
+      for (const t of tokens) process.stdout.write(`${t.id}  ${t.role.padEnd(5)}  ${t.tenant.padEnd(12)}  ${t.name}\n`);
+    });
+  token
+    .command('rm <id>')
+    .description('revoke a token')
+    .action(async (id: string) => {
+      await clientFrom(program).revokeToken(id);
+    });
+}

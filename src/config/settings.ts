@@ -1,0 +1,116 @@
+// config/settings: daemon settings, their defaults, and merging of file < env < flags.
+// Every setting is documented in docs/configuration.md (a test keeps the two in step).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { SkiffError } from '../core/errors.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface Settings {
+  dataDir: string;
+  listen: HostPort;
+  gateway: HostPort;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  registry: {
+    /** Largest manifest accepted; larger ones get 413. */
+    maxManifestBytes: number;
+    /** Upload sessions untouched for this long are removed. */
+    uploadTtlSeconds: number;
+    /** Blobs uploaded, mounted or checked within this window are never collected (protects in-flight pushes). */
+    gcGraceSeconds: number;
+    /** Scheduled garbage collection period; 0 turns it off. */
+    gcIntervalSeconds: number;
+  };
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  dataDir: '/var/lib/skiff',
+  listen: { host: '127.0.0.1', port: 5000 },
+  gateway: { host: '0.0.0.0', port: 8080 },
+  logLevel: 'info',
+  registry: {
+    maxManifestBytes: 4 * 1024 * 1024,
+    uploadTtlSeconds: 24 * 3600,
+    gcGraceSeconds: 3600,
+    gcIntervalSeconds: 24 * 3600,
+  },
+};
+
+/** Environment variables recognised, with the setting each one sets. */
+export const ENV_SETTINGS: Record<string, string> = {
+  SKIFF_DATA_DIR: 'dataDir',
+  SKIFF_LISTEN: 'listen',
+  SKIFF_GATEWAY: 'gateway',
+  SKIFF_LOG_LEVEL: 'logLevel',
+  SKIFF_REGISTRY_MAX_MANIFEST_BYTES: 'registry.maxManifestBytes',
+  SKIFF_REGISTRY_UPLOAD_TTL_SECONDS: 'registry.uploadTtlSeconds',
+  SKIFF_REGISTRY_GC_GRACE_SECONDS: 'registry.gcGraceSeconds',
+  SKIFF_REGISTRY_GC_INTERVAL_SECONDS: 'registry.gcIntervalSeconds',
+};
+
+export function parseHostPort(value: string, setting: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new SkiffError('CONFIG_INVALID', `${setting}: expected HOST:PORT, got ${JSON.stringify(value)}`);
+  }
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, raw: unknown): void {
+  const keys = dotted.split('.');
+  let obj = target;
+  for (const k of keys.slice(0, -1)) obj = obj[k] as Record<string, unknown>;
+  const last = keys[keys.length - 1]!;
+  const current = obj[last];
+  if (current === undefined) throw new SkiffError('CONFIG_INVALID', `unknown setting ${dotted}`);
+  if (typeof current === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
+    obj[last] = n;
+  } else if (typeof current === 'object') {
+    obj[last] = typeof raw === 'string' ? parseHostPort(raw, dotted) : raw;
+  } else {
+    if (dotted === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(String(raw))) {
+      throw new SkiffError('CONFIG_INVALID', `logLevel: expected debug|info|warn|error, got ${JSON.stringify(raw)}`);
+    }
+    obj[last] = String(raw);
+  }
+}
+
+function flatten(obj: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
+  return Object.entries(obj).flatMap(([k, v]) => {
+    const key = prefix + k;
+    const isNested = v !== null && typeof v === 'object' && !('port' in (v as object)) && !Array.isArray(v);
+    return isNested ? flatten(v as Record<string, unknown>, key + '.') : [[key, v] as [string, unknown]];
+  });
+}
+
+/** Builds settings from defaults, then an optional YAML/JSON file, then env, then flags (later wins). */
+export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, string | undefined> }): Settings {
+  const settings = structuredClone(DEFAULT_SETTINGS) as unknown as Record<string, unknown>;
+  if (opts.file) {
+    let parsed: unknown;
+    try {
+      parsed = YAML.parse(readFileSync(opts.file, 'utf8'));
+    } catch (err) {
+      throw new SkiffError('CONFIG_INVALID', `cannot read config file ${opts.file}: ${(err as Error).message}`);
+    }
+    if (parsed !== null && typeof parsed === 'object') {
+      for (const [k, v] of flatten(parsed as Record<string, unknown>)) setPath(settings, k, v);
+    }
+  }
+  const env = opts.env ?? {};
+  for (const [name, key] of Object.entries(ENV_SETTINGS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(settings, key, v);
+  }
+  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) setPath(settings, k, v);
+  const result = settings as unknown as Settings;
+  result.dataDir = path.resolve(result.dataDir);
+  return result;
+}

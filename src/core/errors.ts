@@ -1,0 +1,65 @@
+// core/errors: the one typed error of Skiff and its closed catalogue of stable codes.
+// Every surface (OCI /v2, REST /api) maps a SkiffError to its own shape in exactly one serializer.
+// `user` errors are the caller's fault and are logged at debug; `system` errors are ours and logged at error.
+// Must not import anything outside core.
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly kind: 'user' | 'system';
+  readonly description: string;
+}
+
+/** The catalogue. Codes are stable API: add, never rename. docs/errors.md is kept in step by a test. */
+export const ERROR_CATALOGUE = {
+  // OCI distribution-spec codes (used verbatim on /v2)
+  BLOB_UNKNOWN: { status: 404, kind: 'user', description: 'blob unknown to registry' },
+  BLOB_UPLOAD_INVALID: { status: 400, kind: 'user', description: 'blob upload invalid' },
+  BLOB_UPLOAD_UNKNOWN: { status: 404, kind: 'user', description: 'blob upload unknown to registry' },
+  DIGEST_INVALID: { status: 400, kind: 'user', description: 'provided digest did not match uploaded content' },
+  MANIFEST_BLOB_UNKNOWN: { status: 404, kind: 'user', description: 'manifest references a manifest or blob unknown to registry' },
+  MANIFEST_INVALID: { status: 400, kind: 'user', description: 'manifest invalid' },
+  MANIFEST_UNKNOWN: { status: 404, kind: 'user', description: 'manifest unknown to registry' },
+  NAME_INVALID: { status: 400, kind: 'user', description: 'invalid repository name' },
+  NAME_UNKNOWN: { status: 404, kind: 'user', description: 'repository name not known to registry' },
+  SIZE_INVALID: { status: 400, kind: 'user', description: 'provided length did not match content length' },
+  UNAUTHORIZED: { status: 401, kind: 'user', description: 'authentication required' },
+  DENIED: { status: 403, kind: 'user', description: 'requested access to the resource is denied' },
+  UNSUPPORTED: { status: 405, kind: 'user', description: 'the operation is unsupported' },
+  TOOMANYREQUESTS: { status: 429, kind: 'user', description: 'too many requests' },
+  // Skiff's own codes
+  RANGE_INVALID: { status: 416, kind: 'user', description: 'requested range or upload chunk is out of order or not satisfiable' },
+  PAYLOAD_TOO_LARGE: { status: 413, kind: 'user', description: 'request body exceeds the allowed size' },
+  TAG_INVALID: { status: 400, kind: 'user', description: 'invalid tag' },
+  BAD_REQUEST: { status: 400, kind: 'user', description: 'request is malformed' },
+  NOT_FOUND: { status: 404, kind: 'user', description: 'no such resource' },
+  CONFLICT: { status: 409, kind: 'user', description: 'resource is in a conflicting state' },
+  CONFIG_INVALID: { status: 400, kind: 'user', description: 'configuration is invalid' },
+  PREFLIGHT_FAILED: { status: 500, kind: 'system', description: 'a system requirement is missing' },
+  UNAVAILABLE: { status: 503, kind: 'system', description: 'service is shutting down or unavailable' },
+  INTERNAL: { status: 500, kind: 'system', description: 'internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class SkiffError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  constructor(code: ErrorCode, message?: string, options?: { detail?: unknown; cause?: unknown }) {
+    super(message ?? ERROR_CATALOGUE[code].description, { cause: options?.cause });
+    this.name = 'SkiffError';
+    this.code = code;
+    this.detail = options?.detail;
+  }
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+  get kind(): 'user' | 'system' {
+    return ERROR_CATALOGUE[this.code].kind;
+  }
+}
+
+/** Any thrown value as a SkiffError; unknown failures become INTERNAL with the original as cause. */
+export function asSkiffError(err: unknown): SkiffError {
+  if (err instanceof SkiffError) return err;
+  return new SkiffError('INTERNAL', 'internal error', { cause: err });
+}

@@ -1,0 +1,18 @@
+// daemon/admin-token: makes sure an admin token exists and its secret is in <data-dir>/admin.token (0600).
+// A lost file is replaced by a new admin token, so the machine's root can always get back in.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../core/fsutil.ts';
+import type { TokenStore } from '../store/token-store.ts';
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+export async function ensureAdminToken(dataDir: string, tokens: TokenStore, now: number): Promise<string> {
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  const existing = await fsp.readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  if (existing && tokens.verify(existing)?.role === 'admin') return file;
+  const { secret } = tokens.create('admin', 'default', 'admin', now);
+  await writeFileAtomic(file, secret + '\n', 0o600);
+  await fsp.chmod(file, 0o600);
+  return file;
+}

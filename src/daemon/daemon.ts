@@ -1,0 +1,103 @@
+// daemon/daemon: the composition root. Builds every component, wires ports, and owns start/stop order.
+//
+//   settings ─► SQLite db ─► RegistryStore, TokenStore
+//   data dir ─► BlobStore ─► UploadManager ─► Registry ─► /v2 routes ─┐
+//   TokenStore ─► registry auth, API auth                           ├─► control server (--listen)
+//   collectGarbage (scheduled + POST /api/v1/registry/gc) ─► /api ──┘
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
+import type { Settings } from '../config/settings.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import { SkiffError } from '../core/errors.ts';
+import { openDatabase, type Db } from '../store/sqlite.ts';
+import { RegistryStore } from '../store/registry-store.ts';
+import { TokenStore, tokenFromAuthorization } from '../store/token-store.ts';
+import { BlobStore } from '../registry/blob-store.ts';
+import { UploadManager } from '../registry/uploads.ts';
+import { Registry } from '../registry/registry.ts';
+import { registerRegistryRoutes } from '../registry/http.ts';
+import { collectGarbage, type GcResult } from '../registry/gc.ts';
+import { registerApiRoutes } from '../api/routes.ts';
+import { ensureAdminToken } from './admin-token.ts';
+import { VERSION } from './version.ts';
+
+export interface Daemon {
+  readonly apiUrl: string;
+  readonly adminTokenFile: string;
+  readonly settings: Settings;
+  gc(): Promise<GcResult>;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(settings: Settings, options: { clock?: Clock; logger?: pino.Logger } = {}): Promise<Daemon> {
+  const clock = options.clock ?? systemClock;
+  const pinoLogger = options.logger ?? pino({ level: settings.logLevel });
+  const log = pinoLogger as unknown as Logger;
+  await fsp.mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+
+  const db: Db = openDatabase(path.join(settings.dataDir, 'skiff.db'));
+  const registryStore = new RegistryStore(db);
+  const tokens = new TokenStore(db);
+  const adminTokenFile = await ensureAdminToken(settings.dataDir, tokens, clock.now());
+
+  const blobs = new BlobStore(path.join(settings.dataDir, 'registry'));
+  await blobs.init();
+  const uploads = new UploadManager(registryStore, blobs, clock);
+  const registry = new Registry(registryStore, blobs, clock, { maxManifestBytes: settings.registry.maxManifestBytes });
+  const gc = () =>
+    collectGarbage(
+      { store: registryStore, blobs, uploads, clock, log: log.child({ component: 'gc' }) },
+      { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
+    );
+
+  const app = Fastify({
+    loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+  });
+  registerRegistryRoutes(app, {
+    registry,
+    uploads,
+    auth: { authenticate: (header) => principalOf(tokens, header) },
+  });
+  await registerApiRoutes(app, { tokens, gc: { collect: gc }, version: VERSION, now: () => clock.now() });
+
+  try {
+    await app.listen({ host: settings.listen.host, port: settings.listen.port });
+  } catch (err) {
+    db.close();
+    throw new SkiffError('CONFIG_INVALID', `cannot listen on ${settings.listen.host}:${settings.listen.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.listen.port;
+  const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
+
+  const gcTimer =
+    settings.registry.gcIntervalSeconds > 0
+      ? setInterval(() => gc().catch((err) => log.error({ err }, 'scheduled garbage collection failed')), settings.registry.gcIntervalSeconds * 1000)
+      : undefined;
+  gcTimer?.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    apiUrl,
+    adminTokenFile,
+    settings,
+    gc,
+    stop: () =>
+      (stopped ??= (async () => {
+        if (gcTimer) clearInterval(gcTimer);
+        await app.close();
+        db.close();
+      })()),
+  };
+}
+
+function principalOf(tokens: TokenStore, header: string | undefined) {
+  const secret = tokenFromAuthorization(header);
+  return secret ? tokens.verify(secret) : undefined;
+}
