@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, kind: 'user', description: 'no such resource' },
   CONFLICT: { status: 409, kind: 'user', description: 'resource is in a conflicting state' },
   CONFIG_INVALID: { status: 400, kind: 'user', description: 'configuration is invalid' },
+  ARCHIVE_INVALID: { status: 400, kind: 'user', description: 'image archive or OCI layout is unreadable or invalid' },
   PREFLIGHT_FAILED: { status: 500, kind: 'system', description: 'a system requirement is missing' },
   UNAVAILABLE: { status: 503, kind: 'system', description: 'service is shutting down or unavailable' },
   INTERNAL: { status: 500, kind: 'system', description: 'internal error' },
