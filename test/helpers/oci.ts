@@ -47,12 +47,17 @@ export function randomBlob(size: number): Buffer {
  * A request to `reg` at `path` (e.g. `/v2/a/b/tags/list`), with the token as Bearer unless `token`
  * is given (null sends no Authorization header; a string is sent as the whole header value).
  */
-export function v2(reg: RegistryTarget, path: string, init: RequestInit & { auth?: string | null } = {}): Promise<Response> {
+export function v2(
+  reg: RegistryTarget,
+  path: string,
+  init: Omit<RequestInit, 'body'> & { body?: BodyInit | Uint8Array | null; auth?: string | null } = {},
+): Promise<Response> {
   const { auth, ...rest } = init;
   const headers = new Headers(rest.headers);
   const authorization = auth === undefined ? `Bearer ${reg.token}` : auth;
   if (authorization !== null && !headers.has('authorization')) headers.set('authorization', authorization);
-  return fetch(reg.url + path, { ...rest, headers, redirect: 'manual' });
+  // Node's Buffer is a Uint8Array that fetch accepts; only its declared type needs the cast.
+  return fetch(reg.url + path, { ...rest, body: rest.body as BodyInit | null | undefined, headers, redirect: 'manual' });
 }
 
 /** Pushes `data` as one monolithic upload (POST ?digest=) and returns its descriptor. */
