@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_SETTINGS, ENV_SETTINGS, loadSettings, parseHostPort } from '../src/config/settings.ts';
+import { SkiffError } from '../src/core/errors.ts';
+
+test('flags beat env, env beats the file, the file beats defaults', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-config-'));
+  const file = path.join(dir, 'skiff.yaml');
+  writeFileSync(file, 'listen: 127.0.0.1:6000\nlogLevel: warn\nregistry:\n  gcGraceSeconds: 10\n  uploadTtlSeconds: 5\n');
+  const s = loadSettings({ file, env: { SKIFF_LOG_LEVEL: 'debug', SKIFF_REGISTRY_GC_GRACE_SECONDS: '20' }, flags: { dataDir: dir, logLevel: 'error' } });
+  assert.deepEqual(s.listen, { host: '127.0.0.1', port: 6000 });
+  assert.equal(s.logLevel, 'error');
+  assert.equal(s.registry.gcGraceSeconds, 20);
+  assert.equal(s.registry.uploadTtlSeconds, 5);
+  assert.equal(s.registry.maxManifestBytes, DEFAULT_SETTINGS.registry.maxManifestBytes);
+  assert.equal(s.dataDir, dir);
+});
+
+test('bad values fail with CONFIG_INVALID naming the setting', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ listen: 'nope' }, /listen/],
+    [{ logLevel: 'loud' }, /logLevel/],
+    [{ 'registry.gcGraceSeconds': '-1' }, /gcGraceSeconds/],
+    [{ 'registry.bogus': '1' }, /unknown setting registry.bogus/],
+  ];
+  for (const [flags, re] of cases) {
+    assert.throws(() => loadSettings({ flags }), (e: unknown) => e instanceof SkiffError && e.code === 'CONFIG_INVALID' && re.test(e.message));
+  }
+});
+
+test('host:port parsing accepts IPv6 and empty hosts', () => {
+  assert.deepEqual(parseHostPort('[::1]:5000', 'x'), { host: '::1', port: 5000 });
+  assert.deepEqual(parseHostPort(':8080', 'x'), { host: '0.0.0.0', port: 8080 });
+  assert.throws(() => parseHostPort('1.2.3.4:70000', 'x'));
+});
+
+test('docs/configuration.md documents every environment variable', () => {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  for (const [name, key] of Object.entries(ENV_SETTINGS)) {
+    assert.ok(doc.includes(`\`${name}\``), `${name} missing from docs/configuration.md`);
+    assert.ok(doc.includes(`\`${key}\``), `${key} missing from docs/configuration.md`);
+  }
+});
