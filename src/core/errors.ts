@@ -35,6 +35,8 @@ export const ERROR_CATALOGUE = {
   CONFLICT: { status: 409, kind: 'user', description: 'resource is in a conflicting state' },
   CONFIG_INVALID: { status: 400, kind: 'user', description: 'configuration is invalid' },
   ARCHIVE_INVALID: { status: 400, kind: 'user', description: 'image archive or OCI layout is unreadable or invalid' },
+  LAYER_INVALID: { status: 400, kind: 'user', description: 'layer is malformed or hostile' },
+  LAYER_TOO_LARGE: { status: 413, kind: 'user', description: 'layer exceeds the unpack budget (bytes, entries or path length)' },
   PREFLIGHT_FAILED: { status: 500, kind: 'system', description: 'a system requirement is missing' },
   UNAVAILABLE: { status: 503, kind: 'system', description: 'service is shutting down or unavailable' },
   INTERNAL: { status: 500, kind: 'system', description: 'internal error' },
