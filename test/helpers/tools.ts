@@ -1,0 +1,64 @@
+// test/helpers/tools: external programs in tests. requireTool() decides whether a test may run without a
+// tool (skip only off-CI and not root; otherwise a missing tool fails naming its Debian package), and
+// run() executes a program and fails with its command line and stderr, so a red test says what broke.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+
+export const isRoot = process.getuid?.() === 0;
+export const isCI = process.env.CI === 'true';
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(path.join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Use as `test(name, { skip: requireTool('skopeo', 'skopeo') }, ...)`: undefined when the test can run,
+ * a skip reason when not root and not CI; under CI or as root a missing tool throws naming the package.
+ * Tests driving these tools need root (container storage, dockerd), so non-root always skips.
+ */
+export function requireTool(name: string, debPackage: string): string | undefined {
+  const found = onPath(name);
+  if (found && (isRoot || isCI)) return undefined;
+  if (!isRoot && !isCI) return `needs root and ${name} (Debian package ${debPackage})`;
+  throw new Error(`${name} is not installed: apt-get install ${debPackage}`);
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to the program's stdin, which is then closed. */
+  input?: string;
+}
+
+/** Runs `cmd args`; rejects unless it exits 0, with the command, exit status and stderr in the message. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) return resolve({ stdout, stderr });
+      const tail = (stderr || stdout).trim().split('\n').slice(-30).join('\n');
+      reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}:\n${tail}`));
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
