@@ -191,9 +191,11 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
     parseDigest(digest);
     const manifests = registry.referrers(repo, digest, q.artifactType);
     if (q.artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+    // A Buffer, not a string: fastify would append "; charset=utf-8" to a string's Content-Type,
+    // and the spec requires exactly the index media type.
     return reply
       .header('content-type', REFERRERS_MEDIA_TYPE)
-      .send(JSON.stringify({ schemaVersion: 2, mediaType: REFERRERS_MEDIA_TYPE, manifests }));
+      .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: REFERRERS_MEDIA_TYPE, manifests })));
   }
 }
 
