@@ -46,7 +46,7 @@ export async function planDockerArchive(src: ImageSource, ref: string | undefine
   const dispose = () => rm(tmpDir, { recursive: true, force: true });
   try {
     const layers: Array<{ mediaType: string; digest: string; size: number; file: SourceFile }> = [];
-    // Two at a time: gzip is CPU-bound and the layers of one image are rarely more numerous than cores matter for.
+    // Two at a time: gzip is CPU-bound, and more parallelism than cores only adds memory.
     await runBounded([...layerFiles.keys()], 2, async (i) => {
       const file = layerFiles[i]!;
       const compression = await sniffCompression(file);

@@ -32,8 +32,7 @@ export async function gzipLayer(src: ImageSource, layer: SourceFile, diffId: str
   const counter = hashing(packed);
   let size = 0;
   counter.on('data', (c: Buffer) => (size += c.length));
-  const input = layer.size > 0 ? layer.open() : createReadStream('/dev/null');
-  await pipeline(input, hashing(raw), createGzip(), counter, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
+  await pipeline(layer.open(), hashing(raw), createGzip(), counter, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
   const rawDigest = `sha256:${raw.digest('hex')}`;
   if (diffId !== undefined && diffId !== rawDigest) {
     throw new SkiffError('ARCHIVE_INVALID', `${src.label}: ${layer.name} does not match diff_id ${diffId} in the image config (it is ${rawDigest})`);

@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SkiffError } from '../../core/errors.ts';
 import { archivePath, indexTar, resolveEntry } from './tar-index.ts';
 
@@ -49,8 +49,10 @@ async function tarSource(file: string): Promise<ImageSource> {
       const rel = archivePath(file, name);
       const e = rel === undefined ? undefined : resolveEntry(file, entries, rel);
       if (!e || rel === undefined) return undefined;
-      // An empty range would make createReadStream read to EOF; callers never ask for empty files' data.
-      return { name: rel, size: e.size, open: (start = 0, end = e.size - 1) => createReadStream(file, { start: e.offset + start, end: e.offset + end }) };
+      // createReadStream cannot express an empty range (end is inclusive), so empty entries get an empty stream.
+      const open = (start = 0, end = e.size - 1) =>
+        e.size === 0 ? Readable.from([]) : createReadStream(file, { start: e.offset + start, end: e.offset + end });
+      return { name: rel, size: e.size, open };
     },
   };
 }
