@@ -101,6 +101,10 @@ export class UploadManager {
       }
       const fh = await fsp.open(this.blobs.uploadPath(id), 'r+');
       try {
+        // Stamp the commit time: GC spares files younger than its grace window while their metadata row
+        // is being written, and the bytes of a resumed upload may be far older than that.
+        const now = new Date(this.clock.now());
+        await fh.utimes(now, now);
         await fh.sync();
       } finally {
         await fh.close();
@@ -120,7 +124,7 @@ export class UploadManager {
     });
   }
 
-  /** Removes sessions idle since before `touchedBefore`, and upload files with no session row. */
+  /** Removes sessions idle since before `touchedBefore`, and upload files with no session row older than that. */
   async expire(touchedBefore: number): Promise<number> {
     let removed = 0;
     for (const row of this.store.staleUploads(touchedBefore)) {
@@ -130,7 +134,10 @@ export class UploadManager {
     }
     const known = this.store.uploadIds();
     for (const file of await this.blobs.listUploadFiles()) {
-      if (!known.has(file) && !this.busy.has(file)) {
+      if (known.has(file) || this.busy.has(file)) continue;
+      // create() writes the file just before the row, so a young file without a row may be a session being born.
+      const st = await fsp.stat(this.blobs.uploadPath(file)).catch(() => undefined);
+      if (st && st.mtimeMs < touchedBefore) {
         await this.blobs.removeUpload(file);
         removed++;
       }
