@@ -25,6 +25,9 @@ export class BlobStore {
   async init(): Promise<void> {
     await mkdirDurable(this.blobsDir);
     await mkdirDurable(this.uploadsDir);
+    // A crash mid-write leaves writeFileAtomic's temp file behind, and nothing else ever removes it.
+    // init() runs before the daemon serves, so no writer can own one now.
+    for await (const { name, file } of this.entries()) if (name.startsWith(TEMP_PREFIX)) await fsp.rm(file, { force: true });
   }
 
   blobPath(digest: string): string {
@@ -99,13 +102,19 @@ export class BlobStore {
 
   /** Every digest with a file in the store (for GC's orphan-file sweep). */
   async *listBlobFiles(): AsyncGenerator<{ digest: string; mtimeMs: number }> {
+    for await (const { algorithm, name, file } of this.entries()) {
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st) yield { digest: `${algorithm}:${name}`, mtimeMs: st.mtimeMs };
+    }
+  }
+
+  /** Every file under blobs/<algorithm>/<first two hex>/, temp files included. */
+  private async *entries(): AsyncGenerator<{ algorithm: string; name: string; file: string }> {
     for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
       for (const prefix of await readdirOrEmpty(path.join(this.blobsDir, algorithm))) {
-        for (const hex of await readdirOrEmpty(path.join(this.blobsDir, algorithm, prefix))) {
-          if (hex.startsWith('.tmp-')) continue;
-          const st = await fsp.stat(path.join(this.blobsDir, algorithm, prefix, hex)).catch(() => undefined);
-          if (st) yield { digest: `${algorithm}:${hex}`, mtimeMs: st.mtimeMs };
-        }
+        const dir = path.join(this.blobsDir, algorithm, prefix);
+        for (const name of await readdirOrEmpty(dir)) yield { algorithm, name, file: path.join(dir, name) };
       }
     }
   }
@@ -114,6 +123,9 @@ export class BlobStore {
     return readdirOrEmpty(this.uploadsDir);
   }
 }
+
+/** Names writeFileAtomic gives its temp files (see core/fsutil). */
+const TEMP_PREFIX = '.tmp-';
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
