@@ -1,0 +1,36 @@
+// runtime/network/ipam: reserves instance addresses across processes and daemon restarts, the way CNI's
+// host-local plugin does: one file per address, created with O_EXCL, holding the owning instance id.
+//   <dir>/<ip>   contents: instance id
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { SkiffError } from '../../core/errors.ts';
+import { nextFreeIp, type Subnet } from './allocator.ts';
+
+export class Ipam {
+  constructor(private readonly dir: string, private readonly subnet: Subnet) {}
+
+  async reserve(owner: string): Promise<string> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    for (;;) {
+      const used = new Set(await fsp.readdir(this.dir));
+      // a random starting point keeps concurrent reservers from racing for the same address
+      const ip = nextFreeIp(this.subnet, used, Math.floor(Math.random() * 2 ** (32 - this.subnet.prefix)));
+      if (ip === undefined) throw new SkiffError('UNAVAILABLE', 'instance subnet is full');
+      try {
+        await fsp.writeFile(path.join(this.dir, ip), owner, { flag: 'wx' });
+        return ip;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  }
+
+  /** Frees every address held by `owner` (normally one). */
+  async release(owner: string): Promise<void> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    for (const ip of names) {
+      const holder = await fsp.readFile(path.join(this.dir, ip), 'utf8').catch(() => '');
+      if (holder === owner) await fsp.rm(path.join(this.dir, ip), { force: true });
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// runtime/runc/cgroup: reads an instance's usage and OOM-kill count straight from the cgroup files runc
+// created (cgroupfs driver, path = linux.cgroupsPath). Handles both hierarchies: v1 (one tree per
+// controller, as on this Debian host) and v2 (unified). Reading files is cheaper than `runc events --stats`.
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { InstanceStats } from '../runtime.ts';
+
+const ROOT = '/sys/fs/cgroup';
+const isV2 = (): boolean => existsSync(path.join(ROOT, 'cgroup.controllers'));
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `key value` lines (memory.stat, memory.oom_control, memory.events, cpu.stat) as a map. */
+export function parseKeyed(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) m.set(k, Number(v));
+  }
+  return m;
+}
+
+const num = (s: string | undefined): number => (s === undefined || s.trim() === 'max' ? Number.POSITIVE_INFINITY : Number(s.trim()));
+
+/** Number of processes the kernel OOM-killed in this cgroup; undefined when the cgroup is gone. */
+export async function oomKillCount(cgroupsPath: string): Promise<number | undefined> {
+  const text = isV2()
+    ? await readText(path.join(ROOT, cgroupsPath, 'memory.events'))
+    : await readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.oom_control'));
+  return text === undefined ? undefined : parseKeyed(text).get('oom_kill') ?? 0;
+}
+
+export async function readStats(cgroupsPath: string): Promise<InstanceStats | undefined> {
+  if (isV2()) {
+    const dir = path.join(ROOT, cgroupsPath);
+    const [mem, max, cpu, pids] = await Promise.all(['memory.current', 'memory.max', 'cpu.stat', 'pids.current'].map((f) => readText(path.join(dir, f))));
+    if (mem === undefined) return undefined;
+    return { memoryBytes: num(mem), memoryLimitBytes: num(max), cpuNanos: (parseKeyed(cpu ?? '').get('usage_usec') ?? 0) * 1000, pids: num(pids) };
+  }
+  const [mem, max, cpu, pids] = await Promise.all([
+    readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.usage_in_bytes')),
+    readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.limit_in_bytes')),
+    readText(path.join(ROOT, 'cpuacct', cgroupsPath, 'cpuacct.usage')),
+    readText(path.join(ROOT, 'pids', cgroupsPath, 'pids.current')),
+  ]);
+  if (mem === undefined) return undefined;
+  return { memoryBytes: num(mem), memoryLimitBytes: num(max), cpuNanos: num(cpu ?? '0'), pids: num(pids ?? '0') };
+}

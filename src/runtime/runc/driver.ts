@@ -1,0 +1,224 @@
+// runtime/runc/driver: the `Runtime` port on Debian's runc. create = address + netns + OCI bundle on disk
+// (so start is one process spawn); start = a detached supervisor (shim.ts) running `runc run --keep`.
+// All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
+// re-adopts running instances: their supervisors kept logging and will record the exit.
+import { existsSync, promises as fsp } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SkiffError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/fsutil.ts';
+import type { InstanceSpec, InstanceState, InstanceStats, LogLine, Lookup, Runtime, StopResult } from '../runtime.ts';
+import { parseCidr, type Subnet } from '../network/allocator.ts';
+import { ensureFirewall } from '../network/firewall.ts';
+import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
+import { Ipam } from '../network/ipam.ts';
+import { buildOciConfig } from './bundle.ts';
+import { readStats } from './cgroup.ts';
+import { exitReason, readExitRecord } from './exit.ts';
+import { instancePaths, instancesDir, runcRoot } from './layout.ts';
+import { readLogLines } from './log-file.ts';
+import { RuncCli } from './runc-cli.ts';
+import type { ShimConfig } from './shim.ts';
+
+export interface RuncRuntimeOptions {
+  /** state directory (layout.ts) */
+  root: string;
+  runc?: string;
+  network: {
+    bridge: string;
+    cidr: string;
+    chainPrefix: string;
+    egress: boolean;
+    /** address reservations, shared by every driver on the same bridge; default /run/skiff/ipam/<bridge>
+     *  (tmpfs, like the netns it pairs with: both vanish on reboot) */
+    ipamDir?: string;
+  };
+  logs?: { maxBytes: number; keep: number };
+  /** parent cgroup of every instance */
+  cgroupParent?: string;
+  /** host file bind-mounted read-only as /etc/resolv.conf */
+  resolvConf?: string;
+}
+
+interface InstanceRecord { spec: InstanceSpec; ip: string; cgroupsPath: string }
+
+const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SHIM = fileURLToPath(new URL('./shim.ts', import.meta.url));
+const START_TIMEOUT_MS = 15_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  const text = await fsp.readFile(file, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
+  const subnet = parseCidr(opts.network.cidr);
+  await ensureBridge({ bridge: opts.network.bridge, subnet });
+  await ensureFirewall({ ...opts.network, subnet });
+  await fsp.mkdir(instancesDir(opts.root), { recursive: true });
+  return new RuncRuntime(opts, subnet);
+}
+
+export class RuncRuntime implements Runtime {
+  private readonly runc: RuncCli;
+  private readonly ipam: Ipam;
+
+  constructor(private readonly opts: RuncRuntimeOptions, private readonly subnet: Subnet) {
+    this.runc = new RuncCli(opts.runc ?? '/usr/sbin/runc', runcRoot(opts.root));
+    this.ipam = new Ipam(opts.network.ipamDir ?? `/run/skiff/ipam/${opts.network.bridge}`, subnet);
+  }
+
+  private paths(id: string) {
+    if (!ID_RE.test(id)) throw new SkiffError('BAD_REQUEST', `invalid instance id ${JSON.stringify(id.slice(0, 80))}`);
+    return instancePaths(this.opts.root, id);
+  }
+
+  private async record(id: string): Promise<InstanceRecord | undefined> {
+    const text = await fsp.readFile(this.paths(id).record, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as InstanceRecord);
+  }
+
+  private async mustRecord(id: string): Promise<InstanceRecord> {
+    const rec = await this.record(id);
+    if (!rec) throw new SkiffError('NOT_FOUND', `no instance ${id}`);
+    return rec;
+  }
+
+  async create(spec: InstanceSpec): Promise<InstanceState> {
+    const p = this.paths(spec.id);
+    if (existsSync(p.dir)) throw new SkiffError('CONFLICT', `instance ${spec.id} already exists`);
+    await fsp.mkdir(p.logs, { recursive: true });
+    try {
+      const ip = await this.ipam.reserve(spec.id);
+      await attachInstance({ bridge: this.opts.network.bridge, subnet: this.subnet }, spec.id, ip);
+      const cgroupsPath = `${this.opts.cgroupParent ?? '/skiff'}/${spec.id}`;
+      const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
+      await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
+      const shim: ShimConfig = {
+        runc: this.opts.runc ?? '/usr/sbin/runc', runcRoot: runcRoot(this.opts.root), id: spec.id, bundle: p.bundle,
+        initPidFile: p.initPid, exitFile: p.exit, logsDir: p.logs, cgroupsPath,
+        logMaxBytes: this.opts.logs?.maxBytes ?? 10 * 1024 * 1024, logKeep: this.opts.logs?.keep ?? 3,
+      };
+      await writeFileAtomic(p.shimConfig, JSON.stringify(shim));
+      const rec: InstanceRecord = { spec, ip, cgroupsPath };
+      await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
+      return { id: spec.id, service: spec.service, status: 'created', ip };
+    } catch (err) {
+      await this.delete(spec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<InstanceState> {
+    await this.mustRecord(id);
+    const p = this.paths(id);
+    if (existsSync(p.shimPid)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SHIM, p.shimConfig], { detached: true, stdio: 'ignore' });
+    child.unref();
+    if (child.pid === undefined) throw new SkiffError('INTERNAL', `cannot spawn the supervisor of ${id}`);
+    await writeFileAtomic(p.shimPid, String(child.pid));
+    // Race "running" against "exited" so a failed start cannot hang.
+    for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
+      const s = await this.state(id);
+      if (s.found && s.value.status !== 'created' && (s.value.pid !== undefined || s.value.status === 'stopped')) return s.value;
+    }
+    throw new SkiffError('INTERNAL', `instance ${id} did not start within ${START_TIMEOUT_MS} ms`);
+  }
+
+  async state(id: string): Promise<Lookup<InstanceState>> {
+    const rec = await this.record(id);
+    if (!rec) return { found: false };
+    const p = this.paths(id);
+    const base = { id, service: rec.spec.service, ip: rec.ip };
+    const exit = await readExitRecord(p.exit);
+    if (exit) return { found: true, value: { ...base, status: 'stopped', exit: exitReason(exit) } };
+    const shimPid = await readPid(p.shimPid);
+    if (shimPid === undefined) return { found: true, value: { ...base, status: 'created' } };
+    const rs = await this.runc.state(id);
+    if (rs && (rs.status === 'running' || rs.status === 'paused')) return { found: true, value: { ...base, status: rs.status, pid: rs.pid } };
+    // Starting, or exited with the supervisor about to record it. Once the supervisor is gone its
+    // record is final: read it again, since it may have been written after the first look.
+    if (alive(shimPid)) return { found: true, value: { ...base, status: 'running' } };
+    const late = await readExitRecord(p.exit);
+    return { found: true, value: { ...base, status: 'stopped', exit: late && exitReason(late) } };
+  }
+
+  async wait(id: string, timeoutMs: number) {
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(25)) {
+      const s = await this.state(id);
+      if (!s.found) return { outcome: 'gone' as const };
+      if (s.value.status === 'stopped') return s.value.exit ? { outcome: 'exited' as const, exit: s.value.exit } : { outcome: 'gone' as const };
+      if (Date.now() >= deadline) return { outcome: 'timeout' as const };
+    }
+  }
+
+  async stop(id: string, graceMs: number): Promise<StopResult> {
+    const s = await this.state(id);
+    if (!s.found) throw new SkiffError('NOT_FOUND', `no instance ${id}`);
+    if (s.value.status === 'stopped' || s.value.status === 'created') return { stopped: 'already', exit: s.value.exit };
+    await this.runc.kill(id, 'TERM');
+    if (s.value.status === 'paused') await this.runc.resume(id); // frozen tasks cannot act on signals
+    const graceful = await this.wait(id, graceMs);
+    if (graceful.outcome === 'exited') return { stopped: 'gracefully', exit: graceful.exit };
+    await this.runc.kill(id, 'KILL');
+    const killed = await this.wait(id, 10_000);
+    return { stopped: 'killed', exit: killed.outcome === 'exited' ? killed.exit : undefined };
+  }
+
+  async kill(id: string, signal: NodeJS.Signals): Promise<void> {
+    await this.mustRecord(id);
+    await this.runc.kill(id, signal);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.mustRecord(id);
+    await this.runc.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.mustRecord(id);
+    await this.runc.resume(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const p = this.paths(id);
+    await this.runc.delete(id);
+    // The supervisor writes exit.json once runc returns; let it finish before the directory goes.
+    const shimPid = await readPid(p.shimPid);
+    if (shimPid !== undefined) {
+      for (let i = 0; i < 200 && alive(shimPid); i++) await sleep(25);
+      if (alive(shimPid)) process.kill(shimPid, 'SIGKILL');
+    }
+    await detachInstance(id);
+    await this.ipam.release(id);
+    await fsp.rm(p.dir, { recursive: true, force: true });
+  }
+
+  async stats(id: string): Promise<Lookup<InstanceStats>> {
+    const rec = await this.record(id);
+    const stats = rec && (await readStats(rec.cgroupsPath));
+    return stats ? { found: true, value: stats } : { found: false };
+  }
+
+  async list(): Promise<InstanceState[]> {
+    const ids = await fsp.readdir(instancesDir(this.opts.root)).catch(() => [] as string[]);
+    const states = await Promise.all(ids.filter((id) => ID_RE.test(id)).map((id) => this.state(id)));
+    return states.flatMap((s) => (s.found ? [s.value] : []));
+  }
+
+  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
+    await this.mustRecord(id);
+    return readLogLines(this.paths(id).logs, opts?.tail);
+  }
+}

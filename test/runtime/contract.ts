@@ -1,0 +1,145 @@
+// test/runtime/contract: the contract every Runtime driver must pass (runc now, Kubernetes later).
+// A driver's test file calls runtimeContract() with a fixture factory; each case creates uniquely named
+// instances and registers their deletion, so a failing case still cleans up.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { InstanceSpec, Runtime } from '../../src/runtime/runtime.ts';
+
+export interface ContractFixture {
+  runtime: Runtime;
+  /** a root filesystem with busybox applets, user app=1000:1000 and /www/index.html */
+  rootfs: string;
+  /** the host's address as instances see it (their default gateway) */
+  hostAddress: string;
+  /** unique prefix for instance ids of this run */
+  idPrefix: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+
+export function instanceSpec(f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }): InstanceSpec {
+  return {
+    id: `${f.idPrefix}-${++seq}`,
+    service: 'svc-a',
+    rootfs: f.rootfs,
+    readOnlyRoot: true,
+    env: ['PATH=/bin'],
+    cwd: '/',
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    hostname: 'instance',
+    limits: { memoryBytes: 64 * 1024 * 1024, cpus: 0.5, pids: 64 },
+    ...over,
+  };
+}
+
+/** Creates and starts an instance whose deletion is registered with the test. */
+export async function run(t: TestContext, f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }) {
+  const spec = instanceSpec(f, over);
+  t.after(() => f.runtime.delete(spec.id));
+  await f.runtime.create(spec);
+  return f.runtime.start(spec.id);
+}
+
+async function runToExit(t: TestContext, f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }) {
+  const s = await run(t, f, over);
+  const w = await f.runtime.wait(s.id, 30_000);
+  assert.equal(w.outcome, 'exited');
+  return { id: s.id, exit: w.outcome === 'exited' ? w.exit : undefined, logs: await f.runtime.logs(s.id) };
+}
+
+async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return res.text();
+}
+
+async function fetchEventually(url: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetchText(url);
+    } catch (err) {
+      if (i >= 100) throw err;
+      await sleep(50);
+    }
+  }
+}
+
+export function runtimeContract(makeFixture: (t: TestContext) => Promise<ContractFixture>): void {
+  test('runs a command, captures its output with timestamps, reports exit 0', async (t) => {
+    const f = await makeFixture(t);
+    const r = await runToExit(t, f, { args: ['sh', '-c', 'echo hi; echo oops >&2'] });
+    assert.deepEqual(r.exit, { reason: 'exited', exitCode: 0 });
+    assert.deepEqual(r.logs.map((l) => [l.stream, l.line]), [['stdout', 'hi'], ['stderr', 'oops']]);
+    assert.match(r.logs[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test('propagates the exit code', async (t) => {
+    const f = await makeFixture(t);
+    const r = await runToExit(t, f, { args: ['sh', '-c', 'exit 7'] });
+    assert.deepEqual(r.exit, { reason: 'exited', exitCode: 7 });
+  });
+
+  test('reports a memory hog over its limit as oom-killed', async (t) => {
+    const f = await makeFixture(t);
+    // tail must buffer the whole newline-free stream, so it grows until the 32 MiB limit kills it
+    const r = await runToExit(t, f, { args: ['sh', '-c', 'head -c 300m /dev/zero | tail'], limits: { memoryBytes: 32 * 1024 * 1024, cpus: 1, pids: 64 } });
+    assert.equal(r.exit?.reason, 'oom-killed');
+  });
+
+  test('honours USER and WORKDIR', async (t) => {
+    const f = await makeFixture(t);
+    const r = await runToExit(t, f, { args: ['sh', '-c', 'id -u; id -g; id -G; pwd'], cwd: '/tmp', user: { uid: 1000, gid: 1000, additionalGids: [1000, 5] } });
+    assert.deepEqual(r.logs.map((l) => l.line), ['1000', '1000', '1000 5', '/tmp']);
+  });
+
+  test('denies namespace creation and mounts (seccomp, capabilities)', async (t) => {
+    const f = await makeFixture(t);
+    // A user namespace needs no capability, so only the seccomp clone/unshare rules stop this one.
+    const r = await runToExit(t, f, {
+      args: ['sh', '-c', 'unshare -U true || echo userns-denied; unshare -n true || echo netns-denied; mount -t tmpfs x /mnt || echo mount-denied'],
+    });
+    const out = r.logs.map((l) => l.line);
+    for (const word of ['userns-denied', 'netns-denied', 'mount-denied']) assert.ok(out.includes(word), `${word} missing in ${JSON.stringify(out)}`);
+    assert.ok(out.filter((l) => /Operation not permitted/.test(l)).length >= 2, JSON.stringify(out));
+  });
+
+  test('contains a fork bomb within the pids limit', async (t) => {
+    const f = await makeFixture(t);
+    // The shell forks until the pids limit refuses a fork (EAGAIN); it then exits 2 and, being pid 1,
+    // takes the remaining sleepers with it. Without the limit this would exhaust the host.
+    const r = await runToExit(t, f, { args: ['sh', '-c', 'while true; do sleep 1000 & done'], limits: { memoryBytes: 64 * 1024 * 1024, cpus: 0.2, pids: 32 } });
+    assert.deepEqual(r.exit, { reason: 'exited', exitCode: 2 });
+    assert.ok(r.logs.some((l) => /can't fork: Resource temporarily unavailable/.test(l.line)), JSON.stringify(r.logs));
+  });
+
+  test('gives each instance an address the host reaches', async (t) => {
+    const f = await makeFixture(t);
+    const s = await run(t, f, { args: ['httpd', '-f', '-p', '8080', '-h', '/www'], user: { uid: 1000, gid: 1000, additionalGids: [] } });
+    assert.equal(await fetchEventually(`http://${s.ip}:8080/`), 'hello from skiff\n');
+    const st = await f.runtime.state(s.id);
+    assert.ok(st.found && st.value.status === 'running');
+    await f.runtime.pause(s.id);
+    const paused = await f.runtime.state(s.id);
+    assert.ok(paused.found);
+    assert.equal(paused.value.status, 'paused');
+    await f.runtime.resume(s.id);
+    assert.equal(await fetchText(`http://${s.ip}:8080/`), 'hello from skiff\n');
+  });
+
+  test('blocks instances from the host and from other services', async (t) => {
+    const f = await makeFixture(t);
+    let hostHits = 0;
+    const server = createServer((_req, res) => { hostHits++; res.end('host'); });
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    t.after(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const b = await run(t, f, { args: ['httpd', '-f', '-p', '8080', '-h', '/www'], service: 'svc-b' });
+    assert.equal(await fetchEventually(`http://${b.ip}:8080/`), 'hello from skiff\n');
+    const probe = (url: string) => `wget -q -T 2 -O - ${url} && echo REACHED || echo BLOCKED`;
+    const r = await runToExit(t, f, { args: ['sh', '-c', `${probe(`http://${f.hostAddress}:${port}/`)}; ${probe(`http://${b.ip}:8080/`)}`] });
+    assert.deepEqual(r.logs.filter((l) => l.stream === 'stdout').map((l) => l.line), ['BLOCKED', 'BLOCKED']);
+    assert.equal(hostHits, 0);
+  });
+}
