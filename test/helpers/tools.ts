@@ -59,6 +59,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       const tail = (stderr || stdout).trim().split('\n').slice(-30).join('\n');
       reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}:\n${tail}`));
     });
+    // A program that exits without reading stdin makes this write fail with EPIPE; its exit status tells what happened.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
