@@ -1,9 +1,10 @@
 // bench/registry: Skiff's registry vs CNCF distribution 2.8 (Debian `docker-registry`) on the same
 // machine in the same run. Pushes and pulls one ~200 MiB multi-layer image with skopeo, R rounds,
-// interleaved (the order of the two registries alternates every round), and prints per-round times,
-// median throughput, and last the ratio Skiff/distribution (above 1 means Skiff is faster).
+// interleaved (the order of the two registries alternates every round) after one uncounted warm-up
+// round, and prints per-round wall times and server CPU seconds, median throughput, and last the ratio
+// Skiff/distribution (above 1 means Skiff is faster).
 //
-//   node bin/run-ts.mjs bench/registry.ts [--rounds 5] [--size-mb 200] [--cache-dir DIR]
+//   node bin/run-ts.mjs bench/registry.ts [--rounds 5] [--warmup 1] [--size-mb 200] [--cache-dir DIR]
 //
 // Each push goes to a fresh repository and skopeo runs with an empty blob-info cache, so every layer
 // is really uploaded (no "already exists", no cross-repository mount). MiB = 2^20 bytes throughout.
@@ -19,12 +20,14 @@ const MiB = 1024 * 1024;
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
     'size-mb': { type: 'string', default: '200' },
     'cache-dir': { type: 'string', default: path.join(os.tmpdir(), 'skiff-bench-registry-cache') },
   },
 });
 const rounds = positiveInt(args.rounds, '--rounds');
 const sizeMiB = positiveInt(args['size-mb'], '--size-mb');
+const warmup = positiveInt(args.warmup, '--warmup', 0);
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-registry-'));
 const servers: RunningRegistry[] = [];
@@ -45,7 +48,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-interface Sample { push: number; pull: number }
+/** Wall seconds of each skopeo copy, and CPU seconds the server spent during it. */
+interface Sample { push: number; pull: number; pushCpu: number; pullCpu: number }
 
 async function main(): Promise<void> {
   const image = await ensureBenchImage(args['cache-dir']!, sizeMiB);
@@ -55,22 +59,29 @@ async function main(): Promise<void> {
 
   servers.push(await startSkiff(workDir), await startDistribution(workDir));
   const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1 - warmup; round <= rounds; round++) {
     const order = round % 2 === 1 ? servers : [...servers].reverse();
     for (const reg of order) {
       const sample = await pushPull(reg, image, policy, round);
-      samples.get(reg.name)!.push(sample);
+      if (round > 0) samples.get(reg.name)!.push(sample);
       console.log(
-        `round ${round}  ${reg.name.padEnd(12)}  push ${sample.push.toFixed(2)} s (${mibps(image, sample.push)} MiB/s)` +
-          `  pull ${sample.pull.toFixed(2)} s (${mibps(image, sample.pull)} MiB/s)`,
+        `${round > 0 ? `round ${round}` : 'warm-up'}  ${reg.name.padEnd(12)}` +
+          `  push ${sample.push.toFixed(2)} s (${mibps(image, sample.push)} MiB/s, server cpu ${sample.pushCpu.toFixed(2)} s)` +
+          `  pull ${sample.pull.toFixed(2)} s (${mibps(image, sample.pull)} MiB/s, server cpu ${sample.pullCpu.toFixed(2)} s)`,
       );
     }
   }
 
-  const medians = new Map([...samples].map(([name, s]) => [name, { push: median(s.map((x) => x.push)), pull: median(s.map((x) => x.pull)) }]));
-  console.log(`\nmedian throughput over ${rounds} round(s), MiB/s:`);
-  console.log(`  ${'registry'.padEnd(14)}${'push'.padStart(8)}${'pull'.padStart(8)}`);
-  for (const [name, m] of medians) console.log(`  ${name.padEnd(14)}${mibps(image, m.push).padStart(8)}${mibps(image, m.pull).padStart(8)}`);
+  const medians = new Map([...samples].map(([name, s]) => {
+    const m = (key: keyof Sample) => median(s.map((x) => x[key]));
+    return [name, { push: m('push'), pull: m('pull'), pushCpu: m('pushCpu'), pullCpu: m('pullCpu') }];
+  }));
+  console.log(`\nmedians over ${rounds} round(s):`);
+  console.log(`  ${'registry'.padEnd(14)}${'push MiB/s'.padStart(12)}${'pull MiB/s'.padStart(12)}${'push cpu s'.padStart(12)}${'pull cpu s'.padStart(12)}`);
+  for (const [name, m] of medians) {
+    const cells = [mibps(image, m.push), mibps(image, m.pull), m.pushCpu.toFixed(2), m.pullCpu.toFixed(2)];
+    console.log(`  ${name.padEnd(14)}${cells.map((c) => c.padStart(12)).join('')}`);
+  }
   const skiff = medians.get('skiff')!;
   const dist = medians.get('distribution')!;
   // Throughput ratio = inverse time ratio: above 1.00 means Skiff moved the image faster.
@@ -78,13 +89,16 @@ async function main(): Promise<void> {
 }
 
 async function pushPull(reg: RunningRegistry, image: BenchImage, policy: string, round: number): Promise<Sample> {
-  const ref = `docker://${reg.host}/bench/r${round}-${reg.name}:latest`;
+  const ref = `docker://${reg.host}/bench/r${round + warmup}-${reg.name}:latest`;
   const creds = (flag: string) => (reg.creds ? [flag, reg.creds] : []);
+  const cpu0 = reg.cpuSeconds();
   const push = await skopeo(['--policy', policy, 'copy', '--dest-tls-verify=false', ...creds('--dest-creds'), `oci:${image.layoutDir}:bench`, ref]);
-  const pullDir = path.join(workDir, `pull-${reg.name}-${round}`);
+  const cpu1 = reg.cpuSeconds();
+  const pullDir = path.join(workDir, `pull-${reg.name}-${round + warmup}`);
   const pull = await skopeo(['--policy', policy, 'copy', '--src-tls-verify=false', ...creds('--src-creds'), ref, `oci:${pullDir}:bench`]);
+  const cpu2 = reg.cpuSeconds();
   rmSync(pullDir, { recursive: true, force: true });
-  return { push, pull };
+  return { push, pull, pushCpu: cpu1 - cpu0, pullCpu: cpu2 - cpu1 };
 }
 
 /** Runs skopeo and returns its wall time in seconds. */
@@ -119,9 +133,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function positiveInt(value: string | undefined, flag: string): number {
+function positiveInt(value: string | undefined, flag: string, min = 1): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${value}`);
   return n;
 }
 

@@ -14,6 +14,8 @@ export interface RunningRegistry {
   host: string;
   /** skopeo --*-creds value, when the registry needs one */
   creds?: string;
+  /** CPU seconds (user + system, all threads) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): void;
 }
 
@@ -31,7 +33,7 @@ export async function startSkiff(workDir: string): Promise<RunningRegistry> {
     // `skiff up` prints its API URL once listening; the port was chosen by the kernel (port 0).
     const url = await waitForOutput(child, /control API \+ registry: (http:\/\/\S+)/);
     const token = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
-    return { name: 'skiff', host: new URL(url).host, creds: `skiff:${token}`, stop };
+    return { name: 'skiff', host: new URL(url).host, creds: `skiff:${token}`, cpuSeconds: () => cpuSeconds(child.pid!), stop };
   } catch (err) {
     stop();
     throw err;
@@ -71,11 +73,18 @@ export async function startDistribution(workDir: string): Promise<RunningRegistr
     await waitForHttp(child, `http://127.0.0.1:${port}/v2/`).catch((err: Error) => {
       throw new Error(`${err.message}\n${stderr}`);
     });
-    return { name: 'distribution', host: `127.0.0.1:${port}`, stop };
+    return { name: 'distribution', host: `127.0.0.1:${port}`, cpuSeconds: () => cpuSeconds(child.pid!), stop };
   } catch (err) {
     stop();
     throw err;
   }
+}
+
+/** utime + stime from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function stopper(child: ChildProcess, dir: string): () => void {
