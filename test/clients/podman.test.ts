@@ -4,7 +4,7 @@
 // so tests never touch (or race on) the machine's container storage.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -35,7 +35,7 @@ test('podman builds, pushes and pulls images and manifest lists', { skip }, asyn
 
   // Two layers: busybox, then a file unique to this run (and to each image).
   const context = path.join(work, 'context');
-  await run('mkdir', ['-p', context]);
+  mkdirSync(context);
   copyFileSync('/bin/busybox', path.join(context, 'busybox'));
   writeFileSync(path.join(context, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY unique.txt /unique.txt\nCMD ["/bin/busybox", "sh"]\n');
   const build = async (tag: string, arch: string) => {
