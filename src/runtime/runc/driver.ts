@@ -1,12 +1,13 @@
 // runtime/runc/driver: the `Runtime` port on Debian's runc. create = address + netns + OCI bundle on disk
-// (so start is one process spawn); start = a detached supervisor (shim.ts) running `runc run --keep`.
+// plus a detached supervisor (shim.ts) waiting on a FIFO; start = release it to run `runc run --keep`.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
-import { existsSync, promises as fsp } from 'node:fs';
+import { constants, existsSync, promises as fsp } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SkiffError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
+import { execOk } from '../exec.ts';
 import type { InstanceSpec, InstanceState, InstanceStats, LogLine, Lookup, Runtime, StopResult } from '../runtime.ts';
 import { parseCidr, type Subnet } from '../network/allocator.ts';
 import { ensureFirewall } from '../network/firewall.ts';
@@ -106,11 +107,16 @@ export class RuncRuntime implements Runtime {
       const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
       await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
       const shim: ShimConfig = {
-        runc: this.opts.runc ?? '/usr/sbin/runc', runcRoot: runcRoot(this.opts.root), id: spec.id, bundle: p.bundle,
+        runc: this.opts.runc ?? '/usr/sbin/runc', runcRoot: runcRoot(this.opts.root), id: spec.id, bundle: p.bundle, startFifo: p.startFifo,
         initPidFile: p.initPid, exitFile: p.exit, logsDir: p.logs, cgroupsPath,
         logMaxBytes: this.opts.logs?.maxBytes ?? 10 * 1024 * 1024, logKeep: this.opts.logs?.keep ?? 3,
       };
       await writeFileAtomic(p.shimConfig, JSON.stringify(shim));
+      await execOk('mkfifo', ['-m', '600', p.startFifo]);
+      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SHIM, p.shimConfig], { detached: true, stdio: 'ignore' });
+      child.unref();
+      if (child.pid === undefined) throw new SkiffError('INTERNAL', `cannot spawn the supervisor of ${spec.id}`);
+      await writeFileAtomic(p.shimPid, String(child.pid));
       const rec: InstanceRecord = { spec, ip, cgroupsPath };
       await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
       return { id: spec.id, service: spec.service, status: 'created', ip };
@@ -123,17 +129,33 @@ export class RuncRuntime implements Runtime {
   async start(id: string): Promise<InstanceState> {
     await this.mustRecord(id);
     const p = this.paths(id);
-    if (existsSync(p.shimPid)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SHIM, p.shimConfig], { detached: true, stdio: 'ignore' });
-    child.unref();
-    if (child.pid === undefined) throw new SkiffError('INTERNAL', `cannot spawn the supervisor of ${id}`);
-    await writeFileAtomic(p.shimPid, String(child.pid));
+    if (existsSync(p.started)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
+    await writeFileAtomic(p.started, '');
+    await this.releaseSupervisor(id);
     // Race "running" against "exited" so a failed start cannot hang.
     for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
       const s = await this.state(id);
       if (s.found && s.value.status !== 'created' && (s.value.pid !== undefined || s.value.status === 'stopped')) return s.value;
     }
     throw new SkiffError('INTERNAL', `instance ${id} did not start within ${START_TIMEOUT_MS} ms`);
+  }
+
+  /** Writes to start.fifo; ENXIO means the supervisor has not opened it yet (still loading). */
+  private async releaseSupervisor(id: string): Promise<void> {
+    const p = this.paths(id);
+    for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
+      let fh;
+      try {
+        fh = await fsp.open(p.startFifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENXIO') continue;
+        throw e;
+      }
+      await fh.writeFile('start\n');
+      await fh.close();
+      return;
+    }
+    throw new SkiffError('INTERNAL', `the supervisor of ${id} did not become ready within ${START_TIMEOUT_MS} ms`);
   }
 
   async state(id: string): Promise<Lookup<InstanceState>> {
@@ -144,7 +166,7 @@ export class RuncRuntime implements Runtime {
     const exit = await readExitRecord(p.exit);
     if (exit) return { found: true, value: { ...base, status: 'stopped', exit: exitReason(exit) } };
     const shimPid = await readPid(p.shimPid);
-    if (shimPid === undefined) return { found: true, value: { ...base, status: 'created' } };
+    if (shimPid === undefined || !existsSync(p.started)) return { found: true, value: { ...base, status: 'created' } };
     const rs = await this.runc.state(id);
     if (rs && (rs.status === 'running' || rs.status === 'paused')) return { found: true, value: { ...base, status: rs.status, pid: rs.pid } };
     // Starting, or exited with the supervisor about to record it. Once the supervisor is gone its
@@ -197,6 +219,8 @@ export class RuncRuntime implements Runtime {
     // The supervisor writes exit.json once runc returns; let it finish before the directory goes.
     const shimPid = await readPid(p.shimPid);
     if (shimPid !== undefined) {
+      // a supervisor still waiting for start has nothing to record
+      if (!existsSync(p.started) && alive(shimPid)) process.kill(shimPid, 'SIGKILL');
       for (let i = 0; i < 200 && alive(shimPid); i++) await sleep(25);
       if (alive(shimPid)) process.kill(shimPid, 'SIGKILL');
     }

@@ -6,7 +6,9 @@
 //       instance.json           InstanceRecord: the spec, address, cgroup path (written at create)
 //       bundle/config.json      OCI runtime config (bundle.ts)
 //       shim.json               ShimConfig for the supervisor (shim.ts)
-//       shim.pid                supervisor pid, written by the driver when it spawns it
+//       shim.pid                supervisor pid, written by the driver when it spawns it (at create)
+//       start.fifo              the supervisor blocks reading it; start() writes to release it
+//       started                 marker written by start(): the instance is no longer just 'created'
 //       init.pid                the instance's init pid on the host (runc --pid-file)
 //       exit.json               ExitRecord, written atomically by the supervisor when runc returns
 //       logs/output.log[.1..N]  timestamped stdout/stderr lines, size-rotated (log-file.ts)
@@ -18,6 +20,8 @@ export interface InstancePaths {
   bundle: string;
   shimConfig: string;
   shimPid: string;
+  startFifo: string;
+  started: string;
   initPid: string;
   exit: string;
   logs: string;
@@ -39,6 +43,8 @@ export function instancePaths(root: string, id: string): InstancePaths {
     bundle: path.join(dir, 'bundle'),
     shimConfig: path.join(dir, 'shim.json'),
     shimPid: path.join(dir, 'shim.pid'),
+    startFifo: path.join(dir, 'start.fifo'),
+    started: path.join(dir, 'started'),
     initPid: path.join(dir, 'init.pid'),
     exit: path.join(dir, 'exit.json'),
     logs: path.join(dir, 'logs'),

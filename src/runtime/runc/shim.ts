@@ -3,8 +3,11 @@
 // of the instance and returns its exit status — the one reliable way to learn an exit code, since the
 // init is nobody else's child. It pipes the instance's stdout/stderr into timestamped, rotated log files
 // and, when runc returns, records the exit status and the cgroup's OOM-kill count in exit.json.
+// It is spawned at create() and waits on start.fifo, so its own start-up (Node + tsx, the slow part)
+// is paid ahead of need and start() costs one FIFO write plus `runc run`.
 // Usage: node --import tsx shim.ts <path of shim.json>
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { writeFileAtomic } from '../../core/fsutil.ts';
@@ -17,6 +20,7 @@ export interface ShimConfig {
   runcRoot: string;
   id: string;
   bundle: string;
+  startFifo: string;
   initPidFile: string;
   exitFile: string;
   logsDir: string;
@@ -27,6 +31,10 @@ export interface ShimConfig {
 
 async function main(configFile: string): Promise<void> {
   const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as ShimConfig;
+  // Opening a FIFO for reading blocks until start() opens it for writing; EOF comes when it closes.
+  const fifo = await open(cfg.startFifo, 'r');
+  await fifo.readFile();
+  await fifo.close();
   const logs = new RotatingLogWriter(cfg.logsDir, cfg.logMaxBytes, cfg.logKeep);
   const child = spawn(cfg.runc, ['--root', cfg.runcRoot, 'run', '--keep', '--bundle', cfg.bundle, '--pid-file', cfg.initPidFile, cfg.id], {
     stdio: ['ignore', 'pipe', 'pipe'],
