@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { digestOf } from '../../src/core/digest.ts';
 import { MEDIA } from '../../src/registry/manifest.ts';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { uniqueRepo, v2 } from '../helpers/oci.ts';
@@ -60,7 +62,7 @@ async function pullBack(d: TestDaemon, work: string, repo: string, tag: string) 
   return readLayoutRef(out, 'pulled');
 }
 
-async function tarOf(entries: Array<{ name: string; body?: string; type?: 'symlink'; linkname?: string }>): Promise<Buffer> {
+async function tarOf(entries: Array<{ name: string; body?: string | Buffer; type?: 'symlink'; linkname?: string }>): Promise<Buffer> {
   const pack = tar.pack();
   for (const e of entries) pack.entry(e.type ? { name: e.name, type: e.type, linkname: e.linkname } : { name: e.name }, e.body ?? '');
   pack.finalize();
@@ -129,7 +131,7 @@ test('push podman-saved docker-archive and oci-archive images; skopeo pulls back
   const d = await startTestDaemon(t);
   const work = workDir(t);
   const context = path.join(work, 'context');
-  await run('mkdir', [context]);
+  mkdirSync(context);
   copyFileSync('/bin/busybox', path.join(context, 'busybox'));
   writeFileSync(path.join(context, 'hello'), `hello ${randomBytes(8).toString('hex')}\n`);
   writeFileSync(path.join(context, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY hello /hello\nCMD ["/bin/busybox", "cat", "/hello"]\n');
@@ -157,6 +159,37 @@ test('push podman-saved docker-archive and oci-archive images; skopeo pulls back
     assert.match(again, /\(2 layers, 2 skipped/, again);
     assert.equal((await servedManifest(d, repo, 'again')).digest, served.digest, `${format}: a re-push yields the same manifest`);
   }
+});
+
+test('push a hand-made docker archive whose layer is a symlink inside the archive; a wrong diff_id is refused', async (t) => {
+  const d = await startTestDaemon(t);
+  const work = workDir(t);
+  const layerTar = await tarOf([{ name: 'hello.txt', body: `hi ${randomBytes(4).toString('hex')}` }]);
+  const diffId = digestOf(layerTar);
+  const archive = async (diffIds: string[]) => {
+    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } });
+    const hex = diffId.slice('sha256:'.length);
+    return tarOf([
+      { name: 'manifest.json', body: JSON.stringify([{ Config: 'config.json', RepoTags: ['x:y'], Layers: ['abc/layer.tar'] }]) },
+      { name: 'config.json', body: config },
+      { name: `blobs/sha256/${hex}`, body: layerTar },
+      { name: 'abc/layer.tar', type: 'symlink', linkname: `../blobs/sha256/${hex}` },
+    ]);
+  };
+  const good = path.join(work, 'good.tar');
+  writeFileSync(good, await archive([diffId]));
+  const repo = uniqueRepo('push');
+  await pushOk(d, [good, `${repo}:v1`]);
+  const served = await servedManifest(d, repo, 'v1');
+  assert.equal(served.doc.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+  const layer = Buffer.from(await (await v2(d, `/v2/${repo}/blobs/${served.doc.layers[0]!.digest}`)).arrayBuffer());
+  assert.deepEqual(gunzipSync(layer), layerTar);
+
+  const bad = path.join(work, 'bad.tar');
+  writeFileSync(bad, await archive([digestOf('something else')]));
+  const r = await skiff(d, ['push', bad, `${repo}:v2`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error ARCHIVE_INVALID: .*bad\.tar: abc\/layer\.tar does not match diff_id/);
 });
 
 test('invalid, hostile and unauthorized pushes exit 1 with a stable error code', async (t) => {
