@@ -6,7 +6,8 @@
 //
 // A blob path exists only after its bytes were fsynced and renamed into place; metadata in SQLite
 // decides visibility. Re-committing existing content refreshes the file's mtime, which GC reads to
-// avoid deleting a blob a concurrent push has just re-committed.
+// avoid deleting a blob a concurrent push has just re-committed. Committing content (file + row) and GC's
+// "no row, so delete the file" run under a per-digest lock, so a commit is never undone by a stale check.
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,6 +17,7 @@ import { mkdirDurable, renameDurable, writeFileAtomic } from '../core/fsutil.ts'
 export class BlobStore {
   readonly blobsDir: string;
   readonly uploadsDir: string;
+  private readonly digestLocks = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.blobsDir = path.join(root, 'blobs');
@@ -81,6 +83,21 @@ export class BlobStore {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Runs `fn` after every earlier holder of `digest`'s lock has finished (FIFO, in-process). */
+  async withDigestLock<T>(digest: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.digestLocks.get(digest);
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => (release = resolve));
+    this.digestLocks.set(digest, current);
+    try {
+      await previous;
+      return await fn();
+    } finally {
+      release();
+      if (this.digestLocks.get(digest) === current) this.digestLocks.delete(digest);
     }
   }
 

@@ -35,7 +35,7 @@ export async function collectGarbage(
 
   for (const digest of deps.store.collectUnreferenced(cutoff)) {
     const size = await fileSize(deps.blobs.blobPath(digest));
-    if (await deps.blobs.deleteBlobFileIfOlder(digest, cutoff)) {
+    if (await deleteUnclaimed(deps, digest, cutoff)) {
       result.blobsDeleted++;
       result.bytesFreed += size;
     }
@@ -44,8 +44,7 @@ export async function collectGarbage(
   for await (const file of deps.blobs.listBlobFiles()) {
     if (known.has(file.digest) || file.mtimeMs >= cutoff) continue;
     const size = await fileSize(deps.blobs.blobPath(file.digest));
-    // Re-check under the cutoff rule: the row may have appeared since `known` was read.
-    if (!deps.store.getBlob(file.digest) && (await deps.blobs.deleteBlobFileIfOlder(file.digest, cutoff))) {
+    if (await deleteUnclaimed(deps, file.digest, cutoff)) {
       result.orphanFilesDeleted++;
       result.bytesFreed += size;
     }
@@ -53,6 +52,15 @@ export async function collectGarbage(
   result.uploadsExpired = await deps.uploads.expire(now - opts.uploadTtlMs);
   deps.log.info({ ...result }, 'garbage collection finished');
   return result;
+}
+
+/**
+ * Deletes a blob's file unless a row claims it again (a push re-committed the content since the sweep or
+ * since `known` was read) or it is inside the grace window. Under the digest's lock, which commits also
+ * hold from file to row, so the check and the delete cannot straddle a commit.
+ */
+async function deleteUnclaimed(deps: { store: RegistryStore; blobs: BlobStore }, digest: string, cutoff: number): Promise<boolean> {
+  return deps.blobs.withDigestLock(digest, async () => !deps.store.getBlob(digest) && (await deps.blobs.deleteBlobFileIfOlder(digest, cutoff)));
 }
 
 async function fileSize(file: string): Promise<number> {

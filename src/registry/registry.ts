@@ -65,22 +65,22 @@ export class Registry {
     if (ref.kind === 'digest' && ref.digest !== digest) {
       throw new SkiffError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
     }
-    await this.blobs.writeBlob(digest, bytes);
-    const result = this.store.putManifest(
-      {
-        repo,
-        digest,
-        mediaType: parsed.mediaType,
-        size: bytes.length,
-        artifactType: parsed.artifactType,
-        subject: parsed.subject,
-        annotations: parsed.annotations,
-        blobRefs: parsed.blobRefs,
-        manifestRefs: parsed.manifestRefs,
-        tag: ref.kind === 'tag' ? ref.tag : null,
-      },
-      this.clock.now(),
-    );
+    const row = {
+      repo,
+      digest,
+      mediaType: parsed.mediaType,
+      size: bytes.length,
+      artifactType: parsed.artifactType,
+      subject: parsed.subject,
+      annotations: parsed.annotations,
+      blobRefs: parsed.blobRefs,
+      manifestRefs: parsed.manifestRefs,
+      tag: ref.kind === 'tag' ? ref.tag : null,
+    };
+    const result = await this.blobs.withDigestLock(digest, async () => {
+      await this.blobs.writeBlob(digest, bytes);
+      return this.store.putManifest(row, this.clock.now());
+    });
     if (!result.ok) {
       throw new SkiffError('MANIFEST_BLOB_UNKNOWN', `manifest references content unknown in ${repo}: ${result.missing.slice(0, 5).join(', ')}`, {
         detail: { missing: result.missing },

@@ -109,8 +109,10 @@ export class UploadManager {
       } finally {
         await fh.close();
       }
-      await this.blobs.commitUpload(id, digest);
-      this.store.commitBlob(repo, digest, status.offset, this.clock.now());
+      await this.blobs.withDigestLock(digest, async () => {
+        await this.blobs.commitUpload(id, digest);
+        this.store.commitBlob(repo, digest, status.offset, this.clock.now());
+      });
       this.store.deleteUpload(id);
       this.hashes.delete(id);
       return { digest, size: status.offset };

@@ -149,3 +149,31 @@ test('GC running during pushes never loses a blob of a manifest that was accepte
     for (const blob of m.blobs) await assertReadable(d, repo, blob);
   }
 });
+
+test('GC racing re-pushes of the same content never leaves a visible blob without its bytes', async (t) => {
+  // GC forgets unreferenced rows, then deletes their files; a push of the same content in between
+  // re-commits the row and must keep the file. Visible (HEAD 200) must always mean readable.
+  const d = await startTestDaemon(t, { settings: (s) => { s.registry.gcGraceSeconds = 0; } });
+  const repo = uniqueRepo('gc');
+  let visible = 0;
+  for (let round = 0; round < 2; round++) {
+    const blobs = Array.from({ length: 60 }, () => randomBlob(64));
+    for (const b of blobs) await pushBlob(d, repo, b);
+    await new Promise((r) => setTimeout(r, 5));
+    const gc = d.daemon.gc();
+    let next = 0;
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (next < blobs.length) await pushBlob(d, repo, blobs[next++]!);
+    }));
+    await gc;
+    for (const b of blobs) {
+      const digest = digestOf(b);
+      if ((await v2(d, `/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status !== 200) continue;
+      visible++;
+      const get = await v2(d, `/v2/${repo}/blobs/${digest}`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(get.status, 200, digest);
+      assert.equal(digestOf(Buffer.from(await get.arrayBuffer())), digest, `${digest} is visible but its bytes are gone`);
+    }
+  }
+  assert.ok(visible > 0, 'some re-pushed blobs stayed visible');
+});
