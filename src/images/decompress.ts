@@ -43,7 +43,7 @@ export async function decompress(input: AsyncIterable<Buffer>): Promise<{ compre
   const compression = sniff(head);
   if (compression === 'none') return { compression, stream: whole };
   if (compression === 'gzip') {
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: 128 * 1024 }); // 16 KiB default: 8x the write calls
     // Errors surface on `gunzip` (pipeline destroys it); a consumer destroying gunzip stops the input.
     pipeline(whole, gunzip).catch(() => {});
     return { compression, stream: gunzip.on('error', () => {}) };

@@ -72,11 +72,21 @@ export async function unpackLayer(o: UnpackOptions): Promise<UnpackResult> {
       diffHash.update(chunk);
       cb(null, chunk);
     },
+    // Some writers (umoci 0.4 `insert`) end the stream right after the last file's data, without its
+    // padding or the end-of-archive blocks; Go's reader accepts that, so we pad to a block boundary
+    // (not hashed, not counted) and check below that no file's data ran into the padding.
+    flush(cb: TransformCallback) {
+      const pad = (512 - (size % 512)) % 512;
+      cb(null, pad > 0 ? Buffer.alloc(pad) : undefined);
+    },
   });
   const extract = tar.extract();
   const feeding = pipeline(stream, counted, extract);
+  let dataEnd = 0;
   const consuming = (async () => {
     for await (const entry of extract) {
+      const { byteOffset, size: entrySize } = entry.header as { byteOffset?: number; size: number };
+      dataEnd = Math.max(dataEnd, (byteOffset ?? 0) + entrySize);
       try {
         // streamx streams are async iterables; its type declarations just do not say so.
         await writer.apply(entry.header, entry as unknown as AsyncIterable<Buffer>);
@@ -88,6 +98,7 @@ export async function unpackLayer(o: UnpackOptions): Promise<UnpackResult> {
   const [fed, consumed] = await Promise.allSettled([feeding, consuming]);
   const failure = pickError(consumed, fed);
   if (failure) throw failure;
+  if (dataEnd > size) throw invalid(`the tar stream is truncated: it ends at byte ${size}, inside an entry ending at ${dataEnd}`);
 
   const actual = compressedHash.digest('hex');
   if (actual !== o.digest.hex) {

@@ -192,6 +192,15 @@ export function hostileCases(evil: string, outside: string): HostileCase[] {
     { name: 'too many entries', entries: Array.from({ length: 30 }, (_, i) => f(`f${i}`, '')), budgets: { maxEntries: 20 }, expect: tooLarge(/more than 20 entries/) },
     { name: 'not a tar at all', blob: async () => Buffer.from('this is not a tar archive'.repeat(40)), expect: invalid(/cannot read the layer/) },
     { name: 'truncated tar', blob: async () => (await tarOf([f('big', Buffer.alloc(8192, 1))])).subarray(0, 3000), expect: invalid(/cannot read the layer/) },
+    { name: 'file data cut inside its last block', blob: async () => (await tarOf([f('f', Buffer.alloc(1000, 1))])).subarray(0, 512 + 900), expect: invalid(/truncated: it ends at byte 1412/) },
+    {
+      name: 'no padding or end-of-archive blocks after complete data (umoci 0.4 insert) is accepted',
+      blob: async () => (await tarOf([f('a', 'aaa'), f('b', Buffer.alloc(1000, 2))])).subarray(0, 1024 + 512 + 1000),
+      expect: check((root, layer) => {
+        assert.deepEqual(readFileSync(path.join(root, 'b')), Buffer.alloc(1000, 2));
+        assert.equal(layer.size, 2536, 'diffID and size cover the real bytes only');
+      }),
+    },
     { name: 'truncated gzip', blob: async () => gzip(await tarOf([f('big', Buffer.alloc(8192, 1))])).subarray(0, 60), expect: invalid(/cannot read the layer/) },
     { name: 'corrupt zstd', blob: async () => Buffer.concat([zstd(await tarOf([f('a')])).subarray(0, 20), Buffer.alloc(64, 7)]), expect: invalid(/zstd could not decompress/) },
     { name: 'garbage after the end of the archive', blob: async () => Buffer.concat([await tarOf([f('a')]), Buffer.alloc(512, 0x41)]), expect: invalid(/cannot read the layer/) },
