@@ -47,6 +47,13 @@ export function zstd(data: Buffer): Buffer {
   return r.stdout;
 }
 
+/** `getfattr -d -m - <file>` (all xattrs, trusted.* included as root); fails naming the Debian package. */
+export function xattrs(file: string): string {
+  const r = spawnSync('getfattr', ['-d', '-m', '-', file], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`getfattr is not installed or failed (apt-get install attr): ${r.error?.message ?? r.stderr}`);
+  return r.stdout;
+}
+
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
