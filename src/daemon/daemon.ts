@@ -19,8 +19,10 @@ import { BlobStore } from '../registry/blob-store.ts';
 import { UploadManager } from '../registry/uploads.ts';
 import { Registry } from '../registry/registry.ts';
 import { registerRegistryRoutes } from '../registry/http.ts';
+import { sendOciError } from '../registry/errors.ts';
 import { collectGarbage, type GcResult } from '../registry/gc.ts';
 import { registerApiRoutes } from '../api/routes.ts';
+import { sendApiError } from '../api/errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { VERSION } from './version.ts';
 
@@ -58,6 +60,8 @@ export async function startDaemon(settings: Settings, options: { clock?: Clock; 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+    // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.
+    frameworkErrors: (err, req, reply) => (req.url.startsWith('/v2/') ? sendOciError(reply, err, req) : sendApiError(reply, err, req)),
   });
   registerRegistryRoutes(app, {
     registry,
