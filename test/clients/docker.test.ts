@@ -17,7 +17,7 @@ import { servedManifest, verifyImage } from './registry-view.ts';
 
 const skip = requireTool('dockerd', 'docker.io') ?? requireTool('skopeo', 'skopeo') ?? requireTool('busybox', 'busybox-static');
 
-test('docker logs in, builds, pushes, pulls and loads images', { skip }, async (t) => {
+test('docker logs in, builds, pushes, pulls, mounts across repositories and loads images', { skip }, async (t) => {
   const d = await startTestDaemon(t);
   const work = mkdtempSync(path.join(os.tmpdir(), 'skiff-docker-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ test('docker logs in, builds, pushes, pulls and loads images', { skip }, async (
     const served = await servedManifest(d, repo, tag);
     assert.equal(served.digest, reported);
     assert.equal(served.mediaType, MEDIA.dockerManifest);
-    return { served, config: await verifyImage(d, repo, served.doc) };
+    return { served, config: await verifyImage(d, repo, served.doc), out };
   };
 
   await t.test('build, push, pull back by tag and by digest', async () => {
@@ -65,6 +65,13 @@ test('docker logs in, builds, pushes, pulls and loads images', { skip }, async (
       assert.ok(pulled.repoDigests.includes(`${d.host}/${repo}@${served.digest}`), pulled.repoDigests.join());
       if (reference !== image) await docker('tag', reference, image);
     }
+
+    // Pushing the same image to a second repository makes docker mount the layers across repositories.
+    const second = uniqueRepo('docker-mount');
+    await docker('tag', image, `${d.host}/${second}:copy`);
+    const mounted = await push(second, 'copy');
+    assert.equal(mounted.served.digest, served.digest);
+    assert.equal(mounted.out.match(new RegExp(`Mounted from ${repo}`, 'g'))?.length, 2, mounted.out);
   });
 
   await t.test('docker load of an archive, then push: the layers the archive held', async () => {
