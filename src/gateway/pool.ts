@@ -1,0 +1,178 @@
+// gateway/pool: the instances of one revision, their outstanding requests, and the activator queue.
+// acquire() hands out the ready instance with the fewest outstanding requests below the hard limit;
+// when none can take the request it waits in a bounded FIFO queue and asks for capacity once per
+// burst. The outcome is a value: a slot, or why there is none ('queue-full' | 'timeout' | 'closed').
+// A timeout is never reported as a slot.
+import type { Endpoint, RevisionLimits } from './ports.ts';
+
+interface Instance {
+  endpoint: Endpoint;
+  outstanding: number;
+  draining: boolean;
+}
+
+export interface Slot {
+  endpoint: Endpoint;
+  /** ms spent waiting for capacity; 0 when an instance was free at once */
+  waitedMs: number;
+  release(): void;
+}
+
+export type AcquireResult = { ok: true; slot: Slot } | { ok: false; reason: 'queue-full' | 'timeout' | 'closed' };
+
+interface Waiter {
+  resolve(r: AcquireResult): void;
+  timer: NodeJS.Timeout;
+  since: number;
+}
+
+export class RevisionPool {
+  private readonly instances = new Map<string, Instance>();
+  private readonly waiters: Waiter[] = [];
+  private capacityRequested = false;
+  private closed = false;
+  /** requests in flight + queued; with `served`, what the autoscaler samples each tick */
+  private inFlight = 0;
+  private arrivedSinceSample = 0;
+
+  constructor(
+    readonly revision: string,
+    public limits: RevisionLimits,
+    private readonly requestCapacity: () => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get queued(): number {
+    return this.waiters.length;
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const i of this.instances.values()) if (!i.draining) n++;
+    return n;
+  }
+
+  /** Concurrency sample for the autoscaler: in flight + queued now, and arrivals since the last sample. */
+  sample(): { concurrency: number; arrivals: number } {
+    const s = { concurrency: this.inFlight + this.waiters.length, arrivals: this.arrivedSinceSample };
+    this.arrivedSinceSample = 0;
+    return s;
+  }
+
+  outstandingOf(instanceId: string): number | undefined {
+    return this.instances.get(instanceId)?.outstanding;
+  }
+
+  /** Replaces the set of ready endpoints. Removed instances stop getting requests; their in-flight ones finish. */
+  setEndpoints(endpoints: Endpoint[]): void {
+    const keep = new Set(endpoints.map((e) => e.id));
+    for (const [id, inst] of this.instances) {
+      if (!keep.has(id)) {
+        inst.draining = true;
+        if (inst.outstanding === 0) this.instances.delete(id);
+      }
+    }
+    for (const e of endpoints) {
+      const existing = this.instances.get(e.id);
+      if (existing) {
+        existing.draining = false;
+        existing.endpoint = e;
+      } else {
+        this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false });
+      }
+    }
+    if (endpoints.length > 0) this.capacityRequested = false;
+    this.dispatch();
+  }
+
+  /** In-flight requests on an instance (for graceful drain: wait until 0 before stopping it). */
+  idle(instanceId: string): boolean {
+    return (this.instances.get(instanceId)?.outstanding ?? 0) === 0;
+  }
+
+  /**
+   * A slot for one request. `avoid` names instances that already refused this request's connection;
+   * they are skipped while another instance exists.
+   */
+  acquire(avoid?: ReadonlySet<string>): Promise<AcquireResult> | AcquireResult {
+    if (!avoid) this.arrivedSinceSample++;
+    if (this.closed) return { ok: false, reason: 'closed' };
+    if (this.waiters.length === 0 || avoid) {
+      const inst = this.pick(avoid);
+      if (inst) return { ok: true, slot: this.take(inst, 0) };
+    }
+    if (this.waiters.length >= this.limits.queueLimit) return { ok: false, reason: 'queue-full' };
+    if (!this.capacityRequested) {
+      this.capacityRequested = true;
+      this.requestCapacity();
+    }
+    return new Promise<AcquireResult>((resolve) => {
+      const waiter: Waiter = {
+        resolve,
+        since: this.now(),
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve({ ok: false, reason: 'timeout' });
+        }, this.limits.timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Capacity is still wanted (e.g. the scale-up failed): allow the next waiter to ask again. */
+  capacityFailed(): void {
+    this.capacityRequested = false;
+    if (this.waiters.length > 0) {
+      this.capacityRequested = true;
+      this.requestCapacity();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve({ ok: false, reason: 'closed' });
+    }
+  }
+
+  private pick(avoid?: ReadonlySet<string>): Instance | undefined {
+    const limit = this.limits.containerConcurrency;
+    let best: Instance | undefined;
+    for (const inst of this.instances.values()) {
+      if (inst.draining || (limit > 0 && inst.outstanding >= limit)) continue;
+      if (avoid?.has(inst.endpoint.id) && this.instances.size > avoid.size) continue;
+      if (!best || inst.outstanding < best.outstanding) best = inst;
+    }
+    return best;
+  }
+
+  private take(inst: Instance, waitedMs: number): Slot {
+    inst.outstanding++;
+    this.inFlight++;
+    let released = false;
+    return {
+      endpoint: inst.endpoint,
+      waitedMs,
+      release: () => {
+        if (released) return;
+        released = true;
+        inst.outstanding--;
+        this.inFlight--;
+        if (inst.draining && inst.outstanding === 0) this.instances.delete(inst.endpoint.id);
+        this.dispatch();
+      },
+    };
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const inst = this.pick();
+      if (!inst) return;
+      const w = this.waiters.shift()!;
+      clearTimeout(w.timer);
+      w.resolve({ ok: true, slot: this.take(inst, this.now() - w.since) });
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// gateway/ports: what the data plane needs from the control plane. daemon/ plugs them in.
+// The gateway never reads the store: routes and endpoints are pushed into it (GatewayState).
+
+export interface ScalePort {
+  /**
+   * A request is waiting for `revision` and no instance can take it. Called once per waiting burst
+   * (the pool coalesces); the scheduler must start an instance and later call setEndpoints().
+   */
+  requestCapacity(revision: string): void;
+}
+
+export interface Endpoint {
+  /** instance id */
+  id: string;
+  host: string;
+  port: number;
+}
+
+export interface RevisionTarget {
+  revision: string;
+  /** percent, 0–100; the weights of a route add up to 100 */
+  percent: number;
+}
+
+export interface Route {
+  service: string;
+  /** full host names routed to this service (without port), e.g. "hello.skiff.localhost" */
+  hosts: string[];
+  targets: RevisionTarget[];
+}
+
+export interface RevisionLimits {
+  /** hard per-instance concurrency; 0 = unlimited */
+  containerConcurrency: number;
+  /** requests allowed to wait for capacity before 503 */
+  queueLimit: number;
+  /** end-to-end request timeout (waiting + upstream) */
+  timeoutMs: number;
+}

@@ -1,0 +1,64 @@
+// gateway/routing: in-memory route lookup by Host header or the /s/NAME/ path fallback, and the
+// weighted choice of a revision. Rebuilt as a whole when the control plane pushes new routes.
+import type { Route, RevisionTarget } from './ports.ts';
+
+export interface Match {
+  route: Route;
+  /** request path as the app sees it (the /s/NAME prefix stripped) */
+  path: string;
+}
+
+export class RouteTable {
+  private byHost = new Map<string, Route>();
+  private byName = new Map<string, Route>();
+
+  replace(routes: Route[]): void {
+    const byHost = new Map<string, Route>();
+    const byName = new Map<string, Route>();
+    for (const r of routes) {
+      byName.set(r.service, r);
+      for (const h of r.hosts) byHost.set(h.toLowerCase(), r);
+    }
+    this.byHost = byHost;
+    this.byName = byName;
+  }
+
+  routes(): Route[] {
+    return [...this.byName.values()];
+  }
+
+  match(hostHeader: string | undefined, url: string): Match | undefined {
+    if (hostHeader) {
+      const host = stripPort(hostHeader).toLowerCase();
+      const r = this.byHost.get(host);
+      if (r) return { route: r, path: url };
+    }
+    if (url.startsWith('/s/')) {
+      const end = url.indexOf('/', 3);
+      const q = url.indexOf('?', 3);
+      const stop = end < 0 ? (q < 0 ? url.length : q) : q >= 0 && q < end ? q : end;
+      const r = this.byName.get(url.slice(3, stop));
+      if (r) {
+        const rest = url.slice(stop);
+        return { route: r, path: rest.startsWith('/') ? rest : '/' + rest };
+      }
+    }
+    return undefined;
+  }
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/** Picks a revision by percent weights; `roll` is uniform in [0, 100). Pure so the split can be tested. */
+export function pickRevision(targets: RevisionTarget[], roll: number): string | undefined {
+  let acc = 0;
+  for (const t of targets) {
+    acc += t.percent;
+    if (roll < acc) return t.revision;
+  }
+  return targets.findLast((t) => t.percent > 0)?.revision;
+}
