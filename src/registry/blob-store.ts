@@ -51,7 +51,9 @@ export class BlobStore {
   }
 
   read(digest: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.blobPath(digest), range ?? {});
+    // 256 KiB reads, not the 64 KiB default: about a third less server CPU per pulled byte (fewer buffers,
+    // syscalls and stream ticks), measured with bench/registry.ts; 1 MiB reads cost more again.
+    return createReadStream(this.blobPath(digest), { ...range, highWaterMark: 256 * 1024 });
   }
 
   async readAll(digest: string): Promise<Buffer> {
