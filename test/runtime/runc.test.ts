@@ -9,30 +9,40 @@ import path from 'node:path';
 import { createRuncRuntime, type RuncRuntime } from '../../src/runtime/runc/driver.ts';
 import { hostVeth, netnsName } from '../../src/runtime/network/host-network.ts';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
+import { gatewayIp, parseCidr } from '../../src/runtime/network/allocator.ts';
 import { makeBusyboxRootfs } from './rootfs.ts';
 import { instanceSpec, runtimeContract, type ContractFixture } from './contract.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && process.env.CI !== 'true' ? 'needs root (runc, netns, iptables)' : false;
 
-// Test-only network: its own bridge, subnet and chains, so it never touches a real daemon's skiff0.
-const NETWORK = { bridge: 'skiff-t0', cidr: '10.214.0.0/16', chainPrefix: 'SKIFF-T', egress: false };
 const RUN = `skiff-test-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+// A network of this run's own — bridge, /24, chains, address dir — so parallel runs never share state
+// and teardown can remove all of it; nothing touches a real daemon's skiff0.
+const NET_TAG = (process.pid % 65536).toString(16).padStart(4, '0');
+const NETWORK = {
+  bridge: `skt-${NET_TAG}`,
+  cidr: `10.214.${process.pid % 250}.0/24`,
+  chainPrefix: `SKT-${NET_TAG}`,
+  egress: false,
+};
 
-let fixture: ContractFixture & { runtime: RuncRuntime; root: string };
+let fixture: (ContractFixture & { runtime: RuncRuntime }) | undefined;
 
-/** Removes leftovers of earlier, crashed runs: runc containers, netns and veths named skiff-test-*. */
-function sweep(root: string): void {
+/** Removes leftovers: this run's runc containers, and netns/veths of earlier runs whose process is dead
+ *  (ids are skiff-test-<pid base36><4 chars>-<n>; a live pid means a parallel run that owns them). */
+function sweep(stateDir: string): void {
   for (const ns of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n')) {
     const name = ns.split(' ')[0] ?? '';
-    if (name.startsWith('skiff-skiff-test-') && !name.includes(RUN)) {
-      const id = name.slice('skiff-'.length);
-      try { execFileSync('ip', ['link', 'del', hostVeth(id)], { stdio: 'ignore' }); } catch { /* already gone */ }
-      try { execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' }); } catch { /* already gone */ }
-    }
+    const m = /^skiff-(skiff-test-([0-9a-z]+)[0-9a-z]{4}-\d+)$/.exec(name);
+    if (!m || m[1]!.startsWith(RUN)) continue;
+    try { process.kill(parseInt(m[2]!, 36), 0); continue; } catch { /* owner is gone */ }
+    try { execFileSync('ip', ['link', 'del', hostVeth(m[1]!)], { stdio: 'ignore' }); } catch { /* already gone */ }
+    try { execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' }); } catch { /* already gone */ }
   }
-  if (existsSync(path.join(root, 'runc'))) {
-    for (const id of readdirSync(path.join(root, 'runc'))) execFileSync('runc', ['--root', path.join(root, 'runc'), 'delete', '--force', id], { stdio: 'ignore' });
+  const runcRoot = path.join(stateDir, 'runc');
+  if (existsSync(runcRoot)) {
+    for (const id of readdirSync(runcRoot)) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
   }
 }
 
@@ -41,32 +51,38 @@ function bridgePorts(): string[] {
 }
 
 describe('runc runtime', { skip }, () => {
+  let root = '';
   before(async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-runtime-'));
+    root = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-runtime-'));
+    sweep(path.join(root, 'state'));
     const rootfs = makeBusyboxRootfs(path.join(root, 'rootfs'));
     const runtime = await createRuncRuntime({ root: path.join(root, 'state'), network: NETWORK, logs: { maxBytes: 4096, keep: 2 } });
-    fixture = { runtime, rootfs, root, hostAddress: '10.214.0.1', idPrefix: RUN };
+    fixture = { runtime, rootfs, hostAddress: gatewayIp(parseCidr(NETWORK.cidr)), idPrefix: RUN };
   });
 
+  // Runs even when before() failed half-way: everything below tolerates pieces that were never made.
   after(async () => {
-    if (!fixture) return;
-    for (const s of await fixture.runtime.list()) await fixture.runtime.delete(s.id);
-    sweep(path.join(fixture.root, 'state'));
-    rmSync(fixture.root, { recursive: true, force: true });
-    // the last user of the shared test network takes it down
-    if (bridgePorts().length === 0) {
-      execFileSync('ip', ['link', 'del', NETWORK.bridge], { stdio: 'ignore' });
-      await removeFirewall(NETWORK.chainPrefix);
-      for (const d of [`/run/skiff/ipam/${NETWORK.bridge}`, '/run/skiff/ipam', '/run/skiff']) {
-        try { rmdirSync(d); } catch { /* not empty or absent: someone else's */ }
-      }
+    if (fixture) for (const s of await fixture.runtime.list()) await fixture.runtime.delete(s.id);
+    if (root) {
+      sweep(path.join(root, 'state'));
+      rmSync(root, { recursive: true, force: true });
+    }
+    try { execFileSync('ip', ['link', 'del', NETWORK.bridge], { stdio: 'ignore' }); } catch { /* never created */ }
+    await removeFirewall(NETWORK.chainPrefix);
+    rmSync(`/run/skiff/ipam/${NETWORK.bridge}`, { recursive: true, force: true });
+    for (const d of ['/run/skiff/ipam', '/run/skiff']) {
+      try { rmdirSync(d); } catch { /* not empty (a parallel run) or absent */ }
     }
   });
 
-  runtimeContract(async () => fixture);
+  const ready = () => {
+    assert.ok(fixture, 'runtime fixture was not set up');
+    return fixture;
+  };
+  runtimeContract(async () => ready());
 
   test('create/delete cycles leave no mounts, netns, veths or cgroups behind', async (t) => {
-    const f = fixture;
+    const f = ready();
     const ids: string[] = [];
     const ours = () => ({
       mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(RUN)).length,
@@ -91,7 +107,7 @@ describe('runc runtime', { skip }, () => {
   });
 
   test('rotates logs by size and keeps them readable after exit', async (t) => {
-    const f = fixture;
+    const f = ready();
     const spec = instanceSpec(f, { args: ['sh', '-c', 'for i in $(seq 1 400); do echo line-$i; done'] });
     t.after(() => f.runtime.delete(spec.id));
     await f.runtime.create(spec);

@@ -1,12 +1,12 @@
 // runtime/network/firewall: Skiff's iptables rules, kept in Skiff's own chains so Docker or podman
 // rewriting the built-in chains (Docker sets FORWARD's policy to DROP) cannot break instance traffic.
-// The chains are flushed and refilled on every ensure, so the rules converge to this one definition:
+// ensureFirewall converges the chains to this one definition (refilling only when they differ):
 //   <P>-INPUT        (jumped to from INPUT, position 1)
-//     -i BR conntrack ESTABLISHED,RELATED  ACCEPT   replies to connections the host opened
+//     -i BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to connections the host opened
 //     -i BR                                DROP     instances never open connections to the host:
 //                                                   not the control API, not any other host port
 //   <P>-FORWARD      (jumped to from FORWARD, position 1)
-//     -o BR conntrack ESTABLISHED,RELATED  ACCEPT
+//     -o BR conntrack RELATED,ESTABLISHED  ACCEPT
 //     -i BR -o BR                          DROP     instance <-> instance (bridge ports are also
 //                                                   isolated at L2; this covers br_netfilter hairpins)
 //     -i BR                                ACCEPT|DROP  egress to the outside world, per setting
@@ -23,7 +23,7 @@ type Rule = string[];
 
 function rules(cfg: FirewallConfig): { input: Rule[]; forward: Rule[]; postrouting: Rule[] } {
   const br = cfg.bridge;
-  const est = ['-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'];
+  const est = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   return {
     input: [['-i', br, ...est], ['-i', br, '-j', 'DROP']],
     forward: [
@@ -41,8 +41,13 @@ const ipt = (table: string, ...args: string[]) => execOk('iptables', ['-w', '-t'
 async function fillChain(table: string, chain: string, from: string, body: Rule[]): Promise<void> {
   const created = await execTool('iptables', ['-w', '-t', table, '-N', chain]);
   if (created.code !== 0 && !created.stderr.includes('exists')) throw new SkiffError('INTERNAL', `iptables -N ${chain}: ${created.stderr.trim()}`);
-  await ipt(table, '-F', chain);
-  for (const r of body) await ipt(table, '-A', chain, ...r);
+  // Refill only when the chain differs, so a second driver starting never opens a window without rules.
+  const current = (await ipt(table, '-S', chain)).split('\n').filter((l) => l.startsWith('-A '));
+  const wanted = body.map((r) => ['-A', chain, ...r].join(' '));
+  if (current.join('\n') !== wanted.join('\n')) {
+    await ipt(table, '-F', chain);
+    for (const r of body) await ipt(table, '-A', chain, ...r);
+  }
   const jump = await execTool('iptables', ['-w', '-t', table, '-C', from, '-j', chain]);
   if (jump.code !== 0) await ipt(table, '-I', from, '1', '-j', chain);
 }
