@@ -218,9 +218,18 @@ test('invalid, hostile and unauthorized pushes exit 1 with a stable error code',
   assert.match(missing.stderr, /error ARCHIVE_INVALID: .*nope\.tar: cannot read/);
 
   const layout = new OciLayout(path.join(work, 'layout'));
-  layout.tag('only', (await layout.addImage({ layerCount: 1 })).descriptor);
+  const only = await layout.addImage({ layerCount: 1 });
+  layout.tag('only', only.descriptor);
   const denied = await skiff(d, ['push', layout.dir, `${repo}:v1`], 'not-a-token');
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /^skiff: error UNAUTHORIZED: /);
+  assert.equal((await v2(d, `/v2/${repo}/manifests/v1`)).status, 404);
+
+  // A blob whose bytes do not match its digest is caught while uploading, and nothing is tagged.
+  const blobFile = path.join(layout.dir, 'blobs', 'sha256', only.layers[0]!.digest.slice('sha256:'.length));
+  writeFileSync(blobFile, randomBytes(only.layers[0]!.size));
+  const corrupt = await skiff(d, ['push', layout.dir, `${repo}:v1`]);
+  assert.equal(corrupt.code, 1);
+  assert.match(corrupt.stderr, /^skiff: error ARCHIVE_INVALID: .*blobs\/sha256\/[0-9a-f]{64} does not match its digest/);
   assert.equal((await v2(d, `/v2/${repo}/manifests/v1`)).status, 404);
 });
