@@ -27,6 +27,7 @@ const NETWORK = {
   egress: false,
 };
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let fixture: (ContractFixture & { runtime: RuncRuntime }) | undefined;
 
 /** Removes leftovers: this run's runc containers, and netns/veths of earlier runs whose process is dead
@@ -104,6 +105,24 @@ describe('runc runtime', { skip }, () => {
       assert.equal(existsSync(`/run/netns/${netnsName(spec.id)}`), false);
     }
     assert.deepEqual(ours(), before);
+  });
+
+  test('a driver started later on the same root adopts running instances (daemon restart)', async (t) => {
+    const f = ready();
+    const spec = instanceSpec(f, { args: ['sh', '-c', 'echo up; exec sleep 1000'] });
+    t.after(() => f.runtime.delete(spec.id));
+    await f.runtime.create(spec);
+    const started = await f.runtime.start(spec.id);
+    const again = await createRuncRuntime({ root: path.join(root, 'state'), network: NETWORK, logs: { maxBytes: 4096, keep: 2 } });
+    const seen = await again.state(spec.id);
+    assert.ok(seen.found);
+    assert.equal(seen.value.status, 'running');
+    assert.equal(seen.value.pid, started.pid);
+    for (let i = 0; i < 100 && (await again.logs(spec.id)).length === 0; i++) await sleep(20);
+    assert.deepEqual((await again.logs(spec.id)).map((l) => l.line), ['up']);
+    // pid 1 ignores SIGTERM without a handler, so the grace period ends in SIGKILL
+    assert.deepEqual(await again.stop(spec.id, 100), { stopped: 'killed', exit: { reason: 'signalled', signal: 9 } });
+    assert.deepEqual(await again.stop(spec.id, 100), { stopped: 'already', exit: { reason: 'signalled', signal: 9 } });
   });
 
   test('rotates logs by size and keeps them readable after exit', async (t) => {
