@@ -62,7 +62,9 @@ export async function unpackLayer(o: UnpackOptions): Promise<UnpackResult> {
       yield chunk;
     }
   }
-  const { compression, stream } = await decompress(hashed());
+  const { compression, stream } = await decompress(hashed()).catch((err: unknown) => {
+    throw pickError({ status: 'rejected', reason: err });
+  });
   const diffHash = newHash('sha256');
   let size = 0;
   const counted = new Transform({
@@ -123,7 +125,7 @@ export async function unpackLayer(o: UnpackOptions): Promise<UnpackResult> {
 
 // The most meaningful failure wins: our own SkiffErrors (a hostile entry, a budget, a missing tool)
 // over the stream errors they cause elsewhere in the pipeline (premature close, EPIPE).
-function pickError(...results: PromiseSettledResult<void>[]): SkiffError | undefined {
+function pickError(...results: PromiseSettledResult<unknown>[]): SkiffError | undefined {
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (errors.length === 0) return undefined;
   const own = errors.find((e): e is SkiffError => e instanceof SkiffError);

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { SkiffError } from '../../src/core/errors.ts';
 import { LayerCache } from '../../src/images/layer-cache.ts';
 import { gzip, MemoryBlobs, sha256, tarOf, xattrs, zstd, type TarEntry } from './fixtures.ts';
@@ -147,5 +148,23 @@ test('a zstd layer without the zstd tool fails naming the Debian package', async
   } finally {
     process.env.PATH = saved;
   }
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a blob source failing mid-stream fails the unpack as a system error and publishes nothing', async (t) => {
+  const dir = tempDir(t);
+  const data = gzip(await tarOf([{ name: 'big', body: Buffer.alloc(256 * 1024, 3) }]));
+  const digest = sha256(data);
+  const failing = {
+    async open(): Promise<Readable> {
+      return Readable.from((async function* () {
+        yield data.subarray(0, 1000);
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO', syscall: 'read' });
+      })());
+    },
+  };
+  const cache = new LayerCache({ dir, blobs: failing });
+  await cache.init();
+  await assert.rejects(cache.ensureLayer(digest), (err: unknown) => err instanceof SkiffError && err.code === 'INTERNAL' && /EIO/.test(String((err.cause as Error)?.message)));
   assert.deepEqual(readdirSync(dir), []);
 });
