@@ -3,7 +3,7 @@
 // that nothing outside a layer directory changed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -96,4 +96,16 @@ export function snapshot(dir: string, exclude: readonly string[] = []): Map<stri
   };
   walk(dir);
   return out;
+}
+
+/** rm -rf that also works as non-root on trees holding read-only directories (layers keep their modes). */
+export function removeTree(dir: string): void {
+  const open = (p: string): void => {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) return;
+    chmodSync(p, 0o700);
+    for (const name of readdirSync(p)) open(path.join(p, name));
+  };
+  open(dir);
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -4,20 +4,20 @@
 // rejected layer must leave nothing visible in the cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SkiffError } from '../../src/core/errors.ts';
 import { LayerCache } from '../../src/images/layer-cache.ts';
 import { hostileCases } from './hostile-cases.ts';
-import { MemoryBlobs, snapshot, tarOf, zstd, gzip } from './fixtures.ts';
+import { gzip, MemoryBlobs, removeTree, snapshot, tarOf, zstd } from './fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 const isCI = process.env.CI === 'true';
 
 test('hostile layers are rejected or neutralised without touching anything outside the layer', async (t) => {
   const sandbox = mkdtempSync(path.join(tmpdir(), 'skiff-hostile-'));
-  t.after(() => rmSync(sandbox, { recursive: true, force: true }));
+  t.after(() => removeTree(sandbox));
   const evil = path.join(sandbox, 'x', 'dest-evil');
   const outside = path.join(sandbox, 'outside.txt');
   const cacheParent = path.join(sandbox, 'x', 'dest');
@@ -55,7 +55,7 @@ test('hostile layers are rejected or neutralised without touching anything outsi
         c.expect.check(layer.path, layer);
       }
       assert.deepEqual(snapshot(sandbox, [cacheParent]), before, 'something outside the layer directory changed');
-      rmSync(dir, { recursive: true, force: true });
+      removeTree(dir);
     });
   }
 });

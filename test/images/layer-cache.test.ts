@@ -4,20 +4,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { SkiffError } from '../../src/core/errors.ts';
 import { LayerCache } from '../../src/images/layer-cache.ts';
-import { gzip, MemoryBlobs, sha256, tarOf, xattrs, zstd, type TarEntry } from './fixtures.ts';
+import { gzip, MemoryBlobs, removeTree, sha256, tarOf, xattrs, zstd, type TarEntry } from './fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 const needsRoot = !isRoot && process.env.CI !== 'true' ? 'overlay whiteouts, xattrs and mounts need root' : undefined;
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-layers-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => removeTree(dir));
   return dir;
 }
 
