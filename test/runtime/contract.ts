@@ -115,7 +115,7 @@ export function runtimeContract(makeFixture: (t: TestContext) => Promise<Contrac
     assert.ok(r.logs.some((l) => /can't fork: Resource temporarily unavailable/.test(l.line)), JSON.stringify(r.logs));
   });
 
-  test('gives each instance an address the host reaches', async (t) => {
+  test('gives each instance an address the host reaches; pause, resume, kill', async (t) => {
     const f = await makeFixture(t);
     const s = await run(t, f, { args: ['httpd', '-f', '-p', '8080', '-h', '/www'], user: { uid: 1000, gid: 1000, additionalGids: [] } });
     assert.equal(await fetchEventually(`http://${s.ip}:8080/`), 'hello from skiff\n');
@@ -127,6 +127,8 @@ export function runtimeContract(makeFixture: (t: TestContext) => Promise<Contrac
     assert.equal(paused.value.status, 'paused');
     await f.runtime.resume(s.id);
     assert.equal(await fetchText(`http://${s.ip}:8080/`), 'hello from skiff\n');
+    await f.runtime.kill(s.id, 'SIGKILL');
+    assert.deepEqual(await f.runtime.wait(s.id, 10_000), { outcome: 'exited', exit: { reason: 'signalled', signal: 9 } });
   });
 
   test('blocks instances from the host and from other services', async (t) => {

@@ -2,12 +2,9 @@
 // plus a detached supervisor (shim.ts) waiting on a FIFO; start = release it to run `runc run --keep`.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
-import { constants, existsSync, promises as fsp } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync, promises as fsp } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
-import { execOk } from '../exec.ts';
 import type { InstanceSpec, InstanceState, InstanceStats, LogLine, Lookup, Runtime, StopResult } from '../runtime.ts';
 import { parseCidr, type Subnet } from '../network/allocator.ts';
 import { ensureFirewall } from '../network/firewall.ts';
@@ -20,6 +17,7 @@ import { instancePaths, instancesDir, runcRoot } from './layout.ts';
 import { readLogLines } from './log-file.ts';
 import { RuncCli } from './runc-cli.ts';
 import type { ShimConfig } from './shim.ts';
+import { alive, readPid, releaseSupervisor, spawnSupervisor, stopSupervisor } from './supervisor.ts';
 
 export interface RuncRuntimeOptions {
   /** state directory (layout.ts) */
@@ -44,24 +42,8 @@ export interface RuncRuntimeOptions {
 interface InstanceRecord { spec: InstanceSpec; ip: string; cgroupsPath: string }
 
 const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const SHIM = fileURLToPath(new URL('./shim.ts', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readPid(file: string): Promise<number | undefined> {
-  const text = await fsp.readFile(file, 'utf8').catch(() => '');
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
 
 export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
   const subnet = parseCidr(opts.network.cidr);
@@ -112,11 +94,7 @@ export class RuncRuntime implements Runtime {
         logMaxBytes: this.opts.logs?.maxBytes ?? 10 * 1024 * 1024, logKeep: this.opts.logs?.keep ?? 3,
       };
       await writeFileAtomic(p.shimConfig, JSON.stringify(shim));
-      await execOk('mkfifo', ['-m', '600', p.startFifo]);
-      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SHIM, p.shimConfig], { detached: true, stdio: 'ignore' });
-      child.unref();
-      if (child.pid === undefined) throw new SkiffError('INTERNAL', `cannot spawn the supervisor of ${spec.id}`);
-      await writeFileAtomic(p.shimPid, String(child.pid));
+      await spawnSupervisor(p);
       const rec: InstanceRecord = { spec, ip, cgroupsPath };
       await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
       return { id: spec.id, service: spec.service, status: 'created', ip };
@@ -131,31 +109,13 @@ export class RuncRuntime implements Runtime {
     const p = this.paths(id);
     if (existsSync(p.started)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
     await writeFileAtomic(p.started, '');
-    await this.releaseSupervisor(id);
+    await releaseSupervisor(p, START_TIMEOUT_MS);
     // Race "running" against "exited" so a failed start cannot hang.
     for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
       const s = await this.state(id);
       if (s.found && s.value.status !== 'created' && (s.value.pid !== undefined || s.value.status === 'stopped')) return s.value;
     }
     throw new SkiffError('INTERNAL', `instance ${id} did not start within ${START_TIMEOUT_MS} ms`);
-  }
-
-  /** Writes to start.fifo; ENXIO means the supervisor has not opened it yet (still loading). */
-  private async releaseSupervisor(id: string): Promise<void> {
-    const p = this.paths(id);
-    for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
-      let fh;
-      try {
-        fh = await fsp.open(p.startFifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENXIO') continue;
-        throw e;
-      }
-      await fh.writeFile('start\n');
-      await fh.close();
-      return;
-    }
-    throw new SkiffError('INTERNAL', `the supervisor of ${id} did not become ready within ${START_TIMEOUT_MS} ms`);
   }
 
   async state(id: string): Promise<Lookup<InstanceState>> {
@@ -216,14 +176,7 @@ export class RuncRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     const p = this.paths(id);
     await this.runc.delete(id);
-    // The supervisor writes exit.json once runc returns; let it finish before the directory goes.
-    const shimPid = await readPid(p.shimPid);
-    if (shimPid !== undefined) {
-      // a supervisor still waiting for start has nothing to record
-      if (!existsSync(p.started) && alive(shimPid)) process.kill(shimPid, 'SIGKILL');
-      for (let i = 0; i < 200 && alive(shimPid); i++) await sleep(25);
-      if (alive(shimPid)) process.kill(shimPid, 'SIGKILL');
-    }
+    await stopSupervisor(p);
     await detachInstance(id);
     await this.ipam.release(id);
     await fsp.rm(p.dir, { recursive: true, force: true });

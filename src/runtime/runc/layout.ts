@@ -6,7 +6,7 @@
 //       instance.json           InstanceRecord: the spec, address, cgroup path (written at create)
 //       bundle/config.json      OCI runtime config (bundle.ts)
 //       shim.json               ShimConfig for the supervisor (shim.ts)
-//       shim.pid                supervisor pid, written by the driver when it spawns it (at create)
+//       shim.pid                supervisor pid, written when supervisor.ts spawns it (at create)
 //       start.fifo              the supervisor blocks reading it; start() writes to release it
 //       started                 marker written by start(): the instance is no longer just 'created'
 //       init.pid                the instance's init pid on the host (runc --pid-file)
