@@ -106,7 +106,8 @@ export class LayerCache {
       this.logger.info({ layer: digest, size: result.size, entries: result.entries }, 'layer unpacked');
       return { ...result, path: path.join(dir, 'root') };
     } finally {
-      await fsp.rm(staging, { recursive: true, force: true });
+      // Never let cleanup mask the unpack's own error; init() sweeps whatever is left.
+      await fsp.rm(staging, { recursive: true, force: true }).catch((err: unknown) => this.logger.warn({ staging, err }, 'cannot remove unpack staging dir'));
     }
   }
 }
