@@ -77,12 +77,14 @@ export class UploadManager {
         this.hashes.delete(id);
         throw err;
       }
+      if (expect.length !== undefined && expect.length !== received) {
+        // A refused chunk leaves the session as it was, so the client can resend it at the same offset.
+        this.hashes.delete(id);
+        await fsp.truncate(this.blobs.uploadPath(id), status.offset);
+        throw new SkiffError('SIZE_INVALID', `chunk should be ${expect.length} bytes but ${received} arrived`);
+      }
       state.offset += received;
       this.store.touchUpload(id, this.clock.now());
-      if (expect.length !== undefined && expect.length !== received) {
-        this.hashes.delete(id);
-        throw new SkiffError('SIZE_INVALID', `Content-Length ${expect.length} but received ${received} bytes`);
-      }
       return { id, repo, offset: state.offset };
     });
   }

@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestDaemon } from '../helpers/daemon.ts';
@@ -24,6 +25,21 @@ async function patch(reg: RegistryTarget, location: string, chunk: Buffer, start
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (start !== undefined) headers['content-range'] = `${start}-${start + chunk.length - 1}`;
   return v2(reg, location, { method: 'PATCH', body: chunk, headers });
+}
+
+/** A PATCH whose Content-Length and Content-Range may disagree (fetch would not send that). */
+function rawPatch(reg: RegistryTarget, location: string, contentRange: string, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(reg.url + location);
+    const headers = { authorization: `Bearer ${reg.token}`, 'content-range': contentRange, 'content-length': String(body.length) };
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PATCH', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 async function expectBlob(reg: RegistryTarget, repo: string, data: Buffer): Promise<void> {
@@ -109,6 +125,22 @@ test('registry uploads', async (t) => {
       await res.arrayBuffer();
       // The session is intact: continue from the reported offset.
       assert.equal((await patch(d, location, data.subarray(100), 100)).status, 202);
+      assert.equal((await v2(d, `${location}?digest=${digestOf(data)}`, { method: 'PUT' })).status, 201);
+      await expectBlob(d, repo, data);
+    });
+  }
+
+  for (const c of [{ range: '10-109', bytes: 50 }, { range: '10-59', bytes: 100 }]) {
+    await t.test(`a chunk of ${c.bytes} bytes claiming Content-Range ${c.range} is 400 SIZE_INVALID and changes nothing`, async () => {
+      const repo = uniqueRepo('up');
+      const data = randomBlob(60);
+      const location = await startUpload(d, repo);
+      assert.equal((await patch(d, location, data.subarray(0, 10), 0)).status, 202);
+      const res = await rawPatch(d, location, c.range, randomBlob(c.bytes));
+      assert.equal(res.status, 400, res.body);
+      assert.equal((JSON.parse(res.body) as { errors: Array<{ code: string }> }).errors[0]!.code, 'SIZE_INVALID');
+      assert.equal((await v2(d, location)).headers.get('range'), '0-9');
+      assert.equal((await patch(d, location, data.subarray(10), 10)).status, 202);
       assert.equal((await v2(d, `${location}?digest=${digestOf(data)}`, { method: 'PUT' })).status, 201);
       await expectBlob(d, repo, data);
     });
