@@ -60,6 +60,21 @@ test('GC with grace 0 deletes unreferenced blobs and keeps referenced ones', asy
   assert.deepEqual({ ...(await runGc(d)), uploadsExpired: undefined, bytesFreed: undefined }, { blobsDeleted: 0, orphanFilesDeleted: 0, uploadsExpired: undefined, bytesFreed: undefined });
 });
 
+test('GC keeps everything a manifest deleted in one repository still needs in another', async (t) => {
+  const d = await startTestDaemon(t, { settings: (s) => { s.registry.gcGraceSeconds = 0; } });
+  const [a, b] = [uniqueRepo('gc'), uniqueRepo('gc')];
+  const img = await pushImage(d, a, 'v1', { layers: 2 });
+  for (const blob of [img.config, ...img.layers]) {
+    assert.equal((await v2(d, `/v2/${b}/blobs/uploads/?mount=${blob.digest}&from=${a}`, { method: 'POST' })).status, 201);
+  }
+  assert.equal((await v2(d, `/v2/${b}/manifests/v1`, { method: 'PUT', body: img.bytes, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
+  assert.equal((await v2(d, `/v2/${a}/manifests/${img.digest}`, { method: 'DELETE' })).status, 202);
+  await runGc(d);
+  const manifest = await v2(d, `/v2/${b}/manifests/v1`);
+  assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), img.bytes);
+  for (const blob of [img.config, ...img.layers]) await assertReadable(d, b, blob.digest);
+});
+
 test('GC with the default grace keeps a fresh unreferenced blob', async (t) => {
   const d = await startTestDaemon(t);
   assert.ok(d.settings.registry.gcGraceSeconds > 0);

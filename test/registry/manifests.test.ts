@@ -60,6 +60,16 @@ test('registry manifests', async (t) => {
     });
   }
 
+  await t.test('PUT by a sha512 digest stores and serves the manifest under that digest', async () => {
+    const digest = digestOf(docker.bytes, 'sha512');
+    const put = await v2(d, `/v2/${repo}/manifests/${digest}`, { method: 'PUT', body: docker.bytes, headers: { 'content-type': MEDIA.dockerManifest } });
+    assert.equal(put.status, 201);
+    assert.equal(put.headers.get('docker-content-digest'), digest);
+    const get = await v2(d, `/v2/${repo}/manifests/${digest}`);
+    assert.equal(get.headers.get('docker-content-digest'), digest);
+    assert.deepEqual(Buffer.from(await get.arrayBuffer()), docker.bytes);
+  });
+
   await t.test('manifest bytes are stored exactly, odd whitespace and key order included', async () => {
     const odd = `{\n\t"layers" : [ ${JSON.stringify(oci.layers[0])} ],\r\n  "config":${JSON.stringify(oci.config)} ,"schemaVersion":2,\n"mediaType":"${MEDIA.ociManifest}"   }\n\n`;
     const { digest } = await putManifest(d, repo, 'odd', odd, MEDIA.ociManifest);

@@ -64,6 +64,17 @@ test('registry uploads', async (t) => {
     });
   }
 
+  await t.test('a sha512 digest is verified and served under that digest', async () => {
+    const repo = uniqueRepo('up');
+    const data = randomBlob(3000);
+    const digest = digestOf(data, 'sha512');
+    assert.equal((await v2(d, `/v2/${repo}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: data })).status, 201);
+    const get = await v2(d, `/v2/${repo}/blobs/${digest}`);
+    assert.equal(get.headers.get('docker-content-digest'), digest);
+    assert.deepEqual(Buffer.from(await get.arrayBuffer()), data);
+    await expectOciError(await v2(d, `/v2/${repo}/blobs/uploads/?digest=${digestOf('other', 'sha512')}`, { method: 'POST', body: data }), 400, 'DIGEST_INVALID');
+  });
+
   await t.test('POST then PUT ?digest= with the whole body', async () => {
     const repo = uniqueRepo('up');
     const data = randomBlob(5000);
