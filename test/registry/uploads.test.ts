@@ -51,7 +51,7 @@ async function expectBlob(reg: RegistryTarget, repo: string, data: Buffer): Prom
 test('registry uploads', async (t) => {
   const d = await startTestDaemon(t);
 
-  for (const size of [0, 1, 70_000]) {
+  for (const size of [0, 1, 70_000, 2 * 1024 * 1024 + 1]) {
     await t.test(`monolithic POST ?digest= of ${size} bytes is 201 with Location`, async () => {
       const repo = uniqueRepo('up');
       const data = randomBlob(size);
