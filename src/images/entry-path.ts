@@ -17,8 +17,9 @@ const NAME_MAX = 255;
 export function entryParts(name: string, what = 'entry'): string[] {
   const shown = JSON.stringify(name.slice(0, 200));
   if (name.includes('\0')) throw invalid(`${what} ${shown} contains a NUL byte`);
-  if (name.startsWith('/')) throw invalid(`${what} ${shown} is an absolute path`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  // A bare `/` is the root entry (umoci writes it so); any other absolute name is refused, not cleaned.
+  if (name.startsWith('/') && parts.length > 0) throw invalid(`${what} ${shown} is an absolute path`);
   for (const [i, p] of parts.entries()) {
     if (p === '..') throw invalid(`${what} ${shown} contains ".."`);
     if (Buffer.byteLength(p) > NAME_MAX) throw invalid(`${what} ${shown} has a component longer than ${NAME_MAX} bytes`);

@@ -55,6 +55,11 @@ export function hostileCases(evil: string, outside: string): HostileCase[] {
     { name: 'dot-dot directory', entries: [d('..')], expect: invalid(/contains "\.\."/) },
     { name: 'absolute name', entries: [f(path.join(evil, 'pwned'))], expect: invalid(/absolute path/) },
     { name: 'absolute name with double slash', entries: [f('//etc/pwned')], expect: invalid(/absolute path/) },
+    {
+      name: 'a bare / root entry (umoci writes one) is the layer root',
+      entries: [d('/', { mode: 0o700 }), f('a', 'a')],
+      expect: check((root) => assert.equal(readFileSync(path.join(root, 'a'), 'utf8'), 'a')),
+    },
     { name: 'NUL byte in a pax path', entries: [f('ok', 'x', { pax: { path: 'ok\0../../pwned' } })], expect: invalid(/NUL byte/) },
     { name: 'component longer than NAME_MAX', entries: [f('a'.repeat(300))], expect: invalid(/longer than 255/) },
     { name: 'path over the length budget', entries: [f(`${'d/'.repeat(100)}f`)], budgets: { maxPathLength: 100 }, expect: tooLarge(/path longer than 100/) },
