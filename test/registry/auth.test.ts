@@ -52,14 +52,14 @@ test('registry auth', async (t) => {
     await expectOciError(await v2(d, '/v2/token', { auth: null }), 401, 'UNAUTHORIZED');
   });
 
-  await t.test('a pull token reads but every write is 403 DENIED', async () => {
+  await t.test('a pull token reads, every write is 403 DENIED, and revoking it is immediate', async () => {
     const created = await fetch(`${d.url}/api/v1/tokens`, {
       method: 'POST',
       headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'puller', role: 'pull' }),
     });
     assert.equal(created.status, 201);
-    const { secret } = (await created.json()) as { secret: string };
+    const { id, secret } = (await created.json()) as { id: string; secret: string };
     const repo = uniqueRepo('auth');
     const image = await pushImage(d, repo, 'v1');
     const puller = { url: d.url, token: secret };
@@ -81,5 +81,9 @@ test('registry auth', async (t) => {
       await expectOciError(res, 403, 'DENIED');
     }
     assert.equal((await v2(d, `/v2/${repo}/manifests/v1`, { method: 'HEAD' })).status, 200, 'denied delete left the manifest');
+
+    const revoke = await fetch(`${d.url}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${d.token}` } });
+    assert.equal(revoke.status, 204);
+    await expectOciError(await v2(puller, '/v2/'), 401, 'UNAUTHORIZED');
   });
 });
