@@ -47,6 +47,11 @@ function sweep(stateDir: string): void {
   }
 }
 
+/** The host's other IPv4 addresses (eth0 …): instances must not reach the host through them either. */
+function externalIPv4s(): string[] {
+  return Object.values(os.networkInterfaces()).flat().flatMap((a) => (a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.214.') ? [a.address] : []));
+}
+
 function bridgePorts(): string[] {
   return existsSync(`/sys/class/net/${NETWORK.bridge}/brif`) ? readdirSync(`/sys/class/net/${NETWORK.bridge}/brif`) : [];
 }
@@ -58,7 +63,7 @@ describe('runc runtime', { skip }, () => {
     sweep(path.join(root, 'state'));
     const rootfs = makeBusyboxRootfs(path.join(root, 'rootfs'));
     const runtime = await createRuncRuntime({ root: path.join(root, 'state'), network: NETWORK, logs: { maxBytes: 4096, keep: 2 } });
-    fixture = { runtime, rootfs, hostAddress: gatewayIp(parseCidr(NETWORK.cidr)), idPrefix: RUN };
+    fixture = { runtime, rootfs, hostAddresses: [gatewayIp(parseCidr(NETWORK.cidr)), ...externalIPv4s()], idPrefix: RUN };
   });
 
   // Runs even when before() failed half-way: everything below tolerates pieces that were never made.
