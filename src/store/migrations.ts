@@ -71,4 +71,51 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'services, revisions, instances and events',
+    sql: `
+      CREATE TABLE services (
+        name TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        traffic TEXT NOT NULL,
+        latest_revision TEXT NOT NULL,
+        previous_serving TEXT,
+        generation INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE revisions (
+        name TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        image_ref TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (service, generation)
+      );
+      -- instances the scheduler started; used to re-adopt or clean up after a daemon restart
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        revision TEXT NOT NULL,
+        service TEXT NOT NULL,
+        state TEXT NOT NULL,
+        address TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX instances_revision ON instances(revision);
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        service TEXT NOT NULL,
+        revision TEXT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX events_service ON events(service, id);
+    `,
+  },
 ];

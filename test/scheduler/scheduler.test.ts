@@ -1,0 +1,168 @@
+// Scheduler + gateway + SQLite store together, over real HTTP on loopback. Instances are the
+// FakeInstances HTTP servers; the runc-backed InstancePort is covered by the serving integration tests.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/store/sqlite.ts';
+import { ServingStore } from '../../src/store/serving-store.ts';
+import { Gateway } from '../../src/gateway/gateway.ts';
+import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { netProbes, promScrape, readGauge } from '../../src/scheduler/probes.ts';
+import { desiredStateFromStore, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
+import { normaliseDeployDocument, type DeployDocument } from '../../src/api/service-spec.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { FakeInstances } from './fake-instances.ts';
+
+async function setup(t: TestContext, instances = new FakeInstances()) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));
+  const db = openDatabase(path.join(dir, 'skiff.db'));
+  const store = new ServingStore(db);
+  let scheduler: Scheduler | undefined;
+  const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, silentLogger);
+  const { port } = await gateway.listen('127.0.0.1', 0);
+  const makeScheduler = () =>
+    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), clock: systemClock, log: silentLogger, tickMs: 100 });
+  scheduler = makeScheduler();
+  await scheduler.start();
+  t.after(async () => {
+    await scheduler!.stop();
+    for (const id of [...instances.live.keys()]) await instances.stop(id);
+    await gateway.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const deploy = (doc: Partial<DeployDocument> & { name: string }) => {
+    const r = store.deploy('default', normaliseDeployDocument({ image: 'x', ...doc }), { ref: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now());
+    scheduler!.refresh();
+    return r;
+  };
+  const restartScheduler = async () => {
+    await scheduler!.stop();
+    scheduler = makeScheduler();
+    await scheduler.start();
+  };
+  return { store, gateway, instances, url: `http://127.0.0.1:${port}`, deploy, restartScheduler, scheduler: () => scheduler! };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function get(url: string, host: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: { host }, agent }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    }).on('error', reject);
+  });
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const FAST = { window: '2s', idle: '1s', scaleToZeroGrace: '0.5s' };
+
+test('first request to a scaled-to-zero service is served; after the idle window it is back to zero', async (t) => {
+  const s = await setup(t);
+  const { revision } = s.deploy({ name: 'hello', scaling: { ...FAST } });
+  assert.equal(s.instances.countOf(revision.name), 0);
+  const r = await get(s.url, 'hello.test');
+  assert.equal(r.status, 200);
+  assert.match(r.body, new RegExp(`^${revision.name} `));
+  assert.ok(Number(r.headers['x-skiff-cold-start']) >= 0);
+  assert.equal(s.instances.started, 1);
+  await until('scale to zero', () => s.instances.countOf(revision.name) === 0, 15_000);
+  const events = s.store.events('hello').map((e) => e.kind);
+  assert.ok(events.includes('ready') && events.includes('scale'), events.join(','));
+});
+
+test('200 concurrent requests to a cold service with concurrency 10: no errors, several instances', async (t) => {
+  const s = await setup(t);
+  s.instances.latencyMs = 100;
+  const { revision } = s.deploy({ name: 'burst', scaling: { ...FAST, concurrency: 10, max: 30 } });
+  const results = await Promise.all(Array.from({ length: 200 }, () => get(s.url, 'burst.test')));
+  assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
+  const served = new Set(results.map((r) => r.body.split(' ')[1]));
+  assert.ok(served.size > 1, `served by ${served.size} instance(s)`);
+  assert.ok(s.instances.countOf(revision.name) > 1);
+});
+
+test('a redeploy under load drops nothing, then the old revision drains away', async (t) => {
+  const s = await setup(t);
+  s.instances.latencyMs = 20;
+  const v1 = s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 } }).revision;
+  await until('v1 ready', () => s.instances.countOf(v1.name) === 1);
+  let stop = false;
+  const statuses: number[] = [];
+  const bodies: string[] = [];
+  const load = Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const r = await get(s.url, 'roll.test');
+        statuses.push(r.status);
+        bodies.push(r.body);
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const v2 = s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 }, env: { V: '2' } }).revision;
+  await until('v2 serving', () => bodies.slice(-20).every((b) => b.startsWith(v2.name)) && bodies.length > 20);
+  await until('v1 drained', () => s.instances.countOf(v1.name) === 0);
+  stop = true;
+  await load;
+  assert.ok(statuses.length > 50);
+  assert.deepEqual([...new Set(statuses)], [200]);
+});
+
+test('traffic split, rollback, and a crashed instance is replaced', async (t) => {
+  const s = await setup(t);
+  const v1 = s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } }).revision;
+  const v2 = s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } }).revision;
+  s.store.setTraffic('split', [{ revision: v1.name, percent: 50 }, { revision: v2.name, percent: 50 }], Date.now());
+  s.scheduler().refresh();
+  await until('both revisions ready', () => s.instances.countOf(v1.name) === 1 && s.instances.countOf(v2.name) === 1);
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) seen.add((await get(s.url, 'split.test')).body.split(' ')[0]!);
+  assert.deepEqual([...seen].sort(), [v1.name, v2.name]);
+
+  s.store.setTraffic('split', [{ revision: v1.name, percent: 100 }], Date.now());
+  s.scheduler().refresh();
+  await until('rolled back to v1', () => s.instances.countOf(v2.name) === 0);
+  for (let i = 0; i < 10; i++) assert.match((await get(s.url, 'split.test')).body, new RegExp(`^${v1.name}`));
+
+  const [crashId] = [...s.instances.live].find(([, i]) => i.revision === v1.name)!;
+  s.instances.live.get(crashId)!.crash();
+  await until('replacement', () => [...s.instances.live].some(([id, i]) => i.revision === v1.name && id !== crashId));
+  assert.equal((await get(s.url, 'split.test')).status, 200);
+});
+
+test('a failing liveness probe restarts the instance; a restarted scheduler re-adopts running instances', async (t) => {
+  const s = await setup(t);
+  const rev = s.deploy({ name: 'live', scaling: { ...FAST, min: 1 }, liveness: { path: '/healthz', period: '0.1s', failureThreshold: 2 } }).revision;
+  await until('ready', () => s.instances.countOf(rev.name) === 1);
+  const [firstId, first] = [...s.instances.live][0]!;
+  first.healthy = false;
+  await until('restarted', () => !s.instances.live.has(firstId) && s.instances.countOf(rev.name) === 1);
+  assert.ok(s.store.events('live').some((e) => e.kind === 'liveness'));
+
+  const before = [...s.instances.live.keys()];
+  const started = s.instances.started;
+  await s.restartScheduler();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual([...s.instances.live.keys()], before, 're-adopted, not replaced');
+  assert.equal(s.instances.started, started);
+  assert.equal((await get(s.url, 'live.test')).status, 200);
+});
+
+test('readGauge sums a metric across label sets and ignores comments', () => {
+  const text = '# HELP q queue\n# TYPE q gauge\nq{a="1"} 3\nq{a="2"} 4.5\nqq 100\n';
+  assert.equal(readGauge(text, 'q'), 7.5);
+  assert.equal(readGauge(text, 'missing'), undefined);
+});
