@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import {
@@ -54,10 +55,10 @@ test('GC with grace 0 deletes unreferenced blobs and keeps referenced ones', asy
   for (const l of [kept.config, ...kept.layers]) await assertReadable(d, repo, l.digest);
   const manifest = await v2(d, `/v2/${repo}/manifests/kept`);
   assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), kept.bytes);
-  assert.equal(shared.digest, kept.layers[0]!.digest);
 
   // A second run finds nothing more to do.
-  assert.deepEqual({ ...(await runGc(d)), uploadsExpired: undefined, bytesFreed: undefined }, { blobsDeleted: 0, orphanFilesDeleted: 0, uploadsExpired: undefined, bytesFreed: undefined });
+  const again = await runGc(d);
+  assert.deepEqual([again.blobsDeleted, again.orphanFilesDeleted], [0, 0]);
 });
 
 test('GC keeps everything a manifest deleted in one repository still needs in another', async (t) => {
@@ -98,7 +99,6 @@ test('a blob committed from an old upload file gets a fresh mtime, so GC grace c
   const start = await v2(d, `/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   const location = start.headers.get('location')!;
   assert.equal((await v2(d, location, { method: 'PATCH', body: data })).status, 202);
-  const { utimes, stat } = await import('node:fs/promises');
   const hourAgo = new Date(Date.now() - 2 * 3600_000);
   await utimes(path.join(d.dataDir, 'registry', 'uploads', location.split('/').at(-1)!), hourAgo, hourAgo);
   const before = Date.now();
