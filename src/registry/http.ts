@@ -39,7 +39,8 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
 
     v2.addHook('onRequest', async (req, reply) => {
       reply.header('Docker-Distribution-API-Version', 'registry/2.0');
-      if (req.url.startsWith('/v2/token')) return;
+      // Only the token route itself is open: a prefix test would also open repositories named token*.
+      if (req.routeOptions.url === '/v2/token') return;
       const principal = auth.authenticate(req.headers.authorization);
       if (!principal) {
         throw new SkiffError('UNAUTHORIZED', 'authentication required: log in with any user name and a Skiff API token as password');

@@ -36,6 +36,21 @@ test('registry auth', async (t) => {
     await expectOciError(res, 401, 'UNAUTHORIZED');
   });
 
+  await t.test('repositories whose name starts with "token" are not exempt from authentication', async () => {
+    const repo = `token${uniqueRepo('x').replace('/', '-')}`;
+    const image = await pushImage(d, repo, 'v1');
+    for (const [method, path] of [
+      ['GET', `/v2/${repo}/manifests/v1`],
+      ['GET', `/v2/${repo}/tags/list`],
+      ['POST', `/v2/${repo}/blobs/uploads/`],
+      ['DELETE', `/v2/${repo}/manifests/${image.digest}`],
+      ['GET', '/v2/tokens/x/manifests/v1'],
+    ] as const) {
+      await expectOciError(await v2(d, path, { method, auth: null }), 401, 'UNAUTHORIZED');
+    }
+    assert.equal((await v2(d, `/v2/${repo}/manifests/v1`, { method: 'HEAD' })).status, 200);
+  });
+
   await t.test('/v2/token trades Basic credentials for a token that works as Bearer', async () => {
     const res = await v2(d, '/v2/token?service=skiff&scope=repository:a/b:pull,push', { auth: basicAuth(d.token) });
     assert.equal(res.status, 200);
