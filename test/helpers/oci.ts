@@ -44,8 +44,8 @@ export function randomBlob(size: number): Buffer {
 }
 
 /**
- * A request to `reg` at `path` (e.g. `/v2/a/b/tags/list`), with the token as Bearer unless `token`
- * is given (null sends no Authorization header; a string is sent as the whole header value).
+ * A request to `reg` at `path` (e.g. `/v2/a/b/tags/list`) with the token as Bearer, unless `auth` is
+ * given: null sends no Authorization header, a string is sent as the whole header value.
  */
 export function v2(
   reg: RegistryTarget,
