@@ -213,6 +213,16 @@ test('registry uploads', async (t) => {
     });
   }
 
+  await t.test('after a wrong digest on PUT the session still completes with the right one', async () => {
+    const repo = uniqueRepo('up');
+    const data = randomBlob(700);
+    const location = await startUpload(d, repo);
+    await patch(d, location, data, 0);
+    await expectOciError(await v2(d, `${location}?digest=${digestOf('not it')}`, { method: 'PUT' }), 400, 'DIGEST_INVALID');
+    assert.equal((await v2(d, `${location}?digest=${digestOf(data)}`, { method: 'PUT' })).status, 201);
+    await expectBlob(d, repo, data);
+  });
+
   for (const bad of ['sha256:1234', 'sha256', `SHA256:${'a'.repeat(64)}`]) {
     await t.test(`an invalid digest string ${bad.slice(0, 12)} on POST and PUT is 400 DIGEST_INVALID`, async () => {
       const repo = uniqueRepo('up');
