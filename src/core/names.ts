@@ -33,3 +33,42 @@ export function parseReference(ref: string): Reference {
   if (!isTag(ref)) throw new SkiffError('TAG_INVALID', `invalid tag ${JSON.stringify(ref.slice(0, 200))}`);
   return { kind: 'tag', tag: ref };
 }
+
+/** An image as a deploy names it; the registry host, if any, was dropped (Skiff serves only its own). */
+export interface ImageReference {
+  repository: string;
+  tag?: string;
+  digest?: string;
+  /** what to resolve in the registry: the digest when given (it wins over a tag), else the tag, else `latest` */
+  reference: string;
+}
+
+// Docker's rule: the first component is a registry host when it has a '.' or ':' or is 'localhost'.
+function isRegistryHost(component: string): boolean {
+  return component.includes('.') || component.includes(':') || component === 'localhost';
+}
+
+/** Parses `[host[:port]/]repo[:tag][@digest]`; throws NAME_INVALID / TAG_INVALID / DIGEST_INVALID. */
+export function parseImageReference(ref: string): ImageReference {
+  const quoted = JSON.stringify(ref.slice(0, 300));
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    if (!isDigest(digest)) throw new SkiffError('DIGEST_INVALID', `invalid digest in image reference ${quoted}`);
+    rest = rest.slice(0, at);
+  }
+  const slash = rest.indexOf('/');
+  if (slash >= 0 && isRegistryHost(rest.slice(0, slash))) rest = rest.slice(slash + 1);
+  // After the host is gone, a ':' can only introduce the tag.
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    if (!isTag(tag)) throw new SkiffError('TAG_INVALID', `invalid tag in image reference ${quoted}`);
+    rest = rest.slice(0, colon);
+  }
+  if (!isRepositoryName(rest)) throw new SkiffError('NAME_INVALID', `invalid repository in image reference ${quoted}`);
+  return { repository: rest, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }), reference: digest ?? tag ?? 'latest' };
+}
