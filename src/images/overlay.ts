@@ -1,7 +1,8 @@
 // images/overlay: the overlayfs-specific bits Node cannot do itself, each done with one process per
 // layer rather than one per file: the whiteout device (`mknod`, then hardlinked for every whiteout,
 // as overlayfs itself shares whiteouts), the opaque xattr (`setfattr --restore`, batch of all
-// directories), and `sync -f` (syncfs) so a published layer survives a crash without an fsync per file.
+// directories), and `sync -f` (syncfs) so a published layer survives a crash without an fsync per file;
+// and the `mount -t overlay` / `umount` of an instance's root filesystem (rootfs.ts).
 import { spawn } from 'node:child_process';
 import { SkiffError } from '../core/errors.ts';
 
@@ -13,6 +14,8 @@ interface Tool {
 const MKNOD: Tool = { cmd: 'mknod', pkg: 'coreutils' };
 const SETFATTR: Tool = { cmd: 'setfattr', pkg: 'attr' };
 const SYNC: Tool = { cmd: 'sync', pkg: 'coreutils' };
+const MOUNT: Tool = { cmd: 'mount', pkg: 'mount' };
+const UMOUNT: Tool = { cmd: 'umount', pkg: 'mount' };
 
 function run(tool: Tool, args: string[], opts: { cwd?: string; input?: string } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -65,4 +68,13 @@ export async function markOpaque(root: string, dirs: readonly string[]): Promise
 /** syncfs(2) of the filesystem holding `dir`: one flush for the whole layer before it is published. */
 export async function syncFilesystem(dir: string): Promise<void> {
   await run(SYNC, ['-f', dir]);
+}
+
+/** `mount -t overlay` run from `cwd`, so `options` may name lower/upper/work dirs relative to it. Needs root. */
+export async function mountOverlay(cwd: string, options: string, target: string): Promise<void> {
+  await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', options, target], { cwd });
+}
+
+export async function unmount(target: string): Promise<void> {
+  await run(UMOUNT, [target]);
 }

@@ -7,3 +7,18 @@ import type { Readable } from 'node:stream';
 export interface BlobSource {
   open(digest: string): Promise<Readable>;
 }
+
+/** A manifest exactly as stored: `bytes` hash to `digest`. */
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+/** Manifests by repository and tag/digest, and small blobs (image configs) read whole. */
+export interface ManifestSource {
+  /** Throws NAME_UNKNOWN / MANIFEST_UNKNOWN when absent. */
+  manifest(repo: string, reference: string): Promise<StoredManifest>;
+  /** Throws BLOB_UNKNOWN when absent. */
+  blob(digest: string): Promise<Buffer>;
+}

@@ -1,0 +1,183 @@
+// daemon/instances: the scheduler's InstancePort on this machine — a revision's pinned image resolved
+// through the registry, its layers unpacked once (LayerCache), an overlay rootfs per instance, and the
+// process run by a Runtime (runc). Everything needed to re-adopt an instance after a restart is on disk:
+//
+//   <dir>/<instance id>/      rootfs.ts layout (l/, upper/, work/, rootfs/) plus
+//     instance.json           InstanceMeta, written before the rootfs is mounted
+//
+// The runtime keeps its own state under its own root; list() joins the two by instance id.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { SkiffError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/fsutil.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { parseImageReference } from '../core/names.ts';
+import type { RevisionRecord } from '../core/service.ts';
+import { DEFAULT_PLATFORM, resolveImage, type ImageConfig, type Platform } from '../images/image-config.ts';
+import { resolveImageUser } from '../images/image-user.ts';
+import type { CachedLayer, LayerCache } from '../images/layer-cache.ts';
+import type { ManifestSource } from '../images/ports.ts';
+import { mountRootfs, removeRootfs } from '../images/rootfs.ts';
+import type { InstanceSpec, Runtime } from '../runtime/runtime.ts';
+import type { InstanceAddress, InstancePort, RunningInstance } from '../scheduler/ports.ts';
+
+export interface RuncInstancesOptions {
+  /** per-instance dirs (upper layers grow with what instances write: a disk, not tmpfs) */
+  dir: string;
+  layers: LayerCache;
+  images: ManifestSource;
+  runtime: Runtime;
+  platform?: Platform;
+  logger?: Logger;
+}
+
+interface InstanceMeta {
+  revision: string;
+  service: string;
+  port: number;
+  image: string;
+}
+
+// The runtime's id rule; checked here too because the id names a directory.
+const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** KEY=VALUE lists merged left to right: a later key replaces an earlier one. */
+function mergeEnv(...lists: string[][]): string[] {
+  const byKey = new Map<string, string>();
+  for (const entry of lists.flat()) byKey.set(entry.split('=', 1)[0]!, entry);
+  return [...byKey.values()];
+}
+
+/** Kubernetes/Knative rules: command replaces the entrypoint and drops the image's cmd; args replace cmd. */
+export function processArgs(image: Pick<ImageConfig, 'entrypoint' | 'cmd'>, command: string[] | undefined, args: string[] | undefined): string[] {
+  if (command !== undefined) return [...command, ...(args ?? [])];
+  return [...image.entrypoint, ...(args ?? image.cmd)];
+}
+
+export class RuncInstances implements InstancePort {
+  private readonly images = new Map<string, Promise<ImageConfig>>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RuncInstancesOptions) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'instances' });
+  }
+
+  private dirOf(id: string): string {
+    if (!ID_RE.test(id)) throw new SkiffError('BAD_REQUEST', `invalid instance id ${JSON.stringify(id.slice(0, 80))}`);
+    return path.join(this.opts.dir, id);
+  }
+
+  /** The image config of a pinned `repo@digest`; immutable, so resolved once per daemon (failures are not kept). */
+  private image(imageDigest: string): Promise<ImageConfig> {
+    let p = this.images.get(imageDigest);
+    if (!p) {
+      const ref = parseImageReference(imageDigest);
+      if (!ref.digest) throw new SkiffError('BAD_REQUEST', `revision image ${imageDigest} is not pinned to a digest`);
+      p = resolveImage(this.opts.images, ref.repository, ref.digest, this.opts.platform ?? DEFAULT_PLATFORM);
+      p.catch(() => this.images.delete(imageDigest));
+      this.images.set(imageDigest, p);
+    }
+    return p;
+  }
+
+  private async layers(revision: RevisionRecord, image: ImageConfig): Promise<CachedLayer[]> {
+    try {
+      return await this.opts.layers.ensureImage(image.layers.map((l) => l.digest));
+    } catch (err) {
+      if (!(err instanceof SkiffError)) throw err;
+      throw new SkiffError(err.code, `image ${revision.imageDigest}: ${err.message}`, { cause: err, detail: err.detail });
+    }
+  }
+
+  /** Unpacks the revision's layers ahead of its first instance; `unpacked` = layers this call had to unpack. */
+  async prepare(revision: RevisionRecord): Promise<{ total: number; unpacked: number }> {
+    const image = await this.image(revision.imageDigest);
+    const cached = await Promise.all(image.layers.map((l) => this.opts.layers.get(l.digest)));
+    await this.layers(revision, image);
+    return { total: image.layers.length, unpacked: cached.filter((c) => c === undefined).length };
+  }
+
+  async start(revision: RevisionRecord, id: string): Promise<InstanceAddress> {
+    const dir = this.dirOf(id);
+    const image = await this.image(revision.imageDigest);
+    const layers = await this.layers(revision, image);
+    await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
+    });
+    const { spec } = revision;
+    try {
+      const meta: InstanceMeta = { revision: revision.name, service: revision.service, port: spec.port, image: revision.imageDigest };
+      await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(meta));
+      const rootfs = await mountRootfs(dir, layers.map((l) => l.path));
+      const user = await resolveImageUser(rootfs, image.user);
+      const instance: InstanceSpec = {
+        id,
+        service: revision.service,
+        rootfs,
+        readOnlyRoot: spec.readOnlyRoot,
+        args: processArgs(image, spec.command, spec.args),
+        env: mergeEnv([DEFAULT_PATH, `HOME=${user.home}`], image.env, Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), [`PORT=${spec.port}`]),
+        cwd: path.posix.resolve('/', image.workingDir),
+        user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+        hostname: revision.service.slice(0, 63),
+        limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
+      };
+      if (instance.args.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${revision.imageDigest} has no entrypoint or cmd and the service gives no command`);
+      await this.opts.runtime.create(instance);
+      const state = await this.opts.runtime.start(id);
+      this.log.info({ instance: id, revision: revision.name, ip: state.ip }, 'instance started');
+      return { host: state.ip, port: spec.port };
+    } catch (err) {
+      await this.stop(id, 0).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed start failed'));
+      throw err;
+    }
+  }
+
+  async stop(id: string, graceMs: number): Promise<void> {
+    const dir = this.dirOf(id);
+    if ((await this.opts.runtime.state(id)).found) {
+      await this.opts.runtime.stop(id, graceMs).catch((err: unknown) => {
+        if (!(err instanceof SkiffError && err.code === 'NOT_FOUND')) throw err; // gone in between: fine
+      });
+      await this.opts.runtime.delete(id);
+    }
+    await removeRootfs(dir);
+  }
+
+  private async meta(id: string): Promise<InstanceMeta | undefined> {
+    const text = await fsp.readFile(path.join(this.dirOf(id), 'instance.json'), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as InstanceMeta);
+  }
+
+  /** Runtime instances and rootfs dirs, joined by id; a dir without a runtime instance (a crash between
+   *  mount and create) is listed as not running, so the scheduler stops it and the mount goes away. */
+  async list(): Promise<RunningInstance[]> {
+    const states = new Map((await this.opts.runtime.list()).map((s) => [s.id, s]));
+    const dirs = (await fsp.readdir(this.opts.dir).catch(() => [] as string[])).filter((d) => ID_RE.test(d));
+    const ids = [...new Set([...dirs, ...states.keys()])];
+    return Promise.all(
+      ids.map(async (id) => {
+        const meta = await this.meta(id);
+        const state = states.get(id);
+        return {
+          id,
+          // instance ids are `<revision>-<6 hex>` (scheduler), the fallback when instance.json is missing
+          revision: meta?.revision ?? id.replace(/-[0-9a-f]{6}$/, ''),
+          address: { host: state?.ip ?? '', port: meta?.port ?? 0 },
+          running: state?.status === 'running' || state?.status === 'paused',
+        };
+      }),
+    );
+  }
+
+  async exited(id: string): Promise<void> {
+    while ((await this.opts.runtime.wait(id, 60_000)).outcome === 'timeout');
+  }
+
+  async stats(id: string): Promise<{ cpuNanos: number; memoryBytes: number } | undefined> {
+    const s = await this.opts.runtime.stats(id);
+    return s.found ? { cpuNanos: s.value.cpuNanos, memoryBytes: s.value.memoryBytes } : undefined;
+  }
+}
