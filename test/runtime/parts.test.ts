@@ -1,14 +1,16 @@
 // test/runtime/parts.test: the runc driver's pure pieces — address allocation, exit classification,
-// `runc state` validation — and the log writer/reader on a temp dir (no root needed).
+// `runc state` validation — and the supervisor (supervisor.pl, with a stand-in for runc) plus the log reader on a temp dir (no root needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { gatewayIp, intToIp, ipToInt, nextFreeIp, parseCidr } from '../../src/runtime/network/allocator.ts';
 import { exitReason } from '../../src/runtime/runc/exit.ts';
 import { parseRuncState } from '../../src/runtime/runc/runc-cli.ts';
-import { readLogLines, RotatingLogWriter } from '../../src/runtime/runc/log-file.ts';
+import { readLogLines } from '../../src/runtime/runc/log-file.ts';
 
 test('allocator: gateway is .1, instances skip network/gateway/broadcast, wrap from a hint', () => {
   const s = parseCidr('10.213.7.9/16');
@@ -38,26 +40,26 @@ test('runc state output is validated', () => {
   assert.throws(() => parseRuncState('not json'), { code: 'INTERNAL' });
 });
 
-test('log files: per-line timestamps, partial lines joined, size rotation keeps N files', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-logs-'));
+test('supervisor.pl: reaps the re-parented init for its exit code, logs timestamped lines, rotates by size', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-sup-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const w = new RotatingLogWriter(dir, 200, 2);
-  const now = new Date('2026-01-02T03:04:05.678Z');
-  w.write('stdout', 'hel', now);
-  w.write('stdout', 'lo\nwor', now);
-  w.write('stderr', 'bad\n', now);
-  w.close(now);
-  assert.deepEqual(await readLogLines(dir), [
-    { time: '2026-01-02T03:04:05.678Z', stream: 'stdout', line: 'hello' },
-    { time: '2026-01-02T03:04:05.678Z', stream: 'stderr', line: 'bad' },
-    { time: '2026-01-02T03:04:05.678Z', stream: 'stdout', line: 'wor' },
-  ]);
-  const w2 = new RotatingLogWriter(dir, 200, 2);
-  for (let i = 0; i < 40; i++) w2.write('stdout', `n${i}\n`, now);
-  w2.close(now);
-  assert.deepEqual(readdirSync(dir).sort(), ['output.log', 'output.log.1', 'output.log.2']);
-  const lines = (await readLogLines(dir)).map((l) => l.line);
-  assert.equal(lines.at(-1), 'n39');
-  assert.ok(lines.length < 43, 'oldest lines rotated away');
-  assert.deepEqual((await readLogLines(dir, 2)).map((l) => l.line), ['n38', 'n39']);
+  mkdirSync(path.join(dir, 'logs'));
+  // A stand-in for `runc create`: it leaves a background "init" behind and exits, like runc does; the
+  // init is nobody's child then, unless the supervisor made itself a subreaper.
+  const fakeRunc = path.join(dir, 'runc');
+  const init = `printf 'hel'; sleep 0.1; echo lo; echo bad >&2; i=0; while [ $i -lt 40 ]; do echo n$i; i=$((i+1)); done; printf tail; exit 7`;
+  writeFileSync(fakeRunc, `#!/bin/sh\n# args: --root R create --bundle B --pid-file F ID\nsh -c '${init}' &\necho $! > "$7"\n`, { mode: 0o755 });
+  const script = fileURLToPath(new URL('../../src/runtime/runc/supervisor.pl', import.meta.url));
+  const args = [script, fakeRunc, dir, 'id1', dir, path.join(dir, 'init.pid'), path.join(dir, 'exit.json'), path.join(dir, 'logs'), '200', '2', 'skiff-test-none'];
+  const r = spawnSync('/usr/bin/perl', args, { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, oomKills: 0 });
+  assert.deepEqual(readdirSync(path.join(dir, 'logs')).sort(), ['output.log', 'output.log.1', 'output.log.2']);
+  const lines = await readLogLines(path.join(dir, 'logs'));
+  assert.match(lines[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.line);
+  assert.deepEqual(out.slice(-2), ['n39', 'tail']); // a last line without newline is kept
+  assert.ok(out.length < 42 && out.length > 5, `rotation keeps the newest lines (kept ${out.length})`);
+  assert.deepEqual((await readLogLines(path.join(dir, 'logs'), 2)).map((l) => l.line), ['n39', 'tail']);
 });

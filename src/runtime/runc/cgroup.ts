@@ -1,6 +1,7 @@
-// runtime/runc/cgroup: reads an instance's usage and OOM-kill count straight from the cgroup files runc
+// runtime/runc/cgroup: reads an instance's usage straight from the cgroup files runc
 // created (cgroupfs driver, path = linux.cgroupsPath). Handles both hierarchies: v1 (one tree per
 // controller, as on this Debian host) and v2 (unified). Reading files is cheaper than `runc events --stats`.
+// (The OOM-kill count is read by supervisor.pl when it records the exit.)
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { InstanceStats } from '../runtime.ts';
@@ -27,14 +28,6 @@ export function parseKeyed(text: string): Map<string, number> {
 }
 
 const num = (s: string | undefined): number => (s === undefined || s.trim() === 'max' ? Number.POSITIVE_INFINITY : Number(s.trim()));
-
-/** Number of processes the kernel OOM-killed in this cgroup; undefined when the cgroup is gone. */
-export async function oomKillCount(cgroupsPath: string): Promise<number | undefined> {
-  const text = isV2()
-    ? await readText(path.join(ROOT, cgroupsPath, 'memory.events'))
-    : await readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.oom_control'));
-  return text === undefined ? undefined : parseKeyed(text).get('oom_kill') ?? 0;
-}
 
 export async function readStats(cgroupsPath: string): Promise<InstanceStats | undefined> {
   if (isV2()) {

@@ -1,5 +1,6 @@
 // runtime/runc/driver: the `Runtime` port on Debian's runc. create = address + netns + OCI bundle on disk
-// plus a detached supervisor (shim.ts) waiting on a FIFO; start = release it to run `runc run --keep`.
+// plus `runc create` under a detached supervisor (supervisor.pl), so the container exists and waits;
+// start = `runc start`, a few milliseconds.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
 import { existsSync, promises as fsp } from 'node:fs';
@@ -16,8 +17,7 @@ import { exitReason, readExitRecord } from './exit.ts';
 import { instancePaths, instancesDir, runcRoot } from './layout.ts';
 import { readLogLines } from './log-file.ts';
 import { RuncCli } from './runc-cli.ts';
-import type { ShimConfig } from './shim.ts';
-import { alive, readPid, releaseSupervisor, spawnSupervisor, stopSupervisor } from './supervisor.ts';
+import { alive, createUnderSupervisor, readPid, stopSupervisor } from './supervisor.ts';
 
 export interface RuncRuntimeOptions {
   /** state directory (layout.ts) */
@@ -54,11 +54,13 @@ export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncR
 }
 
 export class RuncRuntime implements Runtime {
+  private readonly runcBin: string;
   private readonly runc: RuncCli;
   private readonly ipam: Ipam;
 
   constructor(private readonly opts: RuncRuntimeOptions, private readonly subnet: Subnet) {
-    this.runc = new RuncCli(opts.runc ?? '/usr/sbin/runc', runcRoot(opts.root));
+    this.runcBin = opts.runc ?? '/usr/sbin/runc';
+    this.runc = new RuncCli(this.runcBin, runcRoot(opts.root));
     this.ipam = new Ipam(opts.network.ipamDir ?? `/run/skiff/ipam/${opts.network.bridge}`, subnet);
   }
 
@@ -88,13 +90,10 @@ export class RuncRuntime implements Runtime {
       const cgroupsPath = `${this.opts.cgroupParent ?? '/skiff'}/${spec.id}`;
       const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
       await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
-      const shim: ShimConfig = {
-        runc: this.opts.runc ?? '/usr/sbin/runc', runcRoot: runcRoot(this.opts.root), id: spec.id, bundle: p.bundle, startFifo: p.startFifo,
-        initPidFile: p.initPid, exitFile: p.exit, logsDir: p.logs, cgroupsPath,
+      await createUnderSupervisor(p, {
+        runc: this.runcBin, runcRoot: runcRoot(this.opts.root), id: spec.id, cgroupsPath,
         logMaxBytes: this.opts.logs?.maxBytes ?? 10 * 1024 * 1024, logKeep: this.opts.logs?.keep ?? 3,
-      };
-      await writeFileAtomic(p.shimConfig, JSON.stringify(shim));
-      await spawnSupervisor(p);
+      }, START_TIMEOUT_MS);
       const rec: InstanceRecord = { spec, ip, cgroupsPath };
       await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
       return { id: spec.id, service: spec.service, status: 'created', ip };
@@ -105,17 +104,14 @@ export class RuncRuntime implements Runtime {
   }
 
   async start(id: string): Promise<InstanceState> {
-    await this.mustRecord(id);
+    const rec = await this.mustRecord(id);
     const p = this.paths(id);
     if (existsSync(p.started)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
     await writeFileAtomic(p.started, '');
-    await releaseSupervisor(p, START_TIMEOUT_MS);
-    // Race "running" against "exited" so a failed start cannot hang.
-    for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(10)) {
-      const s = await this.state(id);
-      if (s.found && s.value.status !== 'created' && (s.value.pid !== undefined || s.value.status === 'stopped')) return s.value;
-    }
-    throw new SkiffError('INTERNAL', `instance ${id} did not start within ${START_TIMEOUT_MS} ms`);
+    await this.runc.start(id);
+    // The hot path: no `runc state` here; runc start returned, so the init (pid from create) runs the
+    // process — or already ended it, which state() and wait() report from then on.
+    return { id, service: rec.spec.service, status: 'running', ip: rec.ip, pid: await readPid(p.initPid) };
   }
 
   async state(id: string): Promise<Lookup<InstanceState>> {

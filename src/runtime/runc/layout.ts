@@ -5,12 +5,11 @@
 //     instances/<id>/
 //       instance.json           InstanceRecord: the spec, address, cgroup path (written at create)
 //       bundle/config.json      OCI runtime config (bundle.ts)
-//       shim.json               ShimConfig for the supervisor (shim.ts)
-//       shim.pid                supervisor pid, written when supervisor.ts spawns it (at create)
-//       start.fifo              the supervisor blocks reading it; start() writes to release it
+//       supervisor.pid          supervisor pid, written when supervisor.ts spawns it (at create)
+//       supervisor.err          the supervisor's own stderr (its failures, never the instance's output)
 //       started                 marker written by start(): the instance is no longer just 'created'
-//       init.pid                the instance's init pid on the host (runc --pid-file)
-//       exit.json               ExitRecord, written atomically by the supervisor when runc returns
+//       init.pid                the instance's init pid on the host (runc create --pid-file)
+//       exit.json               ExitRecord, written atomically by the supervisor when it reaps the init
 //       logs/output.log[.1..N]  timestamped stdout/stderr lines, size-rotated (log-file.ts)
 import path from 'node:path';
 
@@ -18,9 +17,8 @@ export interface InstancePaths {
   dir: string;
   record: string;
   bundle: string;
-  shimConfig: string;
   shimPid: string;
-  startFifo: string;
+  supervisorErr: string;
   started: string;
   initPid: string;
   exit: string;
@@ -41,9 +39,8 @@ export function instancePaths(root: string, id: string): InstancePaths {
     dir,
     record: path.join(dir, 'instance.json'),
     bundle: path.join(dir, 'bundle'),
-    shimConfig: path.join(dir, 'shim.json'),
-    shimPid: path.join(dir, 'shim.pid'),
-    startFifo: path.join(dir, 'start.fifo'),
+    shimPid: path.join(dir, 'supervisor.pid'),
+    supervisorErr: path.join(dir, 'supervisor.err'),
     started: path.join(dir, 'started'),
     initPid: path.join(dir, 'init.pid'),
     exit: path.join(dir, 'exit.json'),
