@@ -43,7 +43,9 @@ export async function mountRootfs(dir: string, layerRoots: readonly string[]): P
   const target = rootfsPath(dir);
   if (await isMounted(target)) throw new SkiffError('CONFLICT', `${target} is already mounted`);
   for (const d of ['l', 'upper', 'work', 'rootfs']) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o700 });
-  // The mount point's own mode is hidden by the mount; the overlay root takes the top layer's mode.
+  // The merged root directory takes the upperdir's mode and owner (layer roots are 0700 in the cache):
+  // 0755 root, or a non-root USER cannot even resolve /bin. The 0700 instance dir still keeps host users out.
+  await fsp.chmod(path.join(dir, 'upper'), 0o755);
   const lowers: string[] = [];
   if (layerRoots.length === 0) {
     await fsp.mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o755 });
