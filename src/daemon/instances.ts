@@ -57,6 +57,7 @@ export function processArgs(image: Pick<ImageConfig, 'entrypoint' | 'cmd'>, comm
 
 export class RuncInstances implements InstancePort {
   private readonly images = new Map<string, Promise<ImageConfig>>();
+  private readonly stopping = new Map<string, Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly opts: RuncInstancesOptions) {
@@ -135,7 +136,17 @@ export class RuncInstances implements InstancePort {
     }
   }
 
-  async stop(id: string, graceMs: number): Promise<void> {
+  /** Concurrent stops of one instance (drain racing an orphan sweep) share one teardown. */
+  stop(id: string, graceMs: number): Promise<void> {
+    let p = this.stopping.get(id);
+    if (!p) {
+      p = this.teardown(id, graceMs).finally(() => this.stopping.delete(id));
+      this.stopping.set(id, p);
+    }
+    return p;
+  }
+
+  private async teardown(id: string, graceMs: number): Promise<void> {
     const dir = this.dirOf(id);
     if ((await this.opts.runtime.state(id)).found) {
       await this.opts.runtime.stop(id, graceMs).catch((err: unknown) => {

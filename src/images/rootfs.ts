@@ -69,7 +69,12 @@ export async function mountRootfs(dir: string, layerRoots: readonly string[]): P
  */
 export async function removeRootfs(dir: string): Promise<void> {
   const target = rootfsPath(dir);
-  if (await isMounted(target)) await unmount(target);
+  if (await isMounted(target)) {
+    // A concurrent remover may have unmounted it first; only a mount that is still there is an error.
+    await unmount(target).catch(async (err: unknown) => {
+      if (await isMounted(target)) throw err;
+    });
+  }
   if (await isMounted(target)) throw new SkiffError('INTERNAL', `${target} is still mounted (stacked mounts?); not removing ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
 }
