@@ -95,7 +95,7 @@ try {
 const line = (name: string, xs: number[], unit: string) => console.log(`${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ${unit}  p99 ${pct(xs, 99).toFixed(1)} ${unit}`);
 console.log(`${rounds} rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 line('skiff create (ahead of the request)', res.create, 'ms');
-line('skiff start() call (runc start)', res.startCall, 'ms');
+line('skiff start() call', res.startCall, 'ms');
 line('skiff start -> port accepts', res.skiff, 'ms');
 line('podman run -d -> port accepts', res.podman, 'ms');
 line('supervisor RSS', res.rss, 'MiB');

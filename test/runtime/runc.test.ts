@@ -112,6 +112,32 @@ describe('runc runtime', { skip }, () => {
     assert.deepEqual(ours(), before);
   });
 
+  test('a created instance: start is a conflict the second time; delete without start ends its supervisor', async (t) => {
+    const f = ready();
+    const once = instanceSpec(f, { args: ['sleep', '1000'] });
+    t.after(() => f.runtime.delete(once.id));
+    await f.runtime.create(once);
+    assert.equal((await f.runtime.start(once.id)).status, 'running');
+    await assert.rejects(f.runtime.start(once.id), { code: 'CONFLICT' });
+    const never = instanceSpec(f, { args: ['sleep', '1000'] });
+    t.after(() => f.runtime.delete(never.id));
+    await f.runtime.create(never);
+    const supervisor = Number(readFileSync(path.join(root, 'state/instances', never.id, 'supervisor.pid'), 'utf8'));
+    await f.runtime.delete(never.id);
+    assert.throws(() => process.kill(supervisor, 0), { code: 'ESRCH' });
+    assert.equal((await f.runtime.state(never.id)).found, false);
+  });
+
+  test('starting a created instance whose init was killed fails instead of hanging', async (t) => {
+    const f = ready();
+    const spec = instanceSpec(f, { args: ['sleep', '1000'] });
+    t.after(() => f.runtime.delete(spec.id));
+    await f.runtime.create(spec);
+    await f.runtime.kill(spec.id, 'SIGKILL');
+    await assert.rejects(f.runtime.start(spec.id), { code: 'INTERNAL' });
+    assert.deepEqual(await f.runtime.wait(spec.id, 10_000), { outcome: 'exited', exit: { reason: 'signalled', signal: 9 } });
+  });
+
   test('a driver started later on the same root adopts running instances (daemon restart)', async (t) => {
     const f = ready();
     const spec = instanceSpec(f, { args: ['sh', '-c', 'echo up; exec sleep 1000'] });

@@ -1,6 +1,6 @@
 // runtime/runc/driver: the `Runtime` port on Debian's runc. create = address + netns + OCI bundle on disk
 // plus `runc create` under a detached supervisor (supervisor.pl), so the container exists and waits;
-// start = `runc start`, a few milliseconds.
+// start = runc's start protocol on its exec FIFO (exec-fifo.ts), a millisecond or two.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
 import { existsSync, promises as fsp } from 'node:fs';
@@ -13,6 +13,7 @@ import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../netw
 import { Ipam } from '../network/ipam.ts';
 import { buildOciConfig } from './bundle.ts';
 import { readStats } from './cgroup.ts';
+import { startCreated } from './exec-fifo.ts';
 import { exitReason, readExitRecord } from './exit.ts';
 import { instancePaths, instancesDir, runcRoot } from './layout.ts';
 import { readLogLines } from './log-file.ts';
@@ -106,11 +107,14 @@ export class RuncRuntime implements Runtime {
   async start(id: string): Promise<InstanceState> {
     const rec = await this.mustRecord(id);
     const p = this.paths(id);
-    if (existsSync(p.started)) throw new SkiffError('CONFLICT', `instance ${id} was already started`);
-    await writeFileAtomic(p.started, '');
-    await this.runc.start(id);
-    // The hot path: no `runc state` here; runc start returned, so the init (pid from create) runs the
-    // process — or already ended it, which state() and wait() report from then on.
+    // 'wx': exclusive, so two racing starts cannot both pass; no fsync — after a reboot the container
+    // is gone anyway, and this is the request path.
+    await fsp.writeFile(p.started, '', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} was already started`) : e;
+    });
+    await startCreated(runcRoot(this.opts.root), id);
+    // The hot path: no `runc state` here; the init (pid from create) has exec'd the process — which may
+    // already have ended, as state() and wait() report from then on.
     return { id, service: rec.spec.service, status: 'running', ip: rec.ip, pid: await readPid(p.initPid) };
   }
 

@@ -54,11 +54,6 @@ export class RuncCli {
     if (r.code !== 0 && !isMissing(r.stderr)) throw new SkiffError('INTERNAL', `runc delete ${id}: ${r.stderr.trim()}`);
   }
 
-  /** Lets a created container's init exec the process (runc opens its exec FIFO). */
-  async start(id: string): Promise<void> {
-    await execOk(this.bin, this.args('start', id));
-  }
-
   async pause(id: string): Promise<void> {
     await execOk(this.bin, this.args('pause', id));
   }

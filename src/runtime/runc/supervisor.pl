@@ -4,7 +4,7 @@
 # stdout/stderr, and stays: when runc create exits, the container's init is re-parented to it, so it can
 # reap the init and learn the real exit status — the only reliable way, since the init is nobody else's
 # child. It writes the output as timestamped, size-rotated lines (format: log-file.ts) and, at the exit,
-# exit.json = {status, oomKills}. start() is then just `runc start` from the driver.
+# exit.json = {status, oomKills}. start() then only has to release the created init (exec-fifo.ts).
 # Why Perl and not Node: Node cannot call prctl(PR_SET_CHILD_SUBREAPER), and a Node process costs ~43 MB
 # RSS and ~70 ms to start; perl (Debian, essential) costs ~5 MB and ~10 ms (docs/runtime.md).
 # Usage: perl supervisor.pl RUNC RUNC_ROOT ID BUNDLE INIT_PID_FILE EXIT_FILE LOGS_DIR MAX_BYTES KEEP CGROUPS_PATH
