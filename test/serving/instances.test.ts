@@ -11,13 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { SkiffError } from '../../src/core/errors.ts';
 import type { RevisionRecord, ServiceSpec } from '../../src/core/service.ts';
-import { RegistryImageSource } from '../../src/daemon/image-source.ts';
-import { processArgs, RuncInstances } from '../../src/daemon/instances.ts';
-import { LayerCache } from '../../src/images/layer-cache.ts';
+import { processArgs } from '../../src/daemon/instances.ts';
+import { createRuncInstances } from '../../src/daemon/runc-instances.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { BlobStore } from '../../src/registry/blob-store.ts';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
-import { createRuncRuntime, type RuncRuntimeOptions } from '../../src/runtime/runc/driver.ts';
 import { openDatabase } from '../../src/store/sqlite.ts';
 import { RegistryStore } from '../../src/store/registry-store.ts';
 import { systemClock } from '../../src/core/clock.ts';
@@ -117,12 +115,10 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   const db = openDatabase(path.join(d.dataDir, 'skiff.db'));
   t.after(() => db.close());
   const blobs = new BlobStore(path.join(d.dataDir, 'registry'));
-  const source = new RegistryImageSource(new Registry(new RegistryStore(db), blobs, systemClock, { maxManifestBytes: 4 << 20 }));
-  const layers = new LayerCache({ dir: path.join(work, 'layers'), blobs: source });
-  await layers.init();
-  const runtimeOpts: RuncRuntimeOptions = { root: path.join(work, 'state'), network: NETWORK };
+  const registry = new Registry(new RegistryStore(db), blobs, systemClock, { maxManifestBytes: 4 << 20 });
   const instancesDir = path.join(work, 'instances');
-  const newInstances = async () => new RuncInstances({ dir: instancesDir, layers, images: source, runtime: await createRuncRuntime(runtimeOpts) });
+  // as the daemon builds it; a second call on the same dirs is what a restarted daemon does
+  const newInstances = () => createRuncInstances({ dataDir: work, registry, network: NETWORK });
   t.after(async () => {
     try {
       const left = await newInstances();
