@@ -82,27 +82,28 @@ export class RuncInstances implements InstancePort {
     return p;
   }
 
-  private async layers(revision: RevisionRecord, image: ImageConfig): Promise<CachedLayer[]> {
+  private async layers(pinned: string, image: ImageConfig): Promise<CachedLayer[]> {
     try {
       return await this.opts.layers.ensureImage(image.layers.map((l) => l.digest));
     } catch (err) {
       if (!(err instanceof SkiffError)) throw err;
-      throw new SkiffError(err.code, `image ${revision.imageDigest}: ${err.message}`, { cause: err, detail: err.detail });
+      throw new SkiffError(err.code, `image ${pinned}: ${err.message}`, { cause: err, detail: err.detail });
     }
   }
 
-  /** Unpacks the revision's layers ahead of its first instance; `unpacked` = layers this call had to unpack. */
-  async prepare(revision: RevisionRecord): Promise<{ total: number; unpacked: number }> {
-    const image = await this.image(revision.imageDigest);
+  /** Unpacks the layers of a pinned image (`repo@sha256:…`, a revision's imageDigest) ahead of its first
+   *  instance; `unpacked` = layers this call had to unpack. */
+  async prepare(pinned: string): Promise<{ total: number; unpacked: number }> {
+    const image = await this.image(pinned);
     const cached = await Promise.all(image.layers.map((l) => this.opts.layers.get(l.digest)));
-    await this.layers(revision, image);
+    await this.layers(pinned, image);
     return { total: image.layers.length, unpacked: cached.filter((c) => c === undefined).length };
   }
 
   async start(revision: RevisionRecord, id: string): Promise<InstanceAddress> {
     const dir = this.dirOf(id);
     const image = await this.image(revision.imageDigest);
-    const layers = await this.layers(revision, image);
+    const layers = await this.layers(revision.imageDigest, image);
     await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
@@ -185,6 +186,12 @@ export class RuncInstances implements InstancePort {
 
   async exited(id: string): Promise<void> {
     while ((await this.opts.runtime.wait(id, 60_000)).outcome === 'timeout');
+  }
+
+  /** Captured output, oldest first, as `<ISO time> <stdout|stderr> <line>`; NOT_FOUND once the instance is gone. */
+  async logs(id: string, tail?: number): Promise<string[]> {
+    this.dirOf(id);
+    return (await this.opts.runtime.logs(id, { tail })).map((l) => `${l.time} ${l.stream} ${l.line}`);
   }
 
   async stats(id: string): Promise<{ cpuNanos: number; memoryBytes: number } | undefined> {

@@ -147,10 +147,10 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   let addrB = { host: '', port: 0 };
 
   await t.test('prepare unpacks the layers once', async () => {
-    const first = await instances.prepare(rev);
+    const first = await instances.prepare(rev.imageDigest);
     assert.ok(first.total >= 3, `layers: ${first.total}`);
     assert.equal(first.unpacked, first.total);
-    assert.deepEqual(await instances.prepare(rev), { total: first.total, unpacked: 0 });
+    assert.deepEqual(await instances.prepare(rev.imageDigest), { total: first.total, unpacked: 0 });
   });
 
   await t.test('serves index.html from WORKDIR as the image USER with image + spec env and PORT', async () => {
@@ -197,10 +197,13 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   });
 
   await t.test('exited resolves when the app exits on its own', async () => {
-    const quick = revision(image, { command: ['/bin/busybox', 'sh', '-c', 'exit 3'] });
+    const quick = revision(image, { command: ['/bin/busybox', 'sh', '-c', 'echo bye; exit 3'] });
     const id = instanceId(quick);
     await instances.start(quick, id);
     await instances.exited(id);
+    // the supervisor may record the exit a moment before the last output line reaches the log file
+    for (let i = 0; i < 100 && (await instances.logs(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match((await instances.logs(id)).join('\n'), /^\S+Z stdout bye$/);
     assert.deepEqual((await instances.list()).map((i) => [i.id, i.revision, i.running]), [[id, quick.name, false]]);
     await instances.stop(id, 0);
     assert.deepEqual(ours(), { mounts: 0, netns: 0, dirs: 0 });
