@@ -38,7 +38,8 @@ function cleanup(): void {
   cleaned = true;
   running?.kill('SIGKILL');
   for (const s of servers) s.stop();
-  rmSync(workDir, { recursive: true, force: true });
+  // Retries: a just-killed child may still be finishing a file write inside it.
+  rmSync(workDir, { recursive: true, force: true, maxRetries: 5 });
 }
 process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -93,7 +93,7 @@ function stopper(child: ChildProcess, dir: string): () => void {
     if (done) return;
     done = true;
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   };
 }
 
