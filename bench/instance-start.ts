@@ -6,7 +6,7 @@
 // supervisors counted by share). Prints p50/p99 per side and last the ratio podman/Skiff (above 1 = Skiff
 // is faster). Needs root, runc, podman, busybox-static.
 //
-//   node bin/run-ts.mjs bench/instance-start.ts [--rounds 30]
+//   node bin/run-ts.mjs bench/instance-start.ts [--rounds 30] [--settle-ms 0]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -17,9 +17,10 @@ import { createRuncRuntime } from '../src/runtime/runc/driver.ts';
 import { removeFirewall } from '../src/runtime/network/firewall.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '30' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'settle-ms': { type: 'string', default: '0' } } });
 const rounds = Number(args.rounds);
-if (!(rounds >= 1)) throw new Error('--rounds must be a positive number');
+const settleMs = Number(args['settle-ms']); // idle time between create and the request, as for a warm-pool instance
+if (!(rounds >= 1 && settleMs >= 0)) throw new Error('--rounds must be positive, --settle-ms not negative');
 
 const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
 const NETWORK = { bridge: `skb-${TAG}`, cidr: `10.215.${process.pid % 250}.0/24`, chainPrefix: `SKB-${TAG}`, egress: false };
@@ -64,12 +65,14 @@ try {
           id, service: 'bench', rootfs, readOnlyRoot: true, args: HTTPD, env: ['PATH=/bin'], cwd: '/',
           user: { uid: 0, gid: 0, additionalGids: [] }, hostname: 'bench', limits: { memoryBytes: 64 << 20, cpus: 1, pids: 64 },
         });
+        res.create.push(ms(process.hrtime.bigint() - c0));
+        await new Promise((r) => setTimeout(r, settleMs));
         const t0 = process.hrtime.bigint();
         await runtime.start(id);
         const t1 = process.hrtime.bigint();
         await untilAccepts(created.ip, 8080);
         const t2 = process.hrtime.bigint();
-        res.create.push(ms(t0 - c0)); res.startCall.push(ms(t1 - t0)); res.skiff.push(ms(t2 - t0));
+        res.startCall.push(ms(t1 - t0)); res.skiff.push(ms(t2 - t0));
         const sup = readFileSync(path.join(root, 'state/instances', id, 'supervisor.pid'), 'utf8').trim();
         res.rss.push(kib(readFileSync(`/proc/${sup}/status`, 'utf8'), 'VmRSS') / 1024);
         res.pss.push(kib(readFileSync(`/proc/${sup}/smaps_rollup`, 'utf8'), 'Pss') / 1024);
@@ -93,7 +96,7 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 const line = (name: string, xs: number[], unit: string) => console.log(`${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ${unit}  p99 ${pct(xs, 99).toFixed(1)} ${unit}`);
-console.log(`${rounds} rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`${rounds} rounds, settle ${settleMs} ms, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 line('skiff create (ahead of the request)', res.create, 'ms');
 line('skiff start() call', res.startCall, 'ms');
 line('skiff start -> port accepts', res.skiff, 'ms');
