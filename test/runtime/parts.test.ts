@@ -27,11 +27,12 @@ test('allocator: gateway is .1, instances skip network/gateway/broadcast, wrap f
   assert.throws(() => ipToInt('10.0.0.256'), { code: 'CONFIG_INVALID' });
 });
 
-test('exit reasons: OOM kill wins, 128+n is a signal, else the exit code', () => {
-  assert.deepEqual(exitReason({ status: 0, oomKills: 0 }), { reason: 'exited', exitCode: 0 });
-  assert.deepEqual(exitReason({ status: 137, oomKills: 0 }), { reason: 'signalled', signal: 9 });
-  assert.deepEqual(exitReason({ status: 1, oomKills: 2 }), { reason: 'oom-killed', exitCode: 1 });
-  assert.deepEqual(exitReason({ status: 255, oomKills: 0 }), { reason: 'exited', exitCode: 255 });
+test('exit reasons: OOM kill wins, then the signal, else the exit code (137 by exit() is an exit)', () => {
+  assert.deepEqual(exitReason({ status: 0, signal: 0, oomKills: 0 }), { reason: 'exited', exitCode: 0 });
+  assert.deepEqual(exitReason({ status: 137, signal: 9, oomKills: 0 }), { reason: 'signalled', signal: 9 });
+  assert.deepEqual(exitReason({ status: 137, signal: 0, oomKills: 0 }), { reason: 'exited', exitCode: 137 });
+  assert.deepEqual(exitReason({ status: 1, signal: 0, oomKills: 2 }), { reason: 'oom-killed', exitCode: 1 });
+  assert.deepEqual(exitReason({ status: 255, signal: 0, oomKills: 0 }), { reason: 'exited', exitCode: 255 });
 });
 
 test('runc state output is validated', () => {
@@ -55,7 +56,7 @@ test('supervisor.pl: reaps the re-parented init for its exit code, logs timestam
   assert.equal(r.error, undefined, 'cannot run /usr/bin/perl: install the Debian package perl');
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
-  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, oomKills: 0 });
+  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, signal: 0, oomKills: 0 });
   assert.deepEqual(readdirSync(path.join(dir, 'logs')).sort(), ['output.log', 'output.log.1', 'output.log.2']);
   const lines = await readLogLines(path.join(dir, 'logs'));
   assert.match(lines[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

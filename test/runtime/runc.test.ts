@@ -138,6 +138,15 @@ describe('runc runtime', { skip }, () => {
     assert.deepEqual(await f.runtime.wait(spec.id, 10_000), { outcome: 'exited', exit: { reason: 'signalled', signal: 9 } });
   });
 
+  test('an init that exits with 137 is reported as an exit, not as SIGKILL (the contract covers a real SIGKILL)', async (t) => {
+    const f = ready();
+    const spec = instanceSpec(f, { args: ['sh', '-c', 'exit 137'] });
+    t.after(() => f.runtime.delete(spec.id));
+    await f.runtime.create(spec);
+    await f.runtime.start(spec.id);
+    assert.deepEqual(await f.runtime.wait(spec.id, 10_000), { outcome: 'exited', exit: { reason: 'exited', exitCode: 137 } });
+  });
+
   test('a driver started later on the same root adopts running instances (daemon restart)', async (t) => {
     const f = ready();
     const spec = instanceSpec(f, { args: ['sh', '-c', 'echo up; exec sleep 1000'] });

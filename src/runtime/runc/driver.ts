@@ -125,13 +125,13 @@ export class RuncRuntime implements Runtime {
     const base = { id, service: rec.spec.service, ip: rec.ip };
     const exit = await readExitRecord(p.exit);
     if (exit) return { found: true, value: { ...base, status: 'stopped', exit: exitReason(exit) } };
-    const shimPid = await readPid(p.shimPid);
-    if (shimPid === undefined || !existsSync(p.started)) return { found: true, value: { ...base, status: 'created' } };
+    const supervisorPid = await readPid(p.supervisorPid);
+    if (supervisorPid === undefined || !existsSync(p.started)) return { found: true, value: { ...base, status: 'created' } };
     const rs = await this.runc.state(id);
     if (rs && (rs.status === 'running' || rs.status === 'paused')) return { found: true, value: { ...base, status: rs.status, pid: rs.pid } };
     // Starting, or exited with the supervisor about to record it. Once the supervisor is gone its
     // record is final: read it again, since it may have been written after the first look.
-    if (alive(shimPid)) return { found: true, value: { ...base, status: 'running' } };
+    if (alive(supervisorPid)) return { found: true, value: { ...base, status: 'running' } };
     const late = await readExitRecord(p.exit);
     return { found: true, value: { ...base, status: 'stopped', exit: late && exitReason(late) } };
   }

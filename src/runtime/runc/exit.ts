@@ -1,12 +1,14 @@
 // runtime/runc/exit: the record the supervisor leaves when an instance's init exits, and how it maps to
-// the port's ExitReason. runc reports a signal death as 128+signal, like a shell, so an init that itself
-// exits with 137 reads as SIGKILL; that ambiguity is runc's and documented in docs/runtime.md.
+// the port's ExitReason. The supervisor reaps the init itself, so it knows a signal death from an init
+// that exits with 137 (which `runc run` could not tell apart: both were 137).
 import { promises as fsp } from 'node:fs';
 import type { ExitReason } from '../runtime.ts';
 
 export interface ExitRecord {
-  /** runc run's exit status: the init's exit code, or 128+signal */
+  /** the init's exit status as the supervisor reaped it: its exit code, or 128+signal, like a shell */
   status: number;
+  /** the signal that ended the init, 0 when it exited */
+  signal: number;
   /** processes OOM-killed in the instance's cgroup during its life */
   oomKills: number;
 }
@@ -14,7 +16,7 @@ export interface ExitRecord {
 export function exitReason(rec: ExitRecord): ExitReason {
   // An OOM kill anywhere in the cgroup explains the exit even when init only saw a child die.
   if (rec.oomKills > 0) return { reason: 'oom-killed', exitCode: rec.status };
-  if (rec.status > 128 && rec.status < 128 + 65) return { reason: 'signalled', signal: rec.status - 128 };
+  if (rec.signal > 0) return { reason: 'signalled', signal: rec.signal };
   return { reason: 'exited', exitCode: rec.status };
 }
 
@@ -26,6 +28,6 @@ export async function readExitRecord(file: string): Promise<ExitRecord | undefin
     return undefined;
   }
   const v = JSON.parse(text) as Partial<ExitRecord>;
-  if (typeof v.status !== 'number' || typeof v.oomKills !== 'number') return undefined;
-  return { status: v.status, oomKills: v.oomKills };
+  if (typeof v.status !== 'number' || typeof v.signal !== 'number' || typeof v.oomKills !== 'number') return undefined;
+  return { status: v.status, signal: v.signal, oomKills: v.oomKills };
 }

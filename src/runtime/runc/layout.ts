@@ -17,7 +17,7 @@ export interface InstancePaths {
   dir: string;
   record: string;
   bundle: string;
-  shimPid: string;
+  supervisorPid: string;
   supervisorErr: string;
   started: string;
   initPid: string;
@@ -39,7 +39,7 @@ export function instancePaths(root: string, id: string): InstancePaths {
     dir,
     record: path.join(dir, 'instance.json'),
     bundle: path.join(dir, 'bundle'),
-    shimPid: path.join(dir, 'supervisor.pid'),
+    supervisorPid: path.join(dir, 'supervisor.pid'),
     supervisorErr: path.join(dir, 'supervisor.err'),
     started: path.join(dir, 'started'),
     initPid: path.join(dir, 'init.pid'),

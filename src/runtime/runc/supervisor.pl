@@ -4,13 +4,14 @@
 # stdout/stderr, and stays: when runc create exits, the container's init is re-parented to it, so it can
 # reap the init and learn the real exit status — the only reliable way, since the init is nobody else's
 # child. It writes the output as timestamped, size-rotated lines (format: log-file.ts) and, at the exit,
-# exit.json = {status, oomKills}. start() then only has to release the created init (exec-fifo.ts).
+# exit.json = {status, signal, oomKills}. start() then only has to release the created init (exec-fifo.ts).
 # Why Perl and not Node: Node cannot call prctl(PR_SET_CHILD_SUBREAPER), and a Node process costs ~43 MB
 # RSS and ~70 ms to start; perl (Debian, essential) costs ~5 MB and ~10 ms (docs/runtime.md).
 # Usage: perl supervisor.pl RUNC RUNC_ROOT ID BUNDLE INIT_PID_FILE EXIT_FILE LOGS_DIR MAX_BYTES KEEP CGROUPS_PATH
 use strict;
 use warnings;
 use Config;
+use Fcntl qw(F_SETFL O_NONBLOCK);
 use POSIX qw(WNOHANG EINTR strftime);
 use Time::HiRes qw(time);
 
@@ -47,6 +48,7 @@ open_log();
 pipe(my $out_r, my $out_w) or die "pipe: $!\n";
 pipe(my $err_r, my $err_w) or die "pipe: $!\n";
 pipe(my $wake_r, my $wake_w) or die "pipe: $!\n"; # SIGCHLD writes here so select() never sleeps through it
+fcntl($wake_w, F_SETFL, O_NONBLOCK) or die "fcntl: $!\n"; # a full wake pipe already wakes select()
 $SIG{CHLD} = sub { syswrite($wake_w, 'x') };
 my $runc_pid = fork() // die "fork: $!\n";
 if ($runc_pid == 0) {
@@ -57,7 +59,7 @@ close $out_w; close $err_w;
 
 my %streams = (fileno($out_r) => ['stdout', $out_r, ''], fileno($err_r) => ['stderr', $err_r, '']);
 my %reaped; # pid => wait status
-my ($init_pid, $status);
+my ($init_pid, $status, $signal);
 sub exit_status { my $w = shift; ($w & 127) ? 128 + ($w & 127) : $w >> 8 }
 
 while (!defined $status || %streams) {
@@ -81,12 +83,15 @@ while (!defined $status || %streams) {
   while ((my $pid = waitpid(-1, WNOHANG)) > 0) { $reaped{$pid} = $?; }
   if (!defined $init_pid && exists $reaped{$runc_pid}) {
     my $rc = exit_status(delete $reaped{$runc_pid});
-    if ($rc != 0) { $status = $rc; next; } # runc create failed; its error is in the log
+    if ($rc != 0) { ($status, $signal) = ($rc, 0); next; } # runc create failed; its error is in the log
     open(my $pf, '<', $pid_file) or die "read $pid_file: $!\n";
     ($init_pid) = (<$pf> // '') =~ /(\d+)/;
     die "no pid in $pid_file\n" unless defined $init_pid;
   }
-  $status = exit_status(delete $reaped{$init_pid}) if defined $init_pid && exists $reaped{$init_pid};
+  if (defined $init_pid && exists $reaped{$init_pid}) {
+    my $w = delete $reaped{$init_pid};
+    ($status, $signal) = (exit_status($w), $w & 127);
+  }
 }
 for my $s (values %streams) { write_line($s->[0], $s->[2]) if $s->[2] ne ''; }
 close $log_fh;
@@ -98,6 +103,6 @@ for my $f ("/sys/fs/cgroup/$cgroups_path/memory.events", "/sys/fs/cgroup/memory/
 }
 my $tmp = "$exit_file.tmp";
 open(my $ef, '>', $tmp) or die "write $tmp: $!\n";
-print $ef qq({"status":$status,"oomKills":$oom});
+print $ef qq({"status":$status,"signal":$signal,"oomKills":$oom});
 close $ef or die "write $tmp: $!\n";
 rename($tmp, $exit_file) or die "rename $tmp: $!\n";

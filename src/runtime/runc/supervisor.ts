@@ -52,7 +52,7 @@ export async function createUnderSupervisor(p: InstancePaths, a: SupervisorArgs,
     const e = (await spawnError) as NodeJS.ErrnoException;
     throw e.code === 'ENOENT' ? new SkiffError('PREFLIGHT_FAILED', `${PERL} not found: install the Debian package perl`) : e;
   }
-  await writeFileAtomic(p.shimPid, String(child.pid));
+  await writeFileAtomic(p.supervisorPid, String(child.pid));
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(5)) {
     if (await exists(p.initPid)) return;
     if (await exists(p.exit) || !alive(child.pid)) {
@@ -65,7 +65,7 @@ export async function createUnderSupervisor(p: InstancePaths, a: SupervisorArgs,
 
 /** After `runc delete` (which kills the init): lets the supervisor record the exit (up to 5 s), then ends it. */
 export async function stopSupervisor(p: InstancePaths): Promise<void> {
-  const pid = await readPid(p.shimPid);
+  const pid = await readPid(p.supervisorPid);
   if (pid === undefined) return;
   for (let i = 0; i < 200 && alive(pid); i++) await sleep(25);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
