@@ -13,7 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRuncRuntime } from '../src/runtime/runc/driver.ts';
+import { createRuncRuntime, type RuncRuntime } from '../src/runtime/runc/driver.ts';
 import { removeFirewall } from '../src/runtime/network/firewall.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
 
@@ -50,12 +50,13 @@ const ms = (ns: bigint) => Number(ns) / 1e6;
 const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-start-'));
-const rootfs = makeBusyboxRootfs(path.join(root, 'rootfs'));
-sh('tar', ['-C', rootfs, '-cf', path.join(root, 'rootfs.tar'), '.']);
-sh('podman', ['import', '-q', path.join(root, 'rootfs.tar'), IMAGE]);
-const runtime = await createRuncRuntime({ root: path.join(root, 'state'), network: NETWORK });
 const res = { skiff: [] as number[], startCall: [] as number[], create: [] as number[], podman: [] as number[], rss: [] as number[], pss: [] as number[] };
+let runtime: RuncRuntime | undefined;
 try {
+  const rootfs = makeBusyboxRootfs(path.join(root, 'rootfs'));
+  sh('tar', ['-C', rootfs, '-cf', path.join(root, 'rootfs.tar'), '.']);
+  sh('podman', ['import', '-q', path.join(root, 'rootfs.tar'), IMAGE]);
+  runtime = await createRuncRuntime({ root: path.join(root, 'state'), network: NETWORK });
   for (let i = 0; i < rounds; i++) {
     for (const side of i % 2 === 0 ? ['skiff', 'podman'] : ['podman', 'skiff']) {
       if (side === 'skiff') {
@@ -88,7 +89,7 @@ try {
     }
   }
 } finally {
-  for (const s of await runtime.list()) await runtime.delete(s.id);
+  for (const s of (await runtime?.list()) ?? []) await runtime?.delete(s.id);
   spawnSync('podman', ['rmi', '-f', IMAGE], { stdio: 'ignore' });
   spawnSync('ip', ['link', 'del', NETWORK.bridge], { stdio: 'ignore' });
   await removeFirewall(NETWORK.chainPrefix);
