@@ -138,6 +138,20 @@ describe('runc runtime', { skip }, () => {
     assert.deepEqual(await f.runtime.wait(spec.id, 10_000), { outcome: 'exited', exit: { reason: 'signalled', signal: 9 } });
   });
 
+  test('a command missing from the root filesystem fails create with runc\'s reason and leaves nothing', async (t) => {
+    const f = ready();
+    const spec = instanceSpec(f, { args: ['no-such-binary'] });
+    t.after(() => f.runtime.delete(spec.id));
+    await assert.rejects(f.runtime.create(spec), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'INTERNAL');
+      assert.match(err.message, /no-such-binary/);
+      return true;
+    });
+    assert.equal((await f.runtime.state(spec.id)).found, false);
+    assert.equal(existsSync(path.join(root, 'state/instances', spec.id)), false);
+    assert.equal(existsSync(`/run/netns/${netnsName(spec.id)}`), false);
+  });
+
   test('an init that exits with 137 is reported as an exit, not as SIGKILL (the contract covers a real SIGKILL)', async (t) => {
     const f = ready();
     const spec = instanceSpec(f, { args: ['sh', '-c', 'exit 137'] });
