@@ -119,3 +119,29 @@ export class KpaScaler {
     return { valid: true, desired, panic, reason, stable, panicValue };
   }
 }
+
+/** KPA settings from a revision's scaling spec (the per-instance target is target × utilisation). */
+export function scalingSettingsOf(s: {
+  target: number;
+  targetUtilization: number;
+  minScale: number;
+  maxScale: number;
+  stableWindowMs: number;
+  panicWindowMs: number;
+  panicThreshold: number;
+  idleWindowMs: number;
+  scaleToZeroGraceMs: number;
+}): ScalingSettings {
+  return {
+    target: s.target * s.targetUtilization,
+    minScale: s.minScale,
+    maxScale: s.maxScale,
+    stableWindowMs: s.stableWindowMs,
+    panicWindowMs: s.panicWindowMs,
+    panicThreshold: s.panicThreshold,
+    maxScaleUpRate: DEFAULT_SCALING.maxScaleUpRate,
+    maxScaleDownRate: DEFAULT_SCALING.maxScaleDownRate,
+    idleWindowMs: s.idleWindowMs,
+    scaleToZeroGraceMs: s.scaleToZeroGraceMs,
+  };
+}

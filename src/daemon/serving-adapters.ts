@@ -2,12 +2,22 @@
 import type { Clock } from '../core/clock.ts';
 import type { ServingStore } from '../store/serving-store.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import type { DesiredStatePort, RoutingPort } from '../scheduler/ports.ts';
+import type { DesiredStatePort, RoutingPort, ScalerFactory } from '../scheduler/ports.ts';
+import { KpaScaler, scalingSettingsOf } from '../autoscaler/kpa.ts';
+
+export const kpaScalers: ScalerFactory = (revision) => new KpaScaler(scalingSettingsOf(revision.spec.scaling));
 
 export function desiredStateFromStore(store: ServingStore, clock: Clock): DesiredStatePort {
   return {
     services: () => store.listServices(),
-    revision: (name) => store.getRevision(name),
+    // `skiff scale` changes the service's bounds without a new revision; they apply to every revision.
+    revision: (name) => {
+      const rev = store.getRevision(name);
+      const svc = rev && store.getService(rev.service);
+      if (!rev || !svc) return rev;
+      const { minScale, maxScale } = svc.spec.scaling;
+      return { ...rev, spec: { ...rev.spec, scaling: { ...rev.spec.scaling, minScale, maxScale } } };
+    },
     recordInstance: (id, revision, service, state, address) =>
       store.putInstance({ id, revision, service, state, address: address ? `${address.host}:${address.port}` : null }, clock.now()),
     forgetInstance: (id) => store.deleteInstance(id),

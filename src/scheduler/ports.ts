@@ -63,3 +63,12 @@ export interface DesiredStatePort {
   knownInstances(): Array<{ id: string; revision: string; service: string }>;
   event(service: string, revision: string | null, kind: string, message: string): void;
 }
+
+/** A revision's autoscaler, as the scheduler uses it (the daemon plugs in autoscaler/KpaScaler). */
+export interface Scaler {
+  record(now: number, metricTotal: number, requests: number): void;
+  poke(now: number): void;
+  decide(now: number, readyInstances: number): { valid: false; reason: string } | { valid: true; desired: number; reason: string };
+}
+
+export type ScalerFactory = (revision: RevisionRecord) => Scaler;

@@ -1,8 +1,7 @@
 // scheduler/revision-state: what the scheduler knows about one revision's instances. Plain data plus
 // small queries; every effect lives in scheduler.ts.
 import type { RevisionRecord } from '../core/service.ts';
-import { KpaScaler } from '../autoscaler/kpa.ts';
-import type { InstanceAddress } from './ports.ts';
+import type { InstanceAddress, Scaler } from './ports.ts';
 
 export type Phase = 'starting' | 'ready' | 'draining';
 
@@ -17,26 +16,14 @@ export interface TrackedInstance {
 
 export class RevisionState {
   readonly instances = new Map<string, TrackedInstance>();
-  readonly scaler: KpaScaler;
   lastDesired: number | undefined;
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 
-  constructor(readonly record: RevisionRecord) {
-    const s = record.spec.scaling;
-    this.scaler = new KpaScaler({
-      target: s.target * s.targetUtilization,
-      minScale: s.minScale,
-      maxScale: s.maxScale,
-      stableWindowMs: s.stableWindowMs,
-      panicWindowMs: s.panicWindowMs,
-      panicThreshold: s.panicThreshold,
-      maxScaleUpRate: 1000,
-      maxScaleDownRate: 2,
-      idleWindowMs: s.idleWindowMs,
-      scaleToZeroGraceMs: s.scaleToZeroGraceMs,
-    });
-  }
+  constructor(
+    public record: RevisionRecord,
+    public scaler: Scaler,
+  ) {}
 
   get name(): string {
     return this.record.name;

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
-import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, RoutingPort } from './ports.ts';
+import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 
@@ -25,6 +25,7 @@ export interface SchedulerDeps {
   scrape: MetricScrapePort;
   routing: RoutingPort;
   desired: DesiredStatePort;
+  scalers: ScalerFactory;
   clock: Clock;
   log: Logger;
   tickMs?: number;
@@ -85,6 +86,19 @@ export class Scheduler {
     const s = this.revisions.get(revision);
     if (!s) return [];
     return [...s.instances.values()].map((i) => ({ id: i.id, phase: i.phase, ...(i.address ? { address: `${i.address.host}:${i.address.port}` } : {}) }));
+  }
+
+  /** Applies new scaling bounds of a service to its running revisions (their autoscalers restart). */
+  setBounds(service: string): void {
+    for (const state of this.revisions.values()) {
+      if (state.record.service !== service) continue;
+      const record = this.d.desired.revision(state.name);
+      if (!record) continue;
+      state.record = record;
+      state.scaler = this.d.scalers(record);
+      state.lastDesired = undefined;
+    }
+    void this.tick();
   }
 
   /** Re-reads desired state now (after a deploy, traffic change or delete) instead of at the next tick. */
@@ -292,7 +306,7 @@ export class Scheduler {
     if (existing) return existing;
     const record: RevisionRecord | undefined = this.d.desired.revision(name);
     if (!record) return undefined;
-    const state = new RevisionState(record);
+    const state = new RevisionState(record, this.d.scalers(record));
     this.revisions.set(name, state);
     this.d.routing.setRevision(record);
     return state;

@@ -11,7 +11,7 @@ import { ServingStore } from '../../src/store/serving-store.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { netProbes, promScrape, readGauge } from '../../src/scheduler/probes.ts';
-import { desiredStateFromStore, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
+import { desiredStateFromStore, kpaScalers, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
 import { normaliseDeployDocument, type DeployDocument } from '../../src/api/service-spec.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -25,7 +25,7 @@ async function setup(t: TestContext, instances = new FakeInstances()) {
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, silentLogger);
   const { port } = await gateway.listen('127.0.0.1', 0);
   const makeScheduler = () =>
-    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), clock: systemClock, log: silentLogger, tickMs: 100 });
+    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), scalers: kpaScalers, clock: systemClock, log: silentLogger, tickMs: 100 });
   scheduler = makeScheduler();
   await scheduler.start();
   t.after(async () => {
