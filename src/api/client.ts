@@ -1,6 +1,9 @@
 // api/client: the typed client of the control API and registry that the CLI (and tests) use.
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
+import type { TrafficTarget } from '../core/service.ts';
+import type { ServiceView } from './ports.ts';
+import type { DeployDocument } from './service-spec.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -48,6 +51,51 @@ export class SkiffClient {
 
   revokeToken(id: string) {
     return this.request<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  deploy(doc: DeployDocument) {
+    return this.request<{ service: ServiceView; revision: string; imageDigest: string; layers: { total: number; unpacked: number } }>('POST', '/api/v1/services', doc);
+  }
+
+  listServices() {
+    return this.request<{ services: ServiceView[] }>('GET', '/api/v1/services');
+  }
+
+  service(name: string) {
+    return this.request<ServiceView>('GET', `/api/v1/services/${encodeURIComponent(name)}`);
+  }
+
+  deleteService(name: string) {
+    return this.request<void>('DELETE', `/api/v1/services/${encodeURIComponent(name)}`);
+  }
+
+  setTraffic(name: string, traffic: TrafficTarget[]) {
+    return this.request<ServiceView>('PUT', `/api/v1/services/${encodeURIComponent(name)}/traffic`, { traffic });
+  }
+
+  rollback(name: string) {
+    return this.request<ServiceView>('POST', `/api/v1/services/${encodeURIComponent(name)}/rollback`);
+  }
+
+  scale(name: string, bounds: { min?: number; max?: number }) {
+    return this.request<ServiceView>('PATCH', `/api/v1/services/${encodeURIComponent(name)}/scaling`, bounds);
+  }
+
+  /** Streams log lines; resolves when the server ends the stream (never, with follow, until aborted). */
+  async logs(name: string, opts: { revision?: string; tail?: number; follow?: boolean; signal?: AbortSignal }, onChunk: (text: string) => void): Promise<void> {
+    const q = new URLSearchParams();
+    if (opts.revision) q.set('revision', opts.revision);
+    if (opts.tail !== undefined) q.set('tail', String(opts.tail));
+    if (opts.follow) q.set('follow', 'true');
+    const res = await fetch(new URL(`/api/v1/services/${encodeURIComponent(name)}/logs?${q}`, this.options.baseUrl), {
+      headers: { authorization: this.authHeader },
+      signal: opts.signal,
+    }).catch((err: Error) => {
+      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
+    });
+    if (!res.ok) throw errorFromBody(res.status, await res.text());
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) onChunk(decoder.decode(chunk, { stream: true }));
   }
 }
 

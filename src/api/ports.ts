@@ -1,5 +1,7 @@
 // api/ports: what the control API needs from the rest of Skiff; daemon/ plugs the implementations in.
 import type { Principal, TokenRole } from '../store/token-store.ts';
+import type { TrafficTarget } from '../core/service.ts';
+import type { DeployDocument } from './service-spec.ts';
 
 export interface TokenPort {
   verify(secret: string): Principal | undefined;
@@ -12,9 +14,37 @@ export interface GcPort {
   collect(): Promise<{ blobsDeleted: number; bytesFreed: number; orphanFilesDeleted: number; uploadsExpired: number }>;
 }
 
+/** What `skiff describe` shows about a service. */
+export interface ServiceView {
+  name: string;
+  url: string;
+  pathUrl: string;
+  image: string;
+  latestRevision: string;
+  traffic: TrafficTarget[];
+  scaling: { min: number; max: number; concurrency: number; metric: string };
+  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; instances: Array<{ id: string; phase: string; address?: string }> }>;
+  events: Array<{ at: string; revision: string | null; kind: string; message: string }>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ServingPort {
+  deploy(doc: DeployDocument, tenant: string): Promise<{ service: ServiceView; revision: string; imageDigest: string; layers: { total: number; unpacked: number } }>;
+  list(): ServiceView[];
+  get(name: string): ServiceView;
+  remove(name: string): Promise<void>;
+  setTraffic(name: string, traffic: TrafficTarget[]): ServiceView;
+  rollback(name: string): ServiceView;
+  scale(name: string, bounds: { min?: number; max?: number }): ServiceView;
+  /** log lines of the service's instances, oldest first; `follow` keeps streaming new lines */
+  logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
   gc: GcPort;
+  serving: ServingPort;
   version: string;
   now(): number;
 }

@@ -6,6 +6,7 @@ import { SkiffError } from '../core/errors.ts';
 import { tokenFromAuthorization, type Principal } from '../store/token-store.ts';
 import type { ApiDeps } from './ports.ts';
 import { sendApiError } from './errors.ts';
+import { registerServiceRoutes } from './services-routes.ts';
 
 const errorSchema = {
   type: 'object',
@@ -85,6 +86,8 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       if (!deps.tokens.revoke((req.params as { id: string }).id)) throw new SkiffError('NOT_FOUND', 'no such token');
       return reply.code(204).send();
     });
+
+    registerServiceRoutes(api, deps.serving);
 
     api.post('/registry/gc', { schema: { summary: 'Run registry garbage collection now (admin)', response: { 200: gcResultSchema, 403: errorSchema } } }, async (req) => {
       requireAdmin(req);

@@ -5,6 +5,7 @@ import { registerUp } from './up.ts';
 import { registerGc } from './gc.ts';
 import { registerPush } from './push.ts';
 import { registerToken } from './token.ts';
+import { registerServices } from './services.ts';
 import { exitWithError } from './output.ts';
 import { VERSION } from '../daemon/version.ts';
 
@@ -19,5 +20,6 @@ registerUp(program);
 registerGc(program);
 registerPush(program);
 registerToken(program);
+registerServices(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -22,10 +22,10 @@ export function registerUp(program: Command): void {
       const daemon = await startDaemon(settings);
       process.stdout.write(
         [
-          `skiff ${'up'}: data directory ${settings.dataDir}`,
+          `skiff up: data directory ${settings.dataDir}`,
           `  control API + registry: ${daemon.apiUrl}  (/api/v1, /v2)`,
           `  admin token: ${daemon.adminTokenFile}`,
-          `  gateway: ${settings.gateway.host}:${settings.gateway.port} (services arrive with the serving issue; not listening yet)`,
+          `  gateway (services): ${daemon.gatewayUrl}  (http://NAME.${settings.domain}:${new URL(daemon.gatewayUrl).port}/ or /s/NAME/)`,
           '',
         ].join('\n'),
       );

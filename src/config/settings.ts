@@ -14,6 +14,8 @@ export interface Settings {
   dataDir: string;
   listen: HostPort;
   gateway: HostPort;
+  /** services answer at NAME.<domain> on the gateway port */
+  domain: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   registry: {
     /** Largest manifest accepted; larger ones get 413. */
@@ -25,18 +27,35 @@ export interface Settings {
     /** Scheduled garbage collection period; 0 turns it off. */
     gcIntervalSeconds: number;
   };
+  runtime: {
+    /** Linux bridge the instances' veths attach to */
+    bridge: string;
+    /** instance addresses; must not overlap podman's 10.88.0.0/16 or the host's networks */
+    subnet: string;
+    /** prefix of Skiff's own iptables chains (independent of Docker's) */
+    chainPrefix: string;
+    /** instances may reach the outside world (masquerade) */
+    egress: boolean;
+  };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   dataDir: '/var/lib/skiff',
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
+  domain: 'localhost',
   logLevel: 'info',
   registry: {
     maxManifestBytes: 4 * 1024 * 1024,
     uploadTtlSeconds: 24 * 3600,
     gcGraceSeconds: 3600,
     gcIntervalSeconds: 24 * 3600,
+  },
+  runtime: {
+    bridge: 'skiff0',
+    subnet: '10.213.0.0/16',
+    chainPrefix: 'SKIFF',
+    egress: true,
   },
 };
 
@@ -45,11 +64,16 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_DATA_DIR: 'dataDir',
   SKIFF_LISTEN: 'listen',
   SKIFF_GATEWAY: 'gateway',
+  SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',
   SKIFF_REGISTRY_MAX_MANIFEST_BYTES: 'registry.maxManifestBytes',
   SKIFF_REGISTRY_UPLOAD_TTL_SECONDS: 'registry.uploadTtlSeconds',
   SKIFF_REGISTRY_GC_GRACE_SECONDS: 'registry.gcGraceSeconds',
   SKIFF_REGISTRY_GC_INTERVAL_SECONDS: 'registry.gcIntervalSeconds',
+  SKIFF_RUNTIME_BRIDGE: 'runtime.bridge',
+  SKIFF_RUNTIME_SUBNET: 'runtime.subnet',
+  SKIFF_RUNTIME_CHAIN_PREFIX: 'runtime.chainPrefix',
+  SKIFF_RUNTIME_EGRESS: 'runtime.egress',
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {
@@ -68,7 +92,11 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   const last = keys[keys.length - 1]!;
   const current = obj[last];
   if (current === undefined) throw new SkiffError('CONFIG_INVALID', `unknown setting ${dotted}`);
-  if (typeof current === 'number') {
+  if (typeof current === 'boolean') {
+    const v = String(raw).toLowerCase();
+    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(v)) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected true or false, got ${JSON.stringify(raw)}`);
+    obj[last] = ['true', '1', 'yes'].includes(v);
+  } else if (typeof current === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
     obj[last] = n;

@@ -4,6 +4,9 @@
 //   data dir ─► BlobStore ─► UploadManager ─► Registry ─► /v2 routes ─┐
 //   TokenStore ─► registry auth, API auth                           ├─► control server (--listen)
 //   collectGarbage (scheduled + POST /api/v1/registry/gc) ─► /api ──┘
+//   db ─► ServingStore ─┐
+//   InstancePort ───────┼─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
+//   Registry ─► resolve image refs ┘
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -24,17 +27,32 @@ import { collectGarbage, type GcResult } from '../registry/gc.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { sendApiError } from '../api/errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
+import { startServing, type ServingInstances } from './serving-wiring.ts';
+import { LazyInstances } from './lazy-instances.ts';
+import { createRuncInstances } from './runc-instances.ts';
+import { parseImageReference } from '../core/names.ts';
 import { VERSION } from './version.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
+  readonly gatewayUrl: string;
   readonly adminTokenFile: string;
   readonly settings: Settings;
   gc(): Promise<GcResult>;
+  /** Stops the daemon; instances keep running so the next daemon re-adopts them. */
   stop(): Promise<void>;
+  /** Stops every instance this daemon's data dir owns (tests, and `skiff down --all` later). */
+  stopInstances(): Promise<void>;
 }
 
-export async function startDaemon(settings: Settings, options: { clock?: Clock; logger?: pino.Logger } = {}): Promise<Daemon> {
+export interface DaemonOptions {
+  clock?: Clock;
+  logger?: pino.Logger;
+  /** the instance driver; by default runc (images + runtime) built from settings */
+  instances?: ServingInstances;
+}
+
+export async function startDaemon(settings: Settings, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
   const pinoLogger = options.logger ?? pino({ level: settings.logLevel });
   const log = pinoLogger as unknown as Logger;
@@ -55,6 +73,31 @@ export async function startDaemon(settings: Settings, options: { clock?: Clock; 
       { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
     );
 
+  const instances =
+    options.instances ??
+    new LazyInstances(
+      () =>
+        createRuncInstances({
+          dataDir: settings.dataDir,
+          registry,
+          logger: log,
+          network: { bridge: settings.runtime.bridge, cidr: settings.runtime.subnet, chainPrefix: settings.runtime.chainPrefix, egress: settings.runtime.egress },
+        }),
+      path.join(settings.dataDir, 'instances'),
+    );
+  const serving = await startServing({
+    settings,
+    db,
+    clock,
+    log,
+    instances,
+    resolveImage: async (ref) => {
+      const image = parseImageReference(ref);
+      const row = registry.resolveManifest(image.repository, image.reference);
+      return `${image.repository}@${row.digest}`;
+    },
+  });
+
   const app = Fastify({
     loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -68,11 +111,12 @@ export async function startDaemon(settings: Settings, options: { clock?: Clock; 
     uploads,
     auth: { authenticate: (header) => principalOf(tokens, header) },
   });
-  await registerApiRoutes(app, { tokens, gc: { collect: gc }, version: VERSION, now: () => clock.now() });
+  await registerApiRoutes(app, { tokens, gc: { collect: gc }, serving: serving.service, version: VERSION, now: () => clock.now() });
 
   try {
     await app.listen({ host: settings.listen.host, port: settings.listen.port });
   } catch (err) {
+    await serving.stop();
     db.close();
     throw new SkiffError('CONFIG_INVALID', `cannot listen on ${settings.listen.host}:${settings.listen.port}: ${(err as Error).message}`, { cause: err });
   }
@@ -87,15 +131,21 @@ export async function startDaemon(settings: Settings, options: { clock?: Clock; 
   gcTimer?.unref();
 
   let stopped: Promise<void> | undefined;
+  const gw = serving.gatewayAddress;
   return {
     apiUrl,
+    gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
     adminTokenFile,
     settings,
     gc,
+    stopInstances: async () => {
+      for (const inst of await instances.list()) await instances.stop(inst.id, 0);
+    },
     stop: () =>
       (stopped ??= (async () => {
         if (gcTimer) clearInterval(gcTimer);
         await app.close();
+        await serving.stop();
         db.close();
       })()),
   };

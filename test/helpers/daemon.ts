@@ -7,10 +7,17 @@ import pino from 'pino';
 import type { TestContext } from 'node:test';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
+import { removeFirewall } from '../../src/runtime/network/firewall.ts';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+let nextNetwork = 0;
 
 export interface TestDaemon {
   daemon: Daemon;
   url: string;
+  /** the data plane: services answer here (by Host header or /s/NAME/) */
+  gatewayUrl: string;
   /** host:port, as registry clients name the registry */
   host: string;
   token: string;
@@ -23,19 +30,33 @@ export async function startTestDaemon(
   opts: { dataDir?: string; settings?: (s: Settings) => void } = {},
 ): Promise<TestDaemon> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-test-'));
-  const settings = loadSettings({ flags: { dataDir, listen: '127.0.0.1:0' } });
+  const settings = loadSettings({ flags: { dataDir, listen: '127.0.0.1:0', gateway: '127.0.0.1:0' } });
   settings.registry.gcIntervalSeconds = 0;
+  // A network of this daemon's own (bridge, /24, iptables chains), so parallel test daemons never share
+  // state and nothing touches a real daemon's skiff0. Created only if the test starts an instance.
+  const tag = (nextNetwork++ + process.pid * 7) % 250;
+  settings.runtime = { bridge: `skd-${process.pid.toString(16)}-${tag}`.slice(0, 15), subnet: `10.215.${tag}.0/24`, chainPrefix: `SKD-${process.pid.toString(16)}-${tag}`, egress: false };
   opts.settings?.(settings);
   const daemon = await startDaemon(settings, { logger: pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' }) });
   t.after(async () => {
     await daemon.stop();
+    await daemon.stopInstances();
+    await removeTestNetwork(settings.runtime);
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   const token = readFileSync(daemon.adminTokenFile, 'utf8').trim();
-  return { daemon, url: daemon.apiUrl, host: new URL(daemon.apiUrl).host, token, dataDir, settings };
+  return { daemon, gatewayUrl: daemon.gatewayUrl, url: daemon.apiUrl, host: new URL(daemon.apiUrl).host, token, dataDir, settings };
 }
 
 /** Basic auth header as registry clients send it. */
 export function basicAuth(token: string): string {
   return 'Basic ' + Buffer.from(`skiff:${token}`).toString('base64');
+}
+
+/** Removes a test daemon's bridge, iptables chains and address reservations, if it ever made them. */
+export async function removeTestNetwork(net: Settings['runtime']): Promise<void> {
+  if (!existsSync(`/sys/class/net/${net.bridge}`)) return;
+  execFileSync('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
+  await removeFirewall(net.chainPrefix);
+  rmSync(`/run/skiff/ipam/${net.bridge}`, { recursive: true, force: true });
 }

@@ -4,14 +4,13 @@
 // (manifest PUT answered 201) must pull back byte-identical, no blob file may be half-written, and no
 // temp file a kill left mid-write may outlive the restart.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { digestOf, newHash } from '../../src/core/digest.ts';
-import { ADMIN_TOKEN_FILE } from '../../src/daemon/admin-token.ts';
+import { startChildDaemon, type ChildDaemon } from '../helpers/child-daemon.ts';
 import { CONFIG_TYPE, LAYER_TYPE, imageManifest, pushBlob, putManifest, v2, type Descriptor, type RegistryTarget } from '../helpers/oci.ts';
 
 const WORKERS = 8;
@@ -24,34 +23,6 @@ interface Acked {
   digest: string;
   bytes: Buffer;
   blobs: Descriptor[];
-}
-
-interface Child {
-  reg: RegistryTarget;
-  proc: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-/** Starts `skiff up` on a port the kernel picks and resolves once it printed its address. */
-async function startChild(dataDir: string): Promise<Child> {
-  const bin = path.resolve(import.meta.dirname, '../../bin/skiff.mjs');
-  const proc = spawn(process.execPath, [bin, '--data-dir', dataDir, 'up', '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      output += b.toString();
-      const m = /registry: (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]!);
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`skiff up exited before listening:\n${output}`)));
-  });
-  const token = readFileSync(path.join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
-  return { reg: { url, token }, proc, exited };
 }
 
 /** A blob pushed as POST + two PATCH chunks + PUT, so upload files exist mid-push. */
@@ -142,7 +113,7 @@ async function verifyBlobFiles(dataDir: string): Promise<number> {
 
 test('every acknowledged push survives kill -9 of the daemon, and no blob file is half-written', async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-crash-'));
-  let child: Child | undefined;
+  let child: ChildDaemon | undefined;
   t.after(async () => {
     if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
       child.proc.kill('SIGKILL');
@@ -155,8 +126,8 @@ test('every acknowledged push survives kill -9 of the daemon, and no blob file i
 
   /** (Re)starts the daemon on the data dir and checks everything acknowledged so far, before new pushes. */
   const restart = async () => {
-    child = await startChild(dataDir);
-    await verifyAcked(child.reg, acked);
+    child = await startChildDaemon(dataDir);
+    await verifyAcked(child, acked);
     if (acked.length > 0) assert.ok((await verifyBlobFiles(dataDir)) > acked.length);
     return child;
   };
@@ -167,7 +138,7 @@ test('every acknowledged push survives kill -9 of the daemon, and no blob file i
     let killed = false;
     const running = child!;
     let finished = false;
-    const workers = Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(running.reg, i, shared, acked, () => killed))).finally(
+    const workers = Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(running, i, shared, acked, () => killed))).finally(
       () => (finished = true),
     );
     // Kill as soon as enough pushes were acknowledged in this round, while the other workers are mid-push.
@@ -182,7 +153,7 @@ test('every acknowledged push survives kill -9 of the daemon, and no blob file i
   assert.ok(acked.length >= KILL_AFTER.reduce((a, b) => a + b), `only ${acked.length} pushes were acknowledged`);
   const last = await restart();
   // The registry still takes pushes after the crashes (upload dir and database are usable).
-  await verifyAcked(last.reg, [await pushOne(last.reg, 0, shared)]);
+  await verifyAcked(last, [await pushOne(last, 0, shared)]);
   last.proc.kill('SIGTERM');
   await last.exited;
 });

@@ -1,0 +1,82 @@
+// api/services-routes: /api/v1/services — deploy, list, describe, traffic, rollback, scale, logs, delete.
+// Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
+import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { SkiffError } from '../core/errors.ts';
+import type { ServingPort } from './ports.ts';
+import { deployDocumentSchema, SERVICE_NAME_RE, type DeployDocument } from './service-spec.ts';
+
+const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
+const trafficSchema = {
+  type: 'array',
+  minItems: 1,
+  items: { type: 'object', required: ['revision', 'percent'], additionalProperties: false, properties: { revision: { type: 'string' }, percent: { type: 'integer', minimum: 0, maximum: 100 } } },
+} as const;
+const serviceView = { type: 'object', additionalProperties: true } as const;
+const error = { $ref: 'SkiffError#' } as const;
+
+export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort): void {
+  api.addSchema({ $id: 'SkiffError', type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } });
+
+  api.post('/services', {
+    schema: {
+      summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
+      tags: ['services'],
+      body: deployDocumentSchema,
+      response: { 201: { type: 'object', properties: { service: serviceView, revision: { type: 'string' }, imageDigest: { type: 'string' }, layers: { type: 'object', properties: { total: { type: 'integer' }, unpacked: { type: 'integer' } } } } }, 400: error, 404: error },
+    },
+  }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
+
+  api.get('/services', { schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
+    services: serving.list(),
+  }));
+
+  api.get('/services/:name', { schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
+    serving.get((req.params as { name: string }).name),
+  );
+
+  api.delete('/services/:name', { schema: { summary: 'Delete a service and stop its instances', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
+    await serving.remove((req.params as { name: string }).name);
+    return reply.code(204).send();
+  });
+
+  api.put('/services/:name/traffic', {
+    schema: { summary: 'Split traffic between revisions (percents add up to 100)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
+  }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number }> }).traffic));
+
+  api.post('/services/:name/rollback', { schema: { summary: 'Send all traffic to the revision before the current one', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error, 409: error } } }, async (req) =>
+    serving.rollback((req.params as { name: string }).name),
+  );
+
+  api.patch('/services/:name/scaling', {
+    schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 } } }, response: { 200: serviceView, 400: error, 404: error } },
+  }, async (req) => serving.scale((req.params as { name: string }).name, req.body as { min?: number; max?: number }));
+
+  api.get('/services/:name/logs', {
+    schema: {
+      summary: 'Logs of the service instances (text, one line per record); follow=true streams',
+      tags: ['services'],
+      params: nameParam,
+      querystring: { type: 'object', properties: { revision: { type: 'string' }, tail: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
+    },
+  }, async (req, reply) => {
+    const q = req.query as { revision?: string; tail?: number; follow?: boolean };
+    const abort = new AbortController();
+    req.raw.once('close', () => abort.abort());
+    const lines = serving.logs((req.params as { name: string }).name, { revision: q.revision, tail: q.tail, follow: q.follow ?? false, signal: abort.signal });
+    // Fail before the status line when the service does not exist.
+    const iterator = lines[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    async function* all() {
+      if (!first.done) yield first.value + '\n';
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value + '\n';
+    }
+    return reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(all()));
+  });
+}
+
+export function assertTraffic(traffic: Array<{ revision: string; percent: number }>): void {
+  const sum = traffic.reduce((a, t) => a + t.percent, 0);
+  if (sum !== 100) throw new SkiffError('BAD_REQUEST', `traffic percents add up to ${sum}, not 100`);
+  if (new Set(traffic.map((t) => t.revision)).size !== traffic.length) throw new SkiffError('BAD_REQUEST', 'a revision appears twice in traffic');
+}

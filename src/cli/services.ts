@@ -1,0 +1,200 @@
+// cli/services: `skiff deploy | ls | describe | logs | scale | traffic | rollback | rm`.
+// Every command goes through the API client; output is for people (tables, short progress lines).
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { clientFrom } from './context.ts';
+import { SkiffError } from '../core/errors.ts';
+import type { DeployDocument } from '../api/service-spec.ts';
+import type { ServiceView } from '../api/ports.ts';
+import type { SkiffClient } from '../api/client.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function envPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new SkiffError('BAD_REQUEST', `--env expects K=V, got ${JSON.stringify(p)}`);
+    env[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return env;
+}
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new SkiffError('BAD_REQUEST', `expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+interface DeployFlags {
+  file?: string;
+  image?: string;
+  port?: string;
+  env: string[];
+  memory?: string;
+  cpu?: string;
+  min?: string;
+  max?: string;
+  concurrency?: string;
+  timeout?: string;
+  wait: boolean;
+}
+
+/** Builds the deploy document from -f FILE and/or flags (flags win). */
+export function deployDocument(name: string | undefined, f: DeployFlags): DeployDocument {
+  const fromFile = f.file ? (YAML.parse(readFileSync(f.file, 'utf8')) as Partial<DeployDocument>) : {};
+  const doc: Partial<DeployDocument> = { ...fromFile };
+  if (name) doc.name = name;
+  if (f.image) doc.image = f.image;
+  if (f.port) doc.port = int(f.port);
+  if (f.env.length) doc.env = { ...doc.env, ...envPairs(f.env) };
+  if (f.memory || f.cpu) doc.resources = { ...doc.resources, ...(f.memory ? { memory: f.memory } : {}), ...(f.cpu ? { cpu: f.cpu } : {}) };
+  if (f.timeout) doc.timeout = f.timeout;
+  const scaling = { ...doc.scaling };
+  if (f.min) scaling.min = int(f.min);
+  if (f.max) scaling.max = int(f.max);
+  if (f.concurrency) scaling.concurrency = int(f.concurrency);
+  if (Object.keys(scaling).length) doc.scaling = scaling;
+  if (!doc.name) throw new SkiffError('BAD_REQUEST', 'a service name is required (argument or `name:` in the file)');
+  if (!doc.image) throw new SkiffError('BAD_REQUEST', '--image (or `image:` in the file) is required');
+  return doc as DeployDocument;
+}
+
+function line(text: string): void {
+  process.stdout.write(text + '\n');
+}
+
+async function waitReady(client: SkiffClient, name: string, revision: string, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const svc = await client.service(name);
+    const rev = svc.revisions.find((r) => r.name === revision);
+    if (rev?.instances.some((i) => i.phase === 'ready')) return Date.now() - start;
+    const failed = svc.events.find((e) => e.revision === revision && (e.kind === 'start-failed' || e.kind === 'not-ready'));
+    if (failed) throw new SkiffError('UNAVAILABLE', `${revision} did not start: ${failed.message}`);
+    if (Date.now() - start > timeoutMs) throw new SkiffError('UNAVAILABLE', `${revision} not ready after ${timeoutMs / 1000}s; see \`skiff describe ${name}\``);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function describeText(s: ServiceView): string {
+  const out = [
+    `service   ${s.name}`,
+    `url       ${s.url}   (or ${s.pathUrl})`,
+    `image     ${s.image}`,
+    `scaling   min ${s.scaling.min}, max ${s.scaling.max}, concurrency ${s.scaling.concurrency || 'unlimited'}, metric ${s.scaling.metric}`,
+    `traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`,
+    'revisions',
+  ];
+  for (const r of s.revisions) {
+    out.push(`  ${r.name}  ${r.digest}  ${r.createdAt}`);
+    for (const i of r.instances) out.push(`    ${i.id}  ${i.phase}${i.address ? '  ' + i.address : ''}`);
+  }
+  out.push('events');
+  for (const e of s.events) out.push(`  ${e.at}  ${e.kind.padEnd(12)} ${e.revision ?? ''} ${e.message}`);
+  return out.join('\n');
+}
+
+export function registerServices(program: Command): void {
+  program
+    .command('deploy [name]')
+    .description('deploy an image as a service (a new immutable revision) and print its URL')
+    .option('-f, --file <file>', 'skiff.yaml deploy document')
+    .option('--image <ref>', 'image in Skiff registry: repo:tag or repo@sha256:…')
+    .option('--port <port>', 'port the app listens on (default 8080)')
+    .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
+    .option('--memory <size>', 'memory limit, e.g. 256Mi')
+    .option('--cpu <cores>', 'CPU limit, e.g. 0.5')
+    .option('--min <n>', 'minimum instances (0 = scale to zero)')
+    .option('--max <n>', 'maximum instances')
+    .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
+    .option('--timeout <duration>', 'request timeout, e.g. 300s')
+    .option('--no-wait', 'do not wait for min instances to be ready')
+    .action(async (name: string | undefined, f: DeployFlags) => {
+      const client = clientFrom(program);
+      const doc = deployDocument(name, f);
+      line(`resolving ${doc.image} …`);
+      const r = await client.deploy(doc);
+      line(`pinned    ${r.imageDigest}`);
+      line(`unpacked  ${r.layers.unpacked} of ${r.layers.total} layers (${r.layers.total - r.layers.unpacked} cached)`);
+      line(`revision  ${r.revision}`);
+      if (r.service.scaling.min > 0 && f.wait) {
+        line('starting  …');
+        const ms = await waitReady(client, r.service.name, r.revision, 120_000);
+        line(`ready     in ${(ms / 1000).toFixed(1)}s`);
+      } else {
+        line('scaled to zero: the first request starts an instance');
+      }
+      line(`url       ${r.service.url}`);
+      line(`          ${r.service.pathUrl}`);
+    });
+
+  program
+    .command('ls')
+    .description('list services')
+    .action(async () => {
+      const { services } = await clientFrom(program).listServices();
+      line(['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' '));
+      for (const s of services) {
+        const n = s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === 'ready').length, 0);
+        line([s.name.padEnd(24), s.latestRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
+      }
+    });
+
+  program
+    .command('describe <name>')
+    .description('revisions, traffic, instances, URL and recent events of a service')
+    .action(async (name: string) => line(describeText(await clientFrom(program).service(name))));
+
+  program
+    .command('logs <name>')
+    .description('logs of a service’s instances')
+    .option('-f, --follow', 'keep streaming new lines')
+    .option('--revision <rev>', 'only this revision')
+    .option('--tail <n>', 'only the last n lines per instance')
+    .action(async (name: string, o: { follow?: boolean; revision?: string; tail?: string }) => {
+      await clientFrom(program).logs(name, { follow: o.follow, revision: o.revision, tail: o.tail ? int(o.tail) : undefined }, (t) => process.stdout.write(t));
+    });
+
+  program
+    .command('scale <name>')
+    .description('change the minimum and maximum number of instances')
+    .option('--min <n>', 'minimum instances')
+    .option('--max <n>', 'maximum instances')
+    .action(async (name: string, o: { min?: string; max?: string }) => {
+      const s = await clientFrom(program).scale(name, { ...(o.min ? { min: int(o.min) } : {}), ...(o.max ? { max: int(o.max) } : {}) });
+      line(`${s.name}: min ${s.scaling.min}, max ${s.scaling.max}`);
+    });
+
+  program
+    .command('traffic <name> <split...>')
+    .description('split traffic: skiff traffic NAME REV=90 REV=10')
+    .action(async (name: string, split: string[]) => {
+      const traffic = split.map((p) => {
+        const [revision, percent] = p.split('=');
+        if (!revision || percent === undefined) throw new SkiffError('BAD_REQUEST', `expected REVISION=PERCENT, got ${JSON.stringify(p)}`);
+        return { revision, percent: int(percent) };
+      });
+      const s = await clientFrom(program).setTraffic(name, traffic);
+      line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
+    });
+
+  program
+    .command('rollback <name>')
+    .description('send all traffic to the revision before the current one')
+    .action(async (name: string) => {
+      const s = await clientFrom(program).rollback(name);
+      line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
+    });
+
+  program
+    .command('rm <name>')
+    .description('delete a service and stop its instances')
+    .action(async (name: string) => {
+      await clientFrom(program).deleteService(name);
+      line(`deleted ${name}`);
+    });
+}
