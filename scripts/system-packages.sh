@@ -1,0 +1,12 @@
+# The Debian packages Skiff and its test suite use; sourced by scripts/setup.sh (and so by .ci/run).
+#   build-essential, python3: better-sqlite3 builds from source
+#   runc, iptables, iproute2, attr, zstd, perl: the runtime (containers, network, overlay xattrs, zstd
+#   layers, the per-instance supervisor)
+#   docker.io, podman, skopeo, containernetworking-plugins, uidmap: real registry clients in tests
+#   busybox-static: test images; umoci: unpack cross-check in tests; docker-registry: benchmark peer
+SKIFF_APT_PACKAGES=(
+  ca-certificates build-essential python3 git
+  runc iptables iproute2 attr zstd uidmap perl
+  docker.io podman skopeo containernetworking-plugins
+  busybox-static umoci docker-registry
+)
