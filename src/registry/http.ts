@@ -58,7 +58,10 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
       return reply.send({ token, access_token: token, expires_in: 3600, issued_at: new Date().toISOString() });
     });
 
-    v2.get('/v2/', async (_req, reply) => reply.header('content-type', 'application/json').send('{}'));
+    const versionCheck = async (_req: FastifyRequest, reply: FastifyReply) => reply.header('content-type', 'application/json').send('{}');
+    v2.get('/v2/', versionCheck);
+    // Some clients probe without the trailing slash.
+    v2.get('/v2', versionCheck);
 
     v2.all('/v2/*', async (req, reply) => {
       const route = parseV2Path(req.url.split('?')[0]!);

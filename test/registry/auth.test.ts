@@ -7,10 +7,10 @@ import { v2, expectOciError, pushImage, uniqueRepo } from '../helpers/oci.ts';
 test('registry auth', async (t) => {
   const d = await startTestDaemon(t);
 
-  await t.test('GET /v2/ answers 200 to a valid Bearer or Basic token', async () => {
-    for (const auth of [`Bearer ${d.token}`, basicAuth(d.token)]) {
-      const res = await v2(d, '/v2/', { auth });
-      assert.equal(res.status, 200, auth.split(' ')[0]);
+  await t.test('GET /v2/ (and /v2) answers 200 to a valid Bearer or Basic token', async () => {
+    for (const [auth, path] of [[`Bearer ${d.token}`, '/v2/'], [basicAuth(d.token), '/v2/'], [`Bearer ${d.token}`, '/v2']] as const) {
+      const res = await v2(d, path, { auth });
+      assert.equal(res.status, 200, `${auth.split(' ')[0]} ${path}`);
       assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
       await res.arrayBuffer();
     }
