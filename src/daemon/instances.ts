@@ -18,7 +18,7 @@ import { resolveImageUser } from '../images/image-user.ts';
 import type { CachedLayer, LayerCache } from '../images/layer-cache.ts';
 import type { ManifestSource } from '../images/ports.ts';
 import { mountRootfs, removeRootfs } from '../images/rootfs.ts';
-import type { InstanceSpec, Runtime } from '../runtime/runtime.ts';
+import type { ExitReason, InstanceLimits, InstanceSpec, LogLine, Runtime } from '../runtime/runtime.ts';
 import type { InstanceAddress, InstancePort, RunningInstance } from '../scheduler/ports.ts';
 
 export interface RuncInstancesOptions {
@@ -29,6 +29,21 @@ export interface RuncInstancesOptions {
   runtime: Runtime;
   platform?: Platform;
   logger?: Logger;
+}
+
+/** What a started instance runs, beyond its image: a revision's spec or a one-off run's request. */
+export interface LaunchSpec {
+  /** network isolation group and hostname */
+  service: string;
+  /** recorded in instance.json (re-adoption) */
+  revision: string;
+  /** the port the app listens on, passed as $PORT; none for a one-off run */
+  port?: number;
+  command?: string[];
+  args?: string[];
+  env: Record<string, string>;
+  readOnlyRoot: boolean;
+  limits: InstanceLimits;
 }
 
 interface InstanceMeta {
@@ -101,36 +116,52 @@ export class RuncInstances implements InstancePort {
   }
 
   async start(revision: RevisionRecord, id: string): Promise<InstanceAddress> {
+    const { spec } = revision;
+    const ip = await this.launch(id, revision.imageDigest, {
+      service: revision.service,
+      revision: revision.name,
+      port: spec.port,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+      readOnlyRoot: spec.readOnlyRoot,
+      limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
+    });
+    return { host: ip, port: spec.port };
+  }
+
+  /** Creates and starts instance `id` of a pinned image (`repo@sha256:…`) — a revision's, or a one-off
+   *  run's (daemon/runs.ts) — and returns its address; on failure nothing of it is left. */
+  async launch(id: string, pinned: string, p: LaunchSpec): Promise<string> {
     const dir = this.dirOf(id);
-    const image = await this.image(revision.imageDigest);
-    const layers = await this.layers(revision.imageDigest, image);
+    const image = await this.image(pinned);
+    const layers = await this.layers(pinned, image);
     await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
     });
-    const { spec } = revision;
     try {
-      const meta: InstanceMeta = { revision: revision.name, service: revision.service, port: spec.port, image: revision.imageDigest };
+      const meta: InstanceMeta = { revision: p.revision, service: p.service, port: p.port ?? 0, image: pinned };
       await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(meta));
       const rootfs = await mountRootfs(dir, layers.map((l) => l.path));
       const user = await resolveImageUser(rootfs, image.user);
       const instance: InstanceSpec = {
         id,
-        service: revision.service,
+        service: p.service,
         rootfs,
-        readOnlyRoot: spec.readOnlyRoot,
-        args: processArgs(image, spec.command, spec.args),
-        env: mergeEnv([DEFAULT_PATH, `HOME=${user.home}`], image.env, Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), [`PORT=${spec.port}`]),
+        readOnlyRoot: p.readOnlyRoot,
+        args: processArgs(image, p.command, p.args),
+        env: mergeEnv([DEFAULT_PATH, `HOME=${user.home}`], image.env, Object.entries(p.env).map(([k, v]) => `${k}=${v}`), p.port === undefined ? [] : [`PORT=${p.port}`]),
         cwd: path.posix.resolve('/', image.workingDir),
         user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-        hostname: revision.service.slice(0, 63),
-        limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
+        hostname: p.service.slice(0, 63),
+        limits: p.limits,
       };
-      if (instance.args.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${revision.imageDigest} has no entrypoint or cmd and the service gives no command`);
+      if (instance.args.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${pinned} has no entrypoint or cmd and no command was given`);
       await this.opts.runtime.create(instance);
       const state = await this.opts.runtime.start(id);
-      this.log.info({ instance: id, revision: revision.name, ip: state.ip }, 'instance started');
-      return { host: state.ip, port: spec.port };
+      this.log.info({ instance: id, revision: p.revision, ip: state.ip }, 'instance started');
+      return state.ip;
     } catch (err) {
       await this.stop(id, 0).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed start failed'));
       throw err;
@@ -185,7 +216,21 @@ export class RuncInstances implements InstancePort {
   }
 
   async exited(id: string): Promise<void> {
-    while ((await this.opts.runtime.wait(id, 60_000)).outcome === 'timeout');
+    await this.exit(id);
+  }
+
+  /** How the instance's process ended, once it has; undefined when the instance is gone. */
+  async exit(id: string): Promise<ExitReason | undefined> {
+    for (;;) {
+      const w = await this.opts.runtime.wait(id, 60_000);
+      if (w.outcome !== 'timeout') return w.outcome === 'exited' ? w.exit : undefined;
+    }
+  }
+
+  /** Output lines from the start, then live, until the instance stops or the signal aborts. */
+  follow(id: string, signal: AbortSignal): AsyncIterable<LogLine> {
+    this.dirOf(id);
+    return this.opts.runtime.followLogs(id, signal);
   }
 
   /** Captured output, oldest first, as `<ISO time> <stdout|stderr> <line>`; NOT_FOUND once the instance is gone. */

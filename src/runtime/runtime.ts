@@ -80,4 +80,7 @@ export interface Runtime {
   list(): Promise<InstanceState[]>;
   /** Captured stdout/stderr, oldest first; readable after exit until delete. */
   logs(id: string, opts?: { tail?: number }): Promise<LogLine[]>;
+  /** Captured output from the start, then live, until the instance has stopped (and all of it was read),
+   *  is gone, or the signal aborts. */
+  followLogs(id: string, signal: AbortSignal): AsyncIterable<LogLine>;
 }

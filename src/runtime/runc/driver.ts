@@ -16,7 +16,7 @@ import { readStats } from './cgroup.ts';
 import { startCreated } from './exec-fifo.ts';
 import { exitReason, readExitRecord } from './exit.ts';
 import { instancePaths, instancesDir, runcRoot } from './layout.ts';
-import { readLogLines } from './log-file.ts';
+import { followLogLines, readLogLines } from './log-file.ts';
 import { RuncCli } from './runc-cli.ts';
 import { alive, createUnderSupervisor, readPid, stopSupervisor } from './supervisor.ts';
 
@@ -197,5 +197,14 @@ export class RuncRuntime implements Runtime {
   async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
     await this.mustRecord(id);
     return readLogLines(this.paths(id).logs, opts?.tail);
+  }
+
+  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+    await this.mustRecord(id);
+    const p = this.paths(id);
+    const supervisorPid = await readPid(p.supervisorPid);
+    // Cheap per poll (no `runc state`): the supervisor closes the log before it writes exit.json.
+    const finished = async () => existsSync(p.exit) || supervisorPid === undefined || !alive(supervisorPid);
+    yield* followLogLines(p.logs, { signal, finished });
   }
 }
