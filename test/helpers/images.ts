@@ -1,6 +1,17 @@
 // test/helpers/images: a busybox-httpd image written in-process (no podman needed) and pushed to a test
-// registry: /bin/busybox from Debian's busybox-static, /www/index.html, and CGI scripts
-// /cgi-bin/slow (sleeps, then prints the instance hostname) and /cgi-bin/host.
+// registry: /bin/busybox from Debian's busybox-static, /www/index.html, CGI scripts under /www/cgi-bin,
+// and /bin/app, a start script for tests that care about start time and the stop signal:
+//
+//   slow?S      sleeps S seconds, then prints the hostname      host        prints the hostname
+//   age         seconds since /bin/app started                  ready?N     503 until N s after start
+//   alive       503 once `sicken` ran in this instance          sicken      makes `alive` fail
+//   burn?S      busy-loops S seconds (CPU scaling)              alloc?MB    holds MB of tmpfs memory
+//   metrics     Prometheus text: queue_depth <value>            setq?V      sets queue_depth to V
+//   say?WORD    writes "said WORD" to the app's stderr (logs)  env         the CGI environment
+//
+//   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
+//               ON_TERM=ignore keeps running (appending to /state/after-term), else stops httpd and exits 0.
+//               /state is on the instance's overlay upper dir, so the host sees these files.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tarOf } from '../images/fixtures.ts';
@@ -12,25 +23,54 @@ export interface HttpdImage {
   digest: string;
 }
 
+const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env'];
+const TEXT = 'printf "Content-Type: text/plain\\r\\n\\r\\n"';
+const AGE = 'age=$(( $(date +%s) - $(cat /tmp/started) ))';
+const CGI: Record<string, string> = {
+  slow: `sleep "\${QUERY_STRING:-0.2}"\n${TEXT}\nhostname`,
+  host: `${TEXT}\nhostname`,
+  age: `${AGE}\n${TEXT}\necho "$age"`,
+  ready: `${AGE}\nif [ "$age" -lt "\${QUERY_STRING:-3}" ]; then printf "Status: 503 Not Ready\\r\\n"; fi\n${TEXT}\necho "$age"`,
+  alive: `if [ -e /tmp/sick ]; then printf "Status: 503 Sick\\r\\n"; fi\n${TEXT}\necho ok`,
+  sicken: `touch /tmp/sick\n${TEXT}\necho sick`,
+  burn: `timeout "\${QUERY_STRING:-2}" sh -c 'while :; do :; done'\n${TEXT}\nhostname`,
+  alloc: `head -c $(( \${QUERY_STRING:-16} * 1048576 )) /dev/zero > /tmp/blob\n${TEXT}\nhostname`,
+  metrics: `${TEXT}\necho "# TYPE queue_depth gauge"\necho "queue_depth $(cat /tmp/queue_depth 2>/dev/null || echo 0)"`,
+  setq: `echo "$QUERY_STRING" > /tmp/queue_depth\n${TEXT}\nhostname`,
+  say: `echo "said $QUERY_STRING" >&2\n${TEXT}\necho "$QUERY_STRING"`,
+  env: `${TEXT}\nenv`,
+};
+const APP = `#!/bin/sh
+date +%s > /tmp/started
+echo "app started"
+httpd -f -p "\${PORT:-8080}" -h /www &
+pid=$!
+trap 'termed=1; touch /state/got-term; echo "got SIGTERM"' TERM
+while [ -z "$termed" ]; do wait $pid; [ -n "$termed" ] || kill -0 $pid 2>/dev/null || exit 1; done
+if [ "$ON_TERM" != ignore ]; then kill $pid; exit 0; fi
+while :; do sleep 0.2; echo beat >> /state/after-term; done
+`;
+const cgi = (body: string) => `#!/bin/sh\n${body}\n`;
+
 /** Pushes the busybox-httpd image as `repo:tag`; `marker` lands in index.html so revisions differ. */
 export async function pushHttpdImage(reg: RegistryTarget, repo: string, tag: string, marker = tag): Promise<HttpdImage> {
   const busybox = readFileSync('/bin/busybox');
-  const cgi = (body: string) => `#!/bin/sh\n${body}\n`;
+  const cgiBin = Object.entries(CGI).map(([name, body]) => ({ name: `www/cgi-bin/${name}`, mode: 0o755, body: cgi(body) }));
+  const applets = APPLETS.map((name) => ({ name: `bin/${name}`, type: 'symlink' as const, mode: 0o777, linkname: 'busybox' }));
   const layer = await tarOf([
     { name: 'bin/', type: 'directory', mode: 0o755 },
     { name: 'bin/busybox', mode: 0o755, body: busybox },
-    { name: 'bin/sh', type: 'symlink', mode: 0o777, linkname: 'busybox' },
-    { name: 'bin/sleep', type: 'symlink', mode: 0o777, linkname: 'busybox' },
-    { name: 'bin/hostname', type: 'symlink', mode: 0o777, linkname: 'busybox' },
+    ...applets,
+    { name: 'bin/app', mode: 0o755, body: APP },
     { name: 'etc/', type: 'directory', mode: 0o755 },
     { name: 'etc/passwd', mode: 0o644, body: 'root:x:0:0:root:/root:/bin/sh\nwww:x:1000:1000:www:/www:/bin/sh\n' },
     { name: 'etc/group', mode: 0o644, body: 'root:x:0:\nwww:x:1000:\n' },
     { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'state/', type: 'directory', mode: 0o1777 },
     { name: 'www/', type: 'directory', mode: 0o755 },
     { name: 'www/index.html', mode: 0o644, body: `hello from ${marker}\n` },
     { name: 'www/cgi-bin/', type: 'directory', mode: 0o755 },
-    { name: 'www/cgi-bin/slow', mode: 0o755, body: cgi('sleep "${QUERY_STRING:-0.2}"\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nhostname') },
-    { name: 'www/cgi-bin/host', mode: 0o755, body: cgi('printf "Content-Type: text/plain\\r\\n\\r\\n"\nhostname') },
+    ...cgiBin,
   ]);
   const gz = gzipSync(layer);
   const config = {

@@ -1,0 +1,35 @@
+// test/helpers/cli: the real `skiff` command as a child process (`node bin/skiff.mjs --api <daemon>`),
+// authenticated by SKIFF_TOKEN, for CLI end-to-end tests.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `skiff --api <api> ...args`; the caller owns the child (e.g. `skiff logs -f`). */
+export function spawnSkiff(api: string, token: string, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, ['bin/skiff.mjs', '--api', api, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, SKIFF_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `skiff --api <api> ...args` to completion; never rejects on a non-zero exit. */
+export function skiff(d: { url: string; token: string }, args: string[], token = d.token): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnSkiff(d.url, token, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
