@@ -9,11 +9,11 @@ import type { DeployDocument } from '../api/service-spec.ts';
 import type { ServiceView } from '../api/ports.ts';
 import type { SkiffClient } from '../api/client.ts';
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function envPairs(pairs: string[]): Record<string, string> {
+export function envPairs(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
