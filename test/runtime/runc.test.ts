@@ -87,7 +87,7 @@ describe('runc runtime', { skip }, () => {
   };
   runtimeContract(async () => ready());
 
-  test('create/delete cycles leave no mounts, netns, veths or cgroups behind', async (t) => {
+  test('100 create/delete cycles leave no mounts, netns, veths or cgroups behind', async (t) => {
     const f = ready();
     const ids: string[] = [];
     const ours = () => ({
@@ -98,7 +98,7 @@ describe('runc runtime', { skip }, () => {
       ports: bridgePorts().length,
     });
     const before = ours();
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 100; i++) {
       const spec = instanceSpec(f, { args: ['true'] });
       ids.push(spec.id);
       t.after(() => f.runtime.delete(spec.id));
