@@ -10,7 +10,8 @@
 //   say?WORD    writes "said WORD" to the app's stderr (logs)  env         the CGI environment
 //
 //   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
-//               ON_TERM=ignore keeps running (appending to /state/after-term), else stops httpd and exits 0.
+//               ON_TERM=ignore keeps running (appending to /state/after-term), else cleans up for a
+//               second, stops httpd, touches /state/exiting and exits 0.
 //               /state is on the instance's overlay upper dir, so the host sees these files.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -23,7 +24,7 @@ export interface HttpdImage {
   digest: string;
 }
 
-const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env'];
+const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail'];
 const TEXT = 'printf "Content-Type: text/plain\\r\\n\\r\\n"';
 const AGE = 'age=$(( $(date +%s) - $(cat /tmp/started) ))';
 const CGI: Record<string, string> = {
@@ -47,7 +48,7 @@ httpd -f -p "\${PORT:-8080}" -h /www &
 pid=$!
 trap 'termed=1; touch /state/got-term; echo "got SIGTERM"' TERM
 while [ -z "$termed" ]; do wait $pid; [ -n "$termed" ] || kill -0 $pid 2>/dev/null || exit 1; done
-if [ "$ON_TERM" != ignore ]; then kill $pid; exit 0; fi
+if [ "$ON_TERM" != ignore ]; then sleep 1; kill $pid; touch /state/exiting; exit 0; fi
 while :; do sleep 0.2; echo beat >> /state/after-term; done
 `;
 const cgi = (body: string) => `#!/bin/sh\n${body}\n`;
