@@ -2,7 +2,8 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { ServiceView } from './ports.ts';
+import type { RunEvent, RunExit, ServiceView } from './ports.ts';
+import type { RunRequest } from './runs-routes.ts';
 import type { DeployDocument } from './service-spec.ts';
 
 export interface ClientOptions {
@@ -96,6 +97,34 @@ export class SkiffClient {
     if (!res.ok) throw errorFromBody(res.status, await res.text());
     const decoder = new TextDecoder();
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) onChunk(decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Runs a one-off container: `onOutput` gets its output as it comes; resolves with how it ended (after
+   *  the daemon removed it). Aborting `signal` makes the daemon kill and remove it. */
+  async run(req: RunRequest, onOutput: (e: Extract<RunEvent, { stream: string }>) => void, signal?: AbortSignal): Promise<RunExit> {
+    const res = await fetch(new URL('/api/v1/runs', this.options.baseUrl), {
+      method: 'POST',
+      headers: { authorization: this.authHeader, 'content-type': 'application/json' },
+      body: JSON.stringify(req),
+      signal,
+    }).catch((err: Error) => {
+      if (signal?.aborted) throw err;
+      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
+    });
+    if (!res.ok) throw errorFromBody(res.status, await res.text());
+    const decoder = new TextDecoder();
+    let pending = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const lines = (pending + decoder.decode(chunk, { stream: true })).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (!line) continue;
+        const event = JSON.parse(line) as RunEvent;
+        if ('exit' in event) return event.exit;
+        onOutput(event);
+      }
+    }
+    throw new SkiffError('UNAVAILABLE', 'the run ended without an exit status (did the daemon stop?)');
   }
 }
 

@@ -45,6 +45,35 @@ export interface ApiDeps {
   tokens: TokenPort;
   gc: GcPort;
   serving: ServingPort;
+  runs: RunPort;
   version: string;
   now(): number;
+}
+
+/** A one-off container (`skiff run`), as the API accepts it after validation. */
+export interface RunSpec {
+  /** `repo[:tag]` or `repo@sha256:…` in Skiff's registry */
+  image: string;
+  /** replaces the image's CMD (its ENTRYPOINT stays), as `docker run IMAGE CMD...` */
+  command?: string[];
+  env: Record<string, string>;
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  readOnlyRoot: boolean;
+}
+
+export type RunExit =
+  | { reason: 'exited'; exitCode: number }
+  | { reason: 'oom-killed'; exitCode: number; memoryLimitBytes: number }
+  | { reason: 'signalled'; signal: number };
+
+/** One line of the `POST /api/v1/runs` response (newline-delimited JSON): output, then one exit. */
+export type RunEvent = { stream: 'stdout' | 'stderr'; data: string } | { exit: RunExit };
+
+export interface RunPort {
+  /** Resolves the image and starts the container (image errors are thrown here, before any output).
+   *  `events` follows its output live and ends with its exit, after the container was removed; when
+   *  `signal` aborts (the client went away) the container is killed and removed. */
+  start(spec: RunSpec, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }>;
 }

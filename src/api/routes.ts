@@ -7,6 +7,7 @@ import { tokenFromAuthorization, type Principal } from '../store/token-store.ts'
 import type { ApiDeps } from './ports.ts';
 import { sendApiError } from './errors.ts';
 import { registerServiceRoutes } from './services-routes.ts';
+import { registerRunRoutes } from './runs-routes.ts';
 
 const errorSchema = {
   type: 'object',
@@ -88,6 +89,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     });
 
     registerServiceRoutes(api, deps.serving);
+    registerRunRoutes(api, deps.runs);
 
     api.post('/registry/gc', { schema: { summary: 'Run registry garbage collection now (admin)', response: { 200: gcResultSchema, 403: errorSchema } } }, async (req) => {
       requireAdmin(req);

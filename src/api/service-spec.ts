@@ -24,6 +24,9 @@ const probe = {
   properties: { path: { type: 'string', pattern: '^/' }, period: quantity, timeout: quantity, failureThreshold: { type: 'integer', minimum: 1 } },
 } as const;
 
+/** Limits of an instance (or a `skiff run` container) that asks for none. */
+export const DEFAULT_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 512 } as const;
+
 export const deployDocumentSchema = {
   type: 'object',
   required: ['name', 'image'],
@@ -124,9 +127,9 @@ export function normaliseDeployDocument(doc: DeployDocument): ServiceSpec {
     ...(doc.command ? { command: doc.command } : {}),
     ...(doc.args ? { args: doc.args } : {}),
     env: doc.env ?? {},
-    memoryBytes: doc.resources?.memory !== undefined ? parseMemory(doc.resources.memory, 'resources.memory') : 256 * 1024 ** 2,
-    cpus: doc.resources?.cpu !== undefined ? parseCpu(doc.resources.cpu, 'resources.cpu') : 1,
-    pids: doc.resources?.pids ?? 512,
+    memoryBytes: doc.resources?.memory !== undefined ? parseMemory(doc.resources.memory, 'resources.memory') : DEFAULT_LIMITS.memoryBytes,
+    cpus: doc.resources?.cpu !== undefined ? parseCpu(doc.resources.cpu, 'resources.cpu') : DEFAULT_LIMITS.cpus,
+    pids: doc.resources?.pids ?? DEFAULT_LIMITS.pids,
     readOnlyRoot: doc.readOnlyRoot ?? false,
     timeoutMs,
     queueLimit: doc.queueLimit ?? 1000,

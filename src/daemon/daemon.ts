@@ -7,6 +7,7 @@
 //   db ─► ServingStore ─┐
 //   InstancePort ───────┼─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   Registry ─► resolve image refs ┘
+//   InstancePort + resolve image refs ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -30,6 +31,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { startServing, type ServingInstances } from './serving-wiring.ts';
 import { LazyInstances } from './lazy-instances.ts';
 import { createRuncInstances } from './runc-instances.ts';
+import { RunService, type RunInstances } from './runs.ts';
 import { parseImageReference } from '../core/names.ts';
 import { VERSION } from './version.ts';
 
@@ -49,7 +51,7 @@ export interface DaemonOptions {
   clock?: Clock;
   logger?: pino.Logger;
   /** the instance driver; by default runc (images + runtime) built from settings */
-  instances?: ServingInstances;
+  instances?: ServingInstances & RunInstances;
 }
 
 export async function startDaemon(settings: Settings, options: DaemonOptions = {}): Promise<Daemon> {
@@ -85,18 +87,13 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
         }),
       path.join(settings.dataDir, 'instances'),
     );
-  const serving = await startServing({
-    settings,
-    db,
-    clock,
-    log,
-    instances,
-    resolveImage: async (ref) => {
-      const image = parseImageReference(ref);
-      const row = registry.resolveManifest(image.repository, image.reference);
-      return `${image.repository}@${row.digest}`;
-    },
-  });
+  const resolveImage = async (ref: string) => {
+    const image = parseImageReference(ref);
+    const row = registry.resolveManifest(image.repository, image.reference);
+    return `${image.repository}@${row.digest}`;
+  };
+  const serving = await startServing({ settings, db, clock, log, instances, resolveImage });
+  const runs = new RunService({ instances, resolveImage, log: log.child({ component: 'runs' }) });
 
   const app = Fastify({
     loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -111,7 +108,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     uploads,
     auth: { authenticate: (header) => principalOf(tokens, header) },
   });
-  await registerApiRoutes(app, { tokens, gc: { collect: gc }, serving: serving.service, version: VERSION, now: () => clock.now() });
+  await registerApiRoutes(app, { tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
 
   try {
     await app.listen({ host: settings.listen.host, port: settings.listen.port });

@@ -4,17 +4,20 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { RevisionRecord } from '../core/service.ts';
 import type { ServingInstances } from './serving-wiring.ts';
+import type { RunInstances } from './runs.ts';
 
-export class LazyInstances implements ServingInstances {
-  private real: Promise<ServingInstances> | undefined;
+type Instances = ServingInstances & RunInstances;
+
+export class LazyInstances implements Instances {
+  private real: Promise<Instances> | undefined;
 
   constructor(
-    private readonly build: () => Promise<ServingInstances>,
+    private readonly build: () => Promise<Instances>,
     /** directory whose entries mean instances may exist from an earlier daemon */
     private readonly instancesDir: string,
   ) {}
 
-  private get(): Promise<ServingInstances> {
+  private get(): Promise<Instances> {
     if (!this.real) {
       this.real = this.build();
       this.real.catch(() => (this.real = undefined));
@@ -52,5 +55,17 @@ export class LazyInstances implements ServingInstances {
 
   async logs(id: string, tail?: number) {
     return this.started ? (await this.get()).logs(id, tail) : [];
+  }
+
+  async launch(id: string, pinned: string, spec: Parameters<RunInstances['launch']>[2]) {
+    return (await this.get()).launch(id, pinned, spec);
+  }
+
+  async *follow(id: string, signal: AbortSignal) {
+    yield* (await this.get()).follow(id, signal);
+  }
+
+  async exit(id: string) {
+    return (await this.get()).exit(id);
   }
 }

@@ -1,0 +1,75 @@
+// cli/run: `skiff run [flags] IMAGE [CMD...]` — a one-off container from an image in Skiff's registry,
+// like `docker run --rm`: its stdout/stderr stream to ours as they come, and we exit with its exit
+// code (128+n when a signal ended it; 137 with a message when it was OOM-killed). Ctrl-C closes the
+// request, which makes the daemon kill and remove the container.
+import type { Command } from 'commander';
+import { parseCpu, parseMemory } from '../core/quantity.ts';
+import { SkiffError } from '../core/errors.ts';
+import type { RunExit } from '../api/ports.ts';
+import { clientFrom } from './context.ts';
+import { collect, envPairs } from './services.ts';
+
+interface RunFlags {
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+  env: string[];
+  readOnly?: boolean;
+}
+
+const MIB = 1024 ** 2;
+
+/** The exit status `skiff run` ends with, and what it says on stderr first (if anything). */
+export function exitStatus(exit: RunExit, memoryFlag: string | undefined): { code: number; message?: string } {
+  switch (exit.reason) {
+    case 'exited':
+      return { code: exit.exitCode };
+    case 'signalled':
+      return { code: 128 + exit.signal };
+    case 'oom-killed': {
+      const limit = memoryFlag ?? (exit.memoryLimitBytes % MIB === 0 ? `${exit.memoryLimitBytes / MIB}Mi` : `${exit.memoryLimitBytes} bytes`);
+      return { code: 137, message: `skiff: container was OOM-killed (memory limit ${limit})` };
+    }
+  }
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a container from an image in Skiff’s registry (like docker run --rm): streams its output, exits with its exit code')
+    .argument('<image>', 'repo[:tag] or repo@sha256:…')
+    .argument('[command...]', 'replaces the image CMD (the ENTRYPOINT stays)')
+    .option('--memory <size>', 'memory limit, e.g. 256Mi (default 256Mi)')
+    .option('--cpus <cores>', 'CPU limit in cores, e.g. 0.5 (default 1)')
+    .option('--pids <n>', 'maximum processes + threads (default 512)')
+    .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
+    .option('--read-only', 'mount the image root read-only (/tmp stays writable)')
+    // flags after IMAGE belong to the command: `skiff run img sh -c 'exit 3'`
+    .passThroughOptions()
+    .action(async (image: string, command: string[], f: RunFlags) => {
+      const pids = f.pids === undefined ? undefined : Number(f.pids);
+      if (pids !== undefined && !(Number.isInteger(pids) && pids > 0)) throw new SkiffError('BAD_REQUEST', `--pids: expected a positive integer, got ${JSON.stringify(f.pids)}`);
+      const request = {
+        image,
+        ...(command.length ? { command } : {}),
+        env: envPairs(f.env),
+        ...(f.memory !== undefined ? { memory: parseMemory(f.memory, '--memory') } : {}),
+        ...(f.cpus !== undefined ? { cpus: parseCpu(f.cpus, '--cpus') } : {}),
+        ...(pids !== undefined ? { pids } : {}),
+        ...(f.readOnly ? { readOnly: true } : {}),
+      };
+      const abort = new AbortController();
+      const onInt = () => interrupt(130);
+      const onTerm = () => interrupt(143);
+      const interrupt = (code: number) => {
+        abort.abort();
+        process.exit(code);
+      };
+      process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+      const exit = await clientFrom(program).run(request, (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.data), abort.signal);
+      process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+      const status = exitStatus(exit, f.memory);
+      if (status.message) process.stderr.write(status.message + '\n');
+      process.exitCode = status.code;
+    });
+}

@@ -1,0 +1,119 @@
+// `skiff run` end to end: the real CLI in a child process against an in-process daemon running real runc
+// one-off containers of the busybox test image — output streamed live to the right stream, exit codes,
+// OOM kill, env, read-only root, by tag and by digest, unknown images, Ctrl-C, and nothing left behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { pushHttpdImage } from '../helpers/images.ts';
+import { uniqueRepo } from '../helpers/oci.ts';
+import { isCI, isRoot } from '../helpers/tools.ts';
+import { skiff, spawnSkiff } from '../helpers/cli.ts';
+import { until } from '../helpers/serving.ts';
+import { exitStatus } from '../../src/cli/run.ts';
+
+const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
+
+/** What a run could leave behind: instance dirs (rootfs), runtime state, mounts under the data dir, netns. */
+function leftovers(d: TestDaemon, ids: string[] = []) {
+  const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return {
+    instances: entries(path.join(d.dataDir, 'instances')),
+    runtime: entries(path.join(d.dataDir, 'runtime', 'instances')),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(d.dataDir)),
+    netns: ids.filter((id) => netns.includes(`skiff-${id}`)),
+  };
+}
+const NOTHING = { instances: [], runtime: [], mounts: [], netns: [] };
+
+// A container's init cannot be signalled from inside (PID 1 ignores signals it has no handler for), so
+// the signal case is checked on the pure mapping.
+test('exit status: exit code, 128+signal, 137 with the OOM message naming the limit', () => {
+  assert.deepEqual(exitStatus({ reason: 'exited', exitCode: 3 }, undefined), { code: 3 });
+  assert.deepEqual(exitStatus({ reason: 'signalled', signal: 9 }, undefined), { code: 137 });
+  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 32 << 20 }, '32Mi'), { code: 137, message: 'skiff: container was OOM-killed (memory limit 32Mi)' });
+  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 256 << 20 }, undefined), { code: 137, message: 'skiff: container was OOM-killed (memory limit 256Mi)' });
+});
+
+test('skiff run: output, exit codes, limits, env, read-only root, digests, errors, Ctrl-C', { skip, timeout: 180_000 }, async (t) => {
+  const d = await startTestDaemon(t);
+  const repo = uniqueRepo('cli-run');
+  const image = await pushHttpdImage(d, repo, 'v1');
+  const run = (...args: string[]) => skiff(d, ['run', ...args]);
+
+  await t.test('the endpoint is in the OpenAPI document with its request schema', async () => {
+    const doc = (await (await fetch(`${d.url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: { properties: object } }> } } }> };
+    const body = doc.paths['/api/v1/runs']?.post?.requestBody?.content['application/json']?.schema;
+    assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ['command', 'cpus', 'env', 'image', 'memory', 'pids', 'readOnly']);
+  });
+
+  await t.test('streams stdout and exits 0', async () => {
+    const r = await run(image.reference, 'echo', 'hello');
+    assert.deepEqual(r, { code: 0, stdout: 'hello\n', stderr: '' });
+    assert.deepEqual(leftovers(d), NOTHING);
+  });
+
+  await t.test('exits with the container exit code; flags after IMAGE belong to the command', async () => {
+    const r = await run(image.reference, 'sh', '-c', 'echo out; echo err >&2; exit 3');
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  await t.test('--env is visible to the process', async () => {
+    const r = await run('--env', 'A=B', '--env', 'C=d=e', image.reference, 'sh', '-c', 'echo "$A $C"');
+    assert.deepEqual(r, { code: 0, stdout: 'B d=e\n', stderr: '' });
+  });
+
+  await t.test('--read-only makes writes to the image root fail', async () => {
+    // /state is world-writable in the image, so only the read-only mount can refuse the write
+    const writable = await run(image.reference, 'touch', '/state/x');
+    assert.equal(writable.code, 0, writable.stderr);
+    const r = await run('--read-only', image.reference, 'touch', '/state/x');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Read-only file system/);
+  });
+
+  await t.test('a memory hog under --memory 32Mi is OOM-killed: exit 137 and a clear message', async () => {
+    const r = await run('--memory', '32Mi', image.reference, 'sh', '-c', 'x=a; while :; do x=$x$x; done');
+    assert.equal(r.code, 137, r.stderr);
+    assert.match(r.stderr, /^skiff: container was OOM-killed \(memory limit 32Mi\)$/m);
+    assert.deepEqual(leftovers(d), NOTHING);
+  });
+
+  await t.test('runs an image by digest', async () => {
+    const r = await run(`${repo}@${image.digest}`, 'cat', '/www/index.html');
+    assert.deepEqual(r, { code: 0, stdout: 'hello from v1\n', stderr: '' });
+  });
+
+  await t.test('an unknown image or tag exits 1 with the registry code', async () => {
+    const noTag = await run(`${repo}:nope`, 'true');
+    assert.equal(noTag.code, 1);
+    assert.match(noTag.stderr, /MANIFEST_UNKNOWN|NAME_UNKNOWN/);
+    const noRepo = await run(uniqueRepo('cli-run-missing'), 'true');
+    assert.equal(noRepo.code, 1);
+    assert.match(noRepo.stderr, /MANIFEST_UNKNOWN|NAME_UNKNOWN/);
+    const badFlag = await run('--memory', 'lots', image.reference, 'true');
+    assert.equal(badFlag.code, 1);
+    assert.match(badFlag.stderr, /BAD_REQUEST: --memory/);
+  });
+
+  await t.test('output arrives while the container runs; Ctrl-C kills and removes it', async () => {
+    const child = spawnSkiff(d.url, d.token, ['run', image.reference, 'sh', '-c', 'echo started; sleep 60']);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.after(() => child.kill('SIGKILL'));
+    await until('the first line, before the container exits', async () => stdout === 'started\n', 20_000);
+    const ids = leftovers(d).instances;
+    assert.equal(ids.length, 1);
+    assert.match(ids[0]!, /^run-[0-9a-f]{12}$/);
+    assert.equal(leftovers(d, ids).netns.length, 1);
+    child.kill('SIGINT');
+    assert.equal(await closed, 130);
+    await until('the container to be removed', async () => JSON.stringify(leftovers(d, ids)) === JSON.stringify(NOTHING), 20_000);
+  });
+});
