@@ -37,6 +37,14 @@ export interface Settings {
     /** instances may reach the outside world (masquerade) */
     egress: boolean;
   };
+  coldStart: {
+    /** instances pre-created (runc create done, start pending) per revision with traffic and minScale 0 */
+    poolPerRevision: number;
+    /** pre-created instances on this node, all revisions together */
+    poolMax: number;
+    /** memory frozen idle instances (scaling.freezeIdle) may hold on this node; 0 turns freezing off */
+    frozenMemoryBytes: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -57,6 +65,11 @@ export const DEFAULT_SETTINGS: Settings = {
     chainPrefix: 'SKIFF',
     egress: true,
   },
+  coldStart: {
+    poolPerRevision: 1,
+    poolMax: 32,
+    frozenMemoryBytes: 512 * 1024 * 1024,
+  },
 };
 
 /** Environment variables recognised, with the setting each one sets. */
@@ -74,6 +87,9 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_SUBNET: 'runtime.subnet',
   SKIFF_RUNTIME_CHAIN_PREFIX: 'runtime.chainPrefix',
   SKIFF_RUNTIME_EGRESS: 'runtime.egress',
+  SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
+  SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
+  SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {

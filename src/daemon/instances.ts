@@ -73,6 +73,8 @@ export function processArgs(image: Pick<ImageConfig, 'entrypoint' | 'cmd'>, comm
 export class RuncInstances implements InstancePort {
   private readonly images = new Map<string, Promise<ImageConfig>>();
   private readonly stopping = new Map<string, Promise<void>>();
+  /** each created instance's port, so start() reads no file */
+  private readonly ports = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly opts: RuncInstancesOptions) {
@@ -115,9 +117,10 @@ export class RuncInstances implements InstancePort {
     return { total: image.layers.length, unpacked: cached.filter((c) => c === undefined).length };
   }
 
-  async start(revision: RevisionRecord, id: string): Promise<InstanceAddress> {
+  /** Everything of a revision's instance that does not depend on a request, up to `runc create`. */
+  async create(revision: RevisionRecord, id: string): Promise<void> {
     const { spec } = revision;
-    const ip = await this.launch(id, revision.imageDigest, {
+    await this.createInstance(id, revision.imageDigest, {
       service: revision.service,
       revision: revision.name,
       port: spec.port,
@@ -127,12 +130,38 @@ export class RuncInstances implements InstancePort {
       readOnlyRoot: spec.readOnlyRoot,
       limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
     });
-    return { host: ip, port: spec.port };
   }
 
-  /** Creates and starts instance `id` of a pinned image (`repo@sha256:…`) — a revision's, or a one-off
-   *  run's (daemon/runs.ts) — and returns its address; on failure nothing of it is left. */
+  /** Starts a created instance (runc's exec FIFO: a few ms); on failure nothing of it is left. */
+  async start(id: string): Promise<InstanceAddress> {
+    try {
+      const state = await this.opts.runtime.start(id);
+      const port = this.ports.get(id) ?? (await this.meta(id))?.port ?? 0;
+      this.log.info({ instance: id, ip: state.ip }, 'instance started');
+      return { host: state.ip, port };
+    } catch (err) {
+      await this.stop(id, 0).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed start failed'));
+      throw err;
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.opts.runtime.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.opts.runtime.resume(id);
+  }
+
+  /** Creates and starts instance `id` of a pinned image (`repo@sha256:…`) — a one-off run's
+   *  (daemon/runs.ts) — and returns its address; on failure nothing of it is left. */
   async launch(id: string, pinned: string, p: LaunchSpec): Promise<string> {
+    await this.createInstance(id, pinned, p);
+    return (await this.start(id)).host;
+  }
+
+  /** Image → rootfs → runc create for instance `id`; on failure nothing of it is left. */
+  private async createInstance(id: string, pinned: string, p: LaunchSpec): Promise<void> {
     const dir = this.dirOf(id);
     const image = await this.image(pinned);
     const layers = await this.layers(pinned, image);
@@ -159,11 +188,10 @@ export class RuncInstances implements InstancePort {
       };
       if (instance.args.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${pinned} has no entrypoint or cmd and no command was given`);
       await this.opts.runtime.create(instance);
-      const state = await this.opts.runtime.start(id);
-      this.log.info({ instance: id, revision: p.revision, ip: state.ip }, 'instance started');
-      return state.ip;
+      this.ports.set(id, meta.port);
+      this.log.debug({ instance: id, revision: p.revision }, 'instance created');
     } catch (err) {
-      await this.stop(id, 0).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed start failed'));
+      await this.stop(id, 0).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed create failed'));
       throw err;
     }
   }
@@ -180,6 +208,7 @@ export class RuncInstances implements InstancePort {
 
   private async teardown(id: string, graceMs: number): Promise<void> {
     const dir = this.dirOf(id);
+    this.ports.delete(id);
     if ((await this.opts.runtime.state(id)).found) {
       await this.opts.runtime.stop(id, graceMs).catch((err: unknown) => {
         if (!(err instanceof SkiffError && err.code === 'NOT_FOUND')) throw err; // gone in between: fine
@@ -195,7 +224,7 @@ export class RuncInstances implements InstancePort {
   }
 
   /** Runtime instances and rootfs dirs, joined by id; a dir without a runtime instance (a crash between
-   *  mount and create) is listed as not running, so the scheduler stops it and the mount goes away. */
+   *  mount and create) is listed as missing, so the scheduler stops it and the mount goes away. */
   async list(): Promise<RunningInstance[]> {
     const states = new Map((await this.opts.runtime.list()).map((s) => [s.id, s]));
     const dirs = (await fsp.readdir(this.opts.dir).catch(() => [] as string[])).filter((d) => ID_RE.test(d));
@@ -209,7 +238,7 @@ export class RuncInstances implements InstancePort {
           // instance ids are `<revision>-<6 hex>` (scheduler), the fallback when instance.json is missing
           revision: meta?.revision ?? id.replace(/-[0-9a-f]{6}$/, ''),
           address: { host: state?.ip ?? '', port: meta?.port ?? 0 },
-          running: state?.status === 'running' || state?.status === 'paused',
+          status: state?.status ?? 'missing',
         };
       }),
     );

@@ -33,8 +33,20 @@ export class LazyInstances implements Instances {
     return (await this.get()).prepare(pinned);
   }
 
-  async start(revision: RevisionRecord, id: string) {
-    return (await this.get()).start(revision, id);
+  async create(revision: RevisionRecord, id: string) {
+    return (await this.get()).create(revision, id);
+  }
+
+  async start(id: string) {
+    return (await this.get()).start(id);
+  }
+
+  async pause(id: string) {
+    return (await this.get()).pause(id);
+  }
+
+  async resume(id: string) {
+    return (await this.get()).resume(id);
   }
 
   async stop(id: string, graceMs: number) {

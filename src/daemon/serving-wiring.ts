@@ -12,6 +12,7 @@ import { Gateway } from '../gateway/gateway.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { InstancePort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
+import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
 import { desiredStateFromStore, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 import { ServingService } from './serving-service.ts';
 
@@ -27,6 +28,8 @@ export interface ServingInstances extends InstancePort {
 export interface ServingPlane {
   service: ServingService;
   gatewayAddress: { host: string; port: number };
+  /** per-revision cold-start breakdowns (for metrics) */
+  coldStarts: ColdStartStats;
   stop(): Promise<void>;
 }
 
@@ -41,7 +44,10 @@ export async function startServing(deps: {
   const { settings, clock, log } = deps;
   const store = new ServingStore(deps.db);
   let scheduler: Scheduler | undefined;
-  const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }));
+  const coldStarts = new ColdStartStats(log.child({ component: 'cold-start' }));
+  const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
+    onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
+  });
   let gatewayAddress: { host: string; port: number };
   try {
     gatewayAddress = await gateway.listen(settings.gateway.host, settings.gateway.port);
@@ -57,6 +63,8 @@ export async function startServing(deps: {
     scalers: kpaScalers,
     clock,
     log: log.child({ component: 'scheduler' }),
+    coldStart: settings.coldStart,
+    coldStarts,
   });
   await scheduler.start();
   const publicHost = settings.gateway.host === '0.0.0.0' || settings.gateway.host === '::' ? 'localhost' : settings.gateway.host;
@@ -72,6 +80,7 @@ export async function startServing(deps: {
   return {
     service,
     gatewayAddress,
+    coldStarts,
     stop: async () => {
       await scheduler!.stop();
       await gateway.close();

@@ -23,6 +23,8 @@ const MAX_ATTEMPTS = 3;
 export interface GatewayOptions {
   /** random source for the traffic split, [0, 1) */
   random?: () => number;
+  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it arrived */
+  onColdStart?: (revision: string, waitedMs: number, firstByteMs: number) => void;
 }
 
 export class Gateway {
@@ -33,6 +35,7 @@ export class Gateway {
   /** upgraded (websocket) connections: not tracked by the http server, so closed here on shutdown */
   private readonly upgraded = new Set<Duplex>();
   private readonly random: () => number;
+  private readonly onColdStart: GatewayOptions['onColdStart'];
 
   constructor(
     private readonly scale: ScalePort,
@@ -40,6 +43,7 @@ export class Gateway {
     opts: GatewayOptions = {},
   ) {
     this.random = opts.random ?? Math.random;
+    this.onColdStart = opts.onColdStart;
   }
 
   setRoutes(routes: Route[]): void {
@@ -108,6 +112,7 @@ export class Gateway {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const routed = this.route(req);
     if ('error' in routed) return sendGatewayError(res, routed.error, routed.message);
     const { match, pool } = routed;
@@ -118,6 +123,8 @@ export class Gateway {
       if (!got.ok) return sendGatewayError(res, ...refusal(got, pool));
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
+      // forward() pipes the upstream response into res right after writing its head: 'pipe' marks the first byte.
+      if (extra && this.onColdStart) res.once('pipe', () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived));
       const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.agent, pool.limits.timeoutMs, extra);
       slot.release();
       switch (outcome) {

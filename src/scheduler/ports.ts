@@ -11,13 +11,20 @@ export interface RunningInstance {
   id: string;
   revision: string;
   address: InstanceAddress;
-  running: boolean;
+  /** created = pre-created, waiting for start; paused = frozen; missing = a leftover without a process */
+  status: 'created' | 'running' | 'paused' | 'stopped' | 'missing';
 }
 
-/** Starts and stops instances of revisions (images + runtime + network behind it). */
+/** Creates, starts, freezes and stops instances of revisions (images + runtime + network behind it). */
 export interface InstancePort {
-  /** Creates and starts an instance; resolves when the process runs (not yet when it is ready). */
-  start(revision: RevisionRecord, instanceId: string): Promise<InstanceAddress>;
+  /** Everything that does not depend on a request: image, rootfs, network, the process up to its
+   *  first instruction. May run long before start(). */
+  create(revision: RevisionRecord, instanceId: string): Promise<void>;
+  /** Starts a created instance; resolves when the process runs (not yet when it is ready). */
+  start(instanceId: string): Promise<InstanceAddress>;
+  /** Freezes every process of a running instance (cgroup freezer); its memory stays allocated. */
+  pause(instanceId: string): Promise<void>;
+  resume(instanceId: string): Promise<void>;
   /** Stop signal, grace, SIGKILL, then remove everything the instance owns. Idempotent. */
   stop(instanceId: string, graceMs: number): Promise<void>;
   /** Instances that exist on this machine, for re-adoption after a daemon restart. */
@@ -54,13 +61,15 @@ export interface RoutingPort {
   capacityFailed(revision: string): void;
 }
 
+export type RecordedState = 'pre-created' | 'starting' | 'ready' | 'draining' | 'frozen';
+
 /** Desired state and the record of what runs. */
 export interface DesiredStatePort {
   services(): ServiceRecord[];
   revision(name: string): RevisionRecord | undefined;
-  recordInstance(id: string, revision: string, service: string, state: 'starting' | 'ready' | 'draining', address: InstanceAddress | undefined): void;
+  recordInstance(id: string, revision: string, service: string, state: RecordedState, address: InstanceAddress | undefined): void;
   forgetInstance(id: string): void;
-  knownInstances(): Array<{ id: string; revision: string; service: string }>;
+  knownInstances(): Array<{ id: string; revision: string; service: string; state: string }>;
   event(service: string, revision: string | null, kind: string, message: string): void;
 }
 

@@ -3,7 +3,9 @@
 import type { RevisionRecord } from '../core/service.ts';
 import type { InstanceAddress, Scaler } from './ports.ts';
 
-export type Phase = 'starting' | 'ready' | 'draining';
+/** pre-created: created ahead of demand, not started (the pool); frozen: paused after going idle.
+ *  Neither counts for the autoscaler or takes requests. */
+export type Phase = 'pre-created' | 'starting' | 'ready' | 'draining' | 'frozen';
 
 export interface TrackedInstance {
   id: string;
@@ -12,11 +14,20 @@ export interface TrackedInstance {
   startedAt: number;
   livenessFailures: number;
   nextLivenessAt: number;
+  /** pre-created: settles true once created, false if creating failed */
+  created?: Promise<boolean>;
+  /** frozen: settles once the pause has happened (or failed) */
+  paused?: Promise<boolean>;
+  /** frozen: memory in use when frozen, and when (oldest is evicted first) */
+  frozenBytes?: number;
+  frozenAt?: number;
 }
 
 export class RevisionState {
   readonly instances = new Map<string, TrackedInstance>();
   lastDesired: number | undefined;
+  /** no pre-creating before this time (clock ms): the last pre-create failed */
+  poolPausedUntil = 0;
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 
@@ -36,13 +47,29 @@ export class RevisionState {
   }
 
   ready(): TrackedInstance[] {
-    return [...this.instances.values()].filter((i) => i.phase === 'ready');
+    return this.inPhase('ready');
+  }
+
+  inPhase(phase: Phase): TrackedInstance[] {
+    return [...this.instances.values()].filter((i) => i.phase === phase);
   }
 
   /** Instances to remove when scaling down: still-starting ones first, then the newest ready ones. */
   victims(n: number): TrackedInstance[] {
-    const live = [...this.instances.values()].filter((i) => i.phase !== 'draining');
+    const live = [...this.instances.values()].filter((i) => i.phase === 'starting' || i.phase === 'ready');
     live.sort((a, b) => (a.phase === b.phase ? b.startedAt - a.startedAt : a.phase === 'starting' ? -1 : 1));
     return live.slice(0, n);
   }
+}
+
+/** Frozen instances to evict, oldest first, until the rest fit in `budgetBytes`. */
+export function overBudget(frozen: TrackedInstance[], budgetBytes: number): TrackedInstance[] {
+  let total = frozen.reduce((a, i) => a + (i.frozenBytes ?? 0), 0);
+  const out: TrackedInstance[] = [];
+  for (const inst of [...frozen].sort((a, b) => (a.frozenAt ?? 0) - (b.frozenAt ?? 0))) {
+    if (total <= budgetBytes) break;
+    out.push(inst);
+    total -= inst.frozenBytes ?? 0;
+  }
+  return out;
 }

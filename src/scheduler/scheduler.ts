@@ -3,10 +3,16 @@
 //
 //   tick: sync revisions from the store → feed samples to each revision's autoscaler → decide →
 //         start or drain instances → liveness checks → publish ready endpoints to the gateway.
-//   start: InstancePort.start → readiness probe in a tight loop (µs-scale backoff, no 100 ms sleeps)
-//          → ready → endpoints published; a failure is an event, and the activator may ask again.
+//   start: a frozen instance is resumed (ready at once); else a pre-created one is started; else one is
+//          created and started → readiness probe in a tight loop (back-to-back probes for the first
+//          milliseconds, then backing off) → ready → endpoints published; a failure is an event, and the
+//          activator may ask again.
+//   pool:  revisions with traffic and minScale 0 keep pre-created instances (runc create done, start
+//          pending), refilled in the background after one is taken; removed when traffic goes away.
 //   drain: unpublish → wait until the gateway has no request in flight on it (bounded by the grace)
 //          → stop signal, grace, SIGKILL → forget.
+//   freeze: a freezeIdle revision scaling to zero pauses its instances instead (cgroup freezer), within
+//          a node-wide memory budget that evicts the oldest frozen instance.
 // Scale-from-zero is coalesced: while an instance of a revision is starting, further capacity
 // requests for it start nothing more.
 import { randomBytes } from 'node:crypto';
@@ -14,10 +20,26 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
 import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
-import { RevisionState, type TrackedInstance } from './revision-state.ts';
+import { overBudget, RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
+import type { ColdStartSource, ColdStartStats } from './cold-start-stats.ts';
 
 const START_RETRY_PAUSE_MS = 1000;
+/** a failed pre-create (broken image) is not retried for this long */
+const POOL_RETRY_PAUSE_MS = 10_000;
+/** readiness probes go back to back this long after start (a small app listens within a few ms) */
+const PROBE_SPIN_MS = 10;
+
+export interface ColdStartOptions {
+  /** pre-created instances kept per revision with traffic and minScale 0 */
+  poolPerRevision: number;
+  /** pre-created instances on this node, all revisions together */
+  poolMax: number;
+  /** memory frozen instances may hold on this node; 0 turns freezing off */
+  frozenMemoryBytes: number;
+}
+
+export const NO_COLD_START_OPTIMISATIONS: ColdStartOptions = { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 0 };
 
 export interface SchedulerDeps {
   instances: InstancePort;
@@ -31,6 +53,9 @@ export interface SchedulerDeps {
   tickMs?: number;
   /** how long a new instance may take to become ready before it is replaced */
   readinessDeadlineMs?: number;
+  coldStart?: ColdStartOptions;
+  /** receives the breakdown of every cold start a request waited for */
+  coldStarts?: ColdStartStats;
 }
 
 export class Scheduler {
@@ -39,8 +64,11 @@ export class Scheduler {
   private ticking = false;
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly warm: ColdStartOptions;
 
-  constructor(private readonly d: SchedulerDeps) {}
+  constructor(private readonly d: SchedulerDeps) {
+    this.warm = d.coldStart ?? NO_COLD_START_OPTIMISATIONS;
+  }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
   async start(): Promise<void> {
@@ -48,16 +76,31 @@ export class Scheduler {
     const known = new Map(this.d.desired.knownInstances().map((i) => [i.id, i]));
     for (const inst of await this.d.instances.list()) {
       const state = this.revisions.get(inst.revision);
-      if (!state || !inst.running || !known.has(inst.id)) {
-        this.d.log.info({ instance: inst.id, revision: inst.revision }, 'removing orphan instance');
+      const recorded = known.get(inst.id)?.state;
+      // running → probed again; pre-created and frozen ones come back as they were recorded
+      const phase =
+        inst.status === 'running' && recorded !== undefined ? 'starting'
+        : inst.status === 'created' && recorded === 'pre-created' ? 'pre-created'
+        : inst.status === 'paused' && recorded === 'frozen' ? 'frozen'
+        : undefined;
+      if (!state || !phase) {
+        this.d.log.info({ instance: inst.id, revision: inst.revision, status: inst.status }, 'removing orphan instance');
         await this.d.instances.stop(inst.id, 0);
         this.d.desired.forgetInstance(inst.id);
         continue;
       }
-      const tracked: TrackedInstance = { id: inst.id, phase: 'starting', address: inst.address, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
+      const address = phase === 'pre-created' ? undefined : inst.address; // a pre-created one has none until started
+      const tracked: TrackedInstance = { id: inst.id, phase, address, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
       state.instances.set(inst.id, tracked);
-      this.track(this.awaitReady(state, tracked, 'adopted'));
       known.delete(inst.id);
+      this.watchExit(state, tracked);
+      if (phase === 'starting') this.track(this.awaitReady(state, tracked, 'adopted'));
+      if (phase === 'pre-created') tracked.created = Promise.resolve(true);
+      if (phase === 'frozen') {
+        tracked.paused = Promise.resolve(true);
+        tracked.frozenAt = this.d.clock.now();
+        tracked.frozenBytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
+      }
     }
     for (const gone of known.keys()) this.d.desired.forgetInstance(gone);
     this.timer = setInterval(() => void this.tick(), this.d.tickMs ?? 1000);
@@ -78,7 +121,7 @@ export class Scheduler {
     state.scaler.poke(this.d.clock.now());
     if (state.count('starting') > 0) return;
     if (state.count('starting', 'ready') >= state.record.spec.scaling.maxScale) return;
-    this.startInstance(state, 'request waiting (scale from zero)');
+    this.startInstance(state, 'request waiting (scale from zero)', performance.now());
   }
 
   /** Current view for `skiff describe`. */
@@ -126,6 +169,8 @@ export class Scheduler {
         const warmUp = declared.has(state.name) && !routed.has(state.name);
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
         this.checkLiveness(state, now);
+        if (declared.has(state.name)) this.replenish(state);
+        else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       this.d.routing.setRoutes(routedServices);
       this.dropFinishedRevisions(new Set([...routed, ...declared]));
@@ -154,58 +199,194 @@ export class Scheduler {
     if (desired > live) {
       for (let i = live; i < desired; i++) this.startInstance(state, 'autoscaler');
     } else if (desired < live) {
-      for (const victim of state.victims(live - desired)) this.track(this.drain(state, victim, hasTraffic ? 'scale down' : 'no traffic'));
+      const freeze = hasTraffic && desired === 0 && state.record.spec.scaling.freezeIdle && this.warm.frozenMemoryBytes > 0;
+      for (const victim of state.victims(live - desired)) {
+        if (freeze && victim.phase === 'ready') this.freeze(state, victim);
+        else this.track(this.drain(state, victim, hasTraffic ? 'scale down' : 'no traffic'));
+      }
     }
   }
 
-  private startInstance(state: RevisionState, why: string): void {
+  private newInstance(state: RevisionState, phase: 'starting' | 'pre-created'): TrackedInstance {
     const id = `${state.name}-${randomBytes(3).toString('hex')}`;
-    const tracked: TrackedInstance = { id, phase: 'starting', startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
-    state.instances.set(id, tracked);
-    this.d.desired.recordInstance(id, state.name, state.record.service, 'starting', undefined);
-    this.track(
-      (async () => {
-        try {
-          tracked.address = await this.d.instances.start(state.record, id);
-        } catch (err) {
-          this.d.log.warn({ err, instance: id }, 'instance failed to start');
-          this.d.desired.event(state.record.service, state.name, 'start-failed', `${id}: ${(err as Error).message}`);
-          await this.remove(state, tracked);
-          // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
-          setTimeout(() => this.d.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
-          return;
-        }
-        this.d.desired.recordInstance(id, state.name, state.record.service, 'starting', tracked.address);
-        await this.awaitReady(state, tracked, why);
-      })(),
-    );
+    const inst: TrackedInstance = { id, phase, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
+    state.instances.set(id, inst);
+    this.d.desired.recordInstance(id, state.name, state.record.service, phase, undefined);
+    return inst;
   }
 
-  private async awaitReady(state: RevisionState, inst: TrackedInstance, why: string): Promise<void> {
+  /** One more serving instance: thaw a frozen one, else start a pre-created one, else create one.
+   *  `askedAt` (performance.now()) is set when a request waits for it: its breakdown is recorded. */
+  private startInstance(state: RevisionState, why: string, askedAt?: number): void {
+    const frozen = state.inPhase('frozen')[0];
+    if (frozen) return this.track(this.thaw(state, frozen, why, askedAt));
+    const pooled = state.inPhase('pre-created')[0];
+    if (pooled) {
+      pooled.phase = 'starting';
+      pooled.startedAt = this.d.clock.now();
+      this.d.desired.recordInstance(pooled.id, state.name, state.record.service, 'starting', undefined);
+      return this.track(this.launch(state, pooled, 'pool', why, askedAt));
+    }
+    this.track(this.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
+  }
+
+  private async launch(state: RevisionState, inst: TrackedInstance, source: ColdStartSource, why: string, askedAt: number | undefined): Promise<void> {
+    const began = performance.now();
+    let created: number;
+    try {
+      if (source === 'pool') {
+        // Its creation may still be running; if it failed, create afresh.
+        if (!(await inst.created)) {
+          await this.remove(state, inst);
+          if (!this.stopped) this.startInstance(state, why, askedAt);
+          return;
+        }
+      } else {
+        await this.d.instances.create(state.record, inst.id);
+        this.watchExit(state, inst);
+      }
+      created = performance.now();
+      inst.address = await this.d.instances.start(inst.id);
+    } catch (err) {
+      this.d.log.warn({ err, instance: inst.id }, 'instance failed to start');
+      this.d.desired.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
+      await this.remove(state, inst);
+      // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
+      setTimeout(() => this.d.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
+      return;
+    }
+    const started = performance.now();
+    if (source === 'pool') {
+      this.d.desired.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
+      this.replenish(state);
+    }
+    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
+    const probes = await this.awaitReady(state, inst, why);
+    if (probes === undefined || askedAt === undefined) return;
+    // For a pool instance `created` is only the wait for its creation to finish (0 when it had).
+    this.d.coldStarts?.stages(state.name, { instance: inst.id, source, queuedMs: began - askedAt, createdMs: created - began, startedMs: started - created, readyMs: performance.now() - started, probes });
+  }
+
+  /** Keeps the revision's pool of pre-created instances full (within the node-wide bound). */
+  private replenish(state: RevisionState): void {
+    if (this.stopped || state.record.spec.scaling.minScale > 0 || this.d.clock.now() < state.poolPausedUntil) return;
+    let total = 0;
+    for (const s of this.revisions.values()) total += s.count('pre-created');
+    for (let n = state.count('pre-created'); n < this.warm.poolPerRevision && total < this.warm.poolMax; n++, total++) {
+      const inst = this.newInstance(state, 'pre-created');
+      inst.created = this.d.instances.create(state.record, inst.id).then(
+        () => {
+          this.watchExit(state, inst);
+          return true;
+        },
+        (err: unknown) => {
+          this.d.log.warn({ err, instance: inst.id }, 'pre-creating an instance failed');
+          this.d.desired.event(state.record.service, state.name, 'pre-create-failed', `${inst.id}: ${(err as Error).message}`);
+          state.poolPausedUntil = this.d.clock.now() + POOL_RETRY_PAUSE_MS;
+          if (inst.phase === 'pre-created') this.track(this.remove(state, inst));
+          return false;
+        },
+      );
+      this.track(inst.created);
+    }
+  }
+
+  /** Unpublishes an idle instance, lets its last requests finish, and pauses it. */
+  private freeze(state: RevisionState, inst: TrackedInstance): void {
+    inst.phase = 'frozen';
+    inst.frozenAt = this.d.clock.now();
+    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'frozen', inst.address);
+    this.publish(state);
+    inst.paused = (async () => {
+      const until = this.d.clock.now() + state.record.spec.timeoutMs;
+      while (!this.d.routing.idle(state.name, inst.id) && this.d.clock.now() < until) await new Promise((r) => setTimeout(r, 20));
+      try {
+        await this.d.instances.pause(inst.id);
+      } catch (err) {
+        this.d.desired.event(state.record.service, state.name, 'freeze-failed', `${inst.id}: ${(err as Error).message}`);
+        if (inst.phase === 'frozen') await this.remove(state, inst);
+        return false;
+      }
+      const bytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
+      if (inst.phase === 'frozen') inst.frozenBytes = bytes;
+      this.d.desired.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
+      this.evictOverBudget();
+      return true;
+    })();
+    this.track(inst.paused);
+  }
+
+  /** Removes the oldest frozen instances on this node until the rest fit in the memory budget. */
+  private evictOverBudget(): void {
+    const owner = new Map<TrackedInstance, RevisionState>();
+    for (const s of this.revisions.values()) for (const i of s.inPhase('frozen')) if (i.frozenBytes !== undefined) owner.set(i, s);
+    for (const victim of overBudget([...owner.keys()], this.warm.frozenMemoryBytes)) {
+      const s = owner.get(victim)!;
+      this.d.desired.event(s.record.service, s.name, 'frozen-evicted', `${victim.id} (${victim.frozenBytes} bytes) evicted: frozen instances exceed ${this.warm.frozenMemoryBytes} bytes`);
+      this.track(this.remove(s, victim));
+    }
+  }
+
+  /** Resumes a frozen instance and publishes it once the resume succeeded; it was ready when frozen. */
+  private async thaw(state: RevisionState, inst: TrackedInstance, why: string, askedAt: number | undefined): Promise<void> {
+    inst.phase = 'starting';
+    const began = performance.now();
+    try {
+      if (!(await inst.paused)) throw new Error('it was never paused');
+      await this.d.instances.resume(inst.id);
+    } catch (err) {
+      this.d.desired.event(state.record.service, state.name, 'thaw-failed', `${inst.id}: ${(err as Error).message}`);
+      await this.remove(state, inst);
+      if (!this.stopped) this.startInstance(state, why, askedAt);
+      return;
+    }
+    const resumed = performance.now();
+    Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, startedAt: this.d.clock.now() });
+    inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
+    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
+    this.publish(state);
+    this.d.desired.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
+    if (askedAt !== undefined) this.d.coldStarts?.stages(state.name, { instance: inst.id, source: 'thawed', queuedMs: began - askedAt, createdMs: 0, startedMs: resumed - began, readyMs: 0, probes: 0 });
+  }
+
+  private watchExit(state: RevisionState, inst: TrackedInstance): void {
+    void this.d.instances.exited(inst.id).then(() => this.onExited(state, inst));
+  }
+
+  /** Probes until ready; resolves with the number of probes, or undefined if it never became ready. */
+  private async awaitReady(state: RevisionState, inst: TrackedInstance, why: string): Promise<number | undefined> {
     const probe = state.record.spec.readiness;
     const deadline = this.d.clock.now() + (this.d.readinessDeadlineMs ?? 60_000);
-    let delayMs = 0.05;
-    void this.d.instances.exited(inst.id).then(() => this.onExited(state, inst));
+    const spinUntil = performance.now() + PROBE_SPIN_MS;
+    let delayMs = 1;
+    let probes = 0;
     while (inst.phase === 'starting' && !this.stopped) {
+      probes++;
       if ((await this.d.probes.check(inst.address!, probe.path, probe.timeoutMs)) === 'ready') {
-        if (inst.phase !== 'starting') return;
+        if (inst.phase !== 'starting') return undefined;
         inst.phase = 'ready';
         inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
         this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
         this.publish(state);
         this.d.desired.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.d.clock.now() - inst.startedAt} ms (${why})`);
-        return;
+        return probes;
       }
       if (this.d.clock.now() > deadline) {
         this.d.desired.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.d.readinessDeadlineMs ?? 60_000} ms; replacing`);
         await this.drain(state, inst, 'readiness deadline');
         this.d.routing.capacityFailed(state.name);
-        return;
+        return undefined;
       }
-      // Tight at first (a fast app is ready within a millisecond or two), backing off to the probe period.
+      // Back to back at first: a refused connect costs ~0.1 ms, and setTimeout cannot wait less than
+      // 1 ms. Then backing off to the probe period.
+      if (performance.now() < spinUntil) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
       await new Promise((r) => setTimeout(r, delayMs));
       delayMs = Math.min(delayMs * 2, probe.periodMs);
     }
+    return undefined;
   }
 
   private onExited(state: RevisionState, inst: TrackedInstance): void {
@@ -248,6 +429,8 @@ export class Scheduler {
     state.instances.delete(inst.id);
     state.cpuSeen.delete(inst.id);
     this.publish(state);
+    // Stopping while a create still runs would race it (the create would leave a mount behind).
+    await inst.created;
     try {
       await this.d.instances.stop(inst.id, graceMs);
     } catch (err) {
@@ -317,6 +500,7 @@ export class Scheduler {
     for (const [name, state] of this.revisions) {
       if (inUse.has(name) || state.instances.size > 0) continue;
       this.revisions.delete(name);
+      this.d.coldStarts?.forget(name);
       this.d.routing.removeRevision(name);
     }
   }

@@ -7,8 +7,10 @@ import type { InstancePort, RunningInstance } from '../../src/scheduler/ports.ts
 import type { RevisionRecord } from '../../src/core/service.ts';
 
 export interface FakeInstance {
-  server: http.Server;
+  /** undefined while created and not started */
+  server: http.Server | undefined;
   revision: string;
+  paused: boolean;
   port: number;
   exited: Promise<void>;
   crash(): void;
@@ -17,34 +19,52 @@ export interface FakeInstance {
 
 export class FakeInstances implements InstancePort {
   readonly live = new Map<string, FakeInstance>();
+  created = 0;
   started = 0;
   /** ms each request takes */
   latencyMs = 0;
   failStarts = false;
+  /** what stats() reports for every instance */
+  memoryBytes = 0;
 
-  async start(revision: RevisionRecord, id: string) {
+  async create(revision: RevisionRecord, id: string) {
     if (this.failStarts) throw new Error('image cannot start');
-    this.started++;
+    this.created++;
     let crash = () => {};
     const exited = new Promise<void>((resolve) => (crash = resolve));
-    const inst: FakeInstance = { server: undefined as unknown as http.Server, revision: revision.name, port: 0, exited, crash: () => {}, healthy: true };
-    inst.server = http.createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res.statusCode = inst.healthy ? 200 : 500;
-        return res.end();
-      }
-      setTimeout(() => res.end(`${revision.name} ${id}`), this.latencyMs);
-    });
-    await new Promise<void>((r) => inst.server.listen(0, '127.0.0.1', () => r()));
-    inst.port = (inst.server.address() as AddressInfo).port;
+    const inst: FakeInstance = { server: undefined, revision: revision.name, paused: false, port: 0, exited, crash: () => {}, healthy: true };
     inst.crash = () => {
-      inst.server.closeAllConnections();
-      inst.server.close();
+      inst.server?.closeAllConnections();
+      inst.server?.close();
       this.live.delete(id);
       crash();
     };
     this.live.set(id, inst);
+  }
+
+  async start(id: string) {
+    const inst = this.live.get(id);
+    if (!inst) throw new Error(`no instance ${id}`);
+    this.started++;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.statusCode = inst.healthy ? 200 : 500;
+        return res.end();
+      }
+      setTimeout(() => res.end(`${inst.revision} ${id}`), this.latencyMs);
+    });
+    inst.server = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    inst.port = (server.address() as AddressInfo).port;
     return { host: '127.0.0.1', port: inst.port };
+  }
+
+  async pause(id: string) {
+    this.live.get(id)!.paused = true;
+  }
+
+  async resume(id: string) {
+    this.live.get(id)!.paused = false;
   }
 
   async stop(id: string) {
@@ -52,7 +72,7 @@ export class FakeInstances implements InstancePort {
   }
 
   async list(): Promise<RunningInstance[]> {
-    return [...this.live].map(([id, i]) => ({ id, revision: i.revision, address: { host: '127.0.0.1', port: i.port }, running: true }));
+    return [...this.live].map(([id, i]) => ({ id, revision: i.revision, address: { host: '127.0.0.1', port: i.port }, status: i.paused ? ('paused' as const) : i.server ? ('running' as const) : ('created' as const) }));
   }
 
   exited(id: string) {
@@ -60,10 +80,11 @@ export class FakeInstances implements InstancePort {
   }
 
   async stats() {
-    return { cpuNanos: 0, memoryBytes: 0 };
+    return { cpuNanos: 0, memoryBytes: this.memoryBytes };
   }
 
+  /** started (running or paused) instances of a revision */
   countOf(revision: string): number {
-    return [...this.live.values()].filter((i) => i.revision === revision).length;
+    return [...this.live.values()].filter((i) => i.revision === revision && i.server).length;
   }
 }

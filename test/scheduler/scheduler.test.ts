@@ -9,7 +9,7 @@ import path from 'node:path';
 import { openDatabase } from '../../src/store/sqlite.ts';
 import { ServingStore } from '../../src/store/serving-store.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { Scheduler, type ColdStartOptions } from '../../src/scheduler/scheduler.ts';
 import { netProbes, promScrape, readGauge } from '../../src/scheduler/probes.ts';
 import { desiredStateFromStore, kpaScalers, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
 import { normaliseDeployDocument, type DeployDocument } from '../../src/api/service-spec.ts';
@@ -17,7 +17,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { FakeInstances } from './fake-instances.ts';
 
-async function setup(t: TestContext, instances = new FakeInstances()) {
+async function setup(t: TestContext, instances = new FakeInstances(), coldStart?: ColdStartOptions) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));
   const db = openDatabase(path.join(dir, 'skiff.db'));
   const store = new ServingStore(db);
@@ -25,7 +25,7 @@ async function setup(t: TestContext, instances = new FakeInstances()) {
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, silentLogger);
   const { port } = await gateway.listen('127.0.0.1', 0);
   const makeScheduler = () =>
-    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), scalers: kpaScalers, clock: systemClock, log: silentLogger, tickMs: 100 });
+    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), scalers: kpaScalers, clock: systemClock, log: silentLogger, tickMs: 100, coldStart });
   scheduler = makeScheduler();
   await scheduler.start();
   t.after(async () => {
@@ -159,6 +159,58 @@ test('a failing liveness probe restarts the instance; a restarted scheduler re-a
   assert.deepEqual([...s.instances.live.keys()], before, 're-adopted, not replaced');
   assert.equal(s.instances.started, started);
   assert.equal((await get(s.url, 'live.test')).status, 200);
+});
+
+test('pool: scale from zero starts a pre-created instance, the pool refills, within the node-wide bound, and goes with the service', async (t) => {
+  const s = await setup(t, undefined, { poolPerRevision: 1, poolMax: 2, frozenMemoryBytes: 0 });
+  const { revision } = s.deploy({ name: 'pool', scaling: { ...FAST } });
+  s.deploy({ name: 'other', scaling: { ...FAST } });
+  s.deploy({ name: 'third', scaling: { ...FAST } });
+  s.deploy({ name: 'pinned', scaling: { ...FAST, min: 1 } });
+  await until('pre-created', () => s.scheduler().describe(revision.name).length === 1 && s.instances.created >= 3);
+  await new Promise((r) => setTimeout(r, 300));
+  const phases = () => [...s.instances.live.values()].filter((i) => !i.server).length;
+  assert.equal(phases(), 2, 'two pre-created instances on the node (poolMax), none for minScale 1');
+  const [pooled] = s.scheduler().describe(revision.name);
+  assert.equal(pooled!.phase, 'pre-created');
+  assert.equal(s.instances.countOf(revision.name), 0, 'pre-created, not started');
+  await s.restartScheduler();
+  assert.deepEqual(s.scheduler().describe(revision.name), [pooled], 'a restarted scheduler re-adopts the pool');
+
+  const r = await get(s.url, 'pool.test');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, `${revision.name} ${pooled!.id}`);
+  assert.ok(s.store.events('pool').some((e) => e.kind === 'pool-hit'));
+  await until('refilled', () => s.scheduler().describe(revision.name).some((i) => i.phase === 'pre-created' && i.id !== pooled!.id));
+
+  s.store.deleteService('pool');
+  s.scheduler().refresh();
+  await until('nothing left of the service', () => [...s.instances.live.values()].every((i) => i.revision !== revision.name));
+  assert.deepEqual(s.scheduler().describe(revision.name), []);
+});
+
+test('freezeIdle: an idle instance is frozen, the next request thaws the same one; past the memory budget it is evicted', async (t) => {
+  const s = await setup(t, undefined, { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 1000 });
+  const { revision } = s.deploy({ name: 'ice', scaling: { ...FAST, freezeIdle: true } });
+  const first = await get(s.url, 'ice.test');
+  const id = first.body.split(' ')[1]!;
+  await until('frozen', () => s.instances.live.get(id)?.paused === true && s.scheduler().describe(revision.name)[0]?.phase === 'frozen', 15_000);
+  const again = await get(s.url, 'ice.test');
+  assert.equal(again.status, 200);
+  assert.equal(again.body, `${revision.name} ${id}`, 'the frozen instance served, not a new one');
+  assert.ok(Number(again.headers['x-skiff-cold-start']) >= 0);
+  assert.equal(s.instances.live.get(id)?.paused, false);
+  await until('frozen again', () => s.instances.live.get(id)?.paused === true, 15_000);
+  await s.restartScheduler();
+  assert.deepEqual(s.scheduler().describe(revision.name).map((i) => [i.id, i.phase]), [[id, 'frozen']], 'a restarted scheduler re-adopts frozen instances');
+  assert.equal((await get(s.url, 'ice.test')).body, `${revision.name} ${id}`);
+  assert.equal(s.instances.created, 1);
+  assert.ok(s.store.events('ice').some((e) => e.kind === 'thawed'));
+
+  s.instances.memoryBytes = 5000;
+  await until('evicted', () => !s.instances.live.has(id), 15_000);
+  assert.ok(s.store.events('ice').some((e) => e.kind === 'frozen-evicted'));
+  assert.deepEqual(s.scheduler().describe(revision.name), []);
 });
 
 test('readGauge sums a metric across label sets and ignores comments', () => {

@@ -154,7 +154,9 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   });
 
   await t.test('serves index.html from WORKDIR as the image USER with image + spec env and PORT', async () => {
-    addrA = await instances.start(rev, a);
+    await instances.create(rev, a);
+    assert.deepEqual((await instances.list()).map((i) => [i.id, i.status]), [[a, 'created']]);
+    addrA = await instances.start(a);
     assert.equal(addrA.port, 8080);
     assert.deepEqual(await getWhenUp(addrA, '/'), { status: 200, body: index });
     const id = await get(addrA.host, addrA.port, '/cgi-bin/id');
@@ -166,7 +168,8 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   });
 
   await t.test("two instances of one image never see each other's writes", async () => {
-    addrB = await instances.start(rev, b);
+    await instances.create(rev, b);
+    addrB = await instances.start(b);
     assert.notEqual(addrB.host, addrA.host);
     assert.equal((await getWhenUp(addrB, '/')).body, index);
     assert.equal((await get(addrA.host, addrA.port, '/cgi-bin/write?from-a')).body.trim(), 'ok');
@@ -180,7 +183,7 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   await t.test('a second RuncInstances on the same dirs re-adopts running instances', async () => {
     const again = await newInstances();
     const listed = (await again.list()).filter((i) => i.id === a || i.id === b).sort((x, y) => x.id.localeCompare(y.id));
-    const expected = [{ id: a, revision: rev.name, address: addrA, running: true }, { id: b, revision: rev.name, address: addrB, running: true }];
+    const expected = [{ id: a, revision: rev.name, address: addrA, status: 'running' }, { id: b, revision: rev.name, address: addrB, status: 'running' }];
     assert.deepEqual(listed, expected.sort((x, y) => x.id.localeCompare(y.id)));
     assert.equal((await getWhenUp(addrA, '/')).status, 200);
   });
@@ -199,23 +202,24 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
   await t.test('exited resolves when the app exits on its own', async () => {
     const quick = revision(image, { command: ['/bin/busybox', 'sh', '-c', 'echo bye; exit 3'] });
     const id = instanceId(quick);
-    await instances.start(quick, id);
+    await instances.create(quick, id);
+    await instances.start(id);
     await instances.exited(id);
     // the supervisor may record the exit a moment before the last output line reaches the log file
     for (let i = 0; i < 100 && (await instances.logs(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.match((await instances.logs(id)).join('\n'), /^\S+Z stdout bye$/);
-    assert.deepEqual((await instances.list()).map((i) => [i.id, i.revision, i.running]), [[id, quick.name, false]]);
+    assert.deepEqual((await instances.list()).map((i) => [i.id, i.revision, i.status]), [[id, quick.name, 'stopped']]);
     await instances.stop(id, 0);
     assert.deepEqual(ours(), { mounts: 0, netns: 0, dirs: 0 });
   });
 
-  await t.test('an image whose layer blob is missing fails start with BLOB_UNKNOWN and leaves nothing', async () => {
+  await t.test('an image whose layer blob is missing fails create with BLOB_UNKNOWN and leaves nothing', async () => {
     const brokenRepo = uniqueRepo('serving-broken');
     const broken = await pushImage(d, brokenRepo, 'v1', { layers: 1 });
     const missing = broken.layers[0]!.digest;
     rmSync(blobs.blobPath(missing));
     const bad = revision(`${brokenRepo}@${broken.digest}`);
-    await assert.rejects(instances.start(bad, instanceId(bad)), (err: unknown) => {
+    await assert.rejects(instances.create(bad, instanceId(bad)), (err: unknown) => {
       assert.ok(err instanceof SkiffError, String(err));
       assert.equal(err.code, 'BLOB_UNKNOWN');
       assert.match(err.message, new RegExp(`image ${bad.imageDigest}.*${missing}`));
