@@ -1,8 +1,10 @@
-// gateway/forward: sends one request to one instance and streams the response back.
-// The request body is piped only once the upstream connection is established, so a connection that
-// fails before any byte went upstream is reported as 'retry' and the caller may try another instance.
-import http from 'node:http';
-import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+// gateway/forward: sends one request to one instance and streams the response back, over undici's
+// keep-alive connection pools (measured 2.4x less CPU per request than node:http's Agent here:
+// docs/benchmarks.md). The request body is read only once the upstream connection is established, so
+// a connection that fails before any byte went upstream is reported as 'retry' and the caller may try
+// another instance with the same, still unread, body.
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Endpoint } from './ports.ts';
 import { stripHopByHop } from './headers.ts';
 
@@ -16,60 +18,87 @@ export function forward(
   endpoint: Endpoint,
   path: string,
   headers: OutgoingHttpHeaders,
-  agent: http.Agent,
+  dispatcher: Dispatcher,
   timeoutMs: number,
   extraResponseHeaders: OutgoingHttpHeaders | undefined,
 ): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
-    let sent = false;
-    let settled = false;
-    const finish = (o: ForwardOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(o);
-    };
-    const up = http.request({ host: endpoint.host, port: endpoint.port, method: req.method, path, headers, agent });
-    const timer = setTimeout(() => {
-      up.destroy();
-      if (!res.headersSent) finish('upstream-timeout');
-      else {
-        res.destroy();
-        finish('upstream-timeout');
-      }
-    }, timeoutMs);
-    up.on('socket', (sock) => {
-      const start = () => {
-        sent = true;
-        req.pipe(up);
-      };
-      if (sock.connecting) sock.once('connect', start);
-      else start();
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (!sent && RETRYABLE.has(err.code ?? '')) return finish('retry');
-      if (!res.headersSent) return finish('upstream-failed');
-      res.destroy();
-      finish('upstream-failed');
-    });
-    up.on('response', (ur) => {
-      const h = stripHopByHop(ur.headers);
-      if (extraResponseHeaders) Object.assign(h, extraResponseHeaders);
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, h);
-      // Event streams and long polls must reach the client as they are written.
-      if (String(ur.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
-      ur.pipe(res);
-      ur.on('end', () => finish('done'));
-      ur.on('error', () => {
-        res.destroy();
-        finish('upstream-failed');
-      });
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        up.destroy();
-        finish('client-gone');
-      }
-    });
+    const exchange = new Exchange(res, extraResponseHeaders, resolve, timeoutMs);
+    // No body unless the client announced one: undici then sends no Transfer-Encoding either.
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    dispatcher.dispatch(
+      { origin: `http://${endpoint.host}:${endpoint.port}`, method: req.method ?? 'GET', path, headers: headers as Record<string, string | string[]>, body: hasBody ? req : null },
+      exchange,
+    );
   });
+}
+
+/** One request/response exchange, as undici's handler (methods, not per-request closures). */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly extra: OutgoingHttpHeaders | undefined,
+    private readonly resolve: (o: ForwardOutcome) => void,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(onTimeout, timeoutMs, this);
+    res.once('close', () => {
+      if (!res.writableFinished) this.stop('client-gone');
+    });
+  }
+
+  /** Connected: from here on bytes may reach the instance, so a failure is no longer retryable. */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('request already answered'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.settled) return;
+    const h = stripHopByHop(headers);
+    if (this.extra) Object.assign(h, this.extra);
+    this.res.writeHead(statusCode, statusMessage || undefined, h);
+    // Event streams and long polls must reach the client as they are written.
+    if (String(headers['content-type'] ?? '').startsWith('text/event-stream')) this.res.flushHeaders();
+    this.res.on('drain', () => controller.resume());
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.settled && !this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.res.end();
+    this.finish('done');
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: NodeJS.ErrnoException): void {
+    if (this.settled) return;
+    if (!this.controller && RETRYABLE.has(err.code ?? '')) return this.finish('retry');
+    if (this.res.headersSent) this.res.destroy();
+    this.finish('upstream-failed');
+  }
+
+  /** Ends the exchange from our side (timeout, client gone): abort upstream, cut a started response. */
+  stop(outcome: ForwardOutcome): void {
+    if (this.settled) return;
+    this.finish(outcome); // first: the abort below reports back through onResponseError synchronously
+    this.controller?.abort(new Error(outcome));
+    if (this.res.headersSent) this.res.destroy();
+  }
+
+  private finish(o: ForwardOutcome): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(o);
+  }
+}
+
+function onTimeout(exchange: Exchange): void {
+  exchange.stop('upstream-timeout');
 }

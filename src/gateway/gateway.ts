@@ -8,6 +8,7 @@
 // Websocket upgrades take the same route/split/acquire steps and then splice the sockets.
 import http from 'node:http';
 import net from 'node:net';
+import { Agent } from 'undici';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.ts';
 import type { ErrorCode } from '../core/errors.ts';
@@ -30,7 +31,8 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly table = new RouteTable();
   private readonly pools = new Map<string, RevisionPool>();
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
+  /** keep-alive connections per instance address; timeouts are the gateway's own (per revision) */
+  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   private server: http.Server | undefined;
   /** upgraded (websocket) connections: not tracked by the http server, so closed here on shutdown */
   private readonly upgraded = new Set<Duplex>();
@@ -93,7 +95,7 @@ export class Gateway {
   async close(): Promise<void> {
     for (const pool of this.pools.values()) pool.close();
     for (const socket of this.upgraded) socket.destroy();
-    this.agent.destroy();
+    await this.agent.destroy();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
