@@ -8,6 +8,7 @@
 //   Scale-up per decision is bounded by maxScaleUpRate × ready, scale-down by ready / maxScaleDownRate.
 //   Scale to zero needs zero requests for the whole idle window, then the grace period.
 import { MetricWindow } from './window.ts';
+import type { ScalingMetric } from '../core/service.ts';
 
 export interface ScalingSettings {
   /** per-instance target of the metric (e.g. concurrency 10 × 0.7 utilisation = 7) */
@@ -111,7 +112,9 @@ export class KpaScaler {
     if (idleFor >= toZeroAfter) {
       desired = 0;
       reason = idleFor === Infinity ? 'no requests yet' : `idle for ${Math.round(idleFor / 1000)}s: scale to zero`;
-    } else if (desired === 0 && readyInstances > 0) {
+    } else if (desired === 0) {
+      // A recent request keeps one instance — also one still starting for a request held from zero,
+      // when the metric (CPU, memory, custom) cannot see a request yet.
       desired = 1;
       reason = `idle for ${Math.round(idleFor / 1000)}s; scale to zero after ${toZeroAfter / 1000}s`;
     }
@@ -120,8 +123,12 @@ export class KpaScaler {
   }
 }
 
-/** KPA settings from a revision's scaling spec (the per-instance target is target × utilisation). */
+/** KPA settings from a revision's scaling spec. Request metrics (concurrency, rps) aim at target ×
+ *  utilisation per instance, leaving headroom for bursts (Knative's target-utilization-percentage);
+ *  a cpu or memory target already is a utilisation (% of the instance's limit) and a custom target is
+ *  in the app's own unit, so neither is scaled again. */
 export function scalingSettingsOf(s: {
+  metric: ScalingMetric;
   target: number;
   targetUtilization: number;
   minScale: number;
@@ -133,7 +140,7 @@ export function scalingSettingsOf(s: {
   scaleToZeroGraceMs: number;
 }): ScalingSettings {
   return {
-    target: s.target * s.targetUtilization,
+    target: s.metric === 'concurrency' || s.metric === 'rps' ? s.target * s.targetUtilization : s.target,
     minScale: s.minScale,
     maxScale: s.maxScale,
     stableWindowMs: s.stableWindowMs,

@@ -1,7 +1,7 @@
 // The KPA decider under a fake clock: time is stepped, never slept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KpaScaler, DEFAULT_SCALING, type ScalingSettings, type Decision } from '../../src/autoscaler/kpa.ts';
+import { KpaScaler, DEFAULT_SCALING, scalingSettingsOf, type ScalingSettings, type Decision } from '../../src/autoscaler/kpa.ts';
 import { MetricWindow } from '../../src/autoscaler/window.ts';
 
 const settings = (o: Partial<ScalingSettings> = {}): ScalingSettings => ({ ...DEFAULT_SCALING, target: 10, maxScale: 100, ...o });
@@ -91,6 +91,26 @@ test('a CPU-style metric that never reaches zero still scales to zero when reque
   }
   const d = k.decide(29_000, 1);
   assert.ok(d.valid && d.desired === 0, JSON.stringify(d));
+});
+
+test('a request held from zero keeps its starting instance while a CPU-style metric still reads zero', () => {
+  const k = new KpaScaler(settings({ idleWindowMs: 1_000, scaleToZeroGraceMs: 1_000, stableWindowMs: 2_000, panicWindowMs: 1_000 }));
+  k.poke(10_000); // the activator asked for capacity; the instance is starting, nothing is ready
+  k.record(10_500, 0, 0);
+  const d = k.decide(10_500, 0);
+  assert.ok(d.valid && d.desired === 1, JSON.stringify(d));
+  k.record(12_500, 0, 0);
+  const later = k.decide(12_500, 1);
+  assert.ok(later.valid && later.desired === 0, JSON.stringify(later));
+});
+
+test('utilisation scales request targets only: cpu and memory targets are utilisations, custom is the app unit', () => {
+  const spec = { target: 10, targetUtilization: 0.7, minScale: 0, maxScale: 10, stableWindowMs: 60_000, panicWindowMs: 6_000, panicThreshold: 2, idleWindowMs: 60_000, scaleToZeroGraceMs: 30_000 };
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'concurrency' }).target, 7);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'rps' }).target, 7);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'cpu' }).target, 10);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'memory' }).target, 10);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'custom' }).target, 10);
 });
 
 test('min and max scale bound every decision', () => {
