@@ -1,0 +1,96 @@
+// bench/run: `skiff run IMAGE true` vs `podman run --rm IMAGE true`, wall time of the whole command as a
+// user runs it. Skiff = the real CLI (`node bin/skiff.mjs run`) against a daemon started in this process
+// (its own data dir and network, as tests do) with the busybox test image pushed to its registry; podman
+// = the same busybox with every applet, imported as a local image. Interleaved rounds (the order
+// alternates), after one untimed warm-up each (layer unpack, podman storage). Also times the API call
+// alone (POST /api/v1/runs from this process) and the CLI's own start (`skiff --version`), to show where
+// Skiff's time goes. Prints medians, last the ratio podman/Skiff (above 1 = Skiff is faster).
+// Needs root, runc, podman, busybox-static.
+//
+//   node bin/run-ts.mjs bench/run.ts [--rounds 15]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SkiffClient } from '../src/api/client.ts';
+import { startTestDaemon } from '../test/helpers/daemon.ts';
+import { pushHttpdImage } from '../test/helpers/images.ts';
+import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
+const rounds = Number(args.rounds);
+if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a positive integer');
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
+const PODMAN_IMAGE = `localhost/skiff-bench-run-${TAG}:latest`;
+const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
+
+/** Runs a command to its end (asynchronously: the daemon answering the CLI lives in this process);
+ *  resolves with its wall time in ms, rejects unless it exits 0. */
+function timed(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { cwd: ROOT, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = xs.toSorted((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const cleanups: Array<() => unknown> = [];
+const work = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-run-'));
+const res = { cli: [] as number[], api: [] as number[], version: [] as number[], podman: [] as number[] };
+try {
+  const d = await startTestDaemon({ after: (fn: () => unknown) => void cleanups.push(fn) });
+  const image = await pushHttpdImage(d, `bench-run-${TAG}`, 'v1');
+  const env = { ...process.env, SKIFF_TOKEN: d.token };
+  const skiffRun = ['bin/skiff.mjs', '--api', d.url, 'run', image.reference, 'true'];
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const apiRun = async () => {
+    const t0 = process.hrtime.bigint();
+    const exit = await client.run({ image: image.reference, command: ['true'] }, () => {});
+    if (exit.reason !== 'exited' || exit.exitCode !== 0) throw new Error(`run ended ${JSON.stringify(exit)}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+
+  const rootfs = makeBusyboxRootfs(path.join(work, 'rootfs'));
+  await timed('tar', ['-C', rootfs, '-cf', path.join(work, 'rootfs.tar'), '.']);
+  await timed('podman', ['import', '-q', path.join(work, 'rootfs.tar'), PODMAN_IMAGE]);
+  cleanups.push(() => spawnSync('podman', ['rmi', '-f', PODMAN_IMAGE], { stdio: 'ignore' }));
+  const podmanRun = ['run', '--rm', ...ULIMITS, PODMAN_IMAGE, 'true'];
+
+  await timed(process.execPath, skiffRun, env); // warm-up: unpacks the layer, builds the runtime
+  await timed('podman', podmanRun);
+  for (let i = 0; i < rounds; i++) {
+    for (const side of i % 2 === 0 ? ['skiff', 'podman'] : ['podman', 'skiff']) {
+      if (side === 'podman') res.podman.push(await timed('podman', podmanRun));
+      else {
+        res.cli.push(await timed(process.execPath, skiffRun, env));
+        res.api.push(await apiRun());
+        res.version.push(await timed(process.execPath, ['bin/skiff.mjs', '--version']));
+      }
+    }
+  }
+} finally {
+  for (const fn of cleanups.reverse()) await fn();
+  rmSync(work, { recursive: true, force: true });
+}
+const line = (name: string, xs: number[]) => console.log(`${name.padEnd(48)} median ${median(xs).toFixed(1)} ms  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`);
+console.log(`${rounds} interleaved rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+line('skiff run IMAGE true (CLI process)', res.cli);
+line('  of which: POST /api/v1/runs (in-process client)', res.api);
+line('  of which: CLI start-up (skiff --version)', res.version);
+line('podman run --rm IMAGE true', res.podman);
+console.log(`ratio podman/skiff (median): ${(median(res.podman) / median(res.cli)).toFixed(2)}`);
