@@ -57,18 +57,19 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new Error('request already answered'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (this.settled) return;
     const h = stripHopByHop(headers);
     if (this.extra) Object.assign(h, this.extra);
     this.res.writeHead(statusCode, statusMessage || undefined, h);
     // Event streams and long polls must reach the client as they are written.
     if (String(headers['content-type'] ?? '').startsWith('text/event-stream')) this.res.flushHeaders();
-    this.res.on('drain', () => controller.resume());
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.settled && !this.res.write(chunk)) controller.pause();
+    if (this.settled || this.res.write(chunk)) return;
+    controller.pause();
+    this.res.once('drain', () => controller.resume());
   }
 
   onResponseEnd(): void {

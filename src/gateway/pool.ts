@@ -26,6 +26,26 @@ interface Waiter {
   since: number;
 }
 
+/** A taken slot; a class rather than closures because one is made per request. */
+class Lease implements Slot {
+  readonly endpoint: Endpoint;
+  private released = false;
+
+  constructor(
+    private readonly pool: RevisionPool,
+    private readonly inst: Instance,
+    readonly waitedMs: number,
+  ) {
+    this.endpoint = inst.endpoint;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.pool.giveBack(this.inst);
+  }
+}
+
 export class RevisionPool {
   private readonly instances = new Map<string, Instance>();
   private readonly waiters: Waiter[] = [];
@@ -151,19 +171,15 @@ export class RevisionPool {
   private take(inst: Instance, waitedMs: number): Slot {
     inst.outstanding++;
     this.inFlight++;
-    let released = false;
-    return {
-      endpoint: inst.endpoint,
-      waitedMs,
-      release: () => {
-        if (released) return;
-        released = true;
-        inst.outstanding--;
-        this.inFlight--;
-        if (inst.draining && inst.outstanding === 0) this.instances.delete(inst.endpoint.id);
-        this.dispatch();
-      },
-    };
+    return new Lease(this, inst, waitedMs);
+  }
+
+  /** Lease.release(), exactly once per taken slot. */
+  giveBack(inst: Instance): void {
+    inst.outstanding--;
+    this.inFlight--;
+    if (inst.draining && inst.outstanding === 0) this.instances.delete(inst.endpoint.id);
+    this.dispatch();
   }
 
   private dispatch(): void {

@@ -164,6 +164,30 @@ test('hop-by-hop headers are stripped and X-Forwarded-* added', async (t) => {
   assert.equal(seen['x-forwarded-proto'], 'http');
 });
 
+test('a client asking Expect: 100-continue gets the 100 from the gateway and its body reaches the instance', async (t) => {
+  const b = await backend(t, 'a', (req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.end(JSON.stringify({ n, expect: req.headers.expect ?? null })));
+  });
+  const { gw, url } = await gateway(t);
+  gw.setRevision('r-1', LIMITS);
+  gw.setEndpoints('r-1', [b.endpoint]);
+  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 'r-1', percent: 100 }] }]);
+  const body = Buffer.alloc(5000, 1);
+  const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { host: 's.test', expect: '100-continue', 'content-length': body.length }, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('continue', () => req.end(body));
+    req.on('error', reject);
+  });
+  assert.equal(reply.status, 200);
+  assert.deepEqual(JSON.parse(reply.body), { n: 5000, expect: null });
+});
+
 test('request and response bodies stream, and server-sent events arrive before the response ends', async (t) => {
   const b = await backend(t, 'a', (req, res) => {
     if (req.url === '/upload') {
