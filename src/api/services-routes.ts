@@ -5,29 +5,24 @@ import { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
 import type { ServingPort } from './ports.ts';
 import { deployDocumentSchema, SERVICE_NAME_RE, type DeployDocument } from './service-spec.ts';
+import { deployResultSchema, errorRef as error, serviceViewSchema as serviceView, skiffErrorSchema, trafficSchema } from './services-schemas.ts';
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
-const trafficSchema = {
-  type: 'array',
-  minItems: 1,
-  items: { type: 'object', required: ['revision', 'percent'], additionalProperties: false, properties: { revision: { type: 'string' }, percent: { type: 'integer', minimum: 0, maximum: 100 } } },
-} as const;
-const serviceView = { type: 'object', additionalProperties: true } as const;
-const error = { $ref: 'SkiffError#' } as const;
+const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
 export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort): void {
-  api.addSchema({ $id: 'SkiffError', type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } });
+  api.addSchema(skiffErrorSchema);
 
   api.post('/services', {
     schema: {
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
       tags: ['services'],
       body: deployDocumentSchema,
-      response: { 201: { type: 'object', properties: { service: serviceView, revision: { type: 'string' }, imageDigest: { type: 'string' }, layers: { type: 'object', properties: { total: { type: 'integer' }, unpacked: { type: 'integer' } } } } }, 400: error, 404: error },
+      response: { 201: deployResultSchema, 400: error, 404: error, 409: error },
     },
   }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
 
-  api.get('/services', { schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
+  api.get('/services', { schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
     services: serving.list(),
   }));
 
@@ -58,6 +53,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       tags: ['services'],
       params: nameParam,
       querystring: { type: 'object', properties: { revision: { type: 'string' }, tail: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
+      response: { 200: logsResponse, 404: error },
     },
   }, async (req, reply) => {
     const q = req.query as { revision?: string; tail?: number; follow?: boolean };

@@ -1,0 +1,61 @@
+// api/services-schemas: JSON schemas of what /api/v1/services answers — the service view (ServiceView
+// in ports.ts), a deploy's result and the error shape. They serialise the responses (fastify drops a
+// field a schema does not list, so a view change shows up here) and document them in /api/openapi.json.
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+
+export const trafficSchema = {
+  type: 'array',
+  minItems: 1,
+  items: { type: 'object', required: ['revision', 'percent'], additionalProperties: false, properties: { revision: str, percent: { type: 'integer', minimum: 0, maximum: 100 } } },
+} as const;
+
+const instanceSchema = {
+  type: 'object',
+  required: ['id', 'phase'],
+  properties: { id: str, phase: { type: 'string', enum: ['starting', 'ready', 'draining'] }, address: { type: 'string', description: 'ip:port on the instance network' } },
+} as const;
+
+export const serviceViewSchema = {
+  type: 'object',
+  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'revisions', 'events', 'createdAt', 'updatedAt'],
+  properties: {
+    name: str,
+    url: { type: 'string', description: 'http://NAME.<domain>:<gateway port>/' },
+    pathUrl: { type: 'string', description: 'http://<gateway host>:<port>/s/NAME/' },
+    image: { type: 'string', description: 'image reference as deployed' },
+    latestRevision: str,
+    traffic: { type: 'array', items: trafficSchema.items },
+    scaling: { type: 'object', required: ['min', 'max', 'concurrency', 'metric'], properties: { min: int, max: int, concurrency: int, metric: str } },
+    revisions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'image', 'digest', 'createdAt', 'instances'],
+        properties: { name: str, image: str, digest: { type: 'string', description: 'repo@sha256:… the revision is pinned to' }, createdAt: str, instances: { type: 'array', items: instanceSchema } },
+      },
+    },
+    events: {
+      type: 'array',
+      description: 'recent events, oldest first: deploys, traffic changes, autoscaler decisions (kind scale), readiness, liveness, exits',
+      items: { type: 'object', required: ['at', 'revision', 'kind', 'message'], properties: { at: str, revision: { type: ['string', 'null'] }, kind: str, message: str } },
+    },
+    createdAt: str,
+    updatedAt: str,
+  },
+} as const;
+
+export const deployResultSchema = {
+  type: 'object',
+  required: ['service', 'revision', 'imageDigest', 'layers'],
+  properties: { service: serviceViewSchema, revision: str, imageDigest: str, layers: { type: 'object', required: ['total', 'unpacked'], properties: { total: int, unpacked: int } } },
+} as const;
+
+export const errorRef = { $ref: 'SkiffError#' } as const;
+
+export const skiffErrorSchema = {
+  $id: 'SkiffError',
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } },
+} as const;
