@@ -40,15 +40,16 @@ export class RunService implements RunPort {
       limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
     });
     this.d.log.info({ run: id, image: pinned }, 'run started');
-    return { id, events: this.events(id, spec, signal) };
+    let removal: Promise<void> | undefined;
+    const remove = () =>
+      (removal ??= this.d.instances.stop(id, 0).catch((err: unknown) => this.d.log.warn({ run: id, err }, 'removing a run failed')));
+    // Not only from the event stream: a client gone before the stream is first read never runs its body.
+    if (signal.aborted) void remove();
+    else signal.addEventListener('abort', () => void remove(), { once: true });
+    return { id, events: this.events(id, spec, signal, remove) };
   }
 
-  private async *events(id: string, spec: RunSpec, signal: AbortSignal): AsyncGenerator<RunEvent> {
-    let removed = false;
-    const remove = () => {
-      removed = true;
-      return this.d.instances.stop(id, 0);
-    };
+  private async *events(id: string, spec: RunSpec, signal: AbortSignal, remove: () => Promise<void>): AsyncGenerator<RunEvent> {
     try {
       for await (const l of this.d.instances.follow(id, signal)) yield { stream: l.stream, data: l.line + '\n' };
       if (signal.aborted) return;
@@ -58,8 +59,7 @@ export class RunService implements RunPort {
       this.d.log.info({ run: id, exit }, 'run ended');
       yield { exit: runExit(exit, spec) };
     } finally {
-      // the client went away, or reading failed: the container must not outlive the request
-      if (!removed) await remove().catch((err: unknown) => this.d.log.warn({ run: id, err }, 'removing a run failed'));
+      await remove(); // the stream was abandoned or reading failed: the container must not outlive the request
     }
   }
 }
