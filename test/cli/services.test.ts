@@ -10,7 +10,8 @@ import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
 import { skiff, spawnSkiff } from '../helpers/cli.ts';
-import { gatewayGet, until } from '../helpers/serving.ts';
+import { gatewayGet, readyCount, until } from '../helpers/serving.ts';
+import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
 
@@ -79,10 +80,8 @@ test('deploy with flags and -f, ls, describe, logs (-f), traffic, scale, rollbac
 
   assert.match(await ok(d, ['traffic', 'web', `${rev1}=90`, `${rev2}=10`]), new RegExp(`^traffic\\s+${rev1}=90%\\s+${rev2}=10%$`, 'm'));
   await fails(d, ['traffic', 'web', `${rev1}=50`, `${rev2}=20`], /error BAD_REQUEST: .*add up to 70/);
-  await until('both revisions ready', async () => {
-    const text = await ok(d, ['describe', 'web']);
-    return new RegExp(`${rev1}-[0-9a-f]{6}\\s+ready`).test(text) && new RegExp(`${rev2}-[0-9a-f]{6}\\s+ready`).test(text);
-  });
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  await until('both revisions ready', async () => (await readyCount(client, 'web', rev1)) > 0 && (await readyCount(client, 'web', rev2)) > 0);
   const described = await ok(d, ['describe', 'web']);
   for (const want of [
     /^service\s+web$/m,
