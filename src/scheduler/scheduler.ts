@@ -105,6 +105,7 @@ export class Scheduler {
     for (const gone of known.keys()) this.d.desired.forgetInstance(gone);
     this.timer = setInterval(() => void this.tick(), this.d.tickMs ?? 1000);
     this.timer.unref();
+    void this.tick(); // routes at once, not a tick after a restart
   }
 
   /** Stops ticking; instances keep running so the next daemon can re-adopt them. */

@@ -149,8 +149,10 @@ export class RuncRuntime implements Runtime {
     const s = await this.state(id);
     if (!s.found) throw new SkiffError('NOT_FOUND', `no instance ${id}`);
     if (s.value.status === 'stopped' || s.value.status === 'created') return { stopped: 'already', exit: s.value.exit };
+    // Frozen tasks cannot act on signals; thawed first, since runc kill may itself thaw the cgroup
+    // (and a resume after it then fails with "container not paused").
+    if (s.value.status === 'paused') await this.runc.resume(id);
     await this.runc.kill(id, 'TERM');
-    if (s.value.status === 'paused') await this.runc.resume(id); // frozen tasks cannot act on signals
     const graceful = await this.wait(id, graceMs);
     if (graceful.outcome === 'exited') return { stopped: 'gracefully', exit: graceful.exit };
     await this.runc.kill(id, 'KILL');
