@@ -63,10 +63,15 @@ export interface RunSpec {
   readOnlyRoot: boolean;
 }
 
-export type RunExit =
+export type RunExit = (
   | { reason: 'exited'; exitCode: number }
   | { reason: 'oom-killed'; exitCode: number; memoryLimitBytes: number }
-  | { reason: 'signalled'; signal: number };
+  | { reason: 'signalled'; signal: number }
+) & {
+  /** set when forks were refused at the pids limit: how often, and the limit */
+  pidsLimitHits?: number;
+  pidsLimit?: number;
+};
 
 /** One line of the `POST /api/v1/runs` response (newline-delimited JSON): output, then one exit. */
 export type RunEvent = { stream: 'stdout' | 'stderr'; data: string } | { exit: RunExit };

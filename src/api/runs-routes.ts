@@ -55,7 +55,8 @@ export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
       description:
         'The 200 response is application/x-ndjson, one event per line while the container runs: ' +
         '{"stream":"stdout"|"stderr","data":"<line>\\n"}, then last {"exit":{"reason":"exited","exitCode":N}} | ' +
-        '{"exit":{"reason":"oom-killed","exitCode":N,"memoryLimitBytes":N}} | {"exit":{"reason":"signalled","signal":N}}, ' +
+        '{"exit":{"reason":"oom-killed","exitCode":N,"memoryLimitBytes":N}} | {"exit":{"reason":"signalled","signal":N}} ' +
+        '(plus "pidsLimitHits" and "pidsLimit" when forks were refused at the pids limit), ' +
         'sent once the container has been removed. Closing the connection kills and removes the container.',
       tags: ['runs'],
       body: runRequestSchema,

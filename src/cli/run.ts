@@ -1,6 +1,7 @@
 // cli/run: `skiff run [flags] IMAGE [CMD...]` — a one-off container from an image in Skiff's registry,
 // like `docker run --rm`: its stdout/stderr stream to ours as they come, and we exit with its exit
-// code (128+n when a signal ended it; 137 with a message when it was OOM-killed). Ctrl-C closes the
+// code (128+n when a signal ended it; 137 with a message when it was OOM-killed; a message when forks
+// failed at its pids limit). Ctrl-C closes the
 // request, which makes the daemon kill and remove the container.
 import type { Command } from 'commander';
 import { parseCpu, parseMemory } from '../core/quantity.ts';
@@ -19,16 +20,17 @@ interface RunFlags {
 
 const MIB = 1024 ** 2;
 
-/** The exit status `skiff run` ends with, and what it says on stderr first (if anything). */
-export function exitStatus(exit: RunExit, memoryFlag: string | undefined): { code: number; message?: string } {
+/** The exit status `skiff run` ends with, and what it says on stderr first. */
+export function exitStatus(exit: RunExit, memoryFlag: string | undefined): { code: number; messages: string[] } {
+  const messages = exit.pidsLimitHits ? [`skiff: container hit its pids limit (${exit.pidsLimit}): ${exit.pidsLimitHits} forks failed`] : [];
   switch (exit.reason) {
     case 'exited':
-      return { code: exit.exitCode };
+      return { code: exit.exitCode, messages };
     case 'signalled':
-      return { code: 128 + exit.signal };
+      return { code: 128 + exit.signal, messages };
     case 'oom-killed': {
       const limit = memoryFlag ?? (exit.memoryLimitBytes % MIB === 0 ? `${exit.memoryLimitBytes / MIB}Mi` : `${exit.memoryLimitBytes} bytes`);
-      return { code: 137, message: `skiff: container was OOM-killed (memory limit ${limit})` };
+      return { code: 137, messages: [`skiff: container was OOM-killed (memory limit ${limit})`, ...messages] };
     }
   }
 }
@@ -69,7 +71,7 @@ export function registerRun(program: Command): void {
       const exit = await clientFrom(program).run(request, (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.data), abort.signal);
       process.off('SIGINT', onInt).off('SIGTERM', onTerm);
       const status = exitStatus(exit, f.memory);
-      if (status.message) process.stderr.write(status.message + '\n');
+      for (const m of status.messages) process.stderr.write(m + '\n');
       // at once: an idle keep-alive connection or the loader's teardown would add ~150 ms. Nothing is lost:
       // on Linux, writes to stdout/stderr pipes, files and terminals complete synchronously.
       process.exit(status.code);

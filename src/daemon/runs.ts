@@ -65,5 +65,6 @@ export class RunService implements RunPort {
 }
 
 function runExit(exit: ExitReason, spec: RunSpec): RunExit {
-  return exit.reason === 'oom-killed' ? { ...exit, memoryLimitBytes: spec.memoryBytes } : exit;
+  const limits = exit.pidsLimitHits ? { pidsLimit: spec.pids } : {};
+  return exit.reason === 'oom-killed' ? { ...exit, memoryLimitBytes: spec.memoryBytes, ...limits } : { ...exit, ...limits };
 }

@@ -29,10 +29,14 @@ export interface InstanceSpec {
 
 export type InstanceStatus = 'created' | 'running' | 'paused' | 'stopped';
 
-export type ExitReason =
+export type ExitReason = (
   | { reason: 'exited'; exitCode: number }
   | { reason: 'oom-killed'; exitCode: number }
-  | { reason: 'signalled'; signal: number };
+  | { reason: 'signalled'; signal: number }
+) & {
+  /** forks refused at the pids limit during the instance's life; absent when none were */
+  pidsLimitHits?: number;
+};
 
 export interface InstanceState {
   id: string;

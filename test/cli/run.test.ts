@@ -31,11 +31,12 @@ const NOTHING = { instances: [], runtime: [], mounts: [], netns: [] };
 
 // A container's init cannot be signalled from inside (PID 1 ignores signals it has no handler for), so
 // the signal case is checked on the pure mapping.
-test('exit status: exit code, 128+signal, 137 with the OOM message naming the limit', () => {
-  assert.deepEqual(exitStatus({ reason: 'exited', exitCode: 3 }, undefined), { code: 3 });
-  assert.deepEqual(exitStatus({ reason: 'signalled', signal: 9 }, undefined), { code: 137 });
-  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 32 << 20 }, '32Mi'), { code: 137, message: 'skiff: container was OOM-killed (memory limit 32Mi)' });
-  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 256 << 20 }, undefined), { code: 137, message: 'skiff: container was OOM-killed (memory limit 256Mi)' });
+test('exit status: exit code, 128+signal, 137 with the OOM message naming the limit, pids limit hits', () => {
+  assert.deepEqual(exitStatus({ reason: 'exited', exitCode: 3 }, undefined), { code: 3, messages: [] });
+  assert.deepEqual(exitStatus({ reason: 'signalled', signal: 9 }, undefined), { code: 137, messages: [] });
+  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 32 << 20 }, '32Mi'), { code: 137, messages: ['skiff: container was OOM-killed (memory limit 32Mi)'] });
+  assert.deepEqual(exitStatus({ reason: 'oom-killed', exitCode: 137, memoryLimitBytes: 256 << 20 }, undefined), { code: 137, messages: ['skiff: container was OOM-killed (memory limit 256Mi)'] });
+  assert.deepEqual(exitStatus({ reason: 'exited', exitCode: 0, pidsLimitHits: 2, pidsLimit: 8 }, undefined), { code: 0, messages: ['skiff: container hit its pids limit (8): 2 forks failed'] });
 });
 
 test('skiff run: output, exit codes, limits, env, read-only root, digests, errors, Ctrl-C', { skip, timeout: 180_000 }, async (t) => {
@@ -82,6 +83,14 @@ test('skiff run: output, exit codes, limits, env, read-only root, digests, error
     assert.equal(r.code, 137, r.stderr);
     assert.match(r.stderr, /^skiff: container was OOM-killed \(memory limit 32Mi\)$/m);
     assert.deepEqual(leftovers(d), NOTHING);
+  });
+
+  await t.test('forks refused at the --pids limit are reported', async () => {
+    const r = await run('--pids', '4', image.reference, 'sh', '-c', 'for i in 1 2 3 4 5 6; do sleep 1 & done; wait');
+    assert.match(r.stderr, /can't fork/);
+    assert.match(r.stderr, /^skiff: container hit its pids limit \(4\): [1-9]\d* forks failed$/m);
+    const fine = await run('--pids', '16', image.reference, 'sh', '-c', 'for i in 1 2 3 4 5 6; do sleep 0.1 & done; wait');
+    assert.deepEqual(fine, { code: 0, stdout: '', stderr: '' });
   });
 
   await t.test('runs an image by digest', async () => {

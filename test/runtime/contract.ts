@@ -111,7 +111,8 @@ export function runtimeContract(makeFixture: (t: TestContext) => Promise<Contrac
     // The shell forks until the pids limit refuses a fork (EAGAIN); it then exits 2 and, being pid 1,
     // takes the remaining sleepers with it. Without the limit this would exhaust the host.
     const r = await runToExit(t, f, { args: ['sh', '-c', 'while true; do sleep 1000 & done'], limits: { memoryBytes: 64 * 1024 * 1024, cpus: 0.2, pids: 32 } });
-    assert.deepEqual(r.exit, { reason: 'exited', exitCode: 2 });
+    assert.deepEqual(r.exit, { reason: 'exited', exitCode: 2, pidsLimitHits: r.exit?.pidsLimitHits });
+    assert.ok((r.exit?.pidsLimitHits ?? 0) >= 1, 'the refused fork is counted in the exit');
     assert.ok(r.logs.some((l) => /can't fork: Resource temporarily unavailable/.test(l.line)), JSON.stringify(r.logs));
   });
 

@@ -33,6 +33,7 @@ test('exit reasons: OOM kill wins, then the signal, else the exit code (137 by e
   assert.deepEqual(exitReason({ status: 137, signal: 0, oomKills: 0 }), { reason: 'exited', exitCode: 137 });
   assert.deepEqual(exitReason({ status: 1, signal: 0, oomKills: 2 }), { reason: 'oom-killed', exitCode: 1 });
   assert.deepEqual(exitReason({ status: 255, signal: 0, oomKills: 0 }), { reason: 'exited', exitCode: 255 });
+  assert.deepEqual(exitReason({ status: 2, signal: 0, oomKills: 0, pidsLimitHits: 3 }), { reason: 'exited', exitCode: 2, pidsLimitHits: 3 });
 });
 
 test('runc state output is validated', () => {
@@ -56,7 +57,7 @@ test('supervisor.pl: reaps the re-parented init for its exit code, logs timestam
   assert.equal(r.error, undefined, 'cannot run /usr/bin/perl: install the Debian package perl');
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
-  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, signal: 0, oomKills: 0 });
+  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, signal: 0, oomKills: 0, pidsLimitHits: 0 });
   assert.deepEqual(readdirSync(path.join(dir, 'logs')).sort(), ['output.log', 'output.log.1', 'output.log.2']);
   const lines = await readLogLines(path.join(dir, 'logs'));
   assert.match(lines[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

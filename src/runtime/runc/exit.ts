@@ -11,13 +11,16 @@ export interface ExitRecord {
   signal: number;
   /** processes OOM-killed in the instance's cgroup during its life */
   oomKills: number;
+  /** forks refused at the pids limit during its life (absent in records of older supervisors) */
+  pidsLimitHits?: number;
 }
 
 export function exitReason(rec: ExitRecord): ExitReason {
+  const limits = rec.pidsLimitHits ? { pidsLimitHits: rec.pidsLimitHits } : {};
   // An OOM kill anywhere in the cgroup explains the exit even when init only saw a child die.
-  if (rec.oomKills > 0) return { reason: 'oom-killed', exitCode: rec.status };
-  if (rec.signal > 0) return { reason: 'signalled', signal: rec.signal };
-  return { reason: 'exited', exitCode: rec.status };
+  if (rec.oomKills > 0) return { reason: 'oom-killed', exitCode: rec.status, ...limits };
+  if (rec.signal > 0) return { reason: 'signalled', signal: rec.signal, ...limits };
+  return { reason: 'exited', exitCode: rec.status, ...limits };
 }
 
 export async function readExitRecord(file: string): Promise<ExitRecord | undefined> {
@@ -29,5 +32,5 @@ export async function readExitRecord(file: string): Promise<ExitRecord | undefin
   }
   const v = JSON.parse(text) as Partial<ExitRecord>;
   if (typeof v.status !== 'number' || typeof v.signal !== 'number' || typeof v.oomKills !== 'number') return undefined;
-  return { status: v.status, signal: v.signal, oomKills: v.oomKills };
+  return { status: v.status, signal: v.signal, oomKills: v.oomKills, ...(typeof v.pidsLimitHits === 'number' ? { pidsLimitHits: v.pidsLimitHits } : {}) };
 }

@@ -4,7 +4,7 @@
 # stdout/stderr, and stays: when runc create exits, the container's init is re-parented to it, so it can
 # reap the init and learn the real exit status — the only reliable way, since the init is nobody else's
 # child. It writes the output as timestamped, size-rotated lines (format: log-file.ts) and, at the exit,
-# exit.json = {status, signal, oomKills}. start() then only has to release the created init (exec-fifo.ts).
+# exit.json = {status, signal, oomKills, pidsLimitHits}. start() then only has to release the created init (exec-fifo.ts).
 # Why Perl and not Node: Node cannot call prctl(PR_SET_CHILD_SUBREAPER), and a Node process costs ~43 MB
 # RSS and ~70 ms to start; perl (Debian, essential) costs ~5 MB and ~10 ms (docs/runtime.md).
 # Usage: perl supervisor.pl RUNC RUNC_ROOT ID BUNDLE INIT_PID_FILE EXIT_FILE LOGS_DIR MAX_BYTES KEEP CGROUPS_PATH
@@ -101,8 +101,14 @@ for my $f ("/sys/fs/cgroup/$cgroups_path/memory.events", "/sys/fs/cgroup/memory/
   open(my $fh, '<', $f) or next;
   while (<$fh>) { $oom = $1 if /^oom_kill (\d+)/; }
 }
+# forks refused at the pids limit ("max N" in pids.events, v2 path first, then v1's)
+my $pids_max = 0;
+for my $f ("/sys/fs/cgroup/$cgroups_path/pids.events", "/sys/fs/cgroup/pids/$cgroups_path/pids.events") {
+  open(my $fh, '<', $f) or next;
+  while (<$fh>) { $pids_max = $1 if /^max (\d+)/; }
+}
 my $tmp = "$exit_file.tmp";
 open(my $ef, '>', $tmp) or die "write $tmp: $!\n";
-print $ef qq({"status":$status,"signal":$signal,"oomKills":$oom});
+print $ef qq({"status":$status,"signal":$signal,"oomKills":$oom,"pidsLimitHits":$pids_max});
 close $ef or die "write $tmp: $!\n";
 rename($tmp, $exit_file) or die "rename $tmp: $!\n";
