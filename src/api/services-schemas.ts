@@ -13,7 +13,7 @@ export const trafficSchema = {
 const instanceSchema = {
   type: 'object',
   required: ['id', 'phase'],
-  properties: { id: str, phase: { type: 'string', enum: ['starting', 'ready', 'draining'] }, address: { type: 'string', description: 'ip:port on the instance network' } },
+  properties: { id: str, phase: { type: 'string', enum: ['pre-created', 'starting', 'ready', 'draining', 'frozen'] }, address: { type: 'string', description: 'ip:port on the instance network' } },
 } as const;
 
 export const serviceViewSchema = {

@@ -2,7 +2,6 @@
 // hand-written OCI layouts (directory and tar, single image and index) and podman-saved archives
 // (docker-archive, oci-archive); what was pushed is read back from the registry and with skopeo.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,33 +14,9 @@ import { MEDIA } from '../../src/registry/manifest.ts';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { uniqueRepo, v2 } from '../helpers/oci.ts';
 import { requireTool, run } from '../helpers/tools.ts';
+import { skiff } from '../helpers/cli.ts';
 import { OciLayout, readLayoutRef } from '../clients/layout.ts';
 import { digests, servedManifest, verifyImage } from '../clients/registry-view.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `skiff --api <daemon> ...args` as a child process; never rejects on a non-zero exit. */
-function skiff(d: TestDaemon, args: string[], token = d.token): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/skiff.mjs', '--api', d.url, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, SKIFF_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b));
-    child.stderr.on('data', (b: Buffer) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function pushOk(d: TestDaemon, args: string[]): Promise<string> {
   const r = await skiff(d, ['push', ...args]);

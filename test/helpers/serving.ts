@@ -44,3 +44,9 @@ export async function instancesOf(client: SkiffClient, name: string, revision?: 
 export async function readyCount(client: SkiffClient, name: string, revision?: string): Promise<number> {
   return (await instancesOf(client, name, revision)).filter((i) => i.phase === 'ready').length;
 }
+
+/** Instances that serve or are on their way to, or stopping (pre-created ones wait in the pool for
+ *  demand and run no process); 0 means scaled to zero. */
+export async function runningCount(client: SkiffClient, name: string, revision?: string): Promise<number> {
+  return (await instancesOf(client, name, revision)).filter((i) => i.phase !== 'pre-created').length;
+}

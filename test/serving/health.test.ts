@@ -11,7 +11,7 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { FAST, gatewayGet, instancesOf, until } from '../helpers/serving.ts';
+import { FAST, gatewayGet, instancesOf, runningCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
@@ -43,7 +43,7 @@ test('liveness: an instance whose liveness path starts failing is replaced', { s
   const { d, client, image } = await setup(t);
   await client.deploy({ name: 'living', image, command: ['/bin/app'], liveness: { path: '/cgi-bin/alive', period: '500ms', failureThreshold: 2 }, drainGrace: '2s', scaling: { min: 1, max: 1 } });
   await until('ready', async () => (await instancesOf(client, 'living')).some((i) => i.phase === 'ready'));
-  const [first] = await instancesOf(client, 'living');
+  const first = (await instancesOf(client, 'living')).find((i) => i.phase === 'ready');
   assert.equal((await gatewayGet(d.gatewayUrl, 'living', '/cgi-bin/alive')).body, 'ok\n');
   assert.equal((await gatewayGet(d.gatewayUrl, 'living', '/cgi-bin/sicken')).status, 200);
   await until('a new instance replaced the sick one', async () => {
@@ -60,7 +60,7 @@ test('redeploy drains: the in-flight request finishes with 200, then the app get
   const spec = { name: 'draining', image, command: ['/bin/app'], drainGrace: '10s', scaling: { ...FAST, min: 1, max: 1 } };
   await client.deploy(spec);
   await until('ready', async () => (await instancesOf(client, 'draining')).some((i) => i.phase === 'ready'));
-  const [old] = await instancesOf(client, 'draining');
+  const old = (await instancesOf(client, 'draining')).find((i) => i.phase === 'ready');
   const inFlight = gatewayGet(d.gatewayUrl, 'draining', '/cgi-bin/slow?2');
   await new Promise((r) => setTimeout(r, 300));
   await client.deploy(spec);
@@ -80,7 +80,7 @@ test('scale-down stops an app that ignores SIGTERM with SIGKILL after drainGrace
   const { d, client, image } = await setup(t);
   await client.deploy({ name: 'stubborn', image, command: ['/bin/app'], env: { ON_TERM: 'ignore' }, drainGrace: '2s', scaling: { ...FAST, min: 2, max: 2 } });
   await until('two ready', async () => (await instancesOf(client, 'stubborn')).filter((i) => i.phase === 'ready').length === 2);
-  const before = (await instancesOf(client, 'stubborn')).map((i) => i.id);
+  const before = (await instancesOf(client, 'stubborn')).filter((i) => i.phase === 'ready').map((i) => i.id);
   await client.scale('stubborn', { min: 1, max: 1 });
   let victim: string | undefined;
   await until('one instance leaves', async () => {
@@ -101,5 +101,5 @@ test('scale-down stops an app that ignores SIGTERM with SIGKILL after drainGrace
     return !existsSync(path.join(d.dataDir, 'instances', victim!));
   }, 20_000);
   assert.ok(beats >= 2, `the app ran only ${beats} beat(s) after SIGTERM: the grace period was not honoured`);
-  assert.equal((await instancesOf(client, 'stubborn')).length, 1);
+  assert.equal(await runningCount(client, 'stubborn'), 1);
 });

@@ -8,15 +8,15 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { FAST, gatewayGet, instancesOf, until } from '../helpers/serving.ts';
+import { FAST, gatewayGet, instancesOf, runningCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 import type { DeployDocument } from '../../src/api/service-spec.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
 
-/** Live (starting or ready) instances of a service. */
+/** Instances of a service that serve or are starting to. */
 async function live(client: SkiffClient, name: string): Promise<number> {
-  return (await instancesOf(client, name)).filter((i) => i.phase !== 'draining').length;
+  return (await instancesOf(client, name)).filter((i) => i.phase === 'starting' || i.phase === 'ready').length;
 }
 
 /**
@@ -45,7 +45,7 @@ async function drive(t: Parameters<typeof startTestDaemon>[0], doc: Omit<DeployD
     await load;
   }
   assert.deepEqual([...statuses], [200]);
-  await until(`${doc.name} scaled to zero`, async () => (await instancesOf(client, doc.name)).length === 0, 30_000);
+  await until(`${doc.name} scaled to zero`, async () => (await runningCount(client, doc.name)) === 0, 30_000);
   return { max, events: (await client.service(doc.name)).events };
 }
 

@@ -2,45 +2,15 @@
 // the gateway: scale from zero, burst scale-out, scale to zero, traffic split, rollback, redeploy under load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isRoot, isCI } from '../helpers/tools.ts';
+import { FAST, gatewayGet, readyCount, runningCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
-const FAST = { window: '2s', idle: '1s', scaleToZeroGrace: '1s' };
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 400 });
-function get(d: TestDaemon, service: string, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    http.get(`${d.gatewayUrl}${path}`, { headers: { host: `${service}.localhost` }, agent }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    }).on('error', reject);
-  });
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function readyInstances(client: SkiffClient, name: string, revision?: string): Promise<number> {
-  const s = await client.service(name);
-  return s.revisions.filter((r) => !revision || r.name === revision).reduce((a, r) => a + r.instances.filter((i) => i.phase === 'ready').length, 0);
-}
-
-/** instances that serve or are on their way to (pre-created ones wait in the pool for demand) */
-async function allInstances(client: SkiffClient, name: string): Promise<number> {
-  const s = await client.service(name);
-  return s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase !== 'pre-created').length, 0);
-}
+const get = (d: TestDaemon, service: string, path = '/') => gatewayGet(d.gatewayUrl, service, path);
 
 test('scale from zero, burst to several instances with no errors, and back to zero', { skip }, async (t) => {
   const d = await startTestDaemon(t);
@@ -49,28 +19,22 @@ test('scale from zero, burst to several instances with no errors, and back to ze
   const image = await pushHttpdImage(d, repo, 'v1');
   const deployed = await client.deploy({ name: 'hello', image: image.reference, port: 8080, scaling: { ...FAST, concurrency: 10, max: 8 } });
   assert.equal(deployed.imageDigest, `${repo}@${image.digest}`);
-  assert.equal(await allInstances(client, 'hello'), 0, 'deployed scaled to zero');
+  assert.equal(await runningCount(client, 'hello'), 0, 'deployed scaled to zero');
 
   const first = await get(d, 'hello');
   assert.equal(first.status, 200);
   assert.equal(first.body, 'hello from v1\n');
   assert.ok(Number(first.headers['x-skiff-cold-start']) > 0, 'cold start is reported');
-  const byPath = await new Promise<string>((resolve, reject) => {
-    http.get(`${d.gatewayUrl}/s/hello/index.html`, { agent }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve(b));
-    }).on('error', reject);
-  });
+  const byPath = await (await fetch(`${d.gatewayUrl}/s/hello/index.html`)).text();
   assert.equal(byPath, 'hello from v1\n');
 
   const burst = await Promise.all(Array.from({ length: 200 }, () => get(d, 'hello', '/cgi-bin/slow?0.3')));
   const failures = burst.filter((r) => r.status !== 200);
   assert.equal(failures.length, 0, `errors: ${JSON.stringify(failures.slice(0, 3))}`);
-  const scaledTo = await allInstances(client, 'hello');
+  const scaledTo = await runningCount(client, 'hello');
   assert.ok(scaledTo > 1, `scaled to ${scaledTo} instance(s)`);
 
-  await until('scale to zero', async () => (await allInstances(client, 'hello')) === 0, 30_000);
+  await until('scale to zero', async () => (await runningCount(client, 'hello')) === 0, 30_000);
   const events = (await client.service('hello')).events.map((e) => e.kind);
   assert.ok(events.includes('scale'), events.join(','));
 });
@@ -84,7 +48,7 @@ test('90/10 traffic split, rollback, and a redeploy under load that drops nothin
   const v1 = (await client.deploy({ name: 'web', image: v1img.reference, scaling: { ...FAST, min: 1 } })).revision;
   const v2 = (await client.deploy({ name: 'web', image: v2img.reference, scaling: { ...FAST, min: 1 } })).revision;
   await client.setTraffic('web', [{ revision: v1, percent: 90 }, { revision: v2, percent: 10 }]);
-  await until('both revisions ready', async () => (await readyInstances(client, 'web', v1)) >= 1 && (await readyInstances(client, 'web', v2)) >= 1);
+  await until('both revisions ready', async () => (await readyCount(client, 'web', v1)) >= 1 && (await readyCount(client, 'web', v2)) >= 1);
   let v2hits = 0;
   for (let round = 0; round < 10; round++) {
     const rs = await Promise.all(Array.from({ length: 100 }, () => get(d, 'web')));
@@ -95,7 +59,7 @@ test('90/10 traffic split, rollback, and a redeploy under load that drops nothin
 
   const rolled = await client.rollback('web');
   assert.deepEqual(rolled.traffic, [{ revision: v1, percent: 100 }]);
-  await until('v2 drained', async () => (await readyInstances(client, 'web', v2)) === 0);
+  await until('v2 drained', async () => (await readyCount(client, 'web', v2)) === 0);
   for (let i = 0; i < 20; i++) assert.equal((await get(d, 'web')).body, 'hello from v1\n');
 
   // Redeploy v2's image as a new revision while 8 clients hammer the service: every request succeeds.
@@ -114,7 +78,7 @@ test('90/10 traffic split, rollback, and a redeploy under load that drops nothin
   await new Promise((r) => setTimeout(r, 500));
   const v3 = (await client.deploy({ name: 'web', image: v2img.reference, scaling: { ...FAST, min: 1 } })).revision;
   await until('v3 serving', async () => bodies.length > 50 && bodies.slice(-20).every((b) => b === 'hello from v2\n'));
-  await until('v1 gone', async () => (await readyInstances(client, 'web', v1)) === 0);
+  await until('v1 gone', async () => (await readyCount(client, 'web', v1)) === 0);
   stop = true;
   await load;
   assert.ok(statuses.length > 100, `only ${statuses.length} requests`);
