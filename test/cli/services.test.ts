@@ -55,6 +55,8 @@ test('deploy with flags and -f, ls, describe, logs (-f), traffic, scale, rollbac
   const byPath = await fetch(pathUrl);
   assert.equal(await byPath.text(), 'hello from v1\n');
   assert.match((await gatewayGet(d.gatewayUrl, 'web', '/cgi-bin/env')).body, /^GREETING=hi$/m);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'web', '/cgi-bin/limits')).body, `memory ${64 * 1024 * 1024}\ncpu 50000 100000\n`);
+  assert.match(await ok(d, ['describe', 'web']), /^scaling\s+min 1, max 3, concurrency 5, metric concurrency$/m);
 
   // The same service from a deploy document: a second revision running /bin/app, which logs.
   const file = path.join(work, 'skiff.yaml');

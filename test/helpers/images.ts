@@ -8,6 +8,7 @@
 //   burn?S      busy-loops S seconds (CPU scaling)              alloc?MB    holds MB of tmpfs memory
 //   metrics     Prometheus text: queue_depth <value>            setq?V      sets queue_depth to V
 //   say?WORD    writes "said WORD" to the app's stderr (logs)  env         the CGI environment
+//   limits      the instance's memory limit and CPU quota, as its cgroup says
 //
 //   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
 //               ON_TERM=ignore keeps running (appending to /state/after-term), else cleans up for a
@@ -40,6 +41,7 @@ const CGI: Record<string, string> = {
   setq: `echo "$QUERY_STRING" > /tmp/queue_depth\n${TEXT}\nhostname`,
   say: `echo "said $QUERY_STRING" >&2\n${TEXT}\necho "$QUERY_STRING"`,
   env: `${TEXT}\nenv`,
+  limits: `${TEXT}\ncd /sys/fs/cgroup\nif [ -e memory.max ]; then echo "memory $(cat memory.max)"; echo "cpu $(cat cpu.max)"; else echo "memory $(cat memory/memory.limit_in_bytes)"; echo "cpu $(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`,
 };
 const APP = `#!/bin/sh
 date +%s > /tmp/started
