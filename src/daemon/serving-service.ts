@@ -118,6 +118,7 @@ export class ServingService implements ServingPort {
   }
 
   private view(s: ServiceRecord): ServiceView {
+    this.d.scheduler.flush(); // its instance records and events are written behind; the view shows them all
     const g = this.d.gateway;
     const iso = (ms: number) => new Date(ms).toISOString();
     return {

@@ -21,9 +21,11 @@ export function forward(
   dispatcher: Dispatcher,
   timeoutMs: number,
   extraResponseHeaders: OutgoingHttpHeaders | undefined,
+  /** called when the response head is written (the first byte, for the cold-start breakdown) */
+  onHead?: () => void,
 ): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
-    const exchange = new Exchange(res, extraResponseHeaders, resolve, timeoutMs);
+    const exchange = new Exchange(res, extraResponseHeaders, resolve, timeoutMs, onHead);
     // No body unless the client announced one: undici then sends no Transfer-Encoding either.
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     dispatcher.dispatch(
@@ -44,6 +46,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly extra: OutgoingHttpHeaders | undefined,
     private readonly resolve: (o: ForwardOutcome) => void,
     timeoutMs: number,
+    private readonly onHead: (() => void) | undefined,
   ) {
     this.timer = setTimeout(onTimeout, timeoutMs, this);
     res.once('close', () => {
@@ -62,6 +65,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const h = stripHopByHop(headers);
     if (this.extra) Object.assign(h, this.extra);
     this.res.writeHead(statusCode, statusMessage || undefined, h);
+    this.onHead?.();
     // Event streams and long polls must reach the client as they are written.
     if (String(headers['content-type'] ?? '').startsWith('text/event-stream')) this.res.flushHeaders();
   }

@@ -127,9 +127,8 @@ export class Gateway {
       if (!got.ok) return sendGatewayError(res, ...refusal(got, pool));
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
-      // forward() pipes the upstream response into res right after writing its head: 'pipe' marks the first byte.
-      if (extra && this.onColdStart) res.once('pipe', () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived));
-      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.agent, pool.limits.timeoutMs, extra);
+      const onHead = extra && this.onColdStart ? () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived) : undefined;
+      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.agent, pool.limits.timeoutMs, extra, onHead);
       slot.release();
       switch (outcome) {
         case 'done':

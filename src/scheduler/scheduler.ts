@@ -23,6 +23,7 @@ import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, Routi
 import { overBudget, RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartSource, ColdStartStats } from './cold-start-stats.ts';
+import { WriteBehind } from './write-behind.ts';
 
 const START_RETRY_PAUSE_MS = 1000;
 /** a failed pre-create (broken image) is not retried for this long */
@@ -65,9 +66,12 @@ export class Scheduler {
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly warm: ColdStartOptions;
+  /** store writes, applied a moment later so none blocks a cold start's request */
+  private readonly writes: WriteBehind;
 
   constructor(private readonly d: SchedulerDeps) {
     this.warm = d.coldStart ?? NO_COLD_START_OPTIMISATIONS;
+    this.writes = new WriteBehind(d.desired);
   }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
@@ -86,7 +90,7 @@ export class Scheduler {
       if (!state || !phase) {
         this.d.log.info({ instance: inst.id, revision: inst.revision, status: inst.status }, 'removing orphan instance');
         await this.d.instances.stop(inst.id, 0);
-        this.d.desired.forgetInstance(inst.id);
+        this.writes.forgetInstance(inst.id);
         continue;
       }
       const address = phase === 'pre-created' ? undefined : inst.address; // a pre-created one has none until started
@@ -102,7 +106,7 @@ export class Scheduler {
         tracked.frozenBytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
       }
     }
-    for (const gone of known.keys()) this.d.desired.forgetInstance(gone);
+    for (const gone of known.keys()) this.writes.forgetInstance(gone);
     this.timer = setInterval(() => void this.tick(), this.d.tickMs ?? 1000);
     this.timer.unref();
     void this.tick(); // routes at once, not a tick after a restart
@@ -113,6 +117,7 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.pending]);
+    this.writes.flush();
   }
 
   /** Activator hook: a request waits for this revision and no instance can take it. */
@@ -123,6 +128,11 @@ export class Scheduler {
     if (state.count('starting') > 0) return;
     if (state.count('starting', 'ready') >= state.record.spec.scaling.maxScale) return;
     this.startInstance(state, 'request waiting (scale from zero)', performance.now());
+  }
+
+  /** Applies the store writes still queued (WriteBehind), for a reader that wants them now. */
+  flush(): void {
+    this.writes.flush();
   }
 
   /** Current view for `skiff describe`. */
@@ -193,7 +203,7 @@ export class Scheduler {
       if (!decision.valid) return;
       desired = warmUp ? Math.max(1, decision.desired) : decision.desired;
       if (desired !== state.lastDesired) {
-        this.d.desired.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${decision.reason}`);
+        this.writes.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${decision.reason}`);
       }
     }
     state.lastDesired = desired;
@@ -212,7 +222,7 @@ export class Scheduler {
     const id = `${state.name}-${randomBytes(3).toString('hex')}`;
     const inst: TrackedInstance = { id, phase, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
     state.instances.set(id, inst);
-    this.d.desired.recordInstance(id, state.name, state.record.service, phase, undefined);
+    this.writes.recordInstance(id, state.name, state.record.service, phase, undefined);
     return inst;
   }
 
@@ -225,7 +235,7 @@ export class Scheduler {
     if (pooled) {
       pooled.phase = 'starting';
       pooled.startedAt = this.d.clock.now();
-      this.d.desired.recordInstance(pooled.id, state.name, state.record.service, 'starting', undefined);
+      this.writes.recordInstance(pooled.id, state.name, state.record.service, 'starting', undefined);
       return this.track(this.launch(state, pooled, 'pool', why, askedAt));
     }
     this.track(this.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
@@ -250,7 +260,7 @@ export class Scheduler {
       inst.address = await this.d.instances.start(inst.id);
     } catch (err) {
       this.d.log.warn({ err, instance: inst.id }, 'instance failed to start');
-      this.d.desired.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
+      this.writes.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
       await this.remove(state, inst);
       // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
       setTimeout(() => this.d.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
@@ -258,10 +268,10 @@ export class Scheduler {
     }
     const started = performance.now();
     if (source === 'pool') {
-      this.d.desired.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
+      this.writes.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
       this.replenish(state);
     }
-    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
+    this.writes.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
     const probes = await this.awaitReady(state, inst, why);
     if (probes === undefined || askedAt === undefined) return;
     // For a pool instance `created` is only the wait for its creation to finish (0 when it had).
@@ -282,7 +292,7 @@ export class Scheduler {
         },
         (err: unknown) => {
           this.d.log.warn({ err, instance: inst.id }, 'pre-creating an instance failed');
-          this.d.desired.event(state.record.service, state.name, 'pre-create-failed', `${inst.id}: ${(err as Error).message}`);
+          this.writes.event(state.record.service, state.name, 'pre-create-failed', `${inst.id}: ${(err as Error).message}`);
           state.poolPausedUntil = this.d.clock.now() + POOL_RETRY_PAUSE_MS;
           if (inst.phase === 'pre-created') this.track(this.remove(state, inst));
           return false;
@@ -296,7 +306,7 @@ export class Scheduler {
   private freeze(state: RevisionState, inst: TrackedInstance): void {
     inst.phase = 'frozen';
     inst.frozenAt = this.d.clock.now();
-    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'frozen', inst.address);
+    this.writes.recordInstance(inst.id, state.name, state.record.service, 'frozen', inst.address);
     this.publish(state);
     inst.paused = (async () => {
       const until = this.d.clock.now() + state.record.spec.timeoutMs;
@@ -304,13 +314,13 @@ export class Scheduler {
       try {
         await this.d.instances.pause(inst.id);
       } catch (err) {
-        this.d.desired.event(state.record.service, state.name, 'freeze-failed', `${inst.id}: ${(err as Error).message}`);
+        this.writes.event(state.record.service, state.name, 'freeze-failed', `${inst.id}: ${(err as Error).message}`);
         if (inst.phase === 'frozen') await this.remove(state, inst);
         return false;
       }
       const bytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
       if (inst.phase === 'frozen') inst.frozenBytes = bytes;
-      this.d.desired.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
+      this.writes.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
       this.evictOverBudget();
       return true;
     })();
@@ -323,7 +333,7 @@ export class Scheduler {
     for (const s of this.revisions.values()) for (const i of s.inPhase('frozen')) if (i.frozenBytes !== undefined) owner.set(i, s);
     for (const victim of overBudget([...owner.keys()], this.warm.frozenMemoryBytes)) {
       const s = owner.get(victim)!;
-      this.d.desired.event(s.record.service, s.name, 'frozen-evicted', `${victim.id} (${victim.frozenBytes} bytes) evicted: frozen instances exceed ${this.warm.frozenMemoryBytes} bytes`);
+      this.writes.event(s.record.service, s.name, 'frozen-evicted', `${victim.id} (${victim.frozenBytes} bytes) evicted: frozen instances exceed ${this.warm.frozenMemoryBytes} bytes`);
       this.track(this.remove(s, victim));
     }
   }
@@ -336,7 +346,7 @@ export class Scheduler {
       if (!(await inst.paused)) throw new Error('it was never paused');
       await this.d.instances.resume(inst.id);
     } catch (err) {
-      this.d.desired.event(state.record.service, state.name, 'thaw-failed', `${inst.id}: ${(err as Error).message}`);
+      this.writes.event(state.record.service, state.name, 'thaw-failed', `${inst.id}: ${(err as Error).message}`);
       await this.remove(state, inst);
       if (!this.stopped) this.startInstance(state, why, askedAt);
       return;
@@ -344,9 +354,9 @@ export class Scheduler {
     const resumed = performance.now();
     Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, startedAt: this.d.clock.now() });
     inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
-    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
+    this.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
     this.publish(state);
-    this.d.desired.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
+    this.writes.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
     if (askedAt !== undefined) this.d.coldStarts?.stages(state.name, { instance: inst.id, source: 'thawed', queuedMs: began - askedAt, createdMs: 0, startedMs: resumed - began, readyMs: 0, probes: 0 });
   }
 
@@ -367,13 +377,13 @@ export class Scheduler {
         if (inst.phase !== 'starting') return undefined;
         inst.phase = 'ready';
         inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
-        this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
+        this.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
         this.publish(state);
-        this.d.desired.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.d.clock.now() - inst.startedAt} ms (${why})`);
+        this.writes.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.d.clock.now() - inst.startedAt} ms (${why})`);
         return probes;
       }
       if (this.d.clock.now() > deadline) {
-        this.d.desired.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.d.readinessDeadlineMs ?? 60_000} ms; replacing`);
+        this.writes.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.d.readinessDeadlineMs ?? 60_000} ms; replacing`);
         await this.drain(state, inst, 'readiness deadline');
         this.d.routing.capacityFailed(state.name);
         return undefined;
@@ -392,7 +402,7 @@ export class Scheduler {
 
   private onExited(state: RevisionState, inst: TrackedInstance): void {
     if (inst.phase === 'draining' || !state.instances.has(inst.id) || this.stopped) return;
-    this.d.desired.event(state.record.service, state.name, 'exited', `${inst.id} exited unexpectedly; replacing`);
+    this.writes.event(state.record.service, state.name, 'exited', `${inst.id} exited unexpectedly; replacing`);
     this.track(this.remove(state, inst).then(() => this.tick()));
   }
 
@@ -406,7 +416,7 @@ export class Scheduler {
         this.d.probes.check(inst.address!, probe.path, probe.timeoutMs).then((outcome) => {
           inst.livenessFailures = outcome === 'ready' ? 0 : inst.livenessFailures + 1;
           if (inst.livenessFailures >= probe.failureThreshold && inst.phase === 'ready') {
-            this.d.desired.event(state.record.service, state.name, 'liveness', `${inst.id} failed ${inst.livenessFailures} liveness probes; restarting`);
+            this.writes.event(state.record.service, state.name, 'liveness', `${inst.id} failed ${inst.livenessFailures} liveness probes; restarting`);
             return this.drain(state, inst, 'liveness');
           }
         }),
@@ -417,7 +427,7 @@ export class Scheduler {
   private async drain(state: RevisionState, inst: TrackedInstance, why: string): Promise<void> {
     if (inst.phase === 'draining') return;
     inst.phase = 'draining';
-    this.d.desired.recordInstance(inst.id, state.name, state.record.service, 'draining', inst.address);
+    this.writes.recordInstance(inst.id, state.name, state.record.service, 'draining', inst.address);
     this.publish(state);
     const grace = state.record.spec.drainGraceMs;
     const until = this.d.clock.now() + Math.max(grace, state.record.spec.timeoutMs);
@@ -437,7 +447,7 @@ export class Scheduler {
     } catch (err) {
       this.d.log.error({ err, instance: inst.id }, 'failed to stop instance');
     }
-    this.d.desired.forgetInstance(inst.id);
+    this.writes.forgetInstance(inst.id);
   }
 
   private publish(state: RevisionState): void {

@@ -79,6 +79,7 @@ test('first request to a scaled-to-zero service is served; after the idle window
   assert.ok(Number(r.headers['x-skiff-cold-start']) >= 0);
   assert.equal(s.instances.started, 1);
   await until('scale to zero', () => s.instances.countOf(revision.name) === 0, 15_000);
+  s.scheduler().flush();
   const events = s.store.events('hello').map((e) => e.kind);
   assert.ok(events.includes('ready') && events.includes('scale'), events.join(','));
 });
@@ -150,6 +151,7 @@ test('a failing liveness probe restarts the instance; a restarted scheduler re-a
   const [firstId, first] = [...s.instances.live][0]!;
   first.healthy = false;
   await until('restarted', () => !s.instances.live.has(firstId) && s.instances.countOf(rev.name) === 1);
+  s.scheduler().flush();
   assert.ok(s.store.events('live').some((e) => e.kind === 'liveness'));
 
   const before = [...s.instances.live.keys()];
@@ -180,6 +182,7 @@ test('pool: scale from zero starts a pre-created instance, the pool refills, wit
   const r = await get(s.url, 'pool.test');
   assert.equal(r.status, 200);
   assert.equal(r.body, `${revision.name} ${pooled!.id}`);
+  s.scheduler().flush();
   assert.ok(s.store.events('pool').some((e) => e.kind === 'pool-hit'));
   await until('refilled', () => s.scheduler().describe(revision.name).some((i) => i.phase === 'pre-created' && i.id !== pooled!.id));
 
@@ -205,10 +208,12 @@ test('freezeIdle: an idle instance is frozen, the next request thaws the same on
   assert.deepEqual(s.scheduler().describe(revision.name).map((i) => [i.id, i.phase]), [[id, 'frozen']], 'a restarted scheduler re-adopts frozen instances');
   assert.equal((await get(s.url, 'ice.test')).body, `${revision.name} ${id}`);
   assert.equal(s.instances.created, 1);
+  s.scheduler().flush();
   assert.ok(s.store.events('ice').some((e) => e.kind === 'thawed'));
 
   s.instances.memoryBytes = 5000;
   await until('evicted', () => !s.instances.live.has(id), 15_000);
+  s.scheduler().flush();
   assert.ok(s.store.events('ice').some((e) => e.kind === 'frozen-evicted'));
   assert.deepEqual(s.scheduler().describe(revision.name), []);
 });
