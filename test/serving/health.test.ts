@@ -61,7 +61,7 @@ test('redeploy drains: the in-flight request finishes with 200, then the app get
   await client.deploy(spec);
   await until('ready', async () => (await instancesOf(client, 'draining')).some((i) => i.phase === 'ready'));
   const old = (await instancesOf(client, 'draining')).find((i) => i.phase === 'ready');
-  const inFlight = gatewayGet(d.gatewayUrl, 'draining', '/cgi-bin/slow?2');
+  const inFlight = gatewayGet(d.gatewayUrl, 'draining', '/cgi-bin/slow?4');
   await new Promise((r) => setTimeout(r, 300));
   await client.deploy(spec);
   // The old instance keeps running until the slow request is answered: no SIGTERM before that.
