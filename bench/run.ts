@@ -1,11 +1,14 @@
-// bench/run: `skiff run IMAGE true` vs `podman run --rm IMAGE true`, wall time of the whole command as a
-// user runs it. Skiff = the real CLI (`node bin/skiff.mjs run`) against a daemon started in this process
-// (its own data dir and network, as tests do) with the busybox test image pushed to its registry; podman
-// = the same busybox with every applet, imported as a local image. Interleaved rounds (the order
-// alternates), after one untimed warm-up each (layer unpack, podman storage). Also times the API call
-// alone (POST /api/v1/runs from this process) and the CLI's own start (`skiff --version`), to show where
-// Skiff's time goes. Prints medians, last the ratio podman/Skiff (above 1 = Skiff is faster).
-// Needs root, runc, podman, busybox-static.
+// bench/run: `skiff run IMAGE true` vs `docker run --rm IMAGE true` vs `podman run --rm IMAGE true`, wall
+// time of the whole command as a user runs it. Skiff = the real CLI (`node bin/skiff.mjs run`) against a
+// daemon started in this process (its own data dir and network, as tests do) with the busybox test image
+// pushed to its registry; podman = the same busybox with every applet, imported as a local image;
+// docker = that rootfs tar imported into a private dockerd (test/clients/dockerd.ts: own data root and
+// socket, no bridge or iptables, so its containers get loopback only) run by Debian docker.io's client
+// (/usr/bin/docker, not a newer one on PATH). Interleaved rounds (the order rotates), after one untimed
+// warm-up each (layer unpack, storage). Also times the API call alone (POST /api/v1/runs from this
+// process) and the CLI's own start (`skiff --version`), to show where Skiff's time goes. Prints medians,
+// last the ratios docker/Skiff and podman/Skiff (above 1 = Skiff is faster). Needs root, runc, podman,
+// docker.io, busybox-static.
 //
 //   node bin/run-ts.mjs bench/run.ts [--rounds 15]
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SkiffClient } from '../src/api/client.ts';
 import { startTestDaemon } from '../test/helpers/daemon.ts';
+import { startDockerd } from '../test/clients/dockerd.ts';
 import { pushHttpdImage } from '../test/helpers/images.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
 
@@ -25,6 +29,8 @@ if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must b
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
 const PODMAN_IMAGE = `localhost/skiff-bench-run-${TAG}:latest`;
+const DOCKER_IMAGE = `skiff-bench-run-${TAG}:latest`;
+const DOCKER = '/usr/bin/docker'; // Debian docker.io's client, as CI has it
 const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 
 /** Runs a command to its end (asynchronously: the daemon answering the CLI lives in this process);
@@ -51,7 +57,15 @@ const median = (xs: number[]) => {
 
 const cleanups: Array<() => unknown> = [];
 const work = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-run-'));
-const res = { cli: [] as number[], api: [] as number[], version: [] as number[], podman: [] as number[] };
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) await fn();
+    rmSync(work, { recursive: true, force: true });
+  })());
+// Ctrl-C must not leave the daemon, the dockerd (and its containerd) or the podman image behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+const res = { cli: [] as number[], api: [] as number[], version: [] as number[], docker: [] as number[], podman: [] as number[] };
 try {
   const d = await startTestDaemon({ after: (fn: () => unknown) => void cleanups.push(fn) });
   const image = await pushHttpdImage(d, `bench-run-${TAG}`, 'v1');
@@ -71,11 +85,21 @@ try {
   cleanups.push(() => spawnSync('podman', ['rmi', '-f', PODMAN_IMAGE], { stdio: 'ignore' }));
   const podmanRun = ['run', '--rm', ...ULIMITS, PODMAN_IMAGE, 'true'];
 
+  const dockerd = await startDockerd();
+  cleanups.push(() => dockerd.stop()); // its data root holds the imported image
+  const dockerEnv = { ...process.env, DOCKER_CONFIG: path.join(dockerd.dir, 'client') };
+  const dockerArgs = (...argv: string[]) => ['-H', `unix://${dockerd.dir}/docker.sock`, ...argv];
+  await timed(DOCKER, dockerArgs('import', path.join(work, 'rootfs.tar'), DOCKER_IMAGE), dockerEnv);
+  const dockerRun = dockerArgs('run', '--rm', DOCKER_IMAGE, 'true');
+
   await timed(process.execPath, skiffRun, env); // warm-up: unpacks the layer, builds the runtime
+  await timed(DOCKER, dockerRun, dockerEnv);
   await timed('podman', podmanRun);
+  const sides = ['skiff', 'docker', 'podman'] as const;
   for (let i = 0; i < rounds; i++) {
-    for (const side of i % 2 === 0 ? ['skiff', 'podman'] : ['podman', 'skiff']) {
+    for (const side of [...sides.slice(i % 3), ...sides.slice(0, i % 3)]) {
       if (side === 'podman') res.podman.push(await timed('podman', podmanRun));
+      else if (side === 'docker') res.docker.push(await timed(DOCKER, dockerRun, dockerEnv));
       else {
         res.cli.push(await timed(process.execPath, skiffRun, env));
         res.api.push(await apiRun());
@@ -84,13 +108,14 @@ try {
     }
   }
 } finally {
-  for (const fn of cleanups.reverse()) await fn();
-  rmSync(work, { recursive: true, force: true });
+  await cleanup();
 }
 const line = (name: string, xs: number[]) => console.log(`${name.padEnd(48)} median ${median(xs).toFixed(1)} ms  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`);
 console.log(`${rounds} interleaved rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 line('skiff run IMAGE true (CLI process)', res.cli);
 line('  of which: POST /api/v1/runs (in-process client)', res.api);
 line('  of which: CLI start-up (skiff --version)', res.version);
+line('docker run --rm IMAGE true (docker.io)', res.docker);
 line('podman run --rm IMAGE true', res.podman);
-console.log(`ratio podman/skiff (median): ${(median(res.podman) / median(res.cli)).toFixed(2)}`);
+const ratio = (xs: number[]) => (median(xs) / median(res.cli)).toFixed(2);
+console.log(`ratio docker/skiff ${ratio(res.docker)}, podman/skiff ${ratio(res.podman)} (medians)`);
