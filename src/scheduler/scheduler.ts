@@ -63,6 +63,10 @@ export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** desired services as last read from the store (see refresh) */
+  private services: ServiceRecord[] | undefined;
+  /** the effective routes last pushed to the gateway, so unchanged routes are not rebuilt every tick */
+  private routesSignature = '';
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly warm: ColdStartOptions;
@@ -144,6 +148,7 @@ export class Scheduler {
 
   /** Applies new scaling bounds of a service to its running revisions (their autoscalers restart). */
   setBounds(service: string): void {
+    this.sync(true);
     for (const state of this.revisions.values()) {
       if (state.record.service !== service) continue;
       const record = this.d.desired.revision(state.name);
@@ -155,9 +160,11 @@ export class Scheduler {
     void this.tick();
   }
 
-  /** Re-reads desired state now (after a deploy, traffic change or delete) instead of at the next tick. */
+  /** Re-reads desired state now (after a deploy, traffic change or delete). Ticks use the copy read
+   *  here: desired state changes only through the API, which calls this, so an idle node does no
+   *  store reads per tick. */
   refresh(): void {
-    this.sync();
+    this.sync(true);
     void this.tick();
   }
 
@@ -183,7 +190,11 @@ export class Scheduler {
         if (declared.has(state.name)) this.replenish(state);
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
-      this.d.routing.setRoutes(routedServices);
+      const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
+      if (signature !== this.routesSignature) {
+        this.routesSignature = signature;
+        this.d.routing.setRoutes(routedServices);
+      }
       this.dropFinishedRevisions(new Set([...routed, ...declared]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
@@ -371,7 +382,8 @@ export class Scheduler {
     const spinUntil = performance.now() + PROBE_SPIN_MS;
     let delayMs = 1;
     let probes = 0;
-    while (inst.phase === 'starting' && !this.stopped) {
+    // (an instance removed meanwhile, e.g. it exited, is no longer probed)
+    while (inst.phase === 'starting' && state.instances.get(inst.id) === inst && !this.stopped) {
       probes++;
       if ((await this.d.probes.check(inst.address!, probe.path, probe.timeoutMs)) === 'ready') {
         if (inst.phase !== 'starting') return undefined;
@@ -489,10 +501,10 @@ export class Scheduler {
 
   /** Loads the revisions that traffic names into memory. (A previous revision matters for rollout only
    *  while it has ready instances, and then it is already here.) */
-  private sync(): ServiceRecord[] {
-    const services = this.d.desired.services();
-    for (const svc of services) for (const t of svc.traffic) this.syncOne(t.revision);
-    return services;
+  private sync(reload = false): ServiceRecord[] {
+    if (reload || !this.services) this.services = this.d.desired.services();
+    for (const svc of this.services) for (const t of svc.traffic) this.syncOne(t.revision);
+    return this.services;
   }
 
   private syncOne(name: string): RevisionState | undefined {
