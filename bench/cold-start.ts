@@ -150,19 +150,19 @@ try {
         else res[side]!.push(r.ms);
       } else {
         const port = await freePort();
+        const name = `skiff-bench-cold-${TAG}-${i}`; // removed by name: `run -d` once printed no id here
         const t0 = performance.now();
-        const cid =
-          side === 'podman'
-            ? await exec('podman', ['run', '--rm', '-d', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768', '-p', `127.0.0.1:${port}:8080`, IMAGE, ...HTTPD(8080)])
-            : (await dockerd!.docker(['run', '--rm', '-d', '--network', 'host', IMAGE, ...HTTPD(port)])).stdout;
+        if (side === 'podman') await exec('podman', ['run', '--rm', '-d', '--name', name, '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768', '-p', `127.0.0.1:${port}:8080`, IMAGE, ...HTTPD(8080)]);
+        else await dockerd!.docker(['run', '--rm', '-d', '--name', name, '--network', 'host', IMAGE, ...HTTPD(port)]);
         await untilAnswers(`http://127.0.0.1:${port}/`);
         res[side]!.push(performance.now() - t0);
-        if (side === 'podman') await exec('podman', ['rm', '-f', '-t', '0', cid.trim()]);
-        else await dockerd!.docker(['rm', '-f', cid.trim()]);
+        if (side === 'podman') await exec('podman', ['rm', '-f', '-t', '0', name]);
+        else await dockerd!.docker(['rm', '-f', name]);
       }
     }
   }
-  const line = (name: string, xs: number[]) => console.log(`${name.padEnd(14)} n=${String(xs.length).padStart(3)}  p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms  p99 ${pct(xs, 99).toFixed(1).padStart(7)} ms`);
+  const line = (name: string, xs: number[]) =>
+    console.log(`${name.padEnd(14)} n=${String(xs.length).padStart(3)}  p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms  p90 ${pct(xs, 90).toFixed(1).padStart(7)} ms  p99 ${pct(xs, 99).toFixed(1).padStart(7)} ms`);
   console.log(`${rounds} rounds, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}${warm ? `, ${warm} warm answers discarded` : ''}`);
   console.log('request → first byte (skiff, through the gateway) / run → HTTP answer (podman, docker):');
   for (const side of sides) line(side, res[side]!);
@@ -171,6 +171,8 @@ try {
     const b = breakdowns.filter((o) => o.source === source);
     const p = (k: string) => pct(b.map((o) => Number(o[k])), 50).toFixed(2);
     console.log(`  ${source.padEnd(8)} n=${b.length}  ${p('queuedMs')} / ${p('createdMs')} / ${p('startedMs')} / ${p('readyMs')} / ${p('firstByteMs')}  (probes p50 ${p('probes')})`);
+    const worst = b.toSorted((x, y) => Number(y.firstByteMs) - Number(x.firstByteMs))[0];
+    if (worst) console.log(`           slowest: ${['queuedMs', 'createdMs', 'startedMs', 'readyMs', 'probes', 'waitedMs', 'firstByteMs'].map((k) => `${k} ${worst[k]}`).join(', ')}`);
   }
   const ratio = (a: string, b: string) => (pct(res[a]!, 50) / pct(res[b]!, 50)).toFixed(1);
   if (dockerd) console.log(`ratio docker/skiff-pool (p50): ${ratio('docker', 'skiff-pool')}`);

@@ -38,6 +38,10 @@ export async function attachInstance(cfg: BridgeConfig, id: string, ip: string):
   await inNs('link', 'set', 'eth0', 'up');
   await inNs('link', 'set', 'lo', 'up');
   await inNs('route', 'add', 'default', 'via', gatewayIp(cfg.subnet));
+  // The address may have belonged to an instance deleted moments ago: the host's neighbour entry would
+  // still name that instance's MAC, and the first packets (readiness probe, request) would be lost until
+  // the kernel re-validates it (seconds; seen as a 9.5 s cold start).
+  await execTool('ip', ['neigh', 'flush', 'to', ip, 'dev', cfg.bridge]);
 }
 
 /** Removes the veth pair and the namespace; missing pieces are fine (idempotent). */

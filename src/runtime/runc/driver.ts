@@ -12,7 +12,7 @@ import { ensureFirewall } from '../network/firewall.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
 import { Ipam } from '../network/ipam.ts';
 import { buildOciConfig } from './bundle.ts';
-import { readStats } from './cgroup.ts';
+import { readStats, thaw } from './cgroup.ts';
 import { startCreated } from './exec-fifo.ts';
 import { exitReason, readExitRecord } from './exit.ts';
 import { instancePaths, instancesDir, runcRoot } from './layout.ts';
@@ -137,7 +137,15 @@ export class RuncRuntime implements Runtime {
   }
 
   async wait(id: string, timeoutMs: number) {
+    const p = this.paths(id);
     for (const deadline = Date.now() + timeoutMs; ; await sleep(25)) {
+      // While the supervisor lives and no exit is recorded the instance has not stopped: checked with a
+      // file read and kill(0), not `runc state` (an exec 40 times a second per idle instance).
+      const supervisorPid = await readPid(p.supervisorPid);
+      if (supervisorPid !== undefined && alive(supervisorPid) && !existsSync(p.exit) && existsSync(p.record)) {
+        if (Date.now() >= deadline) return { outcome: 'timeout' as const };
+        continue;
+      }
       const s = await this.state(id);
       if (!s.found) return { outcome: 'gone' as const };
       if (s.value.status === 'stopped') return s.value.exit ? { outcome: 'exited' as const, exit: s.value.exit } : { outcome: 'gone' as const };
@@ -171,8 +179,10 @@ export class RuncRuntime implements Runtime {
   }
 
   async resume(id: string): Promise<void> {
-    await this.mustRecord(id);
-    await this.runc.resume(id);
+    const rec = await this.mustRecord(id);
+    await thaw(rec.cgroupsPath).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new SkiffError('NOT_FOUND', `instance ${id} has no cgroup (not running)`) : err;
+    });
   }
 
   async delete(id: string): Promise<void> {
