@@ -3,7 +3,7 @@
 // start = runc's start protocol on its exec FIFO (exec-fifo.ts), a millisecond or two.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, watch, type FSWatcher } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
 import type { InstanceSpec, InstanceState, InstanceStats, LogLine, Lookup, Runtime, StopResult } from '../runtime.ts';
@@ -138,18 +138,41 @@ export class RuncRuntime implements Runtime {
 
   async wait(id: string, timeoutMs: number) {
     const p = this.paths(id);
-    for (const deadline = Date.now() + timeoutMs; ; await sleep(25)) {
-      // While the supervisor lives and no exit is recorded the instance has not stopped: checked with a
-      // file read and kill(0), not `runc state` (an exec 40 times a second per idle instance).
-      const supervisorPid = await readPid(p.supervisorPid);
-      if (supervisorPid !== undefined && alive(supervisorPid) && !existsSync(p.exit) && existsSync(p.record)) {
+    // The supervisor writes exit.json when the init ends: an inotify watch on the instance dir wakes
+    // the wait at once, so the poll behind it can back off to 1 s — idle instances cost no CPU.
+    let wake = (): void => {};
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(p.dir, () => wake());
+      watcher.on('error', () => wake());
+    } catch {
+      /* the dir is gone: the checks below report it */
+    }
+    try {
+      for (let delay = 25, deadline = Date.now() + timeoutMs; ; delay = Math.min(delay * 2, 1000)) {
+        // While the supervisor lives and no exit is recorded the instance has not stopped: checked with a
+        // file read and kill(0), not `runc state` (an exec per check).
+        const supervisorPid = await readPid(p.supervisorPid);
+        if (supervisorPid !== undefined && alive(supervisorPid) && !existsSync(p.exit) && existsSync(p.record)) {
+          const left = deadline - Date.now();
+          if (left <= 0) return { outcome: 'timeout' as const };
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(delay, left));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          continue;
+        }
+        const s = await this.state(id);
+        if (!s.found) return { outcome: 'gone' as const };
+        if (s.value.status === 'stopped') return s.value.exit ? { outcome: 'exited' as const, exit: s.value.exit } : { outcome: 'gone' as const };
         if (Date.now() >= deadline) return { outcome: 'timeout' as const };
-        continue;
+        await sleep(25);
       }
-      const s = await this.state(id);
-      if (!s.found) return { outcome: 'gone' as const };
-      if (s.value.status === 'stopped') return s.value.exit ? { outcome: 'exited' as const, exit: s.value.exit } : { outcome: 'gone' as const };
-      if (Date.now() >= deadline) return { outcome: 'timeout' as const };
+    } finally {
+      watcher?.close();
     }
   }
 
