@@ -12,7 +12,8 @@
 //
 //   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
 //               ON_TERM=ignore keeps running (appending to /state/after-term), else cleans up for a
-//               second, stops httpd, touches /state/exiting and exits 0.
+//               second, stops httpd, touches /state/exiting and exits 0 half a second later (so a
+//               test polling the overlay upper dir sees the file before the instance is removed).
 //               /state is on the instance's overlay upper dir, so the host sees these files.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -50,7 +51,7 @@ httpd -f -p "\${PORT:-8080}" -h /www &
 pid=$!
 trap 'termed=1; touch /state/got-term; echo "got SIGTERM"' TERM
 while [ -z "$termed" ]; do wait $pid; [ -n "$termed" ] || kill -0 $pid 2>/dev/null || exit 1; done
-if [ "$ON_TERM" != ignore ]; then sleep 1; kill $pid; touch /state/exiting; exit 0; fi
+if [ "$ON_TERM" != ignore ]; then sleep 1; kill $pid; touch /state/exiting; sleep 0.5; exit 0; fi
 while :; do sleep 0.2; echo beat >> /state/after-term; done
 `;
 const cgi = (body: string) => `#!/bin/sh\n${body}\n`;
