@@ -13,11 +13,11 @@
 // kernel place everything (nginx worker_processes auto).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNginx, stopper, type RunningServer } from './lib/nginx.ts';
+import { freePort, cleanupOnExit } from './lib/process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,13 +49,7 @@ function cleanup(): void {
   for (const stop of stops) stop();
   rmSync(workDir, { recursive: true, force: true, maxRetries: 5 });
 }
-process.on('exit', cleanup);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanupOnExit(cleanup);
 
 interface Target { name: 'direct' | 'nginx' | 'skiff'; port: number; pid?: number }
 interface Run { rps: number; p50: number; p99: number; cpuUsPerReq?: number }
@@ -204,16 +198,6 @@ function positiveInt(v: string | undefined, flag: string): number {
   return n;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 main().then(
   () => {

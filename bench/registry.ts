@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBenchImage, type BenchImage } from './lib/oci-image.ts';
 import { startDistribution, startSkiff, type RunningRegistry } from './lib/registry-servers.ts';
+import { cleanupOnExit } from './lib/process.ts';
 
 const MiB = 1024 * 1024;
 const { values: args } = parseArgs({
@@ -41,13 +42,7 @@ function cleanup(): void {
   // Retries: a just-killed child may still be finishing a file write inside it.
   rmSync(workDir, { recursive: true, force: true, maxRetries: 5 });
 }
-process.on('exit', cleanup);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanupOnExit(cleanup);
 
 /** Wall seconds of each skopeo copy, and CPU seconds the server spent during it. */
 interface Sample { push: number; pull: number; pushCpu: number; pullCpu: number }

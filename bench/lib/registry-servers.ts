@@ -3,8 +3,8 @@
 // `docker-registry`). stop() is idempotent and removes the data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './process.ts';
 
 export const DOCKER_REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -121,13 +121,3 @@ async function waitForHttp(child: ChildProcess, url: string, timeoutMs = 30_000)
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
