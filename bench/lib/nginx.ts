@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitForHttp } from './process.ts';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
 export const BODY_100 = 'x'.repeat(99) + '\n';
@@ -85,13 +86,3 @@ export function stopper(child: ChildProcess, dir: string | undefined, signal: No
   };
 }
 
-export async function waitForHttp(child: ChildProcess, url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}

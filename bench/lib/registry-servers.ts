@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from './process.ts';
+import { freePort, waitForHttp } from './process.ts';
 
 export const DOCKER_REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -110,14 +110,4 @@ function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Pro
   });
 }
 
-async function waitForHttp(child: ChildProcess, url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
 
