@@ -1,5 +1,5 @@
 // scheduler/revision-state: what the scheduler knows about one revision's instances. Plain data plus
-// small queries; every effect lives in scheduler.ts.
+// small queries; every effect lives in scheduler.ts (and its helpers pool.ts, freezer.ts).
 import type { RevisionRecord } from '../core/service.ts';
 import type { InstanceAddress, Scaler } from './ports.ts';
 
@@ -60,16 +60,4 @@ export class RevisionState {
     live.sort((a, b) => (a.phase === b.phase ? b.startedAt - a.startedAt : a.phase === 'starting' ? -1 : 1));
     return live.slice(0, n);
   }
-}
-
-/** Frozen instances to evict, oldest first, until the rest fit in `budgetBytes`. */
-export function overBudget(frozen: TrackedInstance[], budgetBytes: number): TrackedInstance[] {
-  let total = frozen.reduce((a, i) => a + (i.frozenBytes ?? 0), 0);
-  const out: TrackedInstance[] = [];
-  for (const inst of [...frozen].sort((a, b) => (a.frozenAt ?? 0) - (b.frozenAt ?? 0))) {
-    if (total <= budgetBytes) break;
-    out.push(inst);
-    total -= inst.frozenBytes ?? 0;
-  }
-  return out;
 }

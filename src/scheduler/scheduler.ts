@@ -7,12 +7,11 @@
 //          created and started → readiness probe in a tight loop (back-to-back probes for the first
 //          milliseconds, then backing off) → ready → endpoints published; a failure is an event, and the
 //          activator may ask again.
-//   pool:  revisions with traffic and minScale 0 keep pre-created instances (runc create done, start
-//          pending), refilled in the background after one is taken; removed when traffic goes away.
+//   pool:  revisions with traffic and minScale 0 keep pre-created instances (pool.ts); removed when
+//          traffic goes away.
 //   drain: unpublish → wait until the gateway has no request in flight on it (bounded by the grace)
 //          → stop signal, grace, SIGKILL → forget.
-//   freeze: a freezeIdle revision scaling to zero pauses its instances instead (cgroup freezer), within
-//          a node-wide memory budget that evicts the oldest frozen instance.
+//   freeze: a freezeIdle revision scaling to zero pauses its instances instead (freezer.ts).
 // Scale-from-zero is coalesced: while an instance of a revision is starting, further capacity
 // requests for it start nothing more.
 import { randomBytes } from 'node:crypto';
@@ -20,27 +19,20 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
 import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
-import { overBudget, RevisionState, type TrackedInstance } from './revision-state.ts';
+import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartSource, ColdStartStats } from './cold-start-stats.ts';
 import { WriteBehind } from './write-behind.ts';
+import { NO_COLD_START_OPTIMISATIONS, type ColdStartOptions, type InstanceHost } from './lifecycle.ts';
+import { PreCreatedPool } from './pool.ts';
+import { Freezer } from './freezer.ts';
+import { metricOf } from './metrics.ts';
+
+export type { ColdStartOptions } from './lifecycle.ts';
 
 const START_RETRY_PAUSE_MS = 1000;
-/** a failed pre-create (broken image) is not retried for this long */
-const POOL_RETRY_PAUSE_MS = 10_000;
 /** readiness probes go back to back this long after start (a small app listens within a few ms) */
 const PROBE_SPIN_MS = 10;
-
-export interface ColdStartOptions {
-  /** pre-created instances kept per revision with traffic and minScale 0 */
-  poolPerRevision: number;
-  /** pre-created instances on this node, all revisions together */
-  poolMax: number;
-  /** memory frozen instances may hold on this node; 0 turns freezing off */
-  frozenMemoryBytes: number;
-}
-
-export const NO_COLD_START_OPTIMISATIONS: ColdStartOptions = { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 0 };
 
 export interface SchedulerDeps {
   instances: InstancePort;
@@ -69,13 +61,33 @@ export class Scheduler {
   private routesSignature = '';
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly warm: ColdStartOptions;
   /** store writes, applied a moment later so none blocks a cold start's request */
   private readonly writes: WriteBehind;
+  private readonly pool: PreCreatedPool;
+  private readonly freezer: Freezer;
 
   constructor(private readonly d: SchedulerDeps) {
-    this.warm = d.coldStart ?? NO_COLD_START_OPTIMISATIONS;
     this.writes = new WriteBehind(d.desired);
+    const host: InstanceHost = {
+      clock: d.clock,
+      log: d.log,
+      instances: d.instances,
+      routing: d.routing,
+      coldStarts: d.coldStarts,
+      writes: this.writes,
+      options: d.coldStart ?? NO_COLD_START_OPTIMISATIONS,
+      stopped: () => this.stopped,
+      revisions: () => this.revisions.values(),
+      newInstance: (state, phase) => this.newInstance(state, phase),
+      watchExit: (state, inst) => this.watchExit(state, inst),
+      remove: (state, inst, graceMs) => this.remove(state, inst, graceMs),
+      waitIdle: (state, inst, until) => this.waitIdle(state, inst, until),
+      publish: (state) => this.publish(state),
+      startInstance: (state, why, askedAt) => this.startInstance(state, why, askedAt),
+      track: (p) => this.track(p),
+    };
+    this.pool = new PreCreatedPool(host);
+    this.freezer = new Freezer(host);
   }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
@@ -104,11 +116,7 @@ export class Scheduler {
       this.watchExit(state, tracked);
       if (phase === 'starting') this.track(this.awaitReady(state, tracked, 'adopted'));
       if (phase === 'pre-created') tracked.created = Promise.resolve(true);
-      if (phase === 'frozen') {
-        tracked.paused = Promise.resolve(true);
-        tracked.frozenAt = this.d.clock.now();
-        tracked.frozenBytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
-      }
+      if (phase === 'frozen') await this.freezer.adopt(tracked);
     }
     for (const gone of known.keys()) this.writes.forgetInstance(gone);
     this.timer = setInterval(() => void this.tick(), this.d.tickMs ?? 1000);
@@ -181,13 +189,13 @@ export class Scheduler {
       const declared = new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
       for (const state of this.revisions.values()) {
         const sample = samples.get(state.name) ?? { concurrency: 0, arrivals: 0 };
-        const metric = await this.metricOf(state, sample, now);
+        const metric = await metricOf(state, sample, now, { instances: this.d.instances, scrape: this.d.scrape, tickMs: this.d.tickMs ?? 1000 });
         state.scaler.record(now, metric, sample.concurrency + sample.arrivals);
         // A declared revision whose share still goes to its predecessor is warmed up to one instance.
         const warmUp = declared.has(state.name) && !routed.has(state.name);
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
         this.checkLiveness(state, now);
-        if (declared.has(state.name)) this.replenish(state);
+        if (declared.has(state.name)) this.pool.replenish(state);
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
@@ -221,9 +229,9 @@ export class Scheduler {
     if (desired > live) {
       for (let i = live; i < desired; i++) this.startInstance(state, 'autoscaler');
     } else if (desired < live) {
-      const freeze = hasTraffic && desired === 0 && state.record.spec.scaling.freezeIdle && this.warm.frozenMemoryBytes > 0;
+      const freeze = hasTraffic && desired === 0 && state.record.spec.scaling.freezeIdle && this.freezer.enabled;
       for (const victim of state.victims(live - desired)) {
-        if (freeze && victim.phase === 'ready') this.freeze(state, victim);
+        if (freeze && victim.phase === 'ready') this.freezer.freeze(state, victim);
         else this.track(this.drain(state, victim, hasTraffic ? 'scale down' : 'no traffic'));
       }
     }
@@ -241,14 +249,9 @@ export class Scheduler {
    *  `askedAt` (performance.now()) is set when a request waits for it: its breakdown is recorded. */
   private startInstance(state: RevisionState, why: string, askedAt?: number): void {
     const frozen = state.inPhase('frozen')[0];
-    if (frozen) return this.track(this.thaw(state, frozen, why, askedAt));
-    const pooled = state.inPhase('pre-created')[0];
-    if (pooled) {
-      pooled.phase = 'starting';
-      pooled.startedAt = this.d.clock.now();
-      this.writes.recordInstance(pooled.id, state.name, state.record.service, 'starting', undefined);
-      return this.track(this.launch(state, pooled, 'pool', why, askedAt));
-    }
+    if (frozen) return this.track(this.freezer.thaw(state, frozen, why, askedAt));
+    const pooled = this.pool.take(state);
+    if (pooled) return this.track(this.launch(state, pooled, 'pool', why, askedAt));
     this.track(this.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
   }
 
@@ -280,95 +283,13 @@ export class Scheduler {
     const started = performance.now();
     if (source === 'pool') {
       this.writes.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
-      this.replenish(state);
+      this.pool.replenish(state);
     }
     this.writes.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
     const probes = await this.awaitReady(state, inst, why);
     if (probes === undefined || askedAt === undefined) return;
     // For a pool instance `created` is only the wait for its creation to finish (0 when it had).
     this.d.coldStarts?.stages(state.name, { instance: inst.id, source, queuedMs: began - askedAt, createdMs: created - began, startedMs: started - created, readyMs: performance.now() - started, probes });
-  }
-
-  /** Keeps the revision's pool of pre-created instances full (within the node-wide bound). */
-  private replenish(state: RevisionState): void {
-    if (this.stopped || state.record.spec.scaling.minScale > 0 || this.d.clock.now() < state.poolPausedUntil) return;
-    let total = 0;
-    for (const s of this.revisions.values()) total += s.count('pre-created');
-    for (let n = state.count('pre-created'); n < this.warm.poolPerRevision && total < this.warm.poolMax; n++, total++) {
-      const inst = this.newInstance(state, 'pre-created');
-      inst.created = this.d.instances.create(state.record, inst.id).then(
-        () => {
-          this.watchExit(state, inst);
-          return true;
-        },
-        (err: unknown) => {
-          this.d.log.warn({ err, instance: inst.id }, 'pre-creating an instance failed');
-          this.writes.event(state.record.service, state.name, 'pre-create-failed', `${inst.id}: ${(err as Error).message}`);
-          state.poolPausedUntil = this.d.clock.now() + POOL_RETRY_PAUSE_MS;
-          if (inst.phase === 'pre-created') this.track(this.remove(state, inst));
-          return false;
-        },
-      );
-      this.track(inst.created);
-    }
-  }
-
-  /** Unpublishes an idle instance, lets its last requests finish, and pauses it. */
-  private freeze(state: RevisionState, inst: TrackedInstance): void {
-    inst.phase = 'frozen';
-    inst.frozenAt = this.d.clock.now();
-    this.writes.recordInstance(inst.id, state.name, state.record.service, 'frozen', inst.address);
-    this.publish(state);
-    inst.paused = (async () => {
-      const until = this.d.clock.now() + state.record.spec.timeoutMs;
-      while (!this.d.routing.idle(state.name, inst.id) && this.d.clock.now() < until) await new Promise((r) => setTimeout(r, 20));
-      try {
-        await this.d.instances.pause(inst.id);
-      } catch (err) {
-        this.writes.event(state.record.service, state.name, 'freeze-failed', `${inst.id}: ${(err as Error).message}`);
-        if (inst.phase === 'frozen') await this.remove(state, inst);
-        return false;
-      }
-      const bytes = (await this.d.instances.stats(inst.id))?.memoryBytes ?? 0;
-      if (inst.phase === 'frozen') inst.frozenBytes = bytes;
-      this.writes.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
-      this.evictOverBudget();
-      return true;
-    })();
-    this.track(inst.paused);
-  }
-
-  /** Removes the oldest frozen instances on this node until the rest fit in the memory budget. */
-  private evictOverBudget(): void {
-    const owner = new Map<TrackedInstance, RevisionState>();
-    for (const s of this.revisions.values()) for (const i of s.inPhase('frozen')) if (i.frozenBytes !== undefined) owner.set(i, s);
-    for (const victim of overBudget([...owner.keys()], this.warm.frozenMemoryBytes)) {
-      const s = owner.get(victim)!;
-      this.writes.event(s.record.service, s.name, 'frozen-evicted', `${victim.id} (${victim.frozenBytes} bytes) evicted: frozen instances exceed ${this.warm.frozenMemoryBytes} bytes`);
-      this.track(this.remove(s, victim));
-    }
-  }
-
-  /** Resumes a frozen instance and publishes it once the resume succeeded; it was ready when frozen. */
-  private async thaw(state: RevisionState, inst: TrackedInstance, why: string, askedAt: number | undefined): Promise<void> {
-    inst.phase = 'starting';
-    const began = performance.now();
-    try {
-      if (!(await inst.paused)) throw new Error('it was never paused');
-      await this.d.instances.resume(inst.id);
-    } catch (err) {
-      this.writes.event(state.record.service, state.name, 'thaw-failed', `${inst.id}: ${(err as Error).message}`);
-      await this.remove(state, inst);
-      if (!this.stopped) this.startInstance(state, why, askedAt);
-      return;
-    }
-    const resumed = performance.now();
-    Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, startedAt: this.d.clock.now() });
-    inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
-    this.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
-    this.publish(state);
-    this.writes.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
-    if (askedAt !== undefined) this.d.coldStarts?.stages(state.name, { instance: inst.id, source: 'thawed', queuedMs: began - askedAt, createdMs: 0, startedMs: resumed - began, readyMs: 0, probes: 0 });
   }
 
   private watchExit(state: RevisionState, inst: TrackedInstance): void {
@@ -442,10 +363,13 @@ export class Scheduler {
     this.writes.recordInstance(inst.id, state.name, state.record.service, 'draining', inst.address);
     this.publish(state);
     const grace = state.record.spec.drainGraceMs;
-    const until = this.d.clock.now() + Math.max(grace, state.record.spec.timeoutMs);
-    while (!this.d.routing.idle(state.name, inst.id) && this.d.clock.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await this.waitIdle(state, inst, this.d.clock.now() + Math.max(grace, state.record.spec.timeoutMs));
     this.d.log.debug({ instance: inst.id, why }, 'stopping drained instance');
     await this.remove(state, inst, grace);
+  }
+
+  private async waitIdle(state: RevisionState, inst: TrackedInstance, until: number): Promise<void> {
+    while (!this.d.routing.idle(state.name, inst.id) && this.d.clock.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
 
   private async remove(state: RevisionState, inst: TrackedInstance, graceMs = 0): Promise<void> {
@@ -467,36 +391,6 @@ export class Scheduler {
       state.name,
       state.ready().map((i) => ({ id: i.id, host: i.address!.host, port: i.address!.port })),
     );
-  }
-
-  private async metricOf(state: RevisionState, sample: { concurrency: number; arrivals: number }, now: number): Promise<number> {
-    const s = state.record.spec.scaling;
-    switch (s.metric) {
-      case 'concurrency':
-        return sample.concurrency;
-      case 'rps':
-        return sample.arrivals / ((this.d.tickMs ?? 1000) / 1000);
-      case 'custom': {
-        const values = await Promise.all(state.ready().map((i) => this.d.scrape.scrape(i.address!, s.customMetric!.path, s.customMetric!.name)));
-        return values.reduce<number>((a, v) => a + (v ?? 0), 0);
-      }
-      case 'cpu':
-      case 'memory': {
-        let total = 0;
-        for (const inst of state.ready()) {
-          const st = await this.d.instances.stats(inst.id);
-          if (!st) continue;
-          if (s.metric === 'memory') {
-            total += (st.memoryBytes / state.record.spec.memoryBytes) * 100;
-            continue;
-          }
-          const prev = state.cpuSeen.get(inst.id);
-          state.cpuSeen.set(inst.id, { at: now, nanos: st.cpuNanos });
-          if (prev && now > prev.at) total += ((st.cpuNanos - prev.nanos) / 1e6 / (now - prev.at) / state.record.spec.cpus) * 100;
-        }
-        return total;
-      }
-    }
   }
 
   /** Loads the revisions that traffic names into memory. (A previous revision matters for rollout only
