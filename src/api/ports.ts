@@ -23,6 +23,8 @@ export interface ServiceView {
   latestRevision: string;
   traffic: TrafficTarget[];
   scaling: { min: number; max: number; concurrency: number; metric: string };
+  /** the keep-alive policy in force: fixed, or learned from the service's idle times */
+  keepAlive: { kind: 'fixed' | 'histogram'; keepAliveMs: number; preWarmMs?: number; reason: string };
   revisions: Array<{ name: string; image: string; digest: string; createdAt: string; instances: Array<{ id: string; phase: string; address?: string }> }>;
   events: Array<{ at: string; revision: string | null; kind: string; message: string }>;
   createdAt: string;

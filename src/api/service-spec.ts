@@ -8,7 +8,7 @@
 //   command / args / env             ← containers[0].command / args / env
 //   resources: { memory: 256Mi, cpu: 0.5 }            ← containers[0].resources.limits
 //   timeout: 300s                    ← spec.template.spec.timeoutSeconds
-//   scaling: { min, max, concurrency, target, utilization, metric, window, ... }
+//   scaling: { min, max, concurrency, target, utilization, metric, window, ..., keepAlive }
 //                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
 //   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
 import { SkiffError } from '../core/errors.ts';
@@ -60,6 +60,7 @@ export const deployDocumentSchema = {
         idle: quantity,
         scaleToZeroGrace: quantity,
         freezeIdle: { type: 'boolean' },
+        keepAlive: { type: 'string', enum: ['adaptive', 'fixed'], description: 'adaptive (default): keep-alive and pre-warm learned from the service\'s idle times; fixed: idle + scaleToZeroGrace' },
       },
     },
     readiness: probe,
@@ -93,6 +94,7 @@ export interface DeployDocument {
     idle?: string | number;
     scaleToZeroGrace?: string | number;
     freezeIdle?: boolean;
+    keepAlive?: 'adaptive' | 'fixed';
   };
   readiness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
   liveness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
@@ -148,6 +150,7 @@ export function normaliseDeployDocument(doc: DeployDocument): ServiceSpec {
       idleWindowMs: s.idle !== undefined ? parseDuration(s.idle, 'scaling.idle') : stableWindowMs,
       scaleToZeroGraceMs: s.scaleToZeroGrace !== undefined ? parseDuration(s.scaleToZeroGrace, 'scaling.scaleToZeroGrace') : 30_000,
       freezeIdle: s.freezeIdle ?? false,
+      keepAlive: s.keepAlive ?? 'adaptive',
     },
     readiness: normaliseProbe(doc.readiness, 'readiness', { periodMs: 1000, timeoutMs: 1000, failureThreshold: 3 }),
     ...(doc.liveness ? { liveness: normaliseProbe(doc.liveness, 'liveness', { periodMs: 10_000, timeoutMs: 1000, failureThreshold: 3 }) } : {}),

@@ -18,7 +18,7 @@ const instanceSchema = {
 
 export const serviceViewSchema = {
   type: 'object',
-  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'revisions', 'events', 'createdAt', 'updatedAt'],
+  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events', 'createdAt', 'updatedAt'],
   properties: {
     name: str,
     url: { type: 'string', description: 'http://NAME.<domain>:<gateway port>/' },
@@ -27,6 +27,12 @@ export const serviceViewSchema = {
     latestRevision: str,
     traffic: { type: 'array', items: trafficSchema.items },
     scaling: { type: 'object', required: ['min', 'max', 'concurrency', 'metric'], properties: { min: int, max: int, concurrency: int, metric: str } },
+    keepAlive: {
+      type: 'object',
+      description: 'keep-alive policy in force: fixed (idle + scaleToZeroGrace), or histogram (pre-warm and keep-alive learned from idle times)',
+      required: ['kind', 'keepAliveMs', 'reason'],
+      properties: { kind: { type: 'string', enum: ['fixed', 'histogram'] }, keepAliveMs: int, preWarmMs: int, reason: str },
+    },
     revisions: {
       type: 'array',
       items: {

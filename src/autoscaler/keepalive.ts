@@ -109,6 +109,12 @@ export class IdleTracker {
 
   request(now: number): void {
     if (this.lastRequestAt !== undefined && now - this.lastRequestAt >= this.quietMs) this.histogram.record(now - this.lastRequestAt);
-    this.lastRequestAt = now;
+    // a request seen late (an earlier tick's `now`) never moves the last request back
+    this.lastRequestAt = Math.max(now, this.lastRequestAt ?? now);
+  }
+
+  /** When the last request was seen, or undefined before the first. */
+  get lastRequest(): number | undefined {
+    return this.lastRequestAt;
   }
 }

@@ -80,12 +80,18 @@ async function waitReady(client: SkiffClient, name: string, revision: string, ti
   }
 }
 
+function keepAliveText(k: ServiceView['keepAlive']): string {
+  const s = (ms: number) => `${+(ms / 1000).toFixed(1)}s`;
+  return k.kind === 'histogram' ? `pre-warm ${s(k.preWarmMs ?? 0)}, then warm ${s(k.keepAliveMs)} (learned: ${k.reason})` : `${s(k.keepAliveMs)} after the last request (fixed: ${k.reason})`;
+}
+
 export function describeText(s: ServiceView): string {
   const out = [
     `service   ${s.name}`,
     `url       ${s.url}   (or ${s.pathUrl})`,
     `image     ${s.image}`,
     `scaling   min ${s.scaling.min}, max ${s.scaling.max}, concurrency ${s.scaling.concurrency || 'unlimited'}, metric ${s.scaling.metric}`,
+    `keepalive ${keepAliveText(s.keepAlive)}`,
     `traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`,
     'revisions',
   ];

@@ -45,6 +45,17 @@ export interface Settings {
     /** memory frozen idle instances (scaling.freezeIdle) may hold on this node; 0 turns freezing off */
     frozenMemoryBytes: number;
   };
+  /** the adaptive keep-alive's idle-time histogram (services with scaling.keepAlive adaptive) */
+  keepAlive: {
+    /** width of one histogram bin */
+    binMs: number;
+    /** idle times longer than this fall outside the histogram */
+    rangeMs: number;
+    /** idle times recorded before the histogram is trusted over the fixed keep-alive */
+    minSamples: number;
+    /** no request for this long ends a burst (longer than the scheduler's 1 s tick) */
+    quietMs: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -70,6 +81,12 @@ export const DEFAULT_SETTINGS: Settings = {
     poolMax: 32,
     frozenMemoryBytes: 512 * 1024 * 1024,
   },
+  keepAlive: {
+    binMs: 60_000,
+    rangeMs: 4 * 3600_000,
+    minSamples: 10,
+    quietMs: 2000,
+  },
 };
 
 /** Environment variables recognised, with the setting each one sets. */
@@ -90,6 +107,10 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',
+  SKIFF_KEEP_ALIVE_BIN_MS: 'keepAlive.binMs',
+  SKIFF_KEEP_ALIVE_RANGE_MS: 'keepAlive.rangeMs',
+  SKIFF_KEEP_ALIVE_MIN_SAMPLES: 'keepAlive.minSamples',
+  SKIFF_KEEP_ALIVE_QUIET_MS: 'keepAlive.quietMs',
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {

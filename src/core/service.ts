@@ -32,6 +32,10 @@ export interface ScalingSpec {
   scaleToZeroGraceMs: number;
   /** keep idle instances frozen instead of deleting them (cold-start feature) */
   freezeIdle: boolean;
+  /** how long an idle service stays warm: 'adaptive' learns it from the service's idle times (falls
+   *  back to idleWindowMs + scaleToZeroGraceMs with little data), 'fixed' always uses that; absent
+   *  (revisions recorded before the field existed) = adaptive */
+  keepAlive?: 'adaptive' | 'fixed';
 }
 
 export interface ServiceSpec {

@@ -2,10 +2,18 @@
 import type { Clock } from '../core/clock.ts';
 import type { ServingStore } from '../store/serving-store.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import type { DesiredStatePort, RoutingPort, ScalerFactory } from '../scheduler/ports.ts';
+import type { Settings } from '../config/settings.ts';
+import type { DesiredStatePort, KeepAliveFactory, RoutingPort, ScalerFactory } from '../scheduler/ports.ts';
 import { KpaScaler, scalingSettingsOf } from '../autoscaler/kpa.ts';
+import { DEFAULT_KEEPALIVE } from '../autoscaler/keepalive.ts';
+import { ServiceKeepAlive } from '../autoscaler/keepalive-decision.ts';
 
 export const kpaScalers: ScalerFactory = (revision) => new KpaScaler(scalingSettingsOf(revision.spec.scaling));
+
+/** The hybrid histogram policy per service, with the node's histogram settings (the rest: the paper's). */
+export function histogramKeepAlives(s: Settings['keepAlive']): KeepAliveFactory {
+  return () => new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, ...s });
+}
 
 export function desiredStateFromStore(store: ServingStore, clock: Clock): DesiredStatePort {
   return {

@@ -129,6 +129,11 @@ export class ServingService implements ServingPort {
       latestRevision: s.latestRevision,
       traffic: s.traffic,
       scaling: { min: s.spec.scaling.minScale, max: s.spec.scaling.maxScale, concurrency: s.spec.scaling.containerConcurrency, metric: s.spec.scaling.metric },
+      keepAlive: this.d.scheduler.keepAlive(s.name) ?? {
+        kind: 'fixed',
+        keepAliveMs: s.spec.scaling.idleWindowMs + s.spec.scaling.scaleToZeroGraceMs,
+        reason: s.spec.scaling.keepAlive === 'fixed' ? 'scaling.keepAlive is fixed' : 'no request since the daemon started',
+      },
       revisions: this.d.store.revisionsOf(s.name).map((r) => ({
         name: r.name,
         image: r.imageRef,

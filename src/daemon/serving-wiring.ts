@@ -13,7 +13,7 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { InstancePort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
-import { desiredStateFromStore, kpaScalers, routingFromGateway } from './serving-adapters.ts';
+import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 import { ServingService } from './serving-service.ts';
 
 /** The instance driver as the whole serving plane needs it: the scheduler's port plus deploy-time
@@ -61,6 +61,7 @@ export async function startServing(deps: {
     routing: routingFromGateway(gateway, settings.domain),
     desired: desiredStateFromStore(store, clock),
     scalers: kpaScalers,
+    keepAlive: histogramKeepAlives(settings.keepAlive),
     clock,
     log: log.child({ component: 'scheduler' }),
     coldStart: settings.coldStart,

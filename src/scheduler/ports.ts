@@ -1,6 +1,6 @@
 // scheduler/ports: what the scheduler needs, declared by the scheduler; daemon/ plugs in the
 // implementations (images + runc runtime for instances, the gateway for routing, the store).
-import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
+import type { RevisionRecord, ScalingSpec, ServiceRecord } from '../core/service.ts';
 
 export interface InstanceAddress {
   host: string;
@@ -81,3 +81,27 @@ export interface Scaler {
 }
 
 export type ScalerFactory = (revision: RevisionRecord) => Scaler;
+
+/** How long a service stays warm after its last request (fixed, or learned from its idle times). */
+export type KeepAlivePolicy =
+  | { kind: 'fixed'; keepAliveMs: number; reason: string }
+  | { kind: 'histogram'; preWarmMs: number; keepAliveMs: number; reason: string };
+
+/** What the policy says about a service's idle revisions now: leave it to the autoscaler (a burst is
+ *  going on, or the policy is fixed), keep at least one instance warm, or go to zero (and be warmed
+ *  again at `prewarmAtMs`). */
+export type KeepAliveDecision =
+  | { kind: 'autoscaler' }
+  | { kind: 'keep'; untilMs: number; reason: string }
+  | { kind: 'zero'; prewarmAtMs?: number; reason: string };
+
+/** One service's keep-alive policy, fed with the ticks that saw requests (the daemon plugs in
+ *  autoscaler/ServiceKeepAlive). */
+export interface KeepAlive {
+  configure(spec: ScalingSpec): void;
+  request(now: number): void;
+  policy(): KeepAlivePolicy;
+  decide(now: number): KeepAliveDecision;
+}
+
+export type KeepAliveFactory = () => KeepAlive;

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
-import type { DesiredStatePort, InstancePort, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
+import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartSource, ColdStartStats } from './cold-start-stats.ts';
@@ -27,6 +27,7 @@ import { NO_COLD_START_OPTIMISATIONS, type ColdStartOptions, type InstanceHost }
 import { PreCreatedPool } from './pool.ts';
 import { Freezer } from './freezer.ts';
 import { metricOf } from './metrics.ts';
+import { KeepAlives } from './keep-alive.ts';
 
 export type { ColdStartOptions } from './lifecycle.ts';
 
@@ -41,6 +42,8 @@ export interface SchedulerDeps {
   routing: RoutingPort;
   desired: DesiredStatePort;
   scalers: ScalerFactory;
+  /** per-service keep-alive policies; without it every service keeps the autoscaler's fixed idle window */
+  keepAlive?: KeepAliveFactory;
   clock: Clock;
   log: Logger;
   tickMs?: number;
@@ -55,6 +58,7 @@ export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private tickAgain = false;
   /** desired services as last read from the store (see refresh) */
   private services: ServiceRecord[] | undefined;
   /** the effective routes last pushed to the gateway, so unchanged routes are not rebuilt every tick */
@@ -65,6 +69,9 @@ export class Scheduler {
   private readonly writes: WriteBehind;
   private readonly pool: PreCreatedPool;
   private readonly freezer: Freezer;
+  private readonly keepAlives: KeepAlives;
+  /** revisions the gateway routes requests to, as of the last tick */
+  private routed = new Set<string>();
 
   constructor(private readonly d: SchedulerDeps) {
     this.writes = new WriteBehind(d.desired);
@@ -88,6 +95,7 @@ export class Scheduler {
     };
     this.pool = new PreCreatedPool(host);
     this.freezer = new Freezer(host);
+    this.keepAlives = new KeepAlives(d.keepAlive, this.writes);
   }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
@@ -137,6 +145,7 @@ export class Scheduler {
     const state = this.revisions.get(revision) ?? this.syncOne(revision);
     if (!state) return this.d.routing.capacityFailed(revision);
     state.scaler.poke(this.d.clock.now());
+    this.keepAlives.request(state.record.service, this.d.clock.now());
     if (state.count('starting') > 0) return;
     if (state.count('starting', 'ready') >= state.record.spec.scaling.maxScale) return;
     this.startInstance(state, 'request waiting (scale from zero)', performance.now());
@@ -152,6 +161,11 @@ export class Scheduler {
     const s = this.revisions.get(revision);
     if (!s) return [];
     return [...s.instances.values()].map((i) => ({ id: i.id, phase: i.phase, ...(i.address ? { address: `${i.address.host}:${i.address.port}` } : {}) }));
+  }
+
+  /** The service's keep-alive policy, undefined before its first request (since the daemon started). */
+  keepAlive(service: string): KeepAlivePolicy | undefined {
+    return this.keepAlives.policy(service);
   }
 
   /** Applies new scaling bounds of a service to its running revisions (their autoscalers restart). */
@@ -177,7 +191,12 @@ export class Scheduler {
   }
 
   async tick(): Promise<void> {
-    if (this.ticking || this.stopped) return;
+    if (this.stopped) return;
+    // A refresh during a tick (which read the services before it) runs one more tick right after.
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
     this.ticking = true;
     try {
       const services = this.sync();
@@ -187,6 +206,13 @@ export class Scheduler {
       const routedServices = services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount) }));
       const routed = new Set(routedServices.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
       const declared = new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+      this.routed = routed;
+      const requested = new Set<string>();
+      for (const [rev, s] of samples) {
+        const service = this.revisions.get(rev)?.record.service;
+        if (service && s.concurrency + s.arrivals > 0) requested.add(service);
+      }
+      for (const service of requested) this.keepAlives.request(service, now);
       for (const state of this.revisions.values()) {
         const sample = samples.get(state.name) ?? { concurrency: 0, arrivals: 0 };
         const metric = await metricOf(state, sample, now, { instances: this.d.instances, scrape: this.d.scrape, tickMs: this.d.tickMs ?? 1000 });
@@ -208,6 +234,10 @@ export class Scheduler {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
       this.ticking = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        void this.tick();
+      }
     }
   }
 
@@ -215,19 +245,32 @@ export class Scheduler {
     const ready = state.count('ready');
     const live = state.count('starting', 'ready');
     let desired: number;
+    let why = 'autoscaler';
     if (!hasTraffic) {
       desired = 0;
     } else {
       const decision = state.scaler.decide(now, ready);
       if (!decision.valid) return;
       desired = warmUp ? Math.max(1, decision.desired) : decision.desired;
+      let reason = decision.reason;
+      // The service's keep-alive policy overrides the autoscaler's idle window (never minScale or a warm-up).
+      const keep = warmUp || state.record.spec.scaling.minScale > 0 ? undefined : this.keepAlives.decide(state.record.service, now);
+      if (keep?.kind === 'zero') {
+        desired = 0;
+        reason = keep.reason;
+      } else if (keep?.kind === 'keep' && (desired === 0 || state.lastDesired === 0)) {
+        // at zero since the burst: this is the pre-warm ahead of the next request
+        desired = Math.max(1, desired);
+        reason = keep.reason;
+        why = 'keep-alive pre-warm';
+      }
       if (desired !== state.lastDesired) {
-        this.writes.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${decision.reason}`);
+        this.writes.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${reason}`);
       }
     }
     state.lastDesired = desired;
     if (desired > live) {
-      for (let i = live; i < desired; i++) this.startInstance(state, 'autoscaler');
+      for (let i = live; i < desired; i++) this.startInstance(state, why);
     } else if (desired < live) {
       const freeze = hasTraffic && desired === 0 && state.record.spec.scaling.freezeIdle && this.freezer.enabled;
       for (const victim of state.victims(live - desired)) {
@@ -396,7 +439,10 @@ export class Scheduler {
   /** Loads the revisions that traffic names into memory. (A previous revision matters for rollout only
    *  while it has ready instances, and then it is already here.) */
   private sync(reload = false): ServiceRecord[] {
-    if (reload || !this.services) this.services = this.d.desired.services();
+    if (reload || !this.services) {
+      this.services = this.d.desired.services();
+      this.keepAlives.configure(this.services);
+    }
     for (const svc of this.services) for (const t of svc.traffic) this.syncOne(t.revision);
     return this.services;
   }

@@ -1,73 +1,9 @@
 // Scheduler + gateway + SQLite store together, over real HTTP on loopback. Instances are the
 // FakeInstances HTTP servers; the runc-backed InstancePort is covered by the serving integration tests.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openDatabase } from '../../src/store/sqlite.ts';
-import { ServingStore } from '../../src/store/serving-store.ts';
-import { Gateway } from '../../src/gateway/gateway.ts';
-import { Scheduler, type ColdStartOptions } from '../../src/scheduler/scheduler.ts';
-import { netProbes, promScrape, readGauge } from '../../src/scheduler/probes.ts';
-import { desiredStateFromStore, kpaScalers, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
-import { normaliseDeployDocument, type DeployDocument } from '../../src/api/service-spec.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { silentLogger } from '../../src/core/logger.ts';
-import { FakeInstances } from './fake-instances.ts';
-
-async function setup(t: TestContext, instances = new FakeInstances(), coldStart?: ColdStartOptions) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));
-  const db = openDatabase(path.join(dir, 'skiff.db'));
-  const store = new ServingStore(db);
-  let scheduler: Scheduler | undefined;
-  const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, silentLogger);
-  const { port } = await gateway.listen('127.0.0.1', 0);
-  const makeScheduler = () =>
-    new Scheduler({ instances, probes: netProbes, scrape: promScrape, routing: routingFromGateway(gateway, 'test'), desired: desiredStateFromStore(store, systemClock), scalers: kpaScalers, clock: systemClock, log: silentLogger, tickMs: 100, coldStart });
-  scheduler = makeScheduler();
-  await scheduler.start();
-  t.after(async () => {
-    await scheduler!.stop();
-    for (const id of [...instances.live.keys()]) await instances.stop(id);
-    await gateway.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const deploy = (doc: Partial<DeployDocument> & { name: string }) => {
-    const r = store.deploy('default', normaliseDeployDocument({ image: 'x', ...doc }), { ref: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now());
-    scheduler!.refresh();
-    return r;
-  };
-  const restartScheduler = async () => {
-    await scheduler!.stop();
-    scheduler = makeScheduler();
-    await scheduler.start();
-  };
-  return { store, gateway, instances, url: `http://127.0.0.1:${port}`, deploy, restartScheduler, scheduler: () => scheduler! };
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-function get(url: string, host: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    http.get(url, { headers: { host }, agent }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    }).on('error', reject);
-  });
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const FAST = { window: '2s', idle: '1s', scaleToZeroGrace: '0.5s' };
+import { readGauge } from '../../src/scheduler/probes.ts';
+import { FAST, get, setup, until } from './harness.ts';
 
 test('first request to a scaled-to-zero service is served; after the idle window it is back to zero', async (t) => {
   const s = await setup(t);
@@ -164,7 +100,7 @@ test('a failing liveness probe restarts the instance; a restarted scheduler re-a
 });
 
 test('pool: scale from zero starts a pre-created instance, the pool refills, within the node-wide bound, and goes with the service', async (t) => {
-  const s = await setup(t, undefined, { poolPerRevision: 1, poolMax: 2, frozenMemoryBytes: 0 });
+  const s = await setup(t, undefined, { coldStart: { poolPerRevision: 1, poolMax: 2, frozenMemoryBytes: 0 } });
   const { revision } = s.deploy({ name: 'pool', scaling: { ...FAST } });
   s.deploy({ name: 'other', scaling: { ...FAST } });
   s.deploy({ name: 'third', scaling: { ...FAST } });
@@ -193,7 +129,7 @@ test('pool: scale from zero starts a pre-created instance, the pool refills, wit
 });
 
 test('freezeIdle: an idle instance is frozen, the next request thaws the same one; past the memory budget it is evicted', async (t) => {
-  const s = await setup(t, undefined, { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 1000 });
+  const s = await setup(t, undefined, { coldStart: { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 1000 } });
   const { revision } = s.deploy({ name: 'ice', scaling: { ...FAST, freezeIdle: true } });
   const first = await get(s.url, 'ice.test');
   const id = first.body.split(' ')[1]!;

@@ -1,0 +1,68 @@
+// scheduler/keep-alive: the services' keep-alive policies as the tick uses them. Each service that has
+// seen a request gets one policy (per service, not per revision: the idle times belong to the
+// service's callers, and a redeploy keeps what was learned); it is fed with every tick in which any of
+// the service's revisions had a request, and asked, per idle revision, whether to keep it warm, let it
+// go to zero, or warm it again. A change of the policy's kind is a service event (`keep-alive`).
+import type { ServiceRecord } from '../core/service.ts';
+import type { KeepAlive, KeepAliveDecision, KeepAliveFactory, KeepAlivePolicy } from './ports.ts';
+import type { WriteBehind } from './write-behind.ts';
+
+const AUTOSCALER: KeepAliveDecision = { kind: 'autoscaler' };
+
+export class KeepAlives {
+  private readonly byService = new Map<string, { policy: KeepAlive; kind: KeepAlivePolicy['kind'] }>();
+  private specs = new Map<string, ServiceRecord['spec']['scaling']>();
+
+  constructor(
+    private readonly factory: KeepAliveFactory | undefined,
+    private readonly writes: Pick<WriteBehind, 'event'>,
+  ) {}
+
+  /** The desired services as last read: their specs apply; deleted services are forgotten. */
+  configure(services: ServiceRecord[]): void {
+    this.specs = new Map(services.map((s) => [s.name, s.spec.scaling]));
+    for (const [name, entry] of this.byService) {
+      const spec = this.specs.get(name);
+      if (!spec) this.byService.delete(name);
+      else {
+        entry.policy.configure(spec);
+        this.noteKind(name, entry);
+      }
+    }
+  }
+
+  /** A tick (or a request held by the activator) saw a request for the service. */
+  request(service: string, now: number): void {
+    let entry = this.byService.get(service);
+    if (!entry) {
+      const spec = this.specs.get(service);
+      if (!this.factory || !spec) return;
+      entry = { policy: this.factory(), kind: 'fixed' };
+      entry.policy.configure(spec);
+      this.byService.set(service, entry);
+    }
+    entry.policy.request(now);
+    this.noteKind(service, entry);
+  }
+
+  decide(service: string, now: number): KeepAliveDecision {
+    return this.byService.get(service)?.policy.decide(now) ?? AUTOSCALER;
+  }
+
+  /** The service's current policy, undefined before its first request. */
+  policy(service: string): KeepAlivePolicy | undefined {
+    return this.byService.get(service)?.policy.policy();
+  }
+
+  private noteKind(service: string, entry: { policy: KeepAlive; kind: KeepAlivePolicy['kind'] }): void {
+    const p = entry.policy.policy();
+    if (p.kind === entry.kind) return;
+    entry.kind = p.kind;
+    this.writes.event(service, null, 'keep-alive', describePolicy(p));
+  }
+}
+
+export function describePolicy(p: KeepAlivePolicy): string {
+  const s = (ms: number) => `${+(ms / 1000).toFixed(1)}s`;
+  return p.kind === 'fixed' ? `fixed: keep-alive ${s(p.keepAliveMs)} (${p.reason})` : `histogram: pre-warm ${s(p.preWarmMs)}, keep-alive ${s(p.keepAliveMs)} (${p.reason})`;
+}
