@@ -6,6 +6,9 @@
 //   4. forward   stream the request once connected; connect failure before any byte → next instance
 //   5. release   the slot when the response ends, which may hand the instance to a held request
 // Websocket upgrades take the same route/split/acquire steps and then splice the sockets.
+// Two paths share these steps: connections start on the raw fast path (fast-path.ts), which serves
+// plain requests that find an instance free at once; anything else is handed to the node:http path
+// below, which owns the activator queue, retries across instances, upgrades and odd requests.
 import http from 'node:http';
 import net from 'node:net';
 import { Agent } from 'undici';
@@ -18,22 +21,33 @@ import { RevisionPool, type AcquireResult, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
 import { forwardedHeaders } from './headers.ts';
 import { sendGatewayError } from './errors.ts';
+import { FastConnection, type FastPathHost } from './fast-path.ts';
+import { UpstreamPool } from './upstreams.ts';
 
 const MAX_ATTEMPTS = 3;
+/** how often fast connections are checked against their deadlines (request timeouts, idle close) */
+const SWEEP_MS = 100;
 
 export interface GatewayOptions {
   /** random source for the traffic split, [0, 1) */
   random?: () => number;
   /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it arrived */
   onColdStart?: (revision: string, waitedMs: number, firstByteMs: number) => void;
+  /** serve plain requests on the raw fast path (default); false sends every connection to node:http */
+  fastPath?: boolean;
 }
 
-export class Gateway {
+export class Gateway implements FastPathHost {
   private readonly table = new RouteTable();
   private readonly pools = new Map<string, RevisionPool>();
   /** keep-alive connections per instance address; timeouts are the gateway's own (per revision) */
   private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   private server: http.Server | undefined;
+  private listener: net.Server | undefined;
+  readonly upstreams = new UpstreamPool();
+  private readonly fast = new Set<FastConnection>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly fastPath: boolean;
   /** upgraded (websocket) connections: not tracked by the http server, so closed here on shutdown */
   private readonly upgraded = new Set<Duplex>();
   private readonly random: () => number;
@@ -46,6 +60,7 @@ export class Gateway {
   ) {
     this.random = opts.random ?? Math.random;
     this.onColdStart = opts.onColdStart;
+    this.fastPath = opts.fastPath ?? true;
   }
 
   setRoutes(routes: Route[]): void {
@@ -62,10 +77,14 @@ export class Gateway {
   removeRevision(revision: string): void {
     this.pools.get(revision)?.close();
     this.pools.delete(revision);
+    this.upstreams.setEndpoints(revision, []);
   }
 
   setEndpoints(revision: string, endpoints: Endpoint[]): void {
-    this.pools.get(revision)?.setEndpoints(endpoints);
+    const pool = this.pools.get(revision);
+    if (!pool) return;
+    pool.setEndpoints(endpoints);
+    this.upstreams.setEndpoints(revision, endpoints);
   }
 
   pool(revision: string): RevisionPool | undefined {
@@ -80,33 +99,84 @@ export class Gateway {
   }
 
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    // The http server never listens itself: the one listening socket is the fast path's, which hands
+    // connections over. Its 'listening' event is what starts node:http's header/request timeout
+    // checks (setupConnectionsTracking), so it is emitted here.
     const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => void this.handle(req, res));
     server.on('upgrade', (req, socket, head) => void this.handleUpgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
+    server.emit('listening');
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
+    const listener = net.createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
+      if (!this.fastPath) return this.handOff(socket, null);
+      this.fast.add(new FastConnection(socket, this));
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     });
-    const addr = server.address() as net.AddressInfo;
+    this.listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => resolve());
+    });
+    const addr = listener.address() as net.AddressInfo;
     return { host, port: addr.port };
   }
 
   async close(): Promise<void> {
     for (const pool of this.pools.values()) pool.close();
     for (const socket of this.upgraded) socket.destroy();
+    for (const conn of [...this.fast]) conn.destroy();
+    this.upstreams.close();
     await this.agent.destroy();
     const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const listener = this.listener;
+    if (!server || !listener) return;
+    // The listener's close waits for every connection it accepted, handed-off ones included, so
+    // those are closed by the http server at the same time rather than after.
+    await Promise.all([
+      new Promise<void>((resolve) => listener.close(() => resolve())),
+      new Promise<void>((resolve) => {
+        server.close(() => resolve()); // reports "not running" (it never listened) after closing its connections
+        server.closeAllConnections();
+      }),
+    ]);
+  }
+
+  /** FastPathHost: the connection leaves the fast path for good. */
+  handOff(socket: net.Socket, pending: Buffer | null): void {
+    socket.pause();
+    if (pending) socket.unshift(pending);
+    this.server!.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** FastPathHost */
+  forget(conn: FastConnection): void {
+    this.fast.delete(conn);
+    if (this.fast.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** FastPathHost: the same route and split as the slow path; a miss is left to it to answer. */
+  routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined {
+    const routed = this.resolve(host, target);
+    return 'error' in routed ? undefined : { path: routed.match.path, pool: routed.pool, service: routed.match.route.service };
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const conn of this.fast) if (conn.deadline <= now) conn.expire();
   }
 
   private route(req: http.IncomingMessage): { match: Match; pool: RevisionPool } | { error: ErrorCode; message: string } {
-    const match = this.table.match(req.headers.host, req.url ?? '/');
-    if (!match) return { error: 'NOT_FOUND', message: `no service is routed at host ${req.headers.host ?? '(none)'} path ${(req.url ?? '').slice(0, 100)}` };
+    toOriginForm(req);
+    return this.resolve(req.headers.host, req.url ?? '/');
+  }
+
+  private resolve(host: string | undefined, url: string): { match: Match; pool: RevisionPool } | { error: ErrorCode; message: string } {
+    const match = this.table.match(host, url);
+    if (!match) return { error: 'NOT_FOUND', message: `no service is routed at host ${host ?? '(none)'} path ${url.slice(0, 100)}` };
     const revision = pickRevision(match.route.targets, this.random() * 100);
     const pool = revision === undefined ? undefined : this.pools.get(revision);
     if (!pool) return { error: 'NOT_FOUND', message: `service ${match.route.service} has no revision taking traffic` };
@@ -155,6 +225,20 @@ export class Gateway {
     this.upgraded.add(socket);
     socket.once('close', () => this.upgraded.delete(socket));
     spliceUpgrade(req, socket, head, got.slot, routed.match.path);
+  }
+}
+
+/** An absolute-form target (`GET http://host/path`) names the host itself, and that wins over the Host
+ *  header (RFC 9112 §3.2.2): route by it and forward origin-form with a matching Host. */
+function toOriginForm(req: http.IncomingMessage): void {
+  const url = req.url ?? '/';
+  if (url.startsWith('/') || !/^https?:\/\//i.test(url)) return;
+  try {
+    const parsed = new URL(url);
+    req.headers.host = parsed.host;
+    req.url = parsed.pathname + parsed.search;
+  } catch {
+    req.url = '/'; // unparsable: routed by Host to nothing more specific than the root
   }
 }
 

@@ -1,0 +1,353 @@
+// gateway/fast-path: one client connection served without node:http. Node's HTTP server alone costs
+// what nginx spends on a whole proxied request here (docs/benchmarks.md), so warm traffic takes this
+// path: the request head is parsed strictly (http1.ts), the instance is chosen by the same route
+// table and pool as the slow path, and bytes are relayed over raw keep-alive sockets (upstreams.ts);
+// response bodies pass through unchanged, framed by their own Content-Length, chunked coding or close.
+//
+// Whatever is not plain is handed to the node:http path before anything of that request has been
+// sent: the buffered bytes are put back on the socket and the connection goes to the http server
+// for good (odd heads, Upgrade, Expect, routes that do not match, and every request that finds no
+// instance free at once — the activator queue and cold starts live there). A request whose
+// instance fails before answering is replayed the same way when that is safe: the whole request is
+// still buffered and either nothing reached the instance or the method is idempotent and the socket
+// was a reused keep-alive one (the app closed it as we sent).
+import type net from 'node:net';
+import type { ErrorCode } from '../core/errors.ts';
+import type { RevisionPool, Slot } from './pool.ts';
+import { parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing } from './http1.ts';
+import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
+import type { Upstream, UpstreamOwner, UpstreamPool } from './upstreams.ts';
+import { rawGatewayError } from './errors.ts';
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+/** node:http's default maxHeaderSize: a longer head goes there, which answers 431 */
+const MAX_REQUEST_HEAD = 16 * 1024;
+const MAX_RESPONSE_HEAD = 64 * 1024;
+/** node:http's defaults for an idle keep-alive connection and for a client sending its head */
+export const IDLE_TIMEOUT_MS = 5_000;
+export const HEAD_TIMEOUT_MS = 60_000;
+/** bytes of later pipelined requests read while one is in flight, before the client is paused */
+const MAX_READ_AHEAD = 64 * 1024;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** What a fast connection needs from the gateway. */
+export interface FastPathHost {
+  readonly upstreams: UpstreamPool;
+  /** the app's path and the revision's pool for a request, or undefined (the slow path will say why) */
+  routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined;
+  /** gives the connection to the node:http server; `pending` goes back onto the socket first */
+  handOff(socket: net.Socket, pending: Buffer | null): void;
+  forget(conn: FastConnection): void;
+}
+
+type Phase = 'idle' | 'body' | 'awaiting' | 'gone';
+
+export class FastConnection implements UpstreamOwner {
+  private phase: Phase = 'idle';
+  /** bytes read from the client and not yet forwarded (a partial head, or pipelined requests) */
+  private pending: Buffer | null = null;
+  /** when the current phase times out (performance.now() ms); checked by the gateway's sweep */
+  deadline: number;
+  private clientEnded = false;
+
+  // The exchange in flight (phase 'body' or 'awaiting').
+  private slot: Slot | undefined;
+  private up: Upstream | undefined;
+  private service = '';
+  private timeoutMs = 0;
+  private method = '';
+  private bodyLeft = 0;
+  private closeAfter = false;
+  /** the whole request while it may still be replayed on the slow path */
+  private replay: Buffer | undefined;
+  private responseStarted = false;
+  private responseHead: Buffer | null = null;
+  /** undefined while the response head is being read */
+  private framing: Framing | undefined;
+  private responseLeft = 0;
+  private chunks: ChunkedScanner | undefined;
+  private upstreamReusable = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly host: FastPathHost,
+  ) {
+    this.deadline = performance.now() + IDLE_TIMEOUT_MS;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onClose);
+    socket.on('close', this.onClose);
+  }
+
+  /** Called by the gateway's sweep when `deadline` has passed. */
+  expire(): void {
+    if (this.phase === 'idle') {
+      // a half-sent head gets node:http's answer to a slow client; an idle connection just closes
+      if (this.pending) this.socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else this.socket.end();
+      return this.gone();
+    }
+    if (this.phase !== 'gone') this.fail('UPSTREAM_TIMEOUT', `${this.service} did not answer within ${this.timeoutMs} ms`);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.gone();
+  }
+
+  private readonly onData = (d: Buffer): void => {
+    switch (this.phase) {
+      case 'idle':
+        this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
+        return this.next();
+      case 'body':
+        return this.forwardBody(d);
+      case 'awaiting':
+        this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
+        if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
+        return;
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    // The client will send nothing more; answer what is in flight, then close (half-open allowed).
+    this.clientEnded = true;
+    if (this.phase === 'idle') {
+      this.socket.end();
+      this.gone();
+    } else this.closeAfter = true;
+  };
+
+  private readonly onClose = (): void => {
+    if (this.phase === 'gone') return;
+    this.socket.destroy();
+    this.gone();
+  };
+
+  /** Starts the next request in `pending`, or waits for more bytes. */
+  private next(): void {
+    const buf = this.pending;
+    if (!buf) {
+      this.deadline = performance.now() + IDLE_TIMEOUT_MS;
+      return;
+    }
+    const end = buf.indexOf(CRLF2);
+    if (end < 0 || end > MAX_REQUEST_HEAD) {
+      if (buf.length > MAX_REQUEST_HEAD) return this.handOff();
+      this.deadline = performance.now() + HEAD_TIMEOUT_MS;
+      return;
+    }
+    const head = parseRequestHead(buf.toString('latin1', 0, end));
+    if (!head) return this.handOff();
+    const routed = this.host.routeFor(head.host, head.target);
+    const slot = routed?.pool.tryAcquire();
+    if (!routed || !slot) return this.handOff();
+
+    const bodyStart = end + 4;
+    const inBuffer = Math.min(buf.length - bodyStart, head.contentLength);
+    const requestEnd = bodyStart + inBuffer;
+    this.replay = inBuffer === head.contentLength ? buf.subarray(0, requestEnd) : undefined;
+    this.pending = requestEnd < buf.length ? buf.subarray(requestEnd) : null;
+    this.slot = slot;
+    this.service = routed.service;
+    this.timeoutMs = routed.pool.limits.timeoutMs;
+    this.method = head.method;
+    this.bodyLeft = head.contentLength - inBuffer;
+    this.closeAfter = head.close || this.clientEnded;
+    this.responseStarted = false;
+    this.framing = undefined;
+    this.phase = this.bodyLeft > 0 ? 'body' : 'awaiting';
+    this.deadline = performance.now() + this.timeoutMs;
+
+    const up = this.host.upstreams.take(slot.endpoint, this);
+    this.up = up;
+    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '');
+    if (inBuffer === 0) up.socket.write(text, 'latin1');
+    else {
+      up.socket.cork();
+      up.socket.write(text, 'latin1');
+      up.socket.write(buf.subarray(bodyStart, requestEnd));
+      up.socket.uncork();
+    }
+  }
+
+  private forwardBody(d: Buffer): void {
+    const take = Math.min(this.bodyLeft, d.length);
+    this.bodyLeft -= take;
+    if (take < d.length) this.pending = this.pending ? Buffer.concat([this.pending, d.subarray(take)]) : d.subarray(take);
+    if (this.bodyLeft === 0) this.phase = 'awaiting';
+    const up = this.up!;
+    if (!up.socket.write(take === d.length ? d : d.subarray(0, take))) {
+      this.socket.pause();
+      up.socket.once('drain', this.resumeClient);
+    }
+  }
+
+  private readonly resumeClient = (): void => {
+    if (this.phase === 'body') this.socket.resume();
+  };
+
+  private readonly resumeUpstream = (): void => {
+    this.up?.socket.resume();
+  };
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.framing === undefined) {
+      const buf = this.responseHead ? Buffer.concat([this.responseHead, chunk]) : chunk;
+      const end = buf.indexOf(CRLF2);
+      if (end < 0) {
+        if (buf.length > MAX_RESPONSE_HEAD) return this.fail('UPSTREAM_FAILED', `${this.service} sent a response head over ${MAX_RESPONSE_HEAD} bytes`);
+        this.responseHead = buf;
+        return;
+      }
+      this.responseHead = null;
+      const parsed = parseResponseHead(buf.toString('latin1', 0, end), this.method);
+      if (!parsed || parsed.status === 101) return this.fail('UPSTREAM_FAILED', `${this.service} sent a malformed response head`);
+      const rest = buf.subarray(end + 4);
+      this.responseStarted = true;
+      if (parsed.status < 200) {
+        // an interim response (103 Early Hints): pass it on and read the final one
+        this.socket.write(parsed.head + '\r\n\r\n', 'latin1');
+        if (rest.length > 0) this.onUpstreamData(rest);
+        return;
+      }
+      if (parsed.framing.kind === 'close') this.closeAfter = true;
+      this.upstreamReusable = !parsed.upstreamClose;
+      this.framing = parsed.framing;
+      if (parsed.framing.kind === 'length') this.responseLeft = parsed.framing.length;
+      if (parsed.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
+      const head = parsed.head + (this.closeAfter ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
+      if (parsed.framing.kind === 'none' || (parsed.framing.kind === 'length' && parsed.framing.length === 0)) {
+        this.socket.write(head, 'latin1');
+        if (rest.length > 0) this.upstreamReusable = false;
+        return this.complete();
+      }
+      if (rest.length === 0) {
+        this.socket.write(head, 'latin1');
+        return;
+      }
+      this.socket.cork();
+      this.socket.write(head, 'latin1');
+      this.forwardResponse(rest);
+      this.socket.uncork();
+      return;
+    }
+    this.forwardResponse(chunk);
+  }
+
+  private forwardResponse(chunk: Buffer): void {
+    const framing = this.framing!;
+    let out = chunk;
+    let done = false;
+    if (framing.kind === 'length') {
+      const take = Math.min(this.responseLeft, chunk.length);
+      this.responseLeft -= take;
+      if (take < chunk.length) {
+        out = chunk.subarray(0, take);
+        this.upstreamReusable = false; // bytes past the response: the instance's framing is off
+      }
+      done = this.responseLeft === 0;
+    } else if (framing.kind === 'chunked') {
+      const end = this.chunks!.scan(chunk);
+      if (end === CHUNKED_MALFORMED) return this.fail('UPSTREAM_FAILED', `${this.service} sent a malformed chunked body`);
+      if (end >= 0) {
+        if (end < chunk.length) {
+          out = chunk.subarray(0, end);
+          this.upstreamReusable = false;
+        }
+        done = true;
+      }
+    }
+    if (!this.socket.write(out) && !done) {
+      this.up!.socket.pause();
+      this.socket.once('drain', this.resumeUpstream);
+    }
+    if (done) this.complete();
+  }
+
+  onUpstreamEnd(err: Error | undefined): void {
+    if (this.phase !== 'body' && this.phase !== 'awaiting') return;
+    const up = this.up!;
+    if (!err && this.framing?.kind === 'close') {
+      this.upstreamReusable = false;
+      return this.complete();
+    }
+    // Nothing of the response was sent yet: replay on the slow path when that cannot do harm.
+    if (!this.responseStarted && this.replay && (!up.connected || (up.reused && IDEMPOTENT.has(this.method)))) {
+      const replay = this.replay;
+      this.endExchange(false);
+      this.pending = this.pending ? Buffer.concat([replay, this.pending]) : replay;
+      return this.handOff();
+    }
+    this.fail('UPSTREAM_FAILED', `${this.service} closed the connection or failed`);
+  }
+
+  /** The response is complete: free the slot and the upstream socket, then the next request. */
+  private complete(): void {
+    // the instance answered before the whole request body arrived: the rest of it cannot be told
+    // from a next request without reading it, so the connection ends here
+    if (this.bodyLeft > 0) {
+      this.upstreamReusable = false;
+      this.closeAfter = true;
+    }
+    const closeAfter = this.closeAfter;
+    this.endExchange(this.upstreamReusable);
+    if (closeAfter) {
+      this.socket.end();
+      return this.gone();
+    }
+    this.phase = 'idle';
+    if (this.socket.isPaused()) this.socket.resume();
+    this.next();
+  }
+
+  /** Ends the exchange badly: an error response if nothing was sent yet, else the client is cut off. */
+  private fail(code: ErrorCode, message: string): void {
+    const started = this.responseStarted;
+    this.endExchange(false);
+    if (started) this.socket.destroy();
+    else this.socket.end(rawGatewayError(code, message));
+    this.gone();
+  }
+
+  private endExchange(reusable: boolean): void {
+    const up = this.up;
+    const slot = this.slot;
+    this.up = undefined;
+    this.slot = undefined;
+    this.replay = undefined;
+    this.chunks = undefined;
+    this.responseHead = null;
+    this.framing = undefined;
+    this.bodyLeft = 0;
+    if (up) {
+      up.socket.removeListener('drain', this.resumeClient);
+      if (reusable) this.host.upstreams.giveBack(up);
+      else {
+        up.owner = undefined;
+        up.socket.destroy();
+      }
+    }
+    slot?.release();
+  }
+
+  private handOff(): void {
+    this.phase = 'gone';
+    this.host.forget(this);
+    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('end', this.onEnd);
+    this.socket.removeListener('error', this.onClose);
+    this.socket.removeListener('close', this.onClose);
+    this.socket.removeListener('drain', this.resumeUpstream);
+    const pending = this.pending;
+    this.pending = null;
+    this.host.handOff(this.socket, pending);
+  }
+
+  private gone(): void {
+    if (this.phase !== 'gone') this.endExchange(false);
+    this.phase = 'gone';
+    this.pending = null;
+    this.host.forget(this);
+  }
+}
