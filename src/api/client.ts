@@ -2,7 +2,7 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { RunEvent, RunExit, ServiceView } from './ports.ts';
+import type { PrewarmResult, RunEvent, RunExit, ServiceView } from './ports.ts';
 import type { RunRequest } from './runs-routes.ts';
 import type { DeployDocument } from './service-spec.ts';
 
@@ -80,6 +80,10 @@ export class SkiffClient {
 
   scale(name: string, bounds: { min?: number; max?: number }) {
     return this.request<ServiceView>('PATCH', `/api/v1/services/${encodeURIComponent(name)}/scaling`, bounds);
+  }
+
+  prewarm(name: string, opts: { instances?: number; for?: string }) {
+    return this.request<PrewarmResult>('POST', `/api/v1/services/${encodeURIComponent(name)}/prewarm`, opts);
   }
 
   /** Streams log lines; resolves when the server ends the stream (never, with follow, until aborted). */

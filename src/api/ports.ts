@@ -31,6 +31,14 @@ export interface ServiceView {
   updatedAt: string;
 }
 
+/** What `POST /services/NAME/prewarm` answers: per revision taking traffic, the instances kept warm
+ *  (the request bounded by maxScale) and how many were ready when the call returned. */
+export interface PrewarmResult {
+  service: string;
+  until: string;
+  revisions: Array<{ revision: string; instances: number; ready: number }>;
+}
+
 export interface ServingPort {
   deploy(doc: DeployDocument, tenant: string): Promise<{ service: ServiceView; revision: string; imageDigest: string; layers: { total: number; unpacked: number } }>;
   list(): ServiceView[];
@@ -39,6 +47,8 @@ export interface ServingPort {
   setTraffic(name: string, traffic: TrafficTarget[]): ServiceView;
   rollback(name: string): ServiceView;
   scale(name: string, bounds: { min?: number; max?: number }): ServiceView;
+  /** makes instances of the service's revisions ready now and keeps them until now + forMs */
+  prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult>;
   /** log lines of the service's instances, oldest first; `follow` keeps streaming new lines */
   logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
 }

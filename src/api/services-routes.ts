@@ -1,11 +1,13 @@
-// api/services-routes: /api/v1/services — deploy, list, describe, traffic, rollback, scale, logs, delete.
+// api/services-routes: /api/v1/services — deploy, list, describe, traffic, rollback, scale, prewarm, logs,
+// delete.
 // Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
 import type { ServingPort } from './ports.ts';
 import { deployDocumentSchema, SERVICE_NAME_RE, type DeployDocument } from './service-spec.ts';
-import { deployResultSchema, errorRef as error, serviceViewSchema as serviceView, skiffErrorSchema, trafficSchema } from './services-schemas.ts';
+import { parseDuration } from '../core/quantity.ts';
+import { deployResultSchema, errorRef as error, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, skiffErrorSchema, trafficSchema } from './services-schemas.ts';
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
@@ -46,6 +48,19 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   api.patch('/services/:name/scaling', {
     schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 } } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.scale((req.params as { name: string }).name, req.body as { min?: number; max?: number }));
+
+  api.post('/services/:name/prewarm', {
+    schema: {
+      summary: 'Start instances of the revisions taking traffic now and keep them warm for a while (ahead of known demand)',
+      tags: ['services'],
+      params: nameParam,
+      body: prewarmBodySchema,
+      response: { 200: prewarmResultSchema, 400: error, 404: error },
+    },
+  }, async (req) => {
+    const body = (req.body ?? {}) as { instances?: number; for?: string | number };
+    return serving.prewarm((req.params as { name: string }).name, { instances: body.instances ?? 1, forMs: parseDuration(body.for ?? '10m', 'for') });
+  });
 
   api.get('/services/:name/logs', {
     schema: {

@@ -57,6 +57,28 @@ export const deployResultSchema = {
   properties: { service: serviceViewSchema, revision: str, imageDigest: str, layers: { type: 'object', required: ['total', 'unpacked'], properties: { total: int, unpacked: int } } },
 } as const;
 
+export const prewarmBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    instances: { type: 'integer', minimum: 1, default: 1, description: 'instances per revision taking traffic (bounded by maxScale)' },
+    for: { anyOf: [{ type: 'string' }, { type: 'number' }], description: 'how long to keep them, e.g. 10m (default; at most 24h)' },
+  },
+} as const;
+
+export const prewarmResultSchema = {
+  type: 'object',
+  required: ['service', 'until', 'revisions'],
+  properties: {
+    service: str,
+    until: { type: 'string', description: 'ISO time until which the instances are kept' },
+    revisions: {
+      type: 'array',
+      items: { type: 'object', required: ['revision', 'instances', 'ready'], properties: { revision: str, instances: { ...int, description: 'kept warm (the request bounded by maxScale)' }, ready: { ...int, description: 'ready when the call returned' } } },
+    },
+  },
+} as const;
+
 export const errorRef = { $ref: 'SkiffError#' } as const;
 
 export const skiffErrorSchema = {

@@ -1,4 +1,4 @@
-// cli/services: `skiff deploy | ls | describe | logs | scale | traffic | rollback | rm`.
+// cli/services: `skiff deploy | ls | describe | logs | scale | prewarm | traffic | rollback | rm`.
 // Every command goes through the API client; output is for people (tables, short progress lines).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -173,6 +173,18 @@ export function registerServices(program: Command): void {
     .action(async (name: string, o: { min?: string; max?: string }) => {
       const s = await clientFrom(program).scale(name, { ...(o.min ? { min: int(o.min) } : {}), ...(o.max ? { max: int(o.max) } : {}) });
       line(`${s.name}: min ${s.scaling.min}, max ${s.scaling.max}`);
+    });
+
+  program
+    .command('prewarm <name>')
+    .description('start instances now and keep them warm for a while (ahead of known demand)')
+    .option('--instances <n>', 'instances per revision taking traffic (bounded by max)', '1')
+    .option('--for <duration>', 'how long to keep them, e.g. 10m (at most 24h)', '10m')
+    .action(async (name: string, o: { instances: string; for: string }) => {
+      const r = await clientFrom(program).prewarm(name, { instances: int(o.instances), for: o.for });
+      for (const rev of r.revisions) line(`${rev.revision}  ${rev.ready}/${rev.instances} ready, kept warm until ${r.until}`);
+      const short = r.revisions.filter((rev) => rev.ready < rev.instances);
+      if (short.length) throw new SkiffError('UNAVAILABLE', `${short.map((rev) => rev.revision).join(', ')} not all ready; see \`skiff describe ${name}\``);
     });
 
   program

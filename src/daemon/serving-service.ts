@@ -1,5 +1,5 @@
 // daemon/serving-service: the API's ServingPort: deploys (resolve image → pin digest → unpack ahead
-// → record revision → scheduler), traffic, rollback, scaling, describe, logs. It joins the store,
+// → record revision → scheduler), traffic, rollback, scaling, pre-warm, describe, logs. It joins the store,
 // the scheduler and the image side; every rule about what is allowed lives here or in the store.
 import type { Clock } from '../core/clock.ts';
 import { SkiffError } from '../core/errors.ts';
@@ -25,6 +25,8 @@ export interface ServingServiceDeps {
 }
 
 const FOLLOW_POLL_MS = 500;
+/** a pre-warm keeps instances at most this long (a cron trigger renews it for each run) */
+const MAX_PREWARM_MS = 24 * 3600_000;
 
 export class ServingService implements ServingPort {
   constructor(private readonly d: ServingServiceDeps) {}
@@ -90,6 +92,16 @@ export class ServingService implements ServingPort {
     this.d.store.addEvent(name, null, 'scale-bounds', `min ${min}, max ${max}`, this.d.clock.now());
     this.d.scheduler.setBounds(name);
     return this.get(name);
+  }
+
+  async prewarm(name: string, opts: { instances: number; forMs: number }) {
+    this.service(name);
+    if (opts.forMs > MAX_PREWARM_MS) throw new SkiffError('BAD_REQUEST', `for: at most 24h, got ${opts.forMs / 1000}s`);
+    const untilMs = this.d.clock.now() + opts.forMs;
+    const until = new Date(untilMs).toISOString();
+    this.d.store.addEvent(name, null, 'prewarm', `${opts.instances} instance(s) per revision until ${until}`, this.d.clock.now());
+    const revisions = await this.d.scheduler.prewarm(name, { instances: opts.instances, untilMs });
+    return { service: name, until, revisions };
   }
 
   async *logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {

@@ -28,6 +28,8 @@ export class RevisionState {
   lastDesired: number | undefined;
   /** no pre-creating before this time (clock ms): the last pre-create failed */
   poolPausedUntil = 0;
+  /** `skiff prewarm`: at least this many serving instances until untilMs (clock ms) */
+  prewarm: { instances: number; untilMs: number } | undefined;
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 

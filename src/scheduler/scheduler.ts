@@ -28,6 +28,7 @@ import { PreCreatedPool } from './pool.ts';
 import { Freezer } from './freezer.ts';
 import { metricOf } from './metrics.ts';
 import { KeepAlives } from './keep-alive.ts';
+import { desiredScale } from './desired.ts';
 
 export type { ColdStartOptions } from './lifecycle.ts';
 
@@ -163,6 +164,24 @@ export class Scheduler {
     return [...s.instances.values()].map((i) => ({ id: i.id, phase: i.phase, ...(i.address ? { address: `${i.address.host}:${i.address.port}` } : {}) }));
   }
 
+  /** Pre-warm hook (`skiff prewarm`, and a cron trigger a little before its schedule): makes
+   *  `instances` instances of each revision the service's traffic names started and ready now, and
+   *  keeps at least that many until `untilMs` (clock ms) — neither the autoscaler nor the keep-alive
+   *  policy scales them away before. Bounded by maxScale; a later call replaces an earlier one.
+   *  Resolves once they are ready, or with what is ready at the readiness deadline. */
+  async prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<Array<{ revision: string; instances: number; ready: number }>> {
+    const svc = this.sync(true).find((s) => s.name === service);
+    const states = (svc?.traffic ?? []).filter((t) => t.percent > 0).flatMap((t) => this.syncOne(t.revision) ?? []);
+    const target = (st: RevisionState) => Math.min(opts.instances, st.record.spec.scaling.maxScale);
+    for (const st of states) {
+      st.prewarm = { instances: opts.instances, untilMs: opts.untilMs };
+      for (let i = st.count('starting', 'ready'); i < target(st); i++) this.startInstance(st, 'pre-warm');
+    }
+    const deadline = this.d.clock.now() + (this.d.readinessDeadlineMs ?? 60_000);
+    while (!this.stopped && this.d.clock.now() < deadline && states.some((st) => st.count('ready') < target(st))) await new Promise((r) => setTimeout(r, 20));
+    return states.map((st) => ({ revision: st.name, instances: target(st), ready: st.count('ready') }));
+  }
+
   /** The service's keep-alive policy, undefined before its first request (since the daemon started). */
   keepAlive(service: string): KeepAlivePolicy | undefined {
     return this.keepAlives.policy(service);
@@ -244,28 +263,23 @@ export class Scheduler {
   private scale(state: RevisionState, hasTraffic: boolean, warmUp: boolean, now: number): void {
     const ready = state.count('ready');
     const live = state.count('starting', 'ready');
-    let desired: number;
+    let desired = 0;
     let why = 'autoscaler';
-    if (!hasTraffic) {
-      desired = 0;
-    } else {
-      const decision = state.scaler.decide(now, ready);
-      if (!decision.valid) return;
-      desired = warmUp ? Math.max(1, decision.desired) : decision.desired;
-      let reason = decision.reason;
-      // The service's keep-alive policy overrides the autoscaler's idle window (never minScale or a warm-up).
-      const keep = warmUp || state.record.spec.scaling.minScale > 0 ? undefined : this.keepAlives.decide(state.record.service, now);
-      if (keep?.kind === 'zero') {
-        desired = 0;
-        reason = keep.reason;
-      } else if (keep?.kind === 'keep' && (desired === 0 || state.lastDesired === 0)) {
-        // at zero since the burst: this is the pre-warm ahead of the next request
-        desired = Math.max(1, desired);
-        reason = keep.reason;
-        why = 'keep-alive pre-warm';
-      }
+    if (hasTraffic) {
+      const minScale = state.record.spec.scaling.minScale;
+      const d = desiredScale({
+        kpa: state.scaler.decide(now, ready),
+        warmUp,
+        keepAlive: warmUp || minScale > 0 ? undefined : this.keepAlives.decide(state.record.service, now),
+        wasAtZero: state.lastDesired === 0,
+        prewarm: state.prewarm,
+        maxScale: state.record.spec.scaling.maxScale,
+        now,
+      });
+      if (!d) return;
+      ({ desired, why } = d);
       if (desired !== state.lastDesired) {
-        this.writes.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${reason}`);
+        this.writes.event(state.record.service, state.name, 'scale', `desired ${desired} (was ${state.lastDesired ?? 'unset'}): ${d.reason}`);
       }
     }
     state.lastDesired = desired;

@@ -21,6 +21,7 @@ const ENDPOINTS: Array<[method: string, path: string, success: string]> = [
   ['put', '/api/v1/services/{name}/traffic', '200'],
   ['post', '/api/v1/services/{name}/rollback', '200'],
   ['patch', '/api/v1/services/{name}/scaling', '200'],
+  ['post', '/api/v1/services/{name}/prewarm', '200'],
   ['get', '/api/v1/services/{name}/logs', '200'],
 ];
 
@@ -49,7 +50,8 @@ test('openapi.json lists every services endpoint with its request and response s
 
   // The service view, as describe, traffic, rollback and scale answer it.
   const view = json(doc.paths['/api/v1/services/{name}']!.get!, '200');
-  for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
+  for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
+  assert.deepEqual(view.properties!.keepAlive!.properties!.kind!.enum, ['fixed', 'histogram']);
   const revision = view.properties!.revisions!.items!;
   assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'id', 'phase']);
   assert.deepEqual(Object.keys(view.properties!.events!.items!.properties!).sort(), ['at', 'kind', 'message', 'revision']);
@@ -67,6 +69,9 @@ test('openapi.json lists every services endpoint with its request and response s
   assert.deepEqual(traffic.properties!.traffic!.items!.required, ['revision', 'percent']);
   const scaling = doc.paths['/api/v1/services/{name}/scaling']!.patch!.requestBody!.content['application/json']!.schema;
   assert.deepEqual(Object.keys(scaling.properties!).sort(), ['max', 'min']);
+  const prewarm = doc.paths['/api/v1/services/{name}/prewarm']!.post!;
+  assert.deepEqual(Object.keys(prewarm.requestBody!.content['application/json']!.schema.properties!).sort(), ['for', 'instances']);
+  assert.deepEqual(json(prewarm, '200').properties!.revisions!.items!.required, ['revision', 'instances', 'ready']);
   const logs = doc.paths['/api/v1/services/{name}/logs']!.get!;
   assert.deepEqual(logs.parameters!.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['follow', 'revision', 'tail']);
   assert.equal(logs.responses['200']!.content!['text/plain']!.schema.type, 'string');
