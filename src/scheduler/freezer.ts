@@ -61,6 +61,7 @@ export class Freezer {
       return;
     }
     const resumed = performance.now();
+    if (inst.phase !== 'starting') return; // drained while resuming
     Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, startedAt: h.clock.now() });
     inst.nextLivenessAt = h.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
     h.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);

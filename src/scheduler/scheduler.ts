@@ -145,6 +145,8 @@ export class Scheduler {
   requestCapacity(revision: string): void {
     const state = this.revisions.get(revision) ?? this.syncOne(revision);
     if (!state) return this.d.routing.capacityFailed(revision);
+    // A revision that lost its traffic starts nothing: its held requests are refused when it goes.
+    if (!this.routed.has(revision)) return;
     state.scaler.poke(this.d.clock.now());
     this.keepAlives.request(state.record.service, this.d.clock.now());
     if (state.count('starting') > 0) return;
@@ -375,7 +377,6 @@ export class Scheduler {
       if (this.d.clock.now() > deadline) {
         this.writes.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.d.readinessDeadlineMs ?? 60_000} ms; replacing`);
         await this.drain(state, inst, 'readiness deadline');
-        this.d.routing.capacityFailed(state.name);
         return undefined;
       }
       // Back to back at first: a refused connect costs ~0.1 ms, and setTimeout cannot wait less than
@@ -394,6 +395,7 @@ export class Scheduler {
     if (inst.phase === 'draining' || !state.instances.has(inst.id) || this.stopped) return;
     this.writes.event(state.record.service, state.name, 'exited', `${inst.id} exited unexpectedly; replacing`);
     this.track(this.remove(state, inst).then(() => this.tick()));
+    if (inst.phase === 'starting') this.d.routing.capacityFailed(state.name); // (remove forgot it at once)
   }
 
   private checkLiveness(state: RevisionState, now: number): void {
@@ -416,9 +418,12 @@ export class Scheduler {
 
   private async drain(state: RevisionState, inst: TrackedInstance, why: string): Promise<void> {
     if (inst.phase === 'draining') return;
+    const wasStarting = inst.phase === 'starting';
     inst.phase = 'draining';
     this.writes.recordInstance(inst.id, state.name, state.record.service, 'draining', inst.address);
     this.publish(state);
+    // Requests held for capacity may have been waiting for it: they ask again now, not after its stop.
+    if (wasStarting) this.d.routing.capacityFailed(state.name);
     const grace = state.record.spec.drainGraceMs;
     await this.waitIdle(state, inst, this.d.clock.now() + Math.max(grace, state.record.spec.timeoutMs));
     this.d.log.debug({ instance: inst.id, why }, 'stopping drained instance');

@@ -26,6 +26,10 @@ export class FakeInstances implements InstancePort {
   failStarts = false;
   /** what stats() reports for every instance */
   memoryBytes = 0;
+  /** this many of the next started instances answer their /healthz with 500 (never ready) */
+  unhealthyStarts = 0;
+  /** stop() waits its whole grace, as a process that ignores the stop signal does */
+  ignoreStopSignal = false;
 
   async create(revision: RevisionRecord, id: string) {
     if (this.failStarts) throw new Error('image cannot start');
@@ -46,6 +50,10 @@ export class FakeInstances implements InstancePort {
     const inst = this.live.get(id);
     if (!inst) throw new Error(`no instance ${id}`);
     this.started++;
+    if (this.unhealthyStarts > 0) {
+      this.unhealthyStarts--;
+      inst.healthy = false;
+    }
     const server = http.createServer((req, res) => {
       if (req.url === '/healthz') {
         res.statusCode = inst.healthy ? 200 : 500;
@@ -67,7 +75,8 @@ export class FakeInstances implements InstancePort {
     this.live.get(id)!.paused = false;
   }
 
-  async stop(id: string) {
+  async stop(id: string, graceMs = 0) {
+    if (this.ignoreStopSignal && this.live.has(id)) await new Promise((r) => setTimeout(r, graceMs));
     this.live.get(id)?.crash();
   }
 

@@ -16,8 +16,8 @@ import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { FakeInstances } from './fake-instances.ts';
 
-/** Scheduler options a test may set (cold-start bounds, keep-alive policies, readiness deadline). */
-export type SetupOptions = Partial<Pick<SchedulerDeps, 'coldStart' | 'keepAlive' | 'readinessDeadlineMs'>>;
+/** Scheduler options a test may set (cold-start bounds, keep-alive policies, readiness deadline, tick). */
+export type SetupOptions = Partial<Pick<SchedulerDeps, 'coldStart' | 'keepAlive' | 'readinessDeadlineMs' | 'tickMs'>>;
 
 export async function setup(t: TestContext, instances = new FakeInstances(), opts: SetupOptions = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));
@@ -32,6 +32,7 @@ export async function setup(t: TestContext, instances = new FakeInstances(), opt
   await scheduler.start();
   t.after(async () => {
     await scheduler!.stop();
+    instances.ignoreStopSignal = false;
     for (const id of [...instances.live.keys()]) await instances.stop(id);
     await gateway.close();
     db.close();
