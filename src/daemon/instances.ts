@@ -268,8 +268,8 @@ export class RuncInstances implements InstancePort {
     return (await this.opts.runtime.logs(id, { tail })).map((l) => `${l.time} ${l.stream} ${l.line}`);
   }
 
-  async stats(id: string): Promise<{ cpuNanos: number; memoryBytes: number } | undefined> {
+  async stats(id: string): Promise<{ cpuNanos: number; memoryBytes: number; workingSetBytes: number } | undefined> {
     const s = await this.opts.runtime.stats(id);
-    return s.found ? { cpuNanos: s.value.cpuNanos, memoryBytes: s.value.memoryBytes } : undefined;
+    return s.found ? { cpuNanos: s.value.cpuNanos, memoryBytes: s.value.memoryBytes, workingSetBytes: s.value.workingSetBytes } : undefined;
   }
 }

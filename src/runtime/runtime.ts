@@ -51,7 +51,10 @@ export interface InstanceState {
 }
 
 export interface InstanceStats {
+  /** cgroup memory usage, page cache included */
   memoryBytes: number;
+  /** usage minus inactive file cache (reclaimable): what the kubelet calls the working set */
+  workingSetBytes: number;
   memoryLimitBytes: number;
   cpuNanos: number;
   pids: number;

@@ -1,8 +1,9 @@
 // scheduler/freezer: frozen idle instances. A freezeIdle revision going to zero has its idle ready
 // instances unpublished, their last requests finished, and paused (cgroup freezer) instead of stopped;
 // a request resumes one, published at once (it was ready when frozen). Frozen instances of the whole
-// node share a memory budget (`frozenMemoryBytes`, 0 = freezing off): past it the oldest frozen
-// instance is stopped. Which instance to freeze and when is the scheduler's decision.
+// node share a memory budget (`frozenMemoryBytes`, 0 = freezing off), counted as each one's working
+// set (usage minus reclaimable file cache: the kernel can take the cache back, not the rest); past it
+// the oldest frozen instance is stopped. Which instance to freeze and when is the scheduler's decision.
 import type { InstanceHost } from './lifecycle.ts';
 import type { RevisionState, TrackedInstance } from './revision-state.ts';
 
@@ -17,7 +18,7 @@ export class Freezer {
   async adopt(inst: TrackedInstance): Promise<void> {
     inst.paused = Promise.resolve(true);
     inst.frozenAt = this.h.clock.now();
-    inst.frozenBytes = (await this.h.instances.stats(inst.id))?.memoryBytes ?? 0;
+    inst.frozenBytes = (await this.h.instances.stats(inst.id))?.workingSetBytes ?? 0;
   }
 
   /** Unpublishes an idle instance, lets its last requests finish, and pauses it. */
@@ -36,7 +37,7 @@ export class Freezer {
         if (inst.phase === 'frozen') await h.remove(state, inst);
         return false;
       }
-      const bytes = (await h.instances.stats(inst.id))?.memoryBytes ?? 0;
+      const bytes = (await h.instances.stats(inst.id))?.workingSetBytes ?? 0;
       if (inst.phase === 'frozen') inst.frozenBytes = bytes;
       h.writes.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
       this.evictOverBudget();

@@ -31,8 +31,9 @@ export interface InstancePort {
   list(): Promise<RunningInstance[]>;
   /** Resolves when the instance's process has stopped for any reason (a crashed instance is replaced). */
   exited(instanceId: string): Promise<void>;
-  /** Cumulative CPU time and current memory, for CPU- and memory-based scaling; undefined when gone. */
-  stats(instanceId: string): Promise<{ cpuNanos: number; memoryBytes: number } | undefined>;
+  /** Cumulative CPU time and current memory (usage, and the working set: usage minus inactive file
+   *  cache), for CPU- and memory-based scaling and the frozen-memory budget; undefined when gone. */
+  stats(instanceId: string): Promise<{ cpuNanos: number; memoryBytes: number; workingSetBytes: number } | undefined>;
 }
 
 export type ProbeOutcome = 'ready' | 'not-ready';

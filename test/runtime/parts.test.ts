@@ -11,6 +11,7 @@ import { gatewayIp, intToIp, ipToInt, nextFreeIp, parseCidr } from '../../src/ru
 import { exitReason } from '../../src/runtime/runc/exit.ts';
 import { parseRuncState } from '../../src/runtime/runc/runc-cli.ts';
 import { readLogLines } from '../../src/runtime/runc/log-file.ts';
+import { workingSet } from '../../src/runtime/runc/cgroup.ts';
 
 test('allocator: gateway is .1, instances skip network/gateway/broadcast, wrap from a hint', () => {
   const s = parseCidr('10.213.7.9/16');
@@ -66,4 +67,12 @@ test('supervisor.pl: reaps the re-parented init for its exit code, logs timestam
   assert.deepEqual(out.slice(-2), ['n39', 'tail']); // a last line without newline is kept
   assert.ok(out.length < 42 && out.length > 5, `rotation keeps the newest lines (kept ${out.length})`);
   assert.deepEqual((await readLogLines(path.join(dir, 'logs'), 2)).map((l) => l.line), ['n39', 'tail']);
+});
+
+test('cgroup working set: usage minus inactive file cache (v1 total_inactive_file, v2 inactive_file), never negative', () => {
+  const v1 = 'cache 9000\nrss 1000\ninactive_file 50\ntotal_inactive_file 7000\ntotal_active_file 500\n';
+  assert.equal(workingSet(10_000, v1, false), 3000);
+  assert.equal(workingSet(10_000, 'anon 1000\nfile 9000\ninactive_file 6000\nactive_file 3000\n', true), 4000);
+  assert.equal(workingSet(100, 'inactive_file 500\n', true), 0);
+  assert.equal(workingSet(100, '', false), 100, 'no memory.stat: all of the usage');
 });

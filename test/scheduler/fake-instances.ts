@@ -89,7 +89,7 @@ export class FakeInstances implements InstancePort {
   }
 
   async stats() {
-    return { cpuNanos: 0, memoryBytes: this.memoryBytes };
+    return { cpuNanos: 0, memoryBytes: this.memoryBytes, workingSetBytes: this.memoryBytes };
   }
 
   /** started (running or paused) instances of a revision */

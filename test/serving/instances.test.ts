@@ -165,6 +165,7 @@ test('RuncInstances runs a registry image under runc', { skip, timeout: 300_000 
     assert.deepEqual([uid, gid, groups?.split(' ').sort(), env], ['1234', '1234', ['1234', '2345'], '8080 spec /home/app']);
     const stats = await instances.stats(a);
     assert.ok(stats && stats.cpuNanos > 0 && stats.memoryBytes > 0, JSON.stringify(stats));
+    assert.ok(stats.workingSetBytes > 0 && stats.workingSetBytes <= stats.memoryBytes, JSON.stringify(stats));
   });
 
   await t.test("two instances of one image never see each other's writes", async () => {

@@ -29,21 +29,31 @@ export function parseKeyed(text: string): Map<string, number> {
 
 const num = (s: string | undefined): number => (s === undefined || s.trim() === 'max' ? Number.POSITIVE_INFINITY : Number(s.trim()));
 
+/** Usage minus the inactive file cache, never below 0 — the kubelet's working set. memory.stat names it
+ *  `inactive_file` on v2 and `total_inactive_file` (this cgroup and its children) on v1. */
+export function workingSet(usageBytes: number, memoryStat: string, v2: boolean): number {
+  const inactive = parseKeyed(memoryStat).get(v2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
+  return Math.max(0, usageBytes - inactive);
+}
+
 export async function readStats(cgroupsPath: string): Promise<InstanceStats | undefined> {
   if (isV2()) {
     const dir = path.join(ROOT, cgroupsPath);
-    const [mem, max, cpu, pids] = await Promise.all(['memory.current', 'memory.max', 'cpu.stat', 'pids.current'].map((f) => readText(path.join(dir, f))));
+    const [mem, max, cpu, pids, stat] = await Promise.all(['memory.current', 'memory.max', 'cpu.stat', 'pids.current', 'memory.stat'].map((f) => readText(path.join(dir, f))));
     if (mem === undefined) return undefined;
-    return { memoryBytes: num(mem), memoryLimitBytes: num(max), cpuNanos: (parseKeyed(cpu ?? '').get('usage_usec') ?? 0) * 1000, pids: num(pids) };
+    const usage = num(mem);
+    return { memoryBytes: usage, workingSetBytes: workingSet(usage, stat ?? '', true), memoryLimitBytes: num(max), cpuNanos: (parseKeyed(cpu ?? '').get('usage_usec') ?? 0) * 1000, pids: num(pids) };
   }
-  const [mem, max, cpu, pids] = await Promise.all([
+  const [mem, max, cpu, pids, stat] = await Promise.all([
     readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.usage_in_bytes')),
     readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.limit_in_bytes')),
     readText(path.join(ROOT, 'cpuacct', cgroupsPath, 'cpuacct.usage')),
     readText(path.join(ROOT, 'pids', cgroupsPath, 'pids.current')),
+    readText(path.join(ROOT, 'memory', cgroupsPath, 'memory.stat')),
   ]);
   if (mem === undefined) return undefined;
-  return { memoryBytes: num(mem), memoryLimitBytes: num(max), cpuNanos: num(cpu ?? '0'), pids: num(pids ?? '0') };
+  const usage = num(mem);
+  return { memoryBytes: usage, workingSetBytes: workingSet(usage, stat ?? '', false), memoryLimitBytes: num(max), cpuNanos: num(cpu ?? '0'), pids: num(pids ?? '0') };
 }
 
 /** Thaws a frozen instance by writing its freezer file — what `runc resume` does, without runc's
