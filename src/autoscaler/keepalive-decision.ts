@@ -1,5 +1,6 @@
 // autoscaler/keepalive-decision: what a service's keep-alive policy (keepalive.ts) means for its idle
-// revisions at `now`. Pure apart from the per-service tracker it owns; time is a parameter.
+// revisions at `now`, and the per-service state behind it (tracker, histogram, saved as JSON for the
+// store). Pure apart from that state; time is a parameter.
 //
 //   fixed policy, or a burst still going on (a request within quietMs): the autoscaler decides alone —
 //     its own idle window + grace is the fixed keep-alive, so a service with little data behaves as it
@@ -23,7 +24,7 @@ export function decideKeepAlive(policy: KeepAlivePolicy, lastRequestAt: number |
   const warmUntil = warmFrom + policy.keepAliveMs;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   if (now < warmFrom) return { kind: 'zero', prewarmAtMs: warmFrom, reason: `keep-alive: idle ${s(now - lastRequestAt)}, pre-warm in ${s(warmFrom - now)}` };
-  if (now < warmUntil) return { kind: 'keep', untilMs: warmUntil, reason: `keep-alive: pre-warm window, warm for ${s(warmUntil - now)} more` };
+  if (now < warmUntil) return { kind: 'keep', untilMs: warmUntil, reason: `keep-alive: ${policy.preWarmMs > 0 ? 'pre-warmed, ' : ''}warm for ${s(warmUntil - now)} more` };
   return { kind: 'zero', reason: `keep-alive: idle ${s(now - lastRequestAt)}, past pre-warm ${s(policy.preWarmMs)} + keep-alive ${s(policy.keepAliveMs)}` };
 }
 
@@ -56,8 +57,26 @@ export class ServiceKeepAlive {
     this.cached = undefined;
   }
 
-  request(now: number): void {
-    this.tracker.request(now);
+  /** A request at `now`; true when the histogram changed (worth saving). */
+  request(now: number): boolean {
+    return this.tracker.request(now);
+  }
+
+  /** The histogram as JSON, for the store; the last request time is not kept (a restart's downtime
+   *  is no idle time of the service). */
+  save(): string {
+    return JSON.stringify(this.tracker.histogram.save());
+  }
+
+  /** Takes over a saved histogram; a malformed one or one of another bin width/range is dropped. */
+  load(saved: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(saved);
+    } catch {
+      return;
+    }
+    if (this.tracker.histogram.restore(parsed)) this.cached = undefined;
   }
 
   policy(): KeepAlivePolicy {

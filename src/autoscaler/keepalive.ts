@@ -36,6 +36,15 @@ export const DEFAULT_KEEPALIVE: KeepAliveSettings = {
   fixedKeepAliveMs: 10 * 60_000,
 };
 
+export interface SavedHistogram {
+  binMs: number;
+  rangeMs: number;
+  /** [bin index, count] of the non-empty bins */
+  bins: Array<[number, number]>;
+  outOfRange: number;
+  total: number;
+}
+
 export type KeepAlivePolicy =
   | { kind: 'fixed'; keepAliveMs: number; reason: string }
   | { kind: 'histogram'; preWarmMs: number; keepAliveMs: number; reason: string };
@@ -59,6 +68,31 @@ export class IdleTimeHistogram {
 
   get samples(): number {
     return this.total;
+  }
+
+  /** What was recorded, to be kept across daemon restarts (non-empty bins only). */
+  save(): SavedHistogram {
+    const bins: Array<[number, number]> = [];
+    this.bins.forEach((n, i) => n > 0 && bins.push([i, n]));
+    return { binMs: this.s.binMs, rangeMs: this.s.rangeMs, bins, outOfRange: this.outOfRange, total: this.total };
+  }
+
+  /** Takes over a saved histogram of the same shape (bin width and range); anything else — another
+   *  shape after a settings change, or a malformed record — is ignored and false returned. */
+  restore(saved: unknown): boolean {
+    const v = saved as Partial<SavedHistogram> | null;
+    const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+    if (!v || v.binMs !== this.s.binMs || v.rangeMs !== this.s.rangeMs || !count(v.outOfRange) || !count(v.total) || !Array.isArray(v.bins)) return false;
+    const bins = new Array<number>(this.bins.length).fill(0);
+    for (const b of v.bins) {
+      if (!Array.isArray(b) || !count(b[0]) || b[0] >= bins.length || !count(b[1])) return false;
+      bins[b[0]] = b[1];
+    }
+    if (bins.reduce((a, n) => a + n, 0) + v.outOfRange !== v.total) return false;
+    bins.forEach((n, i) => (this.bins[i] = n));
+    this.outOfRange = v.outOfRange;
+    this.total = v.total;
+    return true;
   }
 
   policy(): KeepAlivePolicy {
@@ -107,10 +141,13 @@ export class IdleTracker {
     private readonly quietMs = 1000,
   ) {}
 
-  request(now: number): void {
-    if (this.lastRequestAt !== undefined && now - this.lastRequestAt >= this.quietMs) this.histogram.record(now - this.lastRequestAt);
+  /** A request at `now`; true when it closed an idle time (the histogram changed). */
+  request(now: number): boolean {
+    const closes = this.lastRequestAt !== undefined && now - this.lastRequestAt >= this.quietMs;
+    if (closes) this.histogram.record(now - this.lastRequestAt!);
     // a request seen late (an earlier tick's `now`) never moves the last request back
     this.lastRequestAt = Math.max(now, this.lastRequestAt ?? now);
+    return closes;
   }
 
   /** When the last request was seen, or undefined before the first. */

@@ -31,6 +31,8 @@ export function desiredStateFromStore(store: ServingStore, clock: Clock): Desire
     forgetInstance: (id) => store.deleteInstance(id),
     knownInstances: () => store.listInstances(),
     event: (service, revision, kind, message) => store.addEvent(service, revision, kind, message, clock.now()),
+    keepAlives: () => store.listKeepAlive(),
+    saveKeepAlive: (service, state) => store.putKeepAlive(service, state, clock.now()),
   };
 }
 

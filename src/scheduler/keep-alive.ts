@@ -2,7 +2,8 @@
 // seen a request gets one policy (per service, not per revision: the idle times belong to the
 // service's callers, and a redeploy keeps what was learned); it is fed with every tick in which any of
 // the service's revisions had a request, and asked, per idle revision, whether to keep it warm, let it
-// go to zero, or warm it again. A change of the policy's kind is a service event (`keep-alive`).
+// go to zero, or warm it again. A change of the policy's kind is a service event (`keep-alive`). What a
+// service learned is saved (write-behind) whenever it changes, and taken back after a daemon restart.
 import type { ServiceRecord } from '../core/service.ts';
 import type { KeepAlive, KeepAliveDecision, KeepAliveFactory, KeepAlivePolicy } from './ports.ts';
 import type { WriteBehind } from './write-behind.ts';
@@ -15,7 +16,7 @@ export class KeepAlives {
 
   constructor(
     private readonly factory: KeepAliveFactory | undefined,
-    private readonly writes: Pick<WriteBehind, 'event'>,
+    private readonly writes: Pick<WriteBehind, 'event' | 'saveKeepAlive'>,
   ) {}
 
   /** The desired services as last read: their specs apply; deleted services are forgotten. */
@@ -31,18 +32,33 @@ export class KeepAlives {
     }
   }
 
+  /** Takes back what services learned before a daemon restart (after the first configure). */
+  restore(saved: Array<{ service: string; state: string }>): void {
+    for (const { service, state } of saved) {
+      const entry = this.entry(service);
+      if (!entry) continue;
+      entry.policy.load(state);
+      entry.kind = entry.policy.policy().kind; // as it was: no event
+    }
+  }
+
   /** A tick (or a request held by the activator) saw a request for the service. */
   request(service: string, now: number): void {
-    let entry = this.byService.get(service);
-    if (!entry) {
-      const spec = this.specs.get(service);
-      if (!this.factory || !spec) return;
-      entry = { policy: this.factory(), kind: 'fixed' };
-      entry.policy.configure(spec);
-      this.byService.set(service, entry);
-    }
-    entry.policy.request(now);
+    const entry = this.entry(service);
+    if (!entry) return;
+    if (entry.policy.request(now)) this.writes.saveKeepAlive(service, entry.policy.save());
     this.noteKind(service, entry);
+  }
+
+  private entry(service: string): { policy: KeepAlive; kind: KeepAlivePolicy['kind'] } | undefined {
+    let entry = this.byService.get(service);
+    if (entry) return entry;
+    const spec = this.specs.get(service);
+    if (!this.factory || !spec) return undefined;
+    entry = { policy: this.factory(), kind: 'fixed' };
+    entry.policy.configure(spec);
+    this.byService.set(service, entry);
+    return entry;
   }
 
   decide(service: string, now: number): KeepAliveDecision {

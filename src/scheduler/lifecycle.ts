@@ -1,11 +1,11 @@
-// scheduler/lifecycle: what the scheduler's helper modules (pool.ts, freezer.ts) may ask of the
+// scheduler/lifecycle: what the scheduler's helper modules (pool, freezer, launcher) may ask of the
 // scheduler — its ports, its write-behind queue and the few instance steps they share with it — plus
 // the node-wide cold-start bounds they enforce. The scheduler builds one InstanceHost for them, so its
 // own methods stay private and the helpers never see its tick or its autoscalers.
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ColdStartStats } from './cold-start-stats.ts';
-import type { InstancePort, RoutingPort } from './ports.ts';
+import type { InstancePort, ProbePort, RoutingPort } from './ports.ts';
 import type { RevisionState, TrackedInstance } from './revision-state.ts';
 import type { WriteBehind } from './write-behind.ts';
 
@@ -26,6 +26,9 @@ export interface InstanceHost {
   readonly instances: InstancePort;
   readonly routing: RoutingPort;
   readonly coldStarts: ColdStartStats | undefined;
+  readonly probes: ProbePort;
+  /** how long a new instance may take to become ready before it is replaced */
+  readonly readinessDeadlineMs: number;
   readonly writes: WriteBehind;
   readonly options: ColdStartOptions;
   /** the scheduler is stopping: start nothing new */
@@ -37,6 +40,8 @@ export interface InstanceHost {
   watchExit(state: RevisionState, inst: TrackedInstance): void;
   /** forgets the instance at once and stops it (SIGKILL after graceMs) */
   remove(state: RevisionState, inst: TrackedInstance, graceMs?: number): Promise<void>;
+  /** unpublishes the instance, lets its requests finish, then stops it */
+  drain(state: RevisionState, inst: TrackedInstance, why: string): Promise<void>;
   /** resolves once the gateway has no request in flight on the instance, or at `until` (clock ms) */
   waitIdle(state: RevisionState, inst: TrackedInstance, until: number): Promise<void>;
   /** pushes the revision's ready instances to the gateway */

@@ -72,6 +72,9 @@ export interface DesiredStatePort {
   forgetInstance(id: string): void;
   knownInstances(): Array<{ id: string; revision: string; service: string; state: string }>;
   event(service: string, revision: string | null, kind: string, message: string): void;
+  /** saved keep-alive states (KeepAlive.save()) by service; deleting a service deletes its state */
+  keepAlives(): Array<{ service: string; state: string }>;
+  saveKeepAlive(service: string, state: string): void;
 }
 
 /** A revision's autoscaler, as the scheduler uses it (the daemon plugs in autoscaler/KpaScaler). */
@@ -100,9 +103,13 @@ export type KeepAliveDecision =
  *  autoscaler/ServiceKeepAlive). */
 export interface KeepAlive {
   configure(spec: ScalingSpec): void;
-  request(now: number): void;
+  /** true when the request changed what was learned (then it is saved) */
+  request(now: number): boolean;
   policy(): KeepAlivePolicy;
   decide(now: number): KeepAliveDecision;
+  /** what was learned, opaque, for the store; load() takes it back after a daemon restart */
+  save(): string;
+  load(saved: string): void;
 }
 
 export type KeepAliveFactory = () => KeepAlive;

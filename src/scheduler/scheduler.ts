@@ -4,9 +4,7 @@
 //   tick: sync revisions from the store → feed samples to each revision's autoscaler → decide →
 //         start or drain instances → liveness checks → publish ready endpoints to the gateway.
 //   start: a frozen instance is resumed (ready at once); else a pre-created one is started; else one is
-//          created and started → readiness probe in a tight loop (back-to-back probes for the first
-//          milliseconds, then backing off) → ready → endpoints published; a failure is an event, and the
-//          activator may ask again.
+//          created and started → readiness probes → ready → published (launcher.ts).
 //   pool:  revisions with traffic and minScale 0 keep pre-created instances (pool.ts); removed when
 //          traffic goes away.
 //   drain: unpublish → wait until the gateway has no request in flight on it (bounded by the grace)
@@ -21,20 +19,18 @@ import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
 import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
-import type { ColdStartSource, ColdStartStats } from './cold-start-stats.ts';
+import type { ColdStartStats } from './cold-start-stats.ts';
 import { WriteBehind } from './write-behind.ts';
 import { NO_COLD_START_OPTIMISATIONS, type ColdStartOptions, type InstanceHost } from './lifecycle.ts';
 import { PreCreatedPool } from './pool.ts';
 import { Freezer } from './freezer.ts';
+import { Launcher } from './launcher.ts';
 import { metricOf } from './metrics.ts';
 import { KeepAlives } from './keep-alive.ts';
 import { desiredScale } from './desired.ts';
 
 export type { ColdStartOptions } from './lifecycle.ts';
 
-const START_RETRY_PAUSE_MS = 1000;
-/** readiness probes go back to back this long after start (a small app listens within a few ms) */
-const PROBE_SPIN_MS = 10;
 
 export interface SchedulerDeps {
   instances: InstancePort;
@@ -70,6 +66,7 @@ export class Scheduler {
   private readonly writes: WriteBehind;
   private readonly pool: PreCreatedPool;
   private readonly freezer: Freezer;
+  private readonly launcher: Launcher;
   private readonly keepAlives: KeepAlives;
   /** revisions the gateway routes requests to, as of the last tick */
   private routed = new Set<string>();
@@ -82,6 +79,8 @@ export class Scheduler {
       instances: d.instances,
       routing: d.routing,
       coldStarts: d.coldStarts,
+      probes: d.probes,
+      readinessDeadlineMs: d.readinessDeadlineMs ?? 60_000,
       writes: this.writes,
       options: d.coldStart ?? NO_COLD_START_OPTIMISATIONS,
       stopped: () => this.stopped,
@@ -89,6 +88,7 @@ export class Scheduler {
       newInstance: (state, phase) => this.newInstance(state, phase),
       watchExit: (state, inst) => this.watchExit(state, inst),
       remove: (state, inst, graceMs) => this.remove(state, inst, graceMs),
+      drain: (state, inst, why) => this.drain(state, inst, why),
       waitIdle: (state, inst, until) => this.waitIdle(state, inst, until),
       publish: (state) => this.publish(state),
       startInstance: (state, why, askedAt) => this.startInstance(state, why, askedAt),
@@ -96,12 +96,14 @@ export class Scheduler {
     };
     this.pool = new PreCreatedPool(host);
     this.freezer = new Freezer(host);
+    this.launcher = new Launcher(host, this.pool);
     this.keepAlives = new KeepAlives(d.keepAlive, this.writes);
   }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
   async start(): Promise<void> {
     this.sync();
+    this.keepAlives.restore(this.d.desired.keepAlives());
     const known = new Map(this.d.desired.knownInstances().map((i) => [i.id, i]));
     for (const inst of await this.d.instances.list()) {
       const state = this.revisions.get(inst.revision);
@@ -123,7 +125,7 @@ export class Scheduler {
       state.instances.set(inst.id, tracked);
       known.delete(inst.id);
       this.watchExit(state, tracked);
-      if (phase === 'starting') this.track(this.awaitReady(state, tracked, 'adopted'));
+      if (phase === 'starting') this.track(this.launcher.awaitReady(state, tracked, 'adopted'));
       if (phase === 'pre-created') tracked.created = Promise.resolve(true);
       if (phase === 'frozen') await this.freezer.adopt(tracked);
     }
@@ -310,85 +312,12 @@ export class Scheduler {
     const frozen = state.inPhase('frozen')[0];
     if (frozen) return this.track(this.freezer.thaw(state, frozen, why, askedAt));
     const pooled = this.pool.take(state);
-    if (pooled) return this.track(this.launch(state, pooled, 'pool', why, askedAt));
-    this.track(this.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
-  }
-
-  private async launch(state: RevisionState, inst: TrackedInstance, source: ColdStartSource, why: string, askedAt: number | undefined): Promise<void> {
-    const began = performance.now();
-    let created: number;
-    try {
-      if (source === 'pool') {
-        // Its creation may still be running; if it failed, create afresh.
-        if (!(await inst.created)) {
-          await this.remove(state, inst);
-          if (!this.stopped) this.startInstance(state, why, askedAt);
-          return;
-        }
-      } else {
-        await this.d.instances.create(state.record, inst.id);
-        this.watchExit(state, inst);
-      }
-      created = performance.now();
-      inst.address = await this.d.instances.start(inst.id);
-    } catch (err) {
-      this.d.log.warn({ err, instance: inst.id }, 'instance failed to start');
-      this.writes.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
-      await this.remove(state, inst);
-      // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
-      setTimeout(() => this.d.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
-      return;
-    }
-    const started = performance.now();
-    if (source === 'pool') {
-      this.writes.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
-      this.pool.replenish(state);
-    }
-    this.writes.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
-    const probes = await this.awaitReady(state, inst, why);
-    if (probes === undefined || askedAt === undefined) return;
-    // For a pool instance `created` is only the wait for its creation to finish (0 when it had).
-    this.d.coldStarts?.stages(state.name, { instance: inst.id, source, queuedMs: began - askedAt, createdMs: created - began, startedMs: started - created, readyMs: performance.now() - started, probes });
+    if (pooled) return this.track(this.launcher.launch(state, pooled, 'pool', why, askedAt));
+    this.track(this.launcher.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
   }
 
   private watchExit(state: RevisionState, inst: TrackedInstance): void {
     void this.d.instances.exited(inst.id).then(() => this.onExited(state, inst));
-  }
-
-  /** Probes until ready; resolves with the number of probes, or undefined if it never became ready. */
-  private async awaitReady(state: RevisionState, inst: TrackedInstance, why: string): Promise<number | undefined> {
-    const probe = state.record.spec.readiness;
-    const deadline = this.d.clock.now() + (this.d.readinessDeadlineMs ?? 60_000);
-    const spinUntil = performance.now() + PROBE_SPIN_MS;
-    let delayMs = 1;
-    let probes = 0;
-    // (an instance removed meanwhile, e.g. it exited, is no longer probed)
-    while (inst.phase === 'starting' && state.instances.get(inst.id) === inst && !this.stopped) {
-      probes++;
-      if ((await this.d.probes.check(inst.address!, probe.path, probe.timeoutMs)) === 'ready') {
-        if (inst.phase !== 'starting') return undefined;
-        inst.phase = 'ready';
-        inst.nextLivenessAt = this.d.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
-        this.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
-        this.publish(state);
-        this.writes.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.d.clock.now() - inst.startedAt} ms (${why})`);
-        return probes;
-      }
-      if (this.d.clock.now() > deadline) {
-        this.writes.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.d.readinessDeadlineMs ?? 60_000} ms; replacing`);
-        await this.drain(state, inst, 'readiness deadline');
-        return undefined;
-      }
-      // Back to back at first: a refused connect costs ~0.1 ms, and setTimeout cannot wait less than
-      // 1 ms. Then backing off to the probe period.
-      if (performance.now() < spinUntil) {
-        await new Promise((r) => setImmediate(r));
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, delayMs));
-      delayMs = Math.min(delayMs * 2, probe.periodMs);
-    }
-    return undefined;
   }
 
   private onExited(state: RevisionState, inst: TrackedInstance): void {

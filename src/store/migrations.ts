@@ -118,4 +118,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_service ON events(service, id);
     `,
   },
+  {
+    version: 3,
+    name: 'keep-alive histograms',
+    sql: `
+      -- each service's idle-time histogram (adaptive keep-alive), JSON, so a restart keeps what was learned
+      CREATE TABLE keep_alive (
+        service TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -112,6 +112,9 @@ export class ServingStore {
       trimEvents: db.prepare('DELETE FROM events WHERE service = ? AND id <= (SELECT id FROM events WHERE service = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
       eventsOf: db.prepare<[string, number], EventRow>('SELECT * FROM (SELECT * FROM events WHERE service = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
       deleteEvents: db.prepare('DELETE FROM events WHERE service = ?'),
+      putKeepAlive: db.prepare('INSERT INTO keep_alive (service, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (service) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at'),
+      listKeepAlive: db.prepare<[], { service: string; state: string }>('SELECT service, state FROM keep_alive'),
+      deleteKeepAlive: db.prepare('DELETE FROM keep_alive WHERE service = ?'),
     };
   }
 
@@ -165,6 +168,7 @@ export class ServingStore {
     return this.db.transaction(() => {
       this.s.deleteRevisions.run(name);
       this.s.deleteEvents.run(name);
+      this.s.deleteKeepAlive.run(name);
       return this.s.deleteService.run(name).changes > 0;
     })();
   }
@@ -197,5 +201,14 @@ export class ServingStore {
 
   events(service: string, limit = 50): EventRow[] {
     return this.s.eventsOf.all(service, limit);
+  }
+
+  /** A service's saved keep-alive state (opaque JSON of the autoscaler's idle-time histogram). */
+  putKeepAlive(service: string, state: string, now: number): void {
+    this.s.putKeepAlive.run(service, state, now);
+  }
+
+  listKeepAlive(): Array<{ service: string; state: string }> {
+    return this.s.listKeepAlive.all();
   }
 }

@@ -82,3 +82,31 @@ test('ticks inside one burst record no idle time', () => {
   assert.equal(ka.policy().kind, 'fixed');
   assert.match(ka.policy().reason, /^0 idle times/);
 });
+
+test('what a service learned survives a restart: saved, loaded into a fresh one; another shape or garbage is ignored', () => {
+  const settings = { ...DEFAULT_KEEPALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 3, quietMs: QUIET };
+  const ka = new ServiceKeepAlive(settings);
+  ka.configure(SPEC);
+  bursts(ka, 6, 10_000);
+  ka.request(120_000 + 10 * 60_000); // one idle time out of range
+  const learned = ka.policy();
+  assert.equal(learned.kind, 'histogram');
+
+  const again = new ServiceKeepAlive(settings);
+  again.configure(SPEC);
+  again.load(ka.save());
+  assert.deepEqual(again.policy(), learned);
+  assert.deepEqual(again.decide(1_000_000), { kind: 'autoscaler' }, 'no last request carried over');
+
+  const otherShape = new ServiceKeepAlive({ ...settings, binMs: 2000 });
+  otherShape.configure(SPEC);
+  otherShape.load(ka.save());
+  assert.equal(otherShape.policy().kind, 'fixed', 'bins of another width are dropped');
+  const saved = JSON.parse(ka.save()) as { total: number };
+  for (const garbage of ['not json', 'null', JSON.stringify({ ...saved, total: saved.total + 1 }), JSON.stringify({ ...saved, bins: [[9999, 1]] })]) {
+    const fresh = new ServiceKeepAlive(settings);
+    fresh.configure(SPEC);
+    fresh.load(garbage);
+    assert.equal(fresh.policy().kind, 'fixed', garbage);
+  }
+});

@@ -1,7 +1,8 @@
 // The adaptive keep-alive applied by the scheduler (100 ms ticks, tiny histogram bins): a service
 // called about once a second learns it, goes to zero right after each burst and is pre-warmed — an
 // instance started and ready with no request — just before the next one is due. A service pinned to
-// `keepAlive: fixed` with the same traffic keeps the autoscaler's idle window.
+// `keepAlive: fixed` with the same traffic keeps the autoscaler's idle window. What was learned
+// survives a scheduler restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_KEEPALIVE } from '../../src/autoscaler/keepalive.ts';
@@ -37,4 +38,13 @@ test('a service with regular idle times goes to zero after a burst and is pre-wa
   assert.ok(kinds.some((e) => e.startsWith('ready') && e.endsWith('(keep-alive pre-warm)')), kinds.join('\n'));
   await until('tidal back at zero after its keep-alive', () => s.instances.countOf(revision.name) === 0);
   await until('steady at zero after its fixed window', () => s.instances.countOf(fixed.name) === 0);
+
+  // A restarted scheduler (daemon) takes back what was learned, from the store, without a new event.
+  const learned = s.scheduler().keepAlive('tidal');
+  const events = s.events('tidal').filter((e) => e.kind === 'keep-alive').length;
+  await s.restartScheduler();
+  assert.deepEqual(s.scheduler().keepAlive('tidal'), learned);
+  assert.equal(s.events('tidal').filter((e) => e.kind === 'keep-alive').length, events);
+  s.store.deleteService('tidal');
+  assert.deepEqual(s.store.listKeepAlive().map((k) => k.service), ['steady'], 'deleting the service deletes what it learned');
 });

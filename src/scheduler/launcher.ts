@@ -1,0 +1,94 @@
+// scheduler/launcher: brings one instance to ready — creates it (or waits for its pre-creation to
+// finish), `runc start`, then readiness probes in a tight loop (back to back for the first
+// milliseconds, since a small app listens within a few, then backing off to the probe period) →
+// ready → published to the gateway. A failed start is an event; held requests may ask again after a
+// pause. A cold start a request waited for has its breakdown recorded (cold-start-stats.ts).
+import type { ColdStartSource } from './cold-start-stats.ts';
+import type { InstanceHost } from './lifecycle.ts';
+import type { PreCreatedPool } from './pool.ts';
+import type { RevisionState, TrackedInstance } from './revision-state.ts';
+
+/** held requests ask again this long after a failed start, so a broken image cannot spin the start loop */
+const START_RETRY_PAUSE_MS = 1000;
+/** readiness probes go back to back this long after start (a small app listens within a few ms) */
+const PROBE_SPIN_MS = 10;
+
+export class Launcher {
+  constructor(
+    private readonly h: InstanceHost,
+    private readonly pool: PreCreatedPool,
+  ) {}
+
+  async launch(state: RevisionState, inst: TrackedInstance, source: ColdStartSource, why: string, askedAt: number | undefined): Promise<void> {
+    const began = performance.now();
+    let created: number;
+    try {
+      if (source === 'pool') {
+        // Its creation may still be running; if it failed, create afresh.
+        if (!(await inst.created)) {
+          await this.h.remove(state, inst);
+          if (!this.h.stopped()) this.h.startInstance(state, why, askedAt);
+          return;
+        }
+      } else {
+        await this.h.instances.create(state.record, inst.id);
+        this.h.watchExit(state, inst);
+      }
+      created = performance.now();
+      inst.address = await this.h.instances.start(inst.id);
+    } catch (err) {
+      this.h.log.warn({ err, instance: inst.id }, 'instance failed to start');
+      this.h.writes.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
+      await this.h.remove(state, inst);
+      // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
+      setTimeout(() => this.h.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
+      return;
+    }
+    const started = performance.now();
+    if (source === 'pool') {
+      this.h.writes.event(state.record.service, state.name, 'pool-hit', `${inst.id} started from the pool (${why})`);
+      this.pool.replenish(state);
+    }
+    this.h.writes.recordInstance(inst.id, state.name, state.record.service, 'starting', inst.address);
+    const probes = await this.awaitReady(state, inst, why);
+    if (probes === undefined || askedAt === undefined) return;
+    // For a pool instance `created` is only the wait for its creation to finish (0 when it had).
+    this.h.coldStarts?.stages(state.name, { instance: inst.id, source, queuedMs: began - askedAt, createdMs: created - began, startedMs: started - created, readyMs: performance.now() - started, probes });
+  }
+
+  /** Probes until ready; resolves with the number of probes, or undefined if it never became ready. */
+  async awaitReady(state: RevisionState, inst: TrackedInstance, why: string): Promise<number | undefined> {
+    const probe = state.record.spec.readiness;
+    const deadline = this.h.clock.now() + this.h.readinessDeadlineMs;
+    const spinUntil = performance.now() + PROBE_SPIN_MS;
+    let delayMs = 1;
+    let probes = 0;
+    // (an instance removed meanwhile, e.g. it exited, is no longer probed)
+    while (inst.phase === 'starting' && state.instances.get(inst.id) === inst && !this.h.stopped()) {
+      probes++;
+      if ((await this.h.probes.check(inst.address!, probe.path, probe.timeoutMs)) === 'ready') {
+        if (inst.phase !== 'starting') return undefined;
+        inst.phase = 'ready';
+        inst.nextLivenessAt = this.h.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
+        this.h.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
+        this.h.publish(state);
+        this.h.writes.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.h.clock.now() - inst.startedAt} ms (${why})`);
+        return probes;
+      }
+      if (this.h.clock.now() > deadline) {
+        this.h.writes.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.h.readinessDeadlineMs} ms; replacing`);
+        await this.h.drain(state, inst, 'readiness deadline');
+        return undefined;
+      }
+      // Back to back at first: a refused connect costs ~0.1 ms, and setTimeout cannot wait less than
+      // 1 ms. Then backing off to the probe period.
+      if (performance.now() < spinUntil) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, delayMs));
+      delayMs = Math.min(delayMs * 2, probe.periodMs);
+    }
+    return undefined;
+  }
+}
