@@ -31,7 +31,6 @@ import { desiredScale } from './desired.ts';
 
 export type { ColdStartOptions } from './lifecycle.ts';
 
-
 export interface SchedulerDeps {
   instances: InstancePort;
   probes: ProbePort;
