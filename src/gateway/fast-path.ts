@@ -207,7 +207,7 @@ export class FastConnection implements UpstreamOwner {
       this.responseStarted = true;
       if (parsed.status < 200) {
         // an interim response (103 Early Hints): pass it on and read the final one
-        this.socket.write(parsed.head + '\r\n\r\n', 'latin1');
+        this.socket.write(parsed.head + '\r\n', 'latin1');
         if (rest.length > 0) this.onUpstreamData(rest);
         return;
       }
@@ -216,7 +216,7 @@ export class FastConnection implements UpstreamOwner {
       this.framing = parsed.framing;
       if (parsed.framing.kind === 'length') this.responseLeft = parsed.framing.length;
       if (parsed.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
-      const head = parsed.head + (this.closeAfter ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
+      const head = parsed.head + (this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n');
       if (parsed.framing.kind === 'none' || (parsed.framing.kind === 'length' && parsed.framing.length === 0)) {
         this.socket.write(head, 'latin1');
         if (rest.length > 0) this.upstreamReusable = false;
@@ -226,29 +226,31 @@ export class FastConnection implements UpstreamOwner {
         this.socket.write(head, 'latin1');
         return;
       }
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      this.forwardResponse(rest);
-      this.socket.uncork();
+      // head and first body bytes in one buffer, one write: cheaper here than a corked writev
+      const joined = Buffer.allocUnsafe(head.length + rest.length);
+      joined.write(head, 0, 'latin1');
+      rest.copy(joined, head.length);
+      this.forwardResponse(joined, head.length);
       return;
     }
     this.forwardResponse(chunk);
   }
 
-  private forwardResponse(chunk: Buffer): void {
+  /** Writes response bytes to the client; the first `headBytes` of `chunk` are the head, not body. */
+  private forwardResponse(chunk: Buffer, headBytes = 0): void {
     const framing = this.framing!;
     let out = chunk;
     let done = false;
     if (framing.kind === 'length') {
-      const take = Math.min(this.responseLeft, chunk.length);
+      const take = Math.min(this.responseLeft, chunk.length - headBytes);
       this.responseLeft -= take;
-      if (take < chunk.length) {
-        out = chunk.subarray(0, take);
+      if (headBytes + take < chunk.length) {
+        out = chunk.subarray(0, headBytes + take);
         this.upstreamReusable = false; // bytes past the response: the instance's framing is off
       }
       done = this.responseLeft === 0;
     } else if (framing.kind === 'chunked') {
-      const end = this.chunks!.scan(chunk);
+      const end = this.chunks!.scan(chunk, headBytes);
       if (end === CHUNKED_MALFORMED) return this.fail('UPSTREAM_FAILED', `${this.service} sent a malformed chunked body`);
       if (end >= 0) {
         if (end < chunk.length) {
