@@ -6,7 +6,9 @@
 // per request, and last the ratios skiff/nginx.
 //
 //   node bin/run-ts.mjs bench/gateway.ts [--rounds 3] [--duration 10] [--connections 50]
-//        [--latency-connections 10] [--threads 2] [--no-pin] [--gateway-workers 1]
+//        [--latency-connections 10] [--threads 2] [--no-pin] [--gateway-workers 1] [--slow-path]
+//
+// --slow-path measures Skiff's gateway with its raw fast path off (node:http + undici for every request).
 //
 // Pinning (default, 2+ CPUs): each proxy (nginx: worker_processes 1; Skiff: one Node process) runs
 // alone on CPU 0; wrk and the backend share CPU 1, identical for all three targets. --no-pin lets the
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     'no-pin': { type: 'boolean', default: false },
     'gateway-workers': { type: 'string', default: '1' },
+    'slow-path': { type: 'boolean', default: false },
   },
 });
 const rounds = positiveInt(args.rounds, '--rounds');
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   const skiff = await startGateway(backend.port);
   stops.push(skiff.stop);
   const targets: Target[] = [{ name: 'direct', port: backend.port }, { name: 'nginx', port: nginx.port, pid: nginx.pid }, { name: 'skiff', port: skiff.port, pid: skiff.pid }];
-  console.log(`pinning: ${pin ? `proxies on cpu ${PROXY_CPUS}, wrk + backend on cpu ${CLIENT_CPUS}` : 'none'}; nginx proxy worker_processes ${proxyWorkers}; skiff gateway processes ${gatewayWorkers}`);
+  console.log(`pinning: ${pin ? `proxies on cpu ${PROXY_CPUS}, wrk + backend on cpu ${CLIENT_CPUS}` : 'none'}; nginx proxy worker_processes ${proxyWorkers}; skiff gateway processes ${gatewayWorkers}, ${args['slow-path'] ? 'node:http path only' : 'fast path on'}`);
   const conns = [Number(args.connections), Number(args['latency-connections'])];
   for (const t of targets) await wrk(t, conns[0]!, Math.min(2, duration));
 
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
 
 /** The gateway child process; with --gateway-workers > 1 it forks that many listeners (bench/lib/gateway-server.ts). */
 async function startGateway(backendPort: number): Promise<RunningServer> {
-  const argv = [path.join(REPO_ROOT, 'bin/run-ts.mjs'), path.join(REPO_ROOT, 'bench/lib/gateway-server.ts'), '--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers)];
+  const argv = [path.join(REPO_ROOT, 'bin/run-ts.mjs'), path.join(REPO_ROOT, 'bench/lib/gateway-server.ts'), '--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers), ...(args['slow-path'] ? ['--slow-path'] : [])];
   const child = PROXY_CPUS ? spawn('taskset', ['-c', PROXY_CPUS, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = stopper(child, undefined);
   try {

@@ -5,7 +5,9 @@
 // pool and counters: fine here, the route has no concurrency limit; see docs/benchmarks.md for what
 // the activator would need).
 //
-//   node bin/run-ts.mjs bench/lib/gateway-server.ts --backend 127.0.0.1:PORT [--port 0] [--workers 1]
+// --slow-path turns the raw fast path off (every connection on the node:http path), for comparison.
+//
+//   node bin/run-ts.mjs bench/lib/gateway-server.ts --backend 127.0.0.1:PORT [--port 0] [--workers 1] [--slow-path]
 import cluster from 'node:cluster';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -14,14 +16,14 @@ import { Gateway } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 
 const { values: args } = parseArgs({
-  options: { backend: { type: 'string' }, port: { type: 'string', default: '0' }, workers: { type: 'string', default: '1' } },
+  options: { backend: { type: 'string' }, port: { type: 'string', default: '0' }, workers: { type: 'string', default: '1' }, 'slow-path': { type: 'boolean', default: false } },
 });
 const [host, port] = (args.backend ?? '').split(':');
 if (!host || !port) throw new Error('--backend HOST:PORT is required');
 const workers = Number(args.workers);
 
 async function serve(listenPort: number): Promise<number> {
-  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger);
+  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger, { fastPath: !args['slow-path'] });
   gw.setRevision('bench-1', { containerConcurrency: 0, queueLimit: 10_000, timeoutMs: 30_000 });
   gw.setEndpoints('bench-1', [{ id: 'backend', host: host!, port: Number(port) }]);
   gw.setRoutes([{ service: 'bench', hosts: ['127.0.0.1'], targets: [{ revision: 'bench-1', percent: 100 }] }]);
