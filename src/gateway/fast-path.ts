@@ -26,6 +26,8 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 /** node:http's defaults for an idle keep-alive connection and for a client sending its head */
 export const IDLE_TIMEOUT_MS = 5_000;
 export const HEAD_TIMEOUT_MS = 60_000;
+/** how long a connection the gateway has ended may wait for the client's side to close */
+const LINGER_MS = 2_000;
 /** bytes of later pipelined requests read while one is in flight, before the client is paused */
 const MAX_READ_AHEAD = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -40,7 +42,9 @@ export interface FastPathHost {
   forget(conn: FastConnection): void;
 }
 
-type Phase = 'idle' | 'body' | 'awaiting' | 'gone';
+/** idle: between requests; body: forwarding a request body; awaiting: the response; closing: our
+ *  side ended, waiting (bounded) for the client's; gone: destroyed or handed off */
+type Phase = 'idle' | 'body' | 'awaiting' | 'closing' | 'gone';
 
 export class FastConnection implements UpstreamOwner {
   private phase: Phase = 'idle';
@@ -48,7 +52,10 @@ export class FastConnection implements UpstreamOwner {
   private pending: Buffer | null = null;
   /** when the current phase times out (performance.now() ms); checked by the gateway's sweep */
   deadline: number;
+  /** the client half-closed: requests already sent are answered, then the connection ends */
   private clientEnded = false;
+  /** a partial head is pending; its deadline runs from its first byte, not its latest */
+  private headPending = false;
 
   // The exchange in flight (phase 'body' or 'awaiting').
   private slot: Slot | undefined;
@@ -81,13 +88,16 @@ export class FastConnection implements UpstreamOwner {
 
   /** Called by the gateway's sweep when `deadline` has passed. */
   expire(): void {
-    if (this.phase === 'idle') {
-      // a half-sent head gets node:http's answer to a slow client; an idle connection just closes
-      if (this.pending) this.socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else this.socket.end();
-      return this.gone();
+    switch (this.phase) {
+      case 'idle':
+        // a half-sent head gets node:http's answer to a slow client; an idle connection just closes
+        return this.finish(this.pending ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n' : undefined);
+      case 'body':
+      case 'awaiting':
+        return this.fail('UPSTREAM_TIMEOUT', `${this.service} did not answer within ${this.timeoutMs} ms`);
+      case 'closing':
+        return this.destroy();
     }
-    if (this.phase !== 'gone') this.fail('UPSTREAM_TIMEOUT', `${this.service} did not answer within ${this.timeoutMs} ms`);
   }
 
   destroy(): void {
@@ -110,12 +120,11 @@ export class FastConnection implements UpstreamOwner {
   };
 
   private readonly onEnd = (): void => {
-    // The client will send nothing more; answer what is in flight, then close (half-open allowed).
+    // The client will send nothing more: what it sent in full is answered, then the connection ends
+    // (next() sees clientEnded). A request body cut short can never complete: its slot is freed now.
     this.clientEnded = true;
-    if (this.phase === 'idle') {
-      this.socket.end();
-      this.gone();
-    } else this.closeAfter = true;
+    if (this.phase === 'idle') this.next();
+    else if (this.phase === 'body') this.destroy();
   };
 
   private readonly onClose = (): void => {
@@ -128,15 +137,22 @@ export class FastConnection implements UpstreamOwner {
   private next(): void {
     const buf = this.pending;
     if (!buf) {
+      if (this.clientEnded) return this.finish();
+      this.headPending = false;
       this.deadline = performance.now() + IDLE_TIMEOUT_MS;
       return;
     }
     const end = buf.indexOf(CRLF2);
     if (end < 0 || end > MAX_REQUEST_HEAD) {
       if (buf.length > MAX_REQUEST_HEAD) return this.handOff();
-      this.deadline = performance.now() + HEAD_TIMEOUT_MS;
+      if (this.clientEnded) return this.finish(); // a head that can no longer be completed
+      if (!this.headPending) {
+        this.headPending = true;
+        this.deadline = performance.now() + HEAD_TIMEOUT_MS;
+      }
       return;
     }
+    this.headPending = false;
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     if (!head) return this.handOff();
     const routed = this.host.routeFor(head.host, head.target);
@@ -153,7 +169,7 @@ export class FastConnection implements UpstreamOwner {
     this.timeoutMs = routed.pool.limits.timeoutMs;
     this.method = head.method;
     this.bodyLeft = head.contentLength - inBuffer;
-    this.closeAfter = head.close || this.clientEnded;
+    this.closeAfter = head.close;
     this.responseStarted = false;
     this.framing = undefined;
     this.phase = this.bodyLeft > 0 ? 'body' : 'awaiting';
@@ -275,7 +291,8 @@ export class FastConnection implements UpstreamOwner {
       return this.complete();
     }
     // Nothing of the response was sent yet: replay on the slow path when that cannot do harm.
-    if (!this.responseStarted && this.replay && (!up.connected || (up.reused && IDEMPOTENT.has(this.method)))) {
+    // (Not once the client half-closed: node:http cannot take a connection whose reading side ended.)
+    if (!this.responseStarted && this.replay && !this.clientEnded && (!up.connected || (up.reused && IDEMPOTENT.has(this.method)))) {
       const replay = this.replay;
       this.endExchange(false);
       this.pending = this.pending ? Buffer.concat([replay, this.pending]) : replay;
@@ -294,10 +311,7 @@ export class FastConnection implements UpstreamOwner {
     }
     const closeAfter = this.closeAfter;
     this.endExchange(this.upstreamReusable);
-    if (closeAfter) {
-      this.socket.end();
-      return this.gone();
-    }
+    if (closeAfter) return this.finish();
     this.phase = 'idle';
     if (this.socket.isPaused()) this.socket.resume();
     this.next();
@@ -305,11 +319,19 @@ export class FastConnection implements UpstreamOwner {
 
   /** Ends the exchange badly: an error response if nothing was sent yet, else the client is cut off. */
   private fail(code: ErrorCode, message: string): void {
-    const started = this.responseStarted;
+    if (this.responseStarted) return this.destroy();
     this.endExchange(false);
-    if (started) this.socket.destroy();
-    else this.socket.end(rawGatewayError(code, message));
-    this.gone();
+    this.finish(rawGatewayError(code, message));
+  }
+
+  /** Ends our side (after `last`, if given) and waits a little for the client's; see expire(). */
+  private finish(last?: string): void {
+    this.endExchange(false);
+    this.phase = 'closing';
+    this.pending = null;
+    this.deadline = performance.now() + LINGER_MS;
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last);
   }
 
   private endExchange(reusable: boolean): void {
@@ -334,6 +356,8 @@ export class FastConnection implements UpstreamOwner {
   }
 
   private handOff(): void {
+    // node:http cannot take a connection whose reading side has ended (and would abort its request)
+    if (this.clientEnded) return this.fail('UNAVAILABLE', 'the client closed its side before the request could be served');
     this.phase = 'gone';
     this.host.forget(this);
     this.socket.removeListener('data', this.onData);

@@ -61,7 +61,11 @@ export class UpstreamPool {
     const list = this.idle.get(endpoint.id);
     let up: Upstream | undefined;
     while ((up = list?.pop())) {
-      if (up.socket.destroyed) continue;
+      // closed, or the app's FIN already read and the close not yet seen: not for a new request
+      if (up.socket.destroyed || up.socket.readableEnded || !up.socket.writable) {
+        up.socket.destroy();
+        continue;
+      }
       up.reused = true;
       up.owner = owner;
       return up;

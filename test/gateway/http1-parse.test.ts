@@ -125,7 +125,7 @@ test('request head: every refused form returns undefined', () => {
   for (const [name, head] of REFUSED_REQUESTS) assert.equal(parseRequestHead(head), undefined, name);
 });
 
-test('request head: Content-Length padded with a non-OWS space (NBSP) is refused', { todo: 'bug: http1.ts trims values with String.trim(), which also strips \\xa0 and other non-OWS spaces, so "Content-Length: \\xa05" is accepted as 5 and forwarded as sent' }, () => {
+test('request head: Content-Length padded with a non-OWS space (NBSP) is refused', () => {
   assert.equal(parseRequestHead(req([H, 'Content-Length: \xa05'])), undefined);
   assert.equal(parseRequestHead(req([H, 'Content-Length: 5\xa0'])), undefined);
 });
