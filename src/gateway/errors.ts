@@ -3,6 +3,7 @@
 // in a silent drop and both paths answer alike.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
+import type { RevisionLimits } from './ports.ts';
 
 function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
@@ -18,9 +19,21 @@ export function sendGatewayError(res: ServerResponse, code: ErrorCode, message: 
   res.end(body);
 }
 
-/** The same answer as a complete HTTP/1.1 message for the fast path; the connection closes after it. */
-export function rawGatewayError(code: ErrorCode, message: string): string {
+/** The same answer as a complete HTTP/1.1 message for the fast path. */
+export function rawGatewayError(code: ErrorCode, message: string, close = true): string {
   const body = errorBody(code, message);
   const status = ERROR_CATALOGUE[code].status;
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-skiff-error: ${code}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-skiff-error: ${code}\r\n${close ? 'connection: close\r\n' : ''}\r\n${body}`;
+}
+
+/** Why the activator gave a request no instance, as the error both paths answer with. */
+export function refusalError(reason: 'queue-full' | 'timeout' | 'closed', revision: string, limits: RevisionLimits): [ErrorCode, string] {
+  switch (reason) {
+    case 'queue-full':
+      return ['QUEUE_FULL', `revision ${revision}: all instances busy and ${limits.queueLimit} requests already waiting`];
+    case 'timeout':
+      return ['COLD_START_TIMEOUT', `revision ${revision}: no instance became ready within ${limits.timeoutMs} ms`];
+    case 'closed':
+      return ['UNAVAILABLE', `revision ${revision} is shutting down`];
+  }
 }

@@ -4,20 +4,21 @@
 // table and pool as the slow path, and bytes are relayed over raw keep-alive sockets (upstreams.ts);
 // response bodies pass through unchanged, framed by their own Content-Length, chunked coding or close.
 //
+// A request that finds no instance free waits in the same activator queue as on the slow path
+// (RevisionPool.acquire), so a connection that met one cold start stays on the fast path.
 // Whatever is not plain is handed to the node:http path before anything of that request has been
 // sent: the buffered bytes are put back on the socket and the connection goes to the http server
-// for good (odd heads, Upgrade, Expect, routes that do not match, and every request that finds no
-// instance free at once — the activator queue and cold starts live there). A request whose
+// for good (odd heads, Upgrade, Expect, routes that do not match). A request whose
 // instance fails before answering is replayed the same way when that is safe: the whole request is
 // still buffered and either nothing reached the instance or the method is idempotent and the socket
 // was a reused keep-alive one (the app closed it as we sent).
 import type net from 'node:net';
 import type { ErrorCode } from '../core/errors.ts';
-import type { RevisionPool, Slot } from './pool.ts';
-import { parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing } from './http1.ts';
+import type { AcquireResult, RevisionPool, Slot } from './pool.ts';
+import { parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstreams.ts';
-import { rawGatewayError } from './errors.ts';
+import { rawGatewayError, refusalError } from './errors.ts';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 /** node:http's default maxHeaderSize: a longer head goes there, which answers 431 */
@@ -40,11 +41,16 @@ export interface FastPathHost {
   /** gives the connection to the node:http server; `pending` goes back onto the socket first */
   handOff(socket: net.Socket, pending: Buffer | null): void;
   forget(conn: FastConnection): void;
+  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it arrived */
+  coldStart(revision: string, waitedMs: number, firstByteMs: number): void;
 }
 
-/** idle: between requests; body: forwarding a request body; awaiting: the response; closing: our
- *  side ended, waiting (bounded) for the client's; gone: destroyed or handed off */
-type Phase = 'idle' | 'body' | 'awaiting' | 'closing' | 'gone';
+type Routed = NonNullable<ReturnType<FastPathHost['routeFor']>>;
+
+/** idle: between requests; queued: held by the activator; body: forwarding a request body;
+ *  awaiting: the response; closing: our side ended, waiting (bounded) for the client's; gone:
+ *  destroyed or handed off */
+type Phase = 'idle' | 'queued' | 'body' | 'awaiting' | 'closing' | 'gone';
 
 export class FastConnection implements UpstreamOwner {
   private phase: Phase = 'idle';
@@ -68,6 +74,12 @@ export class FastConnection implements UpstreamOwner {
   /** the whole request while it may still be replayed on the slow path */
   private replay: Buffer | undefined;
   private responseStarted = false;
+  /** ms this request waited for an instance (0: one was free); when it arrived, for the breakdown */
+  private waitedMs = 0;
+  private arrivedAt = 0;
+  private revision = '';
+  /** where the request being started ends in `pending` (head + declared body) */
+  private requestEnd = 0;
   private responseHead: Buffer | null = null;
   /** undefined while the response head is being read */
   private framing: Framing | undefined;
@@ -112,6 +124,7 @@ export class FastConnection implements UpstreamOwner {
         return this.next();
       case 'body':
         return this.forwardBody(d);
+      case 'queued':
       case 'awaiting':
         this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
         if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
@@ -124,7 +137,7 @@ export class FastConnection implements UpstreamOwner {
     // (next() sees clientEnded). A request body cut short can never complete: its slot is freed now.
     this.clientEnded = true;
     if (this.phase === 'idle') this.next();
-    else if (this.phase === 'body') this.destroy();
+    else if (this.phase === 'body' || (this.phase === 'queued' && !this.wholeRequestPending())) this.destroy();
   };
 
   private readonly onClose = (): void => {
@@ -156,9 +169,35 @@ export class FastConnection implements UpstreamOwner {
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     if (!head) return this.handOff();
     const routed = this.host.routeFor(head.host, head.target);
-    const slot = routed?.pool.tryAcquire();
-    if (!routed || !slot) return this.handOff();
+    if (!routed) return this.handOff();
+    const arrived = performance.now();
+    this.requestEnd = end + 4 + head.contentLength;
+    // Most acquires are synchronous; a held one waits here, reading on (bounded) meanwhile.
+    const got = routed.pool.acquire();
+    if (!(got instanceof Promise)) return this.acquired(got, head, end, routed, arrived);
+    this.phase = 'queued';
+    this.deadline = Infinity; // the activator's own timeout answers a held request
+    got.then((r) => this.acquired(r, head, end, routed, arrived));
+  }
 
+  /** The activator's answer for the request whose head ends at `end` in `pending`. */
+  private acquired(got: AcquireResult, head: RequestHead, end: number, routed: Routed, arrived: number): void {
+    if (this.phase === 'gone' || this.phase === 'closing') {
+      if (got.ok) got.slot.release(); // the client left while it was held
+      return;
+    }
+    const buf = this.pending!;
+    if (!got.ok) {
+      const [code, message] = refusalError(got.reason, routed.pool.revision, routed.pool.limits);
+      if (!this.wholeRequestPending()) return this.fail(code, message);
+      // nothing of it was sent: answer, drop the request's bytes and go on with the connection
+      this.pending = this.requestEnd < buf.length ? buf.subarray(this.requestEnd) : null;
+      this.phase = 'idle';
+      this.socket.write(rawGatewayError(code, message, false));
+      if (this.socket.isPaused()) this.socket.resume();
+      return this.next();
+    }
+    const slot = got.slot;
     const bodyStart = end + 4;
     const inBuffer = Math.min(buf.length - bodyStart, head.contentLength);
     const requestEnd = bodyStart + inBuffer;
@@ -172,6 +211,9 @@ export class FastConnection implements UpstreamOwner {
     this.closeAfter = head.close;
     this.responseStarted = false;
     this.framing = undefined;
+    this.waitedMs = slot.waitedMs;
+    this.arrivedAt = arrived;
+    this.revision = routed.pool.revision;
     this.phase = this.bodyLeft > 0 ? 'body' : 'awaiting';
     this.deadline = performance.now() + this.timeoutMs;
 
@@ -185,6 +227,11 @@ export class FastConnection implements UpstreamOwner {
       up.socket.write(buf.subarray(bodyStart, requestEnd));
       up.socket.uncork();
     }
+  }
+
+  /** Whether `pending` holds all of the request being started: its head and its whole body. */
+  private wholeRequestPending(): boolean {
+    return this.pending !== null && this.pending.length >= this.requestEnd;
   }
 
   private forwardBody(d: Buffer): void {
@@ -232,7 +279,12 @@ export class FastConnection implements UpstreamOwner {
       this.framing = parsed.framing;
       if (parsed.framing.kind === 'length') this.responseLeft = parsed.framing.length;
       if (parsed.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
-      const head = parsed.head + (this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n');
+      let head = parsed.head;
+      if (this.waitedMs > 0) {
+        head += `x-skiff-cold-start: ${Math.round(this.waitedMs)}\r\n`;
+        this.host.coldStart(this.revision, this.waitedMs, performance.now() - this.arrivedAt);
+      }
+      head += this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n';
       if (parsed.framing.kind === 'none' || (parsed.framing.kind === 'length' && parsed.framing.length === 0)) {
         this.socket.write(head, 'latin1');
         if (rest.length > 0) this.upstreamReusable = false;

@@ -20,7 +20,7 @@ import { RouteTable, pickRevision, type Match } from './routing.ts';
 import { RevisionPool, type AcquireResult, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
 import { forwardedHeaders } from './headers.ts';
-import { sendGatewayError } from './errors.ts';
+import { refusalError, sendGatewayError } from './errors.ts';
 import { FastConnection, type FastPathHost } from './fast-path.ts';
 import { UpstreamPool } from './upstreams.ts';
 
@@ -150,6 +150,11 @@ export class Gateway implements FastPathHost {
   }
 
   /** FastPathHost */
+  coldStart(revision: string, waitedMs: number, firstByteMs: number): void {
+    this.onColdStart?.(revision, waitedMs, firstByteMs);
+  }
+
+  /** FastPathHost */
   forget(conn: FastConnection): void {
     this.fast.delete(conn);
     if (this.fast.size === 0 && this.sweeper) {
@@ -243,14 +248,7 @@ function toOriginForm(req: http.IncomingMessage): void {
 }
 
 function refusal(got: Exclude<AcquireResult, { ok: true }>, pool: RevisionPool): [ErrorCode, string] {
-  switch (got.reason) {
-    case 'queue-full':
-      return ['QUEUE_FULL', `revision ${pool.revision}: all instances busy and ${pool.limits.queueLimit} requests already waiting`];
-    case 'timeout':
-      return ['COLD_START_TIMEOUT', `revision ${pool.revision}: no instance became ready within ${pool.limits.timeoutMs} ms`];
-    case 'closed':
-      return ['UNAVAILABLE', `revision ${pool.revision} is shutting down`];
-  }
+  return refusalError(got.reason, pool.revision, pool.limits);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {

@@ -140,16 +140,6 @@ export class RevisionPool {
     });
   }
 
-  /** A slot only when an instance can take the request at once and nobody is queued; never waits.
-   *  For the fast path, which hands everything else to acquire() on the slow path. */
-  tryAcquire(): Slot | undefined {
-    if (this.closed || this.waiters.length > 0) return undefined;
-    const inst = this.pick();
-    if (!inst) return undefined;
-    this.arrivedSinceSample++;
-    return this.take(inst, 0);
-  }
-
   /** Capacity is still wanted (e.g. the scale-up failed): allow the next waiter to ask again. */
   capacityFailed(): void {
     this.capacityRequested = false;

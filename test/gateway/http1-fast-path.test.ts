@@ -141,3 +141,43 @@ test('a connection the gateway ends is closed even if the client never closes it
     await closing;
   }
 });
+
+test('a held request (scaled to zero) is served on the fast path with X-Skiff-Cold-Start, and the connection stays usable', { timeout: 15_000 }, async (t) => {
+  const b = await rawBackend(t, 'a');
+  const coldStarts: Array<{ revision: string; waitedMs: number }> = [];
+  let gw: Gateway | undefined;
+  // The "scheduler": asked for capacity, it publishes the instance a moment later.
+  gw = new Gateway({ requestCapacity: (rev) => void setTimeout(() => gw!.setEndpoints(rev, [b.endpoint]), 50) }, silentLogger, {
+    onColdStart: (revision, waitedMs) => coldStarts.push({ revision, waitedMs }),
+  });
+  gw.setRevision('s-1', LIMITS);
+  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
+  const { port } = await gw.listen('127.0.0.1', 0);
+  t.after(() => gw!.close());
+
+  const w = await connect(t, port);
+  const first = await exchange(w, get('/cold'));
+  assert.equal(first.status, 200);
+  assert.ok(Number(header(first, 'x-skiff-cold-start')) >= 0, 'the held response says how long it waited');
+  assert.equal(coldStarts.length, 1);
+  assert.equal(coldStarts[0]!.revision, 's-1');
+  const second = await exchange(w, get('/warm'));
+  assert.equal(second.status, 200);
+  assert.equal(header(second, 'x-skiff-cold-start'), undefined);
+  await slotsReturn(gw, 'a');
+});
+
+test('a refused held request (queue full) is answered in JSON and the connection goes on', { timeout: 15_000 }, async (t) => {
+  const b = await rawBackend(t, 'a');
+  // queueLimit 0 and no instance yet: the activator refuses at once
+  const { gw, port } = await gateway(t, [], { queueLimit: 0 });
+  const w = await connect(t, port);
+  const refused = await exchange(w, 'POST /x HTTP/1.1\r\nHost: s.test\r\nContent-Length: 5\r\n\r\nhello');
+  assert.equal(refused.status, 503);
+  assert.equal(header(refused, 'x-skiff-error'), 'QUEUE_FULL');
+  assert.equal(JSON.parse(refused.body.toString()).error.code, 'QUEUE_FULL');
+  gw.setEndpoints('s-1', [b.endpoint]);
+  const after = await exchange(w, get('/after'));
+  assert.equal(after.status, 200, 'the refused request\'s body was not read as a next request');
+  assert.deepEqual(b.requests.map((r) => r.target), ['/after']);
+});
