@@ -30,6 +30,8 @@ export class RevisionState {
   poolPausedUntil = 0;
   /** `skiff prewarm`: at least this many serving instances until untilMs (clock ms) */
   prewarm: { instances: number; untilMs: number } | undefined;
+  /** when a request last arrived or was held (clock ms): who deserves a pre-created instance */
+  lastRequestAt: number | undefined;
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 

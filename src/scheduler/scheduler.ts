@@ -149,6 +149,7 @@ export class Scheduler {
     // A revision that lost its traffic starts nothing: its held requests are refused when it goes.
     if (!this.routed.has(revision)) return;
     state.scaler.poke(this.d.clock.now());
+    state.lastRequestAt = this.d.clock.now();
     this.keepAlives.request(state.record.service, this.d.clock.now());
     if (state.count('starting') > 0) return;
     if (state.count('starting', 'ready') >= state.record.spec.scaling.maxScale) return;
@@ -239,6 +240,7 @@ export class Scheduler {
         const sample = samples.get(state.name) ?? { concurrency: 0, arrivals: 0 };
         const metric = await metricOf(state, sample, now, { instances: this.d.instances, scrape: this.d.scrape, tickMs: this.d.tickMs ?? 1000 });
         state.scaler.record(now, metric, sample.concurrency + sample.arrivals);
+        if (sample.concurrency + sample.arrivals > 0) state.lastRequestAt = now;
         // A declared revision whose share still goes to its predecessor is warmed up to one instance.
         const warmUp = declared.has(state.name) && !routed.has(state.name);
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);

@@ -128,6 +128,21 @@ test('pool: scale from zero starts a pre-created instance, the pool refills, wit
   assert.deepEqual(s.scheduler().describe(revision.name), []);
 });
 
+test('pool: at the node-wide bound, a revision with recent requests takes the slot of one never requested; busy ones keep theirs', async (t) => {
+  const s = await setup(t, undefined, { coldStart: { poolPerRevision: 1, poolMax: 1, frozenMemoryBytes: 0 } });
+  const a = s.deploy({ name: 'idle-one', scaling: { ...FAST } }).revision;
+  await until('the idle service holds the only slot', () => s.scheduler().describe(a.name).some((i) => i.phase === 'pre-created'));
+  const b = s.deploy({ name: 'busy-one', scaling: { ...FAST } }).revision;
+  assert.equal((await get(s.url, 'busy-one.test')).status, 200);
+  await until('the slot moved to the service in use', () => s.scheduler().describe(b.name).some((i) => i.phase === 'pre-created') && s.scheduler().describe(a.name).length === 0);
+  assert.ok(s.events('idle-one').some((e) => e.kind === 'pool-yielded'));
+  // both requested now: neither is idle past the steal bound, so the slot stays where it is
+  assert.equal((await get(s.url, 'idle-one.test')).status, 200);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(s.scheduler().describe(b.name).some((i) => i.phase === 'pre-created'), 'a recently used service keeps its slot');
+  assert.ok(!s.scheduler().describe(a.name).some((i) => i.phase === 'pre-created'));
+});
+
 test('freezeIdle: an idle instance is frozen, the next request thaws the same one; past the memory budget it is evicted', async (t) => {
   const s = await setup(t, undefined, { coldStart: { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 1000 } });
   const { revision } = s.deploy({ name: 'ice', scaling: { ...FAST, freezeIdle: true } });
