@@ -20,6 +20,9 @@ import { followLogLines, readLogLines } from './log-file.ts';
 import { RuncCli } from './runc-cli.ts';
 import { alive, createUnderSupervisor, readPid, stopSupervisor } from './supervisor.ts';
 
+/** the exit poll's longest interval (see wait) */
+const MAX_POLL_MS = 5_000;
+
 export interface RuncRuntimeOptions {
   /** state directory (layout.ts) */
   root: string;
@@ -139,7 +142,9 @@ export class RuncRuntime implements Runtime {
   async wait(id: string, timeoutMs: number) {
     const p = this.paths(id);
     // The supervisor writes exit.json when the init ends: an inotify watch on the instance dir wakes
-    // the wait at once, so the poll behind it can back off to 1 s — idle instances cost no CPU.
+    // the wait at once, so the poll behind it only catches a supervisor that died without writing it
+    // and backs off to 5 s: each poll costs ~0.5 ms of daemon CPU, and a node with 82 pre-created and
+    // frozen instances spent 3 % of a core on 1 s polls (docs/benchmarks.md, density).
     let wake = (): void => {};
     let watcher: FSWatcher | undefined;
     try {
@@ -149,7 +154,7 @@ export class RuncRuntime implements Runtime {
       /* the dir is gone: the checks below report it */
     }
     try {
-      for (let delay = 25, deadline = Date.now() + timeoutMs; ; delay = Math.min(delay * 2, 1000)) {
+      for (let delay = 25, deadline = Date.now() + timeoutMs; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
         // While the supervisor lives and no exit is recorded the instance has not stopped: checked with a
         // file read and kill(0), not `runc state` (an exec per check).
         const supervisorPid = await readPid(p.supervisorPid);
