@@ -31,7 +31,9 @@ const rounds = Number(args.rounds);
 if (!(rounds >= 1)) throw new Error('--rounds must be positive');
 const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
 const IMAGE = `localhost/skiff-bench-cold-${TAG}:v1`;
-const SCALING = { window: '2s', idle: '1s', scaleToZeroGrace: '1s' };
+// keepAlive fixed: with requests every few seconds the adaptive policy would (rightly) learn to keep
+// the service warm, and there would be no cold start left to measure.
+const SCALING = { window: '2s', idle: '1s', scaleToZeroGrace: '1s', keepAlive: 'fixed' as const };
 const HTTPD = (port: number) => ['/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', '/www'];
 
 function exec(cmd: string, argv: string[]): Promise<string> {
