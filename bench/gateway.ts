@@ -130,7 +130,8 @@ async function startGateway(backendPort: number): Promise<RunningServer> {
 }
 
 async function wrk(t: Target, connections: number, seconds: number): Promise<Run> {
-  const argv = ['-t', args.threads!, '-c', String(connections), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${t.port}/`];
+  // wrk needs at least one connection per thread (-c1 runs one thread)
+  const argv = ['-t', String(Math.min(Number(args.threads), connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${t.port}/`];
   const cpuBefore = t.pid === undefined ? 0 : treeCpuSeconds(t.pid);
   const out = await new Promise<string>((resolve, reject) => {
     const child = CLIENT_CPUS ? spawn('taskset', ['-c', CLIENT_CPUS, 'wrk', ...argv]) : spawn('wrk', argv);
