@@ -14,6 +14,8 @@ export interface Settings {
   dataDir: string;
   listen: HostPort;
   gateway: HostPort;
+  /** plain requests take the gateway's raw HTTP/1.1 fast path; false sends every request through node:http */
+  gatewayFastPath: boolean;
   /** services answer at NAME.<domain> on the gateway port */
   domain: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -62,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   dataDir: '/var/lib/skiff',
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
+  gatewayFastPath: true,
   domain: 'localhost',
   logLevel: 'info',
   registry: {
@@ -94,6 +97,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_DATA_DIR: 'dataDir',
   SKIFF_LISTEN: 'listen',
   SKIFF_GATEWAY: 'gateway',
+  SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
   SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',
   SKIFF_REGISTRY_MAX_MANIFEST_BYTES: 'registry.maxManifestBytes',

@@ -47,6 +47,7 @@ export async function startServing(deps: {
   const coldStarts = new ColdStartStats(log.child({ component: 'cold-start' }));
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
+    fastPath: settings.gatewayFastPath,
   });
   let gatewayAddress: { host: string; port: number };
   try {
