@@ -227,6 +227,9 @@ export class FastConnection implements UpstreamOwner {
       up.socket.write(buf.subarray(bodyStart, requestEnd));
       up.socket.uncork();
     }
+    // a held request's client may have been paused at the read-ahead bound: the rest of its body
+    // flows to the instance now
+    if (this.phase === 'body' && this.socket.isPaused()) this.socket.resume();
   }
 
   /** Whether `pending` holds all of the request being started: its head and its whole body. */

@@ -181,3 +181,20 @@ test('a refused held request (queue full) is answered in JSON and the connection
   assert.equal(after.status, 200, 'the refused request\'s body was not read as a next request');
   assert.deepEqual(b.requests.map((r) => r.target), ['/after']);
 });
+
+test('a held request with a body larger than the read-ahead bound is forwarded whole once an instance is ready', { timeout: 15_000 }, async (t) => {
+  const b = await rawBackend(t, 'a', (req, socket) => void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(req.body.length).length}\r\n\r\n${req.body.length}`));
+  let gw: Gateway | undefined;
+  // the instance is published only after the client has sent (and the gateway paused) much of the body
+  gw = new Gateway({ requestCapacity: (rev) => void setTimeout(() => gw!.setEndpoints(rev, [b.endpoint]), 300) }, silentLogger);
+  gw.setRevision('s-1', LIMITS);
+  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
+  const { port } = await gw.listen('127.0.0.1', 0);
+  t.after(() => gw!.close());
+  const size = 1024 * 1024;
+  const w = await connect(t, port);
+  const r = await exchange(w, Buffer.concat([Buffer.from(`POST /big HTTP/1.1\r\nHost: s.test\r\nContent-Length: ${size}\r\n\r\n`), Buffer.alloc(size, 0x61)]), 'POST');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.toString(), String(size));
+  await slotsReturn(gw, 'a');
+});
