@@ -1,26 +1,13 @@
 // The gateway's raw fast path (fast-path.ts, upstreams.ts) seen end to end over raw TCP: every way an
 // exchange can end gives its instance slot back, a half-closing client is still answered, and a
 // connection the gateway has finished with is really closed. Slots are read from the revision pool.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Gateway } from '../../src/gateway/gateway.ts';
-import type { Endpoint, RevisionLimits } from '../../src/gateway/ports.ts';
-import { silentLogger } from '../../src/core/logger.ts';
-import { connect, exchange, get, header, LIMITS, rawBackend, readResponse, Truncated, Wire } from '../helpers/http1.ts';
-
-/** Like rawGateway(), but the Gateway itself is returned so a test can read its pool. */
-async function gateway(t: TestContext, endpoints: Endpoint[], limits: Partial<RevisionLimits> = {}): Promise<{ gw: Gateway; port: number }> {
-  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger);
-  gw.setRevision('s-1', { ...LIMITS, ...limits });
-  gw.setEndpoints('s-1', endpoints);
-  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
-  const { port } = await gw.listen('127.0.0.1', 0);
-  t.after(() => gw.close());
-  return { gw, port };
-}
+import type { Gateway } from '../../src/gateway/gateway.ts';
+import { connect, exchange, get, header, rawBackend, readResponse, startGateway as gateway, Truncated, Wire } from '../helpers/http1.ts';
 
 /** Waits (bounded) until the instance holds no slot; fails with the count still held. */
 async function slotsReturn(gw: Gateway, instance: string, withinMs = 2_000): Promise<void> {
@@ -145,15 +132,10 @@ test('a connection the gateway ends is closed even if the client never closes it
 test('a held request (scaled to zero) is served on the fast path with X-Skiff-Cold-Start, and the connection stays usable', { timeout: 15_000 }, async (t) => {
   const b = await rawBackend(t, 'a');
   const coldStarts: Array<{ revision: string; waitedMs: number }> = [];
-  let gw: Gateway | undefined;
-  // The "scheduler": asked for capacity, it publishes the instance a moment later.
-  gw = new Gateway({ requestCapacity: (rev) => void setTimeout(() => gw!.setEndpoints(rev, [b.endpoint]), 50) }, silentLogger, {
-    onColdStart: (revision, waitedMs) => coldStarts.push({ revision, waitedMs }),
+  const { gw, port } = await gateway(t, [], {}, {
+    publishOnDemand: { endpoints: [b.endpoint], afterMs: 50 }, // a stand-in scheduler
+    options: { onColdStart: (revision, waitedMs) => coldStarts.push({ revision, waitedMs }) },
   });
-  gw.setRevision('s-1', LIMITS);
-  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
-  const { port } = await gw.listen('127.0.0.1', 0);
-  t.after(() => gw!.close());
 
   const w = await connect(t, port);
   const first = await exchange(w, get('/cold'));
@@ -184,13 +166,8 @@ test('a refused held request (queue full) is answered in JSON and the connection
 
 test('a held request with a body larger than the read-ahead bound is forwarded whole once an instance is ready', { timeout: 15_000 }, async (t) => {
   const b = await rawBackend(t, 'a', (req, socket) => void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(req.body.length).length}\r\n\r\n${req.body.length}`));
-  let gw: Gateway | undefined;
   // the instance is published only after the client has sent (and the gateway paused) much of the body
-  gw = new Gateway({ requestCapacity: (rev) => void setTimeout(() => gw!.setEndpoints(rev, [b.endpoint]), 300) }, silentLogger);
-  gw.setRevision('s-1', LIMITS);
-  gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
-  const { port } = await gw.listen('127.0.0.1', 0);
-  t.after(() => gw!.close());
+  const { gw, port } = await gateway(t, [], {}, { publishOnDemand: { endpoints: [b.endpoint], afterMs: 300 } });
   const size = 1024 * 1024;
   const w = await connect(t, port);
   const r = await exchange(w, Buffer.concat([Buffer.from(`POST /big HTTP/1.1\r\nHost: s.test\r\nContent-Length: ${size}\r\n\r\n`), Buffer.alloc(size, 0x61)]), 'POST');

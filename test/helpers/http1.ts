@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
-import { Gateway } from '../../src/gateway/gateway.ts';
+import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { Endpoint, RevisionLimits } from '../../src/gateway/ports.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 
@@ -252,15 +252,32 @@ export async function rawBackend(t: TestContext, id: string, respond: Respond = 
 
 export const LIMITS: RevisionLimits = { containerConcurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
 
+/** What a test may set on its gateway: when asked for capacity, publish these instances after a delay
+ *  (a stand-in scheduler for held requests), and the Gateway's own options. */
+export interface GatewaySetup {
+  publishOnDemand?: { endpoints: Endpoint[]; afterMs: number };
+  options?: GatewayOptions;
+}
+
 /** A gateway routing host s.test (and /s/s/) to revision s-1 on the given instances. */
-export async function rawGateway(t: TestContext, endpoints: Endpoint[], limits: Partial<RevisionLimits> = {}): Promise<number> {
-  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger);
+export async function startGateway(t: TestContext, endpoints: Endpoint[], limits: Partial<RevisionLimits> = {}, setup: GatewaySetup = {}): Promise<{ gw: Gateway; port: number }> {
+  const onDemand = setup.publishOnDemand;
+  const gw: Gateway = new Gateway(
+    { requestCapacity: (rev) => void (onDemand && setTimeout(() => gw.setEndpoints(rev, onDemand.endpoints), onDemand.afterMs)) },
+    silentLogger,
+    setup.options,
+  );
   gw.setRevision('s-1', { ...LIMITS, ...limits });
   gw.setEndpoints('s-1', endpoints);
   gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 's-1', percent: 100 }] }]);
   const { port } = await gw.listen('127.0.0.1', 0);
   t.after(() => gw.close());
-  return port;
+  return { gw, port };
+}
+
+/** startGateway() when only the port matters. */
+export async function rawGateway(t: TestContext, endpoints: Endpoint[], limits: Partial<RevisionLimits> = {}): Promise<number> {
+  return (await startGateway(t, endpoints, limits)).port;
 }
 
 /** A raw client connection to the gateway, destroyed after the test. */
