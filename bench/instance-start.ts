@@ -23,7 +23,7 @@ const settleMs = Number(args['settle-ms']); // idle time between create and the 
 if (!(rounds >= 1 && settleMs >= 0)) throw new Error('--rounds must be positive, --settle-ms not negative');
 
 const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
-const NETWORK = { bridge: `skb-${TAG}`, cidr: `10.215.${process.pid % 250}.0/24`, chainPrefix: `SKB-${TAG}`, egress: false };
+const NETWORK = { bridge: `skb-${TAG}`, cidr: `10.220.${process.pid % 250}.0/24`, chainPrefix: `SKB-${TAG}`, egress: false };
 const IMAGE = `localhost/skiff-bench-busybox-${TAG}:latest`;
 const HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/www'];
 

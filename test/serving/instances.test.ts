@@ -27,7 +27,7 @@ const skip = requireTool('podman', 'podman') ?? requireTool('runc', 'runc') ?? r
 
 // A network of this run's own (bridge, /24, chains), apart from test/runtime's 10.214/16.
 const TAG = (process.pid % 65536).toString(16).padStart(4, '0');
-const NETWORK = { bridge: `sks-${TAG}`, cidr: `10.215.${process.pid % 250}.0/24`, chainPrefix: `SKS-${TAG}`, egress: false };
+const NETWORK = { bridge: `sks-${TAG}`, cidr: `10.219.${process.pid % 250}.0/24`, chainPrefix: `SKS-${TAG}`, egress: false };
 
 test('process args follow Kubernetes: command drops the image cmd, args replace it', () => {
   const image = { entrypoint: ['/ep'], cmd: ['a', 'b'] };
