@@ -10,6 +10,7 @@ import { Gateway } from '../../src/gateway/gateway.ts';
 import { pickRevision } from '../../src/gateway/routing.ts';
 import type { Endpoint, RevisionLimits } from '../../src/gateway/ports.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { refusedPort } from '../helpers/http1.ts';
 
 const LIMITS: RevisionLimits = { containerConcurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
 
@@ -137,11 +138,7 @@ for (const fastPath of [true, false]) {
 
     test('a connection refused before any byte is retried on another instance', async (t) => {
       const good = await backend(t, 'good');
-      const dead = net.createServer();
-      dead.listen(0, '127.0.0.1');
-      await once(dead, 'listening');
-      const deadPort = (dead.address() as net.AddressInfo).port;
-      dead.close();
+      const deadPort = await refusedPort();
       const { gw, url } = await gateway(t);
       gw.setRevision('r-1', LIMITS);
       gw.setEndpoints('r-1', [{ id: 'dead', host: '127.0.0.1', port: deadPort }, good.endpoint]);
@@ -156,11 +153,7 @@ for (const fastPath of [true, false]) {
         req.on('data', (c: Buffer) => (n += c.length));
         req.on('end', () => res.end(String(n)));
       });
-      const dead = net.createServer();
-      dead.listen(0, '127.0.0.1');
-      await once(dead, 'listening');
-      const deadPort = (dead.address() as net.AddressInfo).port;
-      dead.close();
+      const deadPort = await refusedPort();
       const { gw, url } = await gateway(t);
       gw.setRevision('r-1', LIMITS);
       // One request at a time: with equal load the pool picks the first instance, so each meets the dead one first.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, exchange, get, header, rawBackend, rawGateway, readResponse, Truncated, type Wire } from '../helpers/http1.ts';
+import { connect, exchange, get, header, rawBackend, rawGateway, readResponse, refusedPort, Truncated, type Wire } from '../helpers/http1.ts';
 
 /** After an error response the connection is either still usable or closed by the gateway; never stuck. */
 async function usableOrClosed(w: Wire): Promise<void> {
@@ -67,11 +67,7 @@ test('instance never answers: 504 UPSTREAM_TIMEOUT after the revision timeout', 
 
 test('one of two instances refuses connections: every request still succeeds through the other', async (t) => {
   const good = await rawBackend(t, 'good');
-  const dead = net.createServer().listen(0, '127.0.0.1');
-  await once(dead, 'listening');
-  const deadPort = (dead.address() as net.AddressInfo).port;
-  await new Promise((r) => dead.close(r));
-  const w = await connect(t, await rawGateway(t, [{ id: 'dead', host: '127.0.0.1', port: deadPort }, good.endpoint]));
+  const w = await connect(t, await rawGateway(t, [{ id: 'dead', host: '127.0.0.1', port: await refusedPort() }, good.endpoint]));
   for (let i = 0; i < 10; i++) assert.equal((await exchange(w, get(`/${i}`))).status, 200);
   assert.equal(good.requests.length, 10);
 });

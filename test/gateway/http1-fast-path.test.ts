@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Gateway } from '../../src/gateway/gateway.ts';
-import { connect, exchange, get, header, rawBackend, readResponse, startGateway as gateway, Truncated, Wire } from '../helpers/http1.ts';
+import { connect, exchange, get, header, rawBackend, readResponse, refusedPort, startGateway as gateway, Truncated, Wire } from '../helpers/http1.ts';
 
 /** Waits (bounded) until the instance holds no slot; fails with the count still held. */
 async function slotsReturn(gw: Gateway, instance: string, withinMs = 2_000): Promise<void> {
@@ -19,14 +19,6 @@ async function slotsReturn(gw: Gateway, instance: string, withinMs = 2_000): Pro
   }
 }
 
-/** A port nothing listens on: connections to it are refused. */
-async function refusedPort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test('slots: every way a fast exchange ends gives the instance slot back', { timeout: 15_000 }, async (t) => {
   const b = await rawBackend(t, 'a', async (req, socket) => {

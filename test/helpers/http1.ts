@@ -280,6 +280,15 @@ export async function rawGateway(t: TestContext, endpoints: Endpoint[], limits: 
   return (await startGateway(t, endpoints, limits)).port;
 }
 
+/** A port nothing listens on: connections to it are refused (an instance that is gone). */
+export async function refusedPort(): Promise<number> {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
 /** A raw client connection to the gateway, destroyed after the test. */
 export async function connect(t: TestContext, port: number): Promise<Wire> {
   const socket = net.connect(port, '127.0.0.1');
