@@ -27,7 +27,8 @@ export function rawGatewayError(code: ErrorCode, message: string, close = true):
 }
 
 /** Why the activator gave a request no instance, as the error both paths answer with. */
-export function refusalError(reason: 'queue-full' | 'timeout' | 'closed', revision: string, limits: RevisionLimits): [ErrorCode, string] {
+export function refusalError(reason: 'queue-full' | 'timeout' | 'closed', pool: { revision: string; limits: RevisionLimits }): [ErrorCode, string] {
+  const { revision, limits } = pool;
   switch (reason) {
     case 'queue-full':
       return ['QUEUE_FULL', `revision ${revision}: all instances busy and ${limits.queueLimit} requests already waiting`];

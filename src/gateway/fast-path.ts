@@ -25,8 +25,8 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_REQUEST_HEAD = 16 * 1024;
 const MAX_RESPONSE_HEAD = 64 * 1024;
 /** node:http's defaults for an idle keep-alive connection and for a client sending its head */
-export const IDLE_TIMEOUT_MS = 5_000;
-export const HEAD_TIMEOUT_MS = 60_000;
+const IDLE_TIMEOUT_MS = 5_000;
+const HEAD_TIMEOUT_MS = 60_000;
 /** how long a connection the gateway has ended may wait for the client's side to close */
 const LINGER_MS = 2_000;
 /** bytes of later pipelined requests read while one is in flight, before the client is paused */
@@ -188,7 +188,7 @@ export class FastConnection implements UpstreamOwner {
     }
     const buf = this.pending!;
     if (!got.ok) {
-      const [code, message] = refusalError(got.reason, routed.pool.revision, routed.pool.limits);
+      const [code, message] = refusalError(got.reason, routed.pool);
       if (!this.wholeRequestPending()) return this.fail(code, message);
       // nothing of it was sent: answer, drop the request's bytes and go on with the connection
       this.pending = this.requestEnd < buf.length ? buf.subarray(this.requestEnd) : null;

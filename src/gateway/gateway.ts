@@ -17,7 +17,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Endpoint, Route, RevisionLimits, ScalePort } from './ports.ts';
 import { RouteTable, pickRevision, type Match } from './routing.ts';
-import { RevisionPool, type AcquireResult, type Slot } from './pool.ts';
+import { RevisionPool, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
 import { forwardedHeaders } from './headers.ts';
 import { refusalError, sendGatewayError } from './errors.ts';
@@ -199,7 +199,7 @@ export class Gateway implements FastPathHost {
       // Most acquires are synchronous: await only a held request's promise (saves a tick per request).
       let got = pool.acquire(refused);
       if (got instanceof Promise) got = await got;
-      if (!got.ok) return sendGatewayError(res, ...refusal(got, pool));
+      if (!got.ok) return sendGatewayError(res, ...refusalError(got.reason, pool));
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
       const onHead = extra && this.onColdStart ? () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived) : undefined;
@@ -226,7 +226,7 @@ export class Gateway implements FastPathHost {
     const routed = this.route(req);
     if ('error' in routed) return rejectUpgrade(socket, 404, routed.message);
     const got = await routed.pool.acquire();
-    if (!got.ok) return rejectUpgrade(socket, 503, refusal(got, routed.pool)[1]);
+    if (!got.ok) return rejectUpgrade(socket, 503, refusalError(got.reason, routed.pool)[1]);
     this.upgraded.add(socket);
     socket.once('close', () => this.upgraded.delete(socket));
     spliceUpgrade(req, socket, head, got.slot, routed.match.path);
@@ -247,9 +247,6 @@ function toOriginForm(req: http.IncomingMessage): void {
   }
 }
 
-function refusal(got: Exclude<AcquireResult, { ok: true }>, pool: RevisionPool): [ErrorCode, string] {
-  return refusalError(got.reason, pool.revision, pool.limits);
-}
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);

@@ -78,7 +78,7 @@ export class KeepAlives {
   }
 }
 
-export function describePolicy(p: KeepAlivePolicy): string {
+function describePolicy(p: KeepAlivePolicy): string {
   const s = (ms: number) => `${+(ms / 1000).toFixed(1)}s`;
   return p.kind === 'fixed' ? `fixed: keep-alive ${s(p.keepAliveMs)} (${p.reason})` : `histogram: pre-warm ${s(p.preWarmMs)}, keep-alive ${s(p.keepAliveMs)} (${p.reason})`;
 }

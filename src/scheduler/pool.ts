@@ -13,7 +13,7 @@ import type { RevisionState, TrackedInstance } from './revision-state.ts';
 /** a failed pre-create (broken image) is not retried for this long */
 const POOL_RETRY_PAUSE_MS = 10_000;
 /** a pre-created instance may go to another revision once its own saw no request for this long */
-export const POOL_STEAL_IDLE_MS = 60_000;
+const POOL_STEAL_IDLE_MS = 60_000;
 
 export class PreCreatedPool {
   constructor(private readonly h: InstanceHost) {}
