@@ -12,9 +12,7 @@
 //
 //   node bin/run-ts.mjs bench/cold-start.ts [--rounds 30] [--no-docker]
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +23,8 @@ import { SkiffClient } from '../src/api/client.ts';
 import { pushHttpdImage } from '../test/helpers/images.ts';
 import { removeTestNetwork } from '../test/helpers/daemon.ts';
 import { startDockerd, type Dockerd } from '../test/clients/dockerd.ts';
+import { pct, timedGet as get } from './lib/measure.ts';
+import { freePort } from './lib/process.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'no-docker': { type: 'boolean', default: false } } });
 const rounds = Number(args.rounds);
@@ -48,20 +48,6 @@ function exec(cmd: string, argv: string[]): Promise<string> {
   });
 }
 
-/** One GET on a fresh connection: ms until the response head, its status and X-Skiff-Cold-Start. */
-function get(url: string, host?: string): Promise<{ ms: number; status: number; cold: string | undefined }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false, headers: host ? { host } : {} }, (res) => {
-        const ms = performance.now() - t0;
-        res.resume();
-        res.on('end', () => resolve({ ms, status: res.statusCode ?? 0, cold: res.headers['x-skiff-cold-start'] as string | undefined }));
-      })
-      .on('error', reject);
-  });
-}
-
 /** GETs until one is answered (a refused connect comes back at once, so this retries every ~1 ms). */
 async function untilAnswers(url: string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1))) {
@@ -70,16 +56,6 @@ async function untilAnswers(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const pct = (xs: number[], p: number) => (xs.length ? xs.toSorted((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : NaN);
 
 interface Node {
   daemon: Daemon;

@@ -9,7 +9,6 @@
 // Everything is deleted on exit, also on Ctrl-C. Needs root, runc.
 //   node bin/run-ts.mjs bench/density.ts [--services 500] [--frozen 50] [--idle-seconds 20]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { pushHttpdImage } from '../test/helpers/images.ts';
 import { SkiffClient } from '../src/api/client.ts';
 import { cgroupUsage, instanceOnHost, isFrozen, type InstanceOnHost } from './lib/instance-cgroups.ts';
 import { cpuSeconds, pssKiB, rssKiB } from './lib/proc-stats.ts';
+import { pct, timedGet } from './lib/measure.ts';
 
 const { values } = parseArgs({
   options: { services: { type: 'string', default: '500' }, frozen: { type: 'string', default: '50' }, 'idle-seconds': { type: 'string', default: '20' } },
@@ -33,22 +33,7 @@ const TAG = process.pid.toString(16);
 const net = { bridge: `skdn-${TAG}`.slice(0, 15), subnet: `10.218.${process.pid % 250}.0/24`, chainPrefix: `SKDN-${TAG}`, egress: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = (bytes: number) => bytes / 1024 / 1024;
-const pct = (xs: number[], p: number) => (xs.length ? xs.toSorted((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : NaN);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/** One GET through the gateway on a fresh connection: ms until the response head, status, X-Skiff-Cold-Start. */
-function firstByte(gatewayUrl: string, service: string): Promise<{ ms: number; status: number; cold: string | undefined }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${gatewayUrl}/`, { agent: false, headers: { host: `${service}.localhost` } }, (res) => {
-        const ms = performance.now() - t0;
-        res.resume();
-        res.on('end', () => resolve({ ms, status: res.statusCode ?? 0, cold: res.headers['x-skiff-cold-start'] as string | undefined }));
-      })
-      .on('error', reject);
-  });
-}
 
 /** Polls until every named service has exactly its frozen instance (phase frozen, cgroup FROZEN). */
 async function waitAllFrozen(client: SkiffClient, dataDir: string, names: string[], timeoutMs: number): Promise<InstanceOnHost[]> {
@@ -150,7 +135,7 @@ try {
     const names = Array.from({ length: frozenCount }, (_, i) => `ice-${i}`);
     for (const name of names) await deploy({ name, image: image.reference, scaling: FREEZE_SCALING });
     for (const name of names) {
-      const r = await firstByte(daemon.gatewayUrl, name);
+      const r = await timedGet(`${daemon.gatewayUrl}/`, `${name}.localhost`);
       if (r.status !== 200) throw new Error(`${name}: first request answered ${r.status}`);
     }
     const frozen = await waitAllFrozen(client, dataDir, names, 60_000 + frozenCount * 1000);
@@ -169,7 +154,7 @@ try {
     const thaws: number[] = [];
     let warm = 0;
     for (const name of names) {
-      const r = await firstByte(daemon.gatewayUrl, name);
+      const r = await timedGet(`${daemon.gatewayUrl}/`, `${name}.localhost`);
       if (r.status !== 200) throw new Error(`${name}: thawing request answered ${r.status}`);
       if (r.cold === undefined) warm++;
       else thaws.push(r.ms);

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNginx, stopper, type RunningServer } from './lib/nginx.ts';
 import { freePort, cleanupOnExit } from './lib/process.ts';
+import { intFlag, median } from './lib/measure.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,9 +34,9 @@ const { values: args } = parseArgs({
     'slow-path': { type: 'boolean', default: false },
   },
 });
-const rounds = positiveInt(args.rounds, '--rounds');
-const duration = positiveInt(args.duration, '--duration');
-const gatewayWorkers = positiveInt(args['gateway-workers'], '--gateway-workers');
+const rounds = intFlag(args.rounds, '--rounds');
+const duration = intFlag(args.duration, '--duration');
+const gatewayWorkers = intFlag(args['gateway-workers'], '--gateway-workers');
 const pin = !args['no-pin'] && os.availableParallelism() >= 2;
 const PROXY_CPUS = pin ? '0' : undefined;
 const CLIENT_CPUS = pin ? '1' : undefined;
@@ -190,17 +191,7 @@ function ms(v: number): string {
   return `${v.toFixed(3)} ms`;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
-function positiveInt(v: string | undefined, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${v}`);
-  return n;
-}
 
 
 main().then(

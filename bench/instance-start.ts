@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { createRuncRuntime, type RuncRuntime } from '../src/runtime/runc/driver.ts';
 import { removeFirewall } from '../src/runtime/network/firewall.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
+import { pct } from './lib/measure.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'settle-ms': { type: 'string', default: '0' } } });
 const rounds = Number(args.rounds);
@@ -45,7 +46,6 @@ async function untilAccepts(host: string, port: number): Promise<void> {
   throw new Error(`${host}:${port} never accepted`);
 }
 
-const pct = (xs: number[], p: number) => xs.toSorted((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const ms = (ns: bigint) => Number(ns) / 1e6;
 const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
 

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { ensureBenchImage, type BenchImage } from './lib/oci-image.ts';
 import { startDistribution, startSkiff, type RunningRegistry } from './lib/registry-servers.ts';
 import { cleanupOnExit } from './lib/process.ts';
+import { intFlag, median } from './lib/measure.ts';
 
 const MiB = 1024 * 1024;
 const { values: args } = parseArgs({
@@ -26,9 +27,9 @@ const { values: args } = parseArgs({
     'cache-dir': { type: 'string', default: path.join(os.tmpdir(), 'skiff-bench-registry-cache') },
   },
 });
-const rounds = positiveInt(args.rounds, '--rounds');
-const sizeMiB = positiveInt(args['size-mb'], '--size-mb');
-const warmup = positiveInt(args.warmup, '--warmup', 0);
+const rounds = intFlag(args.rounds, '--rounds');
+const sizeMiB = intFlag(args['size-mb'], '--size-mb');
+const warmup = intFlag(args.warmup, '--warmup', 0);
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-registry-'));
 const servers: RunningRegistry[] = [];
@@ -123,17 +124,7 @@ function mibps(image: BenchImage, seconds: number): string {
   return (image.totalBytes / MiB / seconds).toFixed(1);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
-function positiveInt(value: string | undefined, flag: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${value}`);
-  return n;
-}
 
 main().then(
   () => cleanup(),
