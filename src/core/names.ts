@@ -1,4 +1,6 @@
-// core/names: the one place that validates and derives names (repositories, tags, references).
+// core/names: the one place that validates and derives names: repositories, tags and references;
+// services, revisions, instances, runs, hosts and cgroups.
+import { randomBytes } from 'node:crypto';
 import { SkiffError } from './errors.ts';
 import { isDigest } from './digest.ts';
 
@@ -71,4 +73,57 @@ export function parseImageReference(ref: string): ImageReference {
   }
   if (!isRepositoryName(rest)) throw new SkiffError('NAME_INVALID', `invalid repository in image reference ${quoted}`);
   return { repository: rest, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }), reference: digest ?? tag ?? 'latest' };
+}
+
+// ---- serving names: services, revisions, instances, hosts, cgroups. Every module derives them here.
+
+/** A service name is a DNS label: it becomes a host name (NAME.<domain>) and part of every id below. */
+export const SERVICE_NAME_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Instance ids name a container, its netns, log and state directories and its cgroup. The longest
+ *  is a 63-character service's revision plus the instance suffix (63 + 6 + 7). */
+export const INSTANCE_ID_RE = /^[a-z0-9][a-z0-9-]{0,127}$/;
+
+export function isInstanceId(id: string): boolean {
+  return INSTANCE_ID_RE.test(id);
+}
+
+export function assertInstanceId(id: string): string {
+  if (!isInstanceId(id)) throw new SkiffError('BAD_REQUEST', `invalid instance id ${JSON.stringify(id.slice(0, 80))}`);
+  return id;
+}
+
+/** The revision a deploy creates: `<service>-<generation, 5 digits>` (Knative's naming). */
+export function revisionName(service: string, generation: number): string {
+  return `${service}-${String(generation).padStart(5, '0')}`;
+}
+
+/** A new instance of a revision: `<revision>-<6 random hex>`. */
+export function instanceId(revision: string): string {
+  return `${revision}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The revision an instance id was derived from (for a leftover whose own record is gone). */
+export function revisionOfInstance(id: string): string {
+  return id.replace(/-[0-9a-f]{6}$/, '');
+}
+
+/** A one-off run (`skiff run`): `run-<12 random hex>`. */
+export function runId(): string {
+  return `run-${randomBytes(6).toString('hex')}`;
+}
+
+/** The host name a service answers at on the gateway. */
+export function serviceHost(service: string, domain: string): string {
+  return `${service}.${domain}`;
+}
+
+/** The cgroup (relative to each hierarchy's root) of an instance under a parent such as `/skiff`. */
+export function instanceCgroup(parent: string, id: string): string {
+  return `${parent}/${assertInstanceId(id)}`;
+}
+
+/** `repo@sha256:…`: how a pinned image is written for people and registry clients. */
+export function pinnedReference(image: { repository: string; digest: string }): string {
+  return `${image.repository}@${image.digest}`;
 }

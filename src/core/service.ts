@@ -1,7 +1,9 @@
-// core/service: the shapes of services and revisions shared by api, store and scheduler.
+// core/service: the records of serving shared by serving, store, scheduler and api.
 // A ServiceSpec is what a user deploys; every deploy freezes it into an immutable Revision whose
-// image is pinned to a digest. The field names follow Knative Serving where a concept matches, so a
-// Knative Service maps onto this one to one.
+// image is pinned to a digest. Scale bounds are not part of a revision: they live once, in the
+// service's ScaleBounds, and apply to every revision of the service (`skiff scale` changes them
+// without a new revision). Field names follow Knative Serving where a concept matches, so a Knative
+// Service maps onto this one to one (docs/serving.md has the table).
 
 export type ScalingMetric = 'concurrency' | 'rps' | 'cpu' | 'memory' | 'custom';
 
@@ -13,11 +15,16 @@ export interface ProbeSpec {
   failureThreshold: number;
 }
 
+/** How many instances a service may have: Knative's min-scale / max-scale. */
+export interface ScaleBounds {
+  min: number;
+  max: number;
+}
+
+/** How a revision scales between its service's bounds. */
 export interface ScalingSpec {
-  minScale: number;
-  maxScale: number;
-  /** hard per-instance concurrency (Knative containerConcurrency); 0 = unlimited */
-  containerConcurrency: number;
+  /** hard per-instance concurrency, enforced by the gateway (Knative containerConcurrency); 0 = unlimited */
+  concurrency: number;
   /** soft target per instance for the chosen metric (Knative autoscaling.knative.dev/target) */
   target: number;
   /** fraction of target the autoscaler aims at (autoscaling.knative.dev/target-utilization-percentage / 100) */
@@ -40,6 +47,7 @@ export interface ScalingSpec {
 
 export interface ServiceSpec {
   name: string;
+  /** the image reference as the user gave it (`team/app:v1`); a revision records what it resolved to */
   image: string;
   /** the port the app listens on inside the container */
   port: number;
@@ -64,13 +72,19 @@ export interface TrafficTarget {
   percent: number;
 }
 
+/** An image pinned to its content: a repository of Skiff's registry and a manifest digest in it. */
+export interface PinnedImage {
+  repository: string;
+  /** `sha256:…` */
+  digest: string;
+}
+
 export interface RevisionRecord {
   name: string;
   service: string;
   generation: number;
-  imageRef: string;
-  /** repository@digest the image was pinned to at deploy time */
-  imageDigest: string;
+  /** what spec.image resolved to at deploy time */
+  image: PinnedImage;
   spec: ServiceSpec;
   createdAt: number;
 }
@@ -78,7 +92,10 @@ export interface RevisionRecord {
 export interface ServiceRecord {
   name: string;
   tenant: string;
+  /** the spec of the latest deploy */
   spec: ServiceSpec;
+  /** the one record of the service's bounds: set by a deploy, changed by `skiff scale` */
+  scale: ScaleBounds;
   traffic: TrafficTarget[];
   latestRevision: string;
   /** the revision that took most traffic before the last deploy or traffic change: it keeps serving
@@ -86,5 +103,27 @@ export interface ServiceRecord {
   previousServing: string | null;
   createdAt: number;
   updatedAt: number;
-  deleted: boolean;
+}
+
+/** What the scheduler records of an instance it runs (re-adoption after a daemon restart). */
+export type RecordedState = 'pre-created' | 'starting' | 'ready' | 'draining' | 'frozen';
+
+export interface InstanceRecord {
+  id: string;
+  revision: string;
+  service: string;
+  state: RecordedState;
+  /** `host:port` once started */
+  address: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ServiceEvent {
+  id: number;
+  service: string;
+  revision: string | null;
+  at: number;
+  kind: string;
+  message: string;
 }

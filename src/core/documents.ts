@@ -1,0 +1,121 @@
+// core/documents: what users write — the deploy document (skiff.yaml, `skiff deploy` flags, the body
+// of POST /api/v1/services) and a one-off run's request (POST /api/v1/runs) — with their JSON schemas.
+// The API validates bodies against the schemas (and publishes them in its OpenAPI document), the CLI
+// builds the documents, serving/ turns them into records with every default filled in.
+//
+//   name: hello                      ← Knative metadata.name
+//   image: team/app:v1               ← containers[0].image
+//   port: 8080                       ← containers[0].ports[0].containerPort
+//   command / args / env             ← containers[0].command / args / env
+//   resources: { memory: 256Mi, cpu: 0.5 }            ← containers[0].resources.limits
+//   timeout: 300s                    ← spec.template.spec.timeoutSeconds
+//   scaling: { min, max, concurrency, target, utilization, metric, window, ..., keepAlive }
+//                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
+//   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
+import type { ScalingMetric } from './service.ts';
+import { SERVICE_NAME_RE } from './names.ts';
+
+const quantity = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
+const probe = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { path: { type: 'string', pattern: '^/' }, period: quantity, timeout: quantity, failureThreshold: { type: 'integer', minimum: 1 } },
+} as const;
+
+export const deployDocumentSchema = {
+  type: 'object',
+  required: ['name', 'image'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: SERVICE_NAME_RE.source },
+    image: { type: 'string', minLength: 1, maxLength: 512 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    command: { type: 'array', items: { type: 'string' } },
+    args: { type: 'array', items: { type: 'string' } },
+    env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 } } },
+    readOnlyRoot: { type: 'boolean' },
+    timeout: quantity,
+    queueLimit: { type: 'integer', minimum: 0 },
+    drainGrace: quantity,
+    scaling: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        min: { type: 'integer', minimum: 0 },
+        max: { type: 'integer', minimum: 1 },
+        concurrency: { type: 'integer', minimum: 0 },
+        target: { type: 'number', exclusiveMinimum: 0 },
+        utilization: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+        metric: { type: 'string', enum: ['concurrency', 'rps', 'cpu', 'memory', 'custom'] },
+        customMetric: { type: 'object', required: ['path', 'name'], properties: { path: { type: 'string', pattern: '^/' }, name: { type: 'string' } } },
+        window: quantity,
+        panicWindowPercent: { type: 'number', minimum: 1, maximum: 100 },
+        panicThreshold: { type: 'number', minimum: 1.1 },
+        idle: quantity,
+        scaleToZeroGrace: quantity,
+        freezeIdle: { type: 'boolean' },
+        keepAlive: { type: 'string', enum: ['adaptive', 'fixed'], description: 'adaptive (default): keep-alive and pre-warm learned from the service\'s idle times; fixed: idle + scaleToZeroGrace' },
+      },
+    },
+    readiness: probe,
+    liveness: probe,
+  },
+} as const;
+
+export interface DeployDocument {
+  name: string;
+  image: string;
+  port?: number;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  resources?: { memory?: string | number; cpu?: string | number; pids?: number };
+  readOnlyRoot?: boolean;
+  timeout?: string | number;
+  queueLimit?: number;
+  drainGrace?: string | number;
+  scaling?: {
+    min?: number;
+    max?: number;
+    concurrency?: number;
+    target?: number;
+    utilization?: number;
+    metric?: ScalingMetric;
+    customMetric?: { path: string; name: string };
+    window?: string | number;
+    panicWindowPercent?: number;
+    panicThreshold?: number;
+    idle?: string | number;
+    scaleToZeroGrace?: string | number;
+    freezeIdle?: boolean;
+    keepAlive?: 'adaptive' | 'fixed';
+  };
+  readiness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
+  liveness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
+}
+
+export const runRequestSchema = {
+  type: 'object',
+  required: ['image'],
+  additionalProperties: false,
+  properties: {
+    image: { type: 'string', minLength: 1, maxLength: 512, description: 'repo[:tag] or repo@sha256:… in Skiff’s registry' },
+    command: { type: 'array', items: { type: 'string' }, description: 'replaces the image CMD (the ENTRYPOINT stays), as docker run IMAGE CMD…' },
+    env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+    memory: { ...quantity, description: 'memory limit: bytes or a quantity like 256Mi (default 256Mi)' },
+    cpus: { ...quantity, description: 'CPU quota in cores: 0.5 or 500m (default 1)' },
+    pids: { type: 'integer', minimum: 1, description: 'maximum processes + threads (default 512)' },
+    readOnly: { type: 'boolean', description: 'mount the image root read-only (/tmp stays writable)' },
+  },
+} as const;
+
+export interface RunRequest {
+  image: string;
+  command?: string[];
+  env?: Record<string, string>;
+  memory?: string | number;
+  cpus?: string | number;
+  pids?: number;
+  readOnly?: boolean;
+}

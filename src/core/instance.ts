@@ -1,0 +1,118 @@
+// core/instance: what an instance is, in terms every instance driver can honour (runc on this
+// machine, a Swarm service in cluster mode): which image to run with which process, environment and
+// limits — never a host path — and the instance-driver port itself. The port is declared here, not in
+// runtime/, because its consumers (scheduler, serving) may import only core: each picks the methods
+// it uses. runtime/ holds the drivers; every driver passes test/runtime/driver-contract.ts.
+import type { PinnedImage } from './service.ts';
+
+export interface InstanceLimits {
+  /** hard memory limit; swap is capped at the same value so the instance never swaps */
+  memoryBytes: number;
+  /** CPU quota in cores (0.5 = half a core) */
+  cpus: number;
+  /** maximum number of tasks (processes + threads) */
+  pids: number;
+}
+
+/** What one instance runs: a revision's (scheduler) or a one-off run's (serving/runs). */
+export interface InstanceSpec {
+  image: PinnedImage;
+  /** network isolation group and hostname: instances of different services cannot reach each other */
+  service: string;
+  /** the revision it belongs to, recorded with the instance (re-adoption); absent for a one-off run */
+  revision?: string;
+  /** the port the app listens on, passed as $PORT; absent for a one-off run */
+  port?: number;
+  /** replaces the image's entrypoint (and drops its cmd), as Kubernetes' command */
+  command?: string[];
+  /** replaces the image's cmd, as Kubernetes' args */
+  args?: string[];
+  env: Record<string, string>;
+  readOnlyRoot: boolean;
+  limits: InstanceLimits;
+}
+
+export interface InstanceAddress {
+  host: string;
+  port: number;
+}
+
+export type ExitReason = (
+  | { reason: 'exited'; exitCode: number }
+  | { reason: 'oom-killed'; exitCode: number }
+  | { reason: 'signalled'; signal: number }
+) & {
+  /** forks refused at the pids limit during the instance's life; absent when none were */
+  pidsLimitHits?: number;
+};
+
+/** created = waiting for start; paused = frozen; missing = a leftover without a process (removed on sight) */
+export type InstanceStatus = 'created' | 'running' | 'paused' | 'stopped' | 'missing';
+
+/** An instance as its driver sees it now. */
+export interface InstanceInfo {
+  id: string;
+  service: string;
+  /** empty for a one-off run; for a leftover whose record is gone, derived from its id (revisionOfInstance) */
+  revision: string;
+  status: InstanceStatus;
+  /** where the gateway reaches it; set while running or paused */
+  address?: InstanceAddress;
+  /** set once status is 'stopped' */
+  exit?: ExitReason;
+}
+
+export interface InstanceStats {
+  /** cumulative CPU time */
+  cpuNanos: number;
+  /** memory usage, page cache included */
+  memoryBytes: number;
+  /** usage minus inactive file cache (reclaimable): what the kubelet calls the working set */
+  workingSetBytes: number;
+}
+
+export interface LogLine {
+  /** ISO time the line was captured */
+  time: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** The instance-driver port: the seam between the control plane (scheduler, one-off runs, deploys
+ *  preparing images) and whatever runs instances. */
+export interface InstanceDriver {
+  /** Makes an image ready to run (resolved, layers fetched/unpacked) ahead of its first instance;
+   *  `unpacked` = layers this call had to prepare. Image errors (MANIFEST_UNKNOWN, IMAGE_INVALID, …) surface here. */
+  prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }>;
+  /** Everything that does not depend on a request, up to the process's first instruction, so start()
+   *  is fast. On failure nothing of the instance is left. CONFLICT for an id in use, BAD_REQUEST for an invalid one. */
+  create(id: string, spec: InstanceSpec): Promise<void>;
+  /** Starts a created instance; resolves with its address once the process runs (not yet when it is
+   *  ready). On failure the instance is deleted. */
+  start(id: string): Promise<InstanceAddress>;
+  /** Freezes every process of a running instance; its memory stays allocated. */
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Stop signal, up to `graceMs`, then SIGKILL; resolves once the process has ended (a created
+   *  instance, whose process never ran, is ended at once). The instance stays (status stopped, its exit
+   *  and logs readable) until delete(). Idempotent; unknown ids are fine. */
+  stop(id: string, graceMs: number): Promise<void>;
+  /** Kills the process if it still runs and removes everything the instance owns. Idempotent. */
+  delete(id: string): Promise<void>;
+  /** The instance now, or undefined when it does not exist. */
+  inspect(id: string): Promise<InstanceInfo | undefined>;
+  /** Every instance of this driver, including leftovers without a process (status missing), for
+   *  re-adoption after a daemon restart. */
+  list(): Promise<InstanceInfo[]>;
+  /** Resolves once the instance's process has ended (at once if it has), with how; undefined when the
+   *  instance does not exist or was deleted first. */
+  watch(id: string): Promise<ExitReason | undefined>;
+  /** Captured output, oldest first; readable after the process ended, until delete (none for an
+   *  unknown instance). */
+  logs(id: string, opts?: { tail?: number }): Promise<LogLine[]>;
+  /** Output from the start, then live, until the process has ended (and all of it was read), the
+   *  instance is deleted, or the signal aborts. */
+  followLogs(id: string, signal: AbortSignal): AsyncIterable<LogLine>;
+  /** CPU time and memory of a running or paused instance; undefined otherwise. */
+  stats(id: string): Promise<InstanceStats | undefined>;
+}

@@ -1,0 +1,83 @@
+// core/repositories: the store's ports — metadata as async repositories returning domain records.
+// Declared in core because the store implements them and registry, serving and api consume them, and
+// none of those may import the others (DESIGN.md); each consumer picks what it uses. The store
+// implements each once over Kysely, on SQLite and PostgreSQL (test/store/contract.ts).
+import type { Principal, TokenRecord, TokenRole } from './auth.ts';
+import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
+import type { InstanceRecord, PinnedImage, RecordedState, RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, ServiceSpec, TrafficTarget } from './service.ts';
+
+export interface RegistryRepository {
+  ensureRepository(repository: string, now: number): Promise<void>;
+  repositoryExists(repository: string): Promise<boolean>;
+  getBlob(digest: string): Promise<BlobRecord | undefined>;
+  /** Records a blob whose bytes are durably in the blob store, and links it into `repository`. */
+  commitBlob(repository: string, digest: string, size: number, now: number): Promise<void>;
+  /** Cross-repository mount: links an existing blob into `repository`; undefined when it is not readable in `from`. */
+  mountBlob(repository: string, from: string, digest: string, now: number): Promise<BlobRecord | undefined>;
+  /** The blob if it is readable in `repository`; with `now`, touching it protects it from GC for the grace window. */
+  linkedBlob(repository: string, digest: string, now?: number): Promise<BlobRecord | undefined>;
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
+  getManifest(repository: string, digest: string): Promise<ManifestRecord | undefined>;
+  resolveTag(repository: string, tag: string): Promise<string | undefined>;
+  /** Stores a manifest whose bytes are already a blob; every reference is checked in the same
+   *  transaction GC sweeps in, so a sweep can never delete what a manifest being written refers to. */
+  putManifest(m: NewManifest, now: number): Promise<PutManifestResult>;
+  /** Deletes a manifest and every tag pointing at it; false when it did not exist. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Tags after `last` in order, at most `limit`. */
+  listTags(repository: string, last: string, limit: number): Promise<string[]>;
+  /** Repositories with content after `last` in order, at most `limit`. */
+  catalog(last: string, limit: number): Promise<string[]>;
+  /** Manifests of `repository` whose subject is `subject`, by digest. */
+  referrers(repository: string, subject: string): Promise<ManifestRecord[]>;
+  createUpload(id: string, repository: string, now: number): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  touchUpload(id: string, now: number): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+  staleUploads(touchedBefore: number): Promise<UploadRecord[]>;
+  uploadIds(): Promise<Set<string>>;
+  blobDigests(): Promise<Set<string>>;
+  /** GC's sweep: in one transaction, forgets blobs no manifest is or refers to and untouched since
+   *  `touchedBefore`, and returns their digests (the caller deletes their files). */
+  collectUnreferenced(touchedBefore: number): Promise<string[]>;
+}
+
+export interface TokenRepository {
+  /** Creates a token and returns its secret; the secret is never stored and cannot be shown again. */
+  create(name: string, tenant: string, role: TokenRole, now: number): Promise<{ id: string; secret: string }>;
+  /** The principal a secret stands for. Answered from memory after the first lookup (every registry
+   *  and API request authenticates); create and revoke keep the cache current. */
+  verify(secret: string): Promise<Principal | undefined>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string): Promise<boolean>;
+}
+
+export interface ServingRepository {
+  getService(name: string): Promise<ServiceRecord | undefined>;
+  listServices(): Promise<ServiceRecord[]>;
+  /** Records a deploy: a new immutable revision (the next generation) and the service pointing at it
+   *  with 100 % of its traffic; the service's bounds become `scale`. */
+  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number): Promise<{ service: ServiceRecord; revision: RevisionRecord }>;
+  setTraffic(service: string, traffic: TrafficTarget[], now: number): Promise<void>;
+  setScale(service: string, scale: ScaleBounds, now: number): Promise<void>;
+  /** Deletes the service with its revisions, events and keep-alive state; false when it did not exist. */
+  deleteService(name: string): Promise<boolean>;
+  getRevision(name: string): Promise<RevisionRecord | undefined>;
+  /** newest first */
+  revisionsOf(service: string): Promise<RevisionRecord[]>;
+  /** every revision of every service, newest first per service (one query for a list view) */
+  allRevisions(): Promise<RevisionRecord[]>;
+  putInstance(instance: { id: string; revision: string; service: string; state: RecordedState; address: string | null }, now: number): Promise<void>;
+  deleteInstance(id: string): Promise<void>;
+  listInstances(): Promise<InstanceRecord[]>;
+  /** Appends an event; a service keeps its newest 200. */
+  addEvent(service: string, revision: string | null, kind: string, message: string, now: number): Promise<void>;
+  /** the newest `limit` events of a service, oldest first */
+  events(service: string, limit: number): Promise<ServiceEvent[]>;
+  /** the newest `limit` events of every service, oldest first per service (one query for a list view) */
+  recentEvents(limit: number): Promise<Map<string, ServiceEvent[]>>;
+  /** A service's saved keep-alive state (opaque JSON of the autoscaler's idle-time histogram). */
+  putKeepAlive(service: string, state: string, now: number): Promise<void>;
+  listKeepAlive(): Promise<Array<{ service: string; state: string }>>;
+}

@@ -1,0 +1,65 @@
+// core/views: what the control API answers about services and runs — shaped by serving/, sent by
+// api/ (whose response schemas in api/services-schemas.ts list the same fields), read by the CLI.
+import type { TrafficTarget } from './service.ts';
+
+export interface InstanceView {
+  id: string;
+  /** pre-created | starting | ready | draining | frozen */
+  phase: string;
+  /** ip:port on the instance network, once started */
+  address?: string;
+}
+
+/** What `skiff describe` shows about a service. */
+export interface ServiceView {
+  name: string;
+  url: string;
+  pathUrl: string;
+  image: string;
+  latestRevision: string;
+  traffic: TrafficTarget[];
+  scaling: { min: number; max: number; concurrency: number; metric: string };
+  /** the keep-alive policy in force: fixed, or learned from the service's idle times */
+  keepAlive: { kind: 'fixed' | 'histogram'; keepAliveMs: number; preWarmMs?: number; reason: string };
+  /** newest first; `digest` is the pinned reference `repo@sha256:…` */
+  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; instances: InstanceView[] }>;
+  events: Array<{ at: string; revision: string | null; kind: string; message: string }>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DeployResult {
+  service: ServiceView;
+  revision: string;
+  /** the pinned reference `repo@sha256:…` the revision runs */
+  imageDigest: string;
+  layers: { total: number; unpacked: number };
+}
+
+/** What `POST /services/NAME/prewarm` answers: per revision taking traffic, the instances kept warm
+ *  (the request bounded by the service's max) and how many were ready when the call returned. */
+export interface PrewarmResult {
+  service: string;
+  until: string;
+  revisions: Array<{ revision: string; instances: number; ready: number }>;
+}
+
+export type RunExit = (
+  | { reason: 'exited'; exitCode: number }
+  | { reason: 'oom-killed'; exitCode: number; memoryLimitBytes: number }
+  | { reason: 'signalled'; signal: number }
+) & {
+  /** set when forks were refused at the pids limit: how often, and the limit */
+  pidsLimitHits?: number;
+  pidsLimit?: number;
+};
+
+/** One line of the `POST /api/v1/runs` response (newline-delimited JSON): output, then one exit. */
+export type RunEvent = { stream: 'stdout' | 'stderr'; data: string } | { exit: RunExit };
+
+export interface GcResult {
+  blobsDeleted: number;
+  bytesFreed: number;
+  orphanFilesDeleted: number;
+  uploadsExpired: number;
+}
