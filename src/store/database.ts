@@ -1,0 +1,145 @@
+// store/database: the tables as Kysely sees them — one row type per table, shared by both dialects.
+// Rows stay inside store/: repositories map them to the domain records of core/ before returning.
+// Times are epoch milliseconds (SQLite INTEGER, PostgreSQL BIGINT parsed as a JS number by postgres.ts);
+// specs, traffic and annotations are JSON text in both dialects so one mapping reads both.
+import type { Generated, Kysely } from 'kysely';
+
+export interface BlobsTable {
+  digest: string;
+  size: number;
+  created_at: number;
+  touched_at: number;
+}
+
+export interface RepositoriesTable {
+  name: string;
+  created_at: number;
+}
+
+/** a blob is readable in a repository only when linked to it (pushed there or mounted) */
+export interface RepoBlobsTable {
+  repo: string;
+  digest: string;
+}
+
+export interface ManifestsTable {
+  repo: string;
+  digest: string;
+  media_type: string;
+  size: number;
+  artifact_type: string | null;
+  subject: string | null;
+  /** JSON object of strings, or null */
+  annotations: string | null;
+  created_at: number;
+}
+
+/** what a manifest references: blobs (config, layers) and child manifests (index entries) */
+export interface ManifestRefsTable {
+  repo: string;
+  manifest: string;
+  ref: string;
+}
+
+export interface TagsTable {
+  repo: string;
+  tag: string;
+  digest: string;
+  updated_at: number;
+}
+
+export interface UploadsTable {
+  id: string;
+  repo: string;
+  created_at: number;
+  touched_at: number;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  /** sha256 hex of the secret */
+  hash: string;
+  tenant: string;
+  role: string;
+  created_at: number;
+  /** never written yet; kept from migration 1 */
+  last_used_at: number | null;
+}
+
+export interface ServicesTable {
+  name: string;
+  tenant: string;
+  /** ServiceSpec JSON */
+  spec: string;
+  /** TrafficTarget[] JSON */
+  traffic: string;
+  latest_revision: string;
+  previous_serving: string | null;
+  generation: number;
+  /** since migration 4 */
+  min_scale: number;
+  max_scale: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RevisionsTable {
+  name: string;
+  service: string;
+  generation: number;
+  /** the reference the user deployed (spec.image) */
+  image_ref: string;
+  /** since migration 4; null only if a pre-4 row had no `repo@` part to split off */
+  image_repository: string | null;
+  /** `sha256:…` since migration 4 (before: `repo@sha256:…`) */
+  image_digest: string;
+  /** ServiceSpec JSON */
+  spec: string;
+  created_at: number;
+}
+
+export interface InstancesTable {
+  id: string;
+  revision: string;
+  service: string;
+  state: string;
+  address: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  service: string;
+  revision: string | null;
+  at: number;
+  kind: string;
+  message: string;
+}
+
+export interface KeepAliveTable {
+  service: string;
+  /** opaque JSON of the autoscaler's idle-time histogram */
+  state: string;
+  updated_at: number;
+}
+
+export interface Database {
+  blobs: BlobsTable;
+  repositories: RepositoriesTable;
+  repo_blobs: RepoBlobsTable;
+  manifests: ManifestsTable;
+  manifest_refs: ManifestRefsTable;
+  tags: TagsTable;
+  uploads: UploadsTable;
+  tokens: TokensTable;
+  services: ServicesTable;
+  revisions: RevisionsTable;
+  instances: InstancesTable;
+  events: EventsTable;
+  keep_alive: KeepAliveTable;
+}
+
+/** The database or a transaction on it: repositories write their queries against this. */
+export type Db = Kysely<Database>;

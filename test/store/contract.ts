@@ -1,0 +1,21 @@
+// test/store/contract: the one behaviour every store dialect must have (DESIGN.md habit 5). A runner
+// (sqlite.test.ts, postgres.test.ts) calls storeContract with its target: how to get a fresh, empty
+// database; every test opens its own and closes it after itself.
+import { concurrencyContract } from './contract/concurrency.ts';
+import { migrationsContract } from './contract/migrations.ts';
+import { registryListsContract } from './contract/registry-lists.ts';
+import { registryContract } from './contract/registry.ts';
+import { servingContract } from './contract/serving.ts';
+import { tokensContract } from './contract/tokens.ts';
+import type { StoreTarget } from './fixtures.ts';
+
+export type { StoreTarget } from './fixtures.ts';
+
+export function storeContract(target: StoreTarget): void {
+  registryContract(target);
+  registryListsContract(target);
+  servingContract(target);
+  tokensContract(target);
+  concurrencyContract(target);
+  migrationsContract(target);
+}
