@@ -1,4 +1,5 @@
-// registry/http: the OCI distribution-spec v1.1 HTTP surface (/v2/...) over Registry and UploadManager.
+// registry/http: the OCI distribution-spec v1.1 HTTP surface (/v2/...) over Registry and UploadManager
+// (both built on the blob-store port and the metadata repository, ports.ts).
 // Repository names contain '/', so one wildcard route takes /v2/* and parseV2Path() dispatches.
 // Errors are thrown as SkiffError and written in the OCI shape by the single serializer in errors.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,11 +14,11 @@ import { parseV2Path, type V2Route } from './paths.ts';
 import { readBody } from './body.ts';
 import { parseRangeHeader, parseContentRange } from './ranges.ts';
 import { sendOciError } from './errors.ts';
-import { tokenFromAuthorization } from '../store/token-store.ts';
+import { tokenFromAuthorization, type TokenRole } from '../core/auth.ts';
 
 /** The consumer-owned auth port: resolves an Authorization header to a principal, or undefined. */
 export interface RegistryAuth {
-  authenticate(authorization: string | undefined): { role: 'admin' | 'push' | 'pull' } | undefined;
+  authenticate(authorization: string | undefined): Promise<{ role: TokenRole } | undefined>;
 }
 
 export interface RegistryHttpDeps {
@@ -41,7 +42,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
       reply.header('Docker-Distribution-API-Version', 'registry/2.0');
       // Only the token route itself is open: a prefix test would also open repositories named token*.
       if (req.routeOptions.url === '/v2/token') return;
-      const principal = auth.authenticate(req.headers.authorization);
+      const principal = await auth.authenticate(req.headers.authorization);
       if (!principal) {
         throw new SkiffError('UNAUTHORIZED', 'authentication required: log in with any user name and a Skiff API token as password');
       }
@@ -52,7 +53,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
 
     // Docker token-auth flow: clients trade Basic credentials for a bearer token here.
     v2.get('/v2/token', async (req, reply) => {
-      const principal = auth.authenticate(req.headers.authorization);
+      const principal = await auth.authenticate(req.headers.authorization);
       if (!principal) throw new SkiffError('UNAUTHORIZED', 'invalid credentials: use any user name and a Skiff API token as password');
       const token = tokenFromAuthorization(req.headers.authorization);
       return reply.send({ token, access_token: token, expires_in: 3600, issued_at: new Date().toISOString() });
@@ -85,7 +86,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
         if (method === 'GET' || method === 'HEAD') return getManifest(route.name, route.reference, req, reply);
         if (method === 'PUT') return putManifest(route.name, route.reference, req, reply);
         if (method === 'DELETE') {
-          registry.deleteManifest(route.name, route.reference);
+          await registry.deleteManifest(route.name, route.reference);
           return reply.code(202).send();
         }
         break;
@@ -93,7 +94,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
         parseDigest(route.digest);
         if (method === 'GET' || method === 'HEAD') return getBlob(route.name, route.digest, req, reply);
         if (method === 'DELETE') {
-          registry.deleteBlob(route.name, route.digest);
+          await registry.deleteBlob(route.name, route.digest);
           return reply.code(202).send();
         }
         break;
@@ -110,13 +111,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
   }
 
   async function getManifest(repo: string, reference: string, req: FastifyRequest, reply: FastifyReply) {
-    const row = registry.resolveManifest(repo, reference);
-    if (!accepts(req.headers.accept, row.media_type)) {
-      throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is ${row.media_type}, which the Accept header does not allow`);
+    const manifest = await registry.resolveManifest(repo, reference);
+    if (!accepts(req.headers.accept, manifest.mediaType)) {
+      throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is ${manifest.mediaType}, which the Accept header does not allow`);
     }
-    reply.header('content-type', row.media_type).header('docker-content-digest', row.digest).header('etag', `"${row.digest}"`);
-    if (req.method === 'HEAD') return reply.header('content-length', row.size).send();
-    return reply.send(await registry.readManifest(row));
+    reply.header('content-type', manifest.mediaType).header('docker-content-digest', manifest.digest).header('etag', `"${manifest.digest}"`);
+    if (req.method === 'HEAD') return reply.header('content-length', manifest.size).send();
+    return reply.send(await registry.readManifest(manifest));
   }
 
   async function putManifest(repo: string, reference: string, req: FastifyRequest, reply: FastifyReply) {
@@ -127,7 +128,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
   }
 
   async function getBlob(repo: string, digest: string, req: FastifyRequest, reply: FastifyReply) {
-    const blob = registry.statBlob(repo, digest);
+    const blob = await registry.statBlob(repo, digest);
     reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).header('accept-ranges', 'bytes');
     reply.header('content-type', 'application/octet-stream');
     const range = parseRangeHeader(req.headers.range, blob.size);
@@ -142,7 +143,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
   async function startUpload(repo: string, q: Query, req: FastifyRequest, reply: FastifyReply) {
     if (q.mount) {
       parseDigest(q.mount);
-      const mounted = q.from && q.from !== repo ? registry.mountBlob(repo, assertRepositoryName(q.from), q.mount) : undefined;
+      const mounted = q.from && q.from !== repo ? await registry.mountBlob(repo, assertRepositoryName(q.from), q.mount) : undefined;
       if (mounted) return blobCreated(reply, repo, q.mount);
       // Mount not possible: the spec says to fall back to a regular upload session.
     }
@@ -191,9 +192,9 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
     throw new SkiffError('UNSUPPORTED', `${method} is not supported on an upload session`);
   }
 
-  function referrers(repo: string, digest: string, q: Query, reply: FastifyReply) {
+  async function referrers(repo: string, digest: string, q: Query, reply: FastifyReply) {
     parseDigest(digest);
-    const manifests = registry.referrers(repo, digest, q.artifactType);
+    const manifests = await registry.referrers(repo, digest, q.artifactType);
     if (q.artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
     // A Buffer, not a string: fastify would append "; charset=utf-8" to a string's Content-Type,
     // and the spec requires exactly the index media type.
@@ -203,13 +204,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
   }
 }
 
-function paginated<T>(reply: FastifyReply, base: string, q: Query, list: (last: string, n: number) => string[], body: (items: string[]) => T) {
+async function paginated<T>(reply: FastifyReply, base: string, q: Query, list: (last: string, n: number) => Promise<string[]>, body: (items: string[]) => T) {
   const n = q.n === undefined ? undefined : Number(q.n);
   if (n !== undefined && !(Number.isSafeInteger(n) && n >= 0)) throw new SkiffError('BAD_REQUEST', `n must be a non-negative integer`);
   const last = q.last ?? '';
   if (n === 0) return reply.send(body([]));
   const limit = n ?? 100_000;
-  const items = list(last, limit + 1);
+  const items = await list(last, limit + 1);
   const page = items.slice(0, limit);
   if (items.length > limit) {
     reply.header('link', `<${base}?n=${limit}&last=${encodeURIComponent(page.at(-1)!)}>; rel="next"`);

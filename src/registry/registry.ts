@@ -4,16 +4,10 @@ import { SkiffError } from '../core/errors.ts';
 import { digestOf } from '../core/digest.ts';
 import type { Clock } from '../core/clock.ts';
 import { parseReference } from '../core/names.ts';
-import type { RegistryStore, ManifestRow, BlobRow } from '../store/registry-store.ts';
-import type { BlobStore } from './blob-store.ts';
+import type { BlobRecord, ManifestRecord } from '../core/registry-records.ts';
+import type { BlobStore, RegistryRepository } from './ports.ts';
+import type { DigestLocks } from './digest-locks.ts';
 import { parseManifest, MEDIA } from './manifest.ts';
-
-export interface StoredManifest {
-  digest: string;
-  mediaType: string;
-  size: number;
-  bytes: Buffer;
-}
 
 export interface Referrer {
   mediaType: string;
@@ -25,8 +19,9 @@ export interface Referrer {
 
 export class Registry {
   constructor(
-    readonly store: RegistryStore,
-    readonly blobs: BlobStore,
+    private readonly metadata: RegistryRepository,
+    private readonly blobs: BlobStore,
+    private readonly locks: DigestLocks,
     private readonly clock: Clock,
     private readonly limits: { maxManifestBytes: number },
   ) {}
@@ -35,20 +30,35 @@ export class Registry {
     return this.limits.maxManifestBytes;
   }
 
-  /** Resolves a tag or digest to the manifest row, or MANIFEST_UNKNOWN. */
-  resolveManifest(repo: string, reference: string): ManifestRow {
+  /** Resolves a tag or digest to the manifest, or NAME_UNKNOWN / MANIFEST_UNKNOWN. */
+  async resolveManifest(repo: string, reference: string): Promise<ManifestRecord> {
     const ref = parseReference(reference);
-    const digest = ref.kind === 'digest' ? ref.digest : this.store.resolveTag(repo, ref.tag);
-    const row = digest === undefined ? undefined : this.store.getManifest(repo, digest);
-    if (!row) {
-      if (!this.store.repoExists(repo)) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
+    const digest = ref.kind === 'digest' ? ref.digest : await this.metadata.resolveTag(repo, ref.tag);
+    const manifest = digest === undefined ? undefined : await this.metadata.getManifest(repo, digest);
+    if (!manifest) {
+      if (!(await this.metadata.repositoryExists(repo))) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
       throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
     }
-    return row;
+    return manifest;
   }
 
-  async readManifest(row: ManifestRow): Promise<Buffer> {
-    return this.blobs.readAll(row.digest);
+  async readManifest(manifest: ManifestRecord): Promise<Buffer> {
+    return this.readContent(manifest.digest);
+  }
+
+  /** Content the metadata says exists; a missing file is damaged storage, said as such. */
+  async readContent(digest: string): Promise<Buffer> {
+    try {
+      return await this.blobs.readAll(digest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is missing from the registry's blob store (deleted, or damaged storage)`, { cause: err });
+    }
+  }
+
+  /** Whether the blob store holds the content (the metadata may know a blob whose bytes are gone). */
+  hasContent(digest: string): Promise<boolean> {
+    return this.blobs.exists(digest);
   }
 
   /**
@@ -65,8 +75,8 @@ export class Registry {
     if (ref.kind === 'digest' && ref.digest !== digest) {
       throw new SkiffError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
     }
-    const row = {
-      repo,
+    const manifest = {
+      repository: repo,
       digest,
       mediaType: parsed.mediaType,
       size: bytes.length,
@@ -77,9 +87,9 @@ export class Registry {
       manifestRefs: parsed.manifestRefs,
       tag: ref.kind === 'tag' ? ref.tag : null,
     };
-    const result = await this.blobs.withDigestLock(digest, async () => {
-      await this.blobs.writeBlob(digest, bytes);
-      return this.store.putManifest(row, this.clock.now());
+    const result = await this.locks.with(digest, async () => {
+      await this.blobs.write(digest, bytes);
+      return this.metadata.putManifest(manifest, this.clock.now());
     });
     if (!result.ok) {
       throw new SkiffError('MANIFEST_BLOB_UNKNOWN', `manifest references content unknown in ${repo}: ${result.missing.slice(0, 5).join(', ')}`, {
@@ -90,15 +100,15 @@ export class Registry {
   }
 
   /** Deletes a manifest by digest (and its tags), or only a tag. */
-  deleteManifest(repo: string, reference: string): void {
+  async deleteManifest(repo: string, reference: string): Promise<void> {
     const ref = parseReference(reference);
-    const deleted = ref.kind === 'digest' ? this.store.deleteManifest(repo, ref.digest) : this.store.deleteTag(repo, ref.tag);
+    const deleted = ref.kind === 'digest' ? await this.metadata.deleteManifest(repo, ref.digest) : await this.metadata.deleteTag(repo, ref.tag);
     if (!deleted) throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
   }
 
   /** A blob readable in `repo`; reading it counts as a use that protects it from GC for the grace window. */
-  statBlob(repo: string, digest: string): BlobRow {
-    const blob = this.store.linkedBlob(repo, digest, this.clock.now());
+  async statBlob(repo: string, digest: string): Promise<BlobRecord> {
+    const blob = await this.metadata.linkedBlob(repo, digest, this.clock.now());
     if (!blob) throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
     return blob;
   }
@@ -107,33 +117,32 @@ export class Registry {
     return this.blobs.read(digest, range);
   }
 
-  deleteBlob(repo: string, digest: string): void {
-    if (!this.store.unlinkBlob(repo, digest)) throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
+  async deleteBlob(repo: string, digest: string): Promise<void> {
+    if (!(await this.metadata.unlinkBlob(repo, digest))) throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
   }
 
-  mountBlob(repo: string, from: string, digest: string): BlobRow | undefined {
-    return this.store.mountBlob(repo, from, digest, this.clock.now());
+  mountBlob(repo: string, from: string, digest: string): Promise<BlobRecord | undefined> {
+    return this.metadata.mountBlob(repo, from, digest, this.clock.now());
   }
 
-  listTags(repo: string, last: string, limit: number): string[] {
-    if (!this.store.repoExists(repo)) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
-    return this.store.listTags(repo, last, limit);
+  async listTags(repo: string, last: string, limit: number): Promise<string[]> {
+    if (!(await this.metadata.repositoryExists(repo))) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
+    return this.metadata.listTags(repo, last, limit);
   }
 
-  catalog(last: string, limit: number): string[] {
-    return this.store.catalog(last, limit);
+  catalog(last: string, limit: number): Promise<string[]> {
+    return this.metadata.catalog(last, limit);
   }
 
-  referrers(repo: string, subject: string, artifactType: string | undefined): Referrer[] {
-    return this.store
-      .referrers(repo, subject)
-      .filter((m) => artifactType === undefined || m.artifact_type === artifactType)
+  async referrers(repo: string, subject: string, artifactType: string | undefined): Promise<Referrer[]> {
+    return (await this.metadata.referrers(repo, subject))
+      .filter((m) => artifactType === undefined || m.artifactType === artifactType)
       .map((m) => ({
-        mediaType: m.media_type,
+        mediaType: m.mediaType,
         digest: m.digest,
         size: m.size,
-        ...(m.artifact_type ? { artifactType: m.artifact_type } : {}),
-        ...(m.annotations ? { annotations: JSON.parse(m.annotations) as Record<string, string> } : {}),
+        ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+        ...(m.annotations ? { annotations: m.annotations } : {}),
       }));
   }
 }

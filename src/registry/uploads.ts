@@ -1,15 +1,14 @@
-// registry/uploads: blob upload sessions (monolithic, chunked, resumable). The upload file on disk is the
-// truth for the offset; the running sha256 is kept in memory between chunks and rebuilt from the file
-// after a restart or a failed chunk, so digests are verified while streaming without a second read.
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+// registry/uploads: blob upload sessions (monolithic, chunked, resumable). The upload's bytes in the
+// blob store are the truth for the offset; the running sha256 is kept in memory between chunks and
+// rebuilt from the bytes after a restart or a failed chunk, so digests are verified while streaming
+// without a second read.
 import { randomUUID, type Hash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
 import { newHash, parseDigest } from '../core/digest.ts';
 import type { Clock } from '../core/clock.ts';
-import type { BlobStore } from './blob-store.ts';
-import type { RegistryStore } from '../store/registry-store.ts';
+import type { BlobStore, RegistryRepository } from './ports.ts';
+import type { DigestLocks } from './digest-locks.ts';
 
 interface SessionState {
   hash: Hash;
@@ -22,32 +21,35 @@ export interface UploadStatus {
   offset: number;
 }
 
+const UPLOAD_ID_RE = /^[0-9a-f-]{36}$/;
+
 export class UploadManager {
   private readonly hashes = new Map<string, SessionState>();
   /** Uploads with a request writing to them; a second concurrent writer is refused, not interleaved. */
   private readonly busy = new Set<string>();
 
   constructor(
-    private readonly store: RegistryStore,
+    private readonly metadata: RegistryRepository,
     private readonly blobs: BlobStore,
+    private readonly locks: DigestLocks,
     private readonly clock: Clock,
   ) {}
 
   async create(repo: string): Promise<UploadStatus> {
     const id = randomUUID();
-    await fsp.writeFile(this.blobs.uploadPath(id), Buffer.alloc(0), { flag: 'wx' });
-    this.store.createUpload(id, repo, this.clock.now());
+    await this.blobs.createUpload(id);
+    await this.metadata.createUpload(id, repo, this.clock.now());
     this.hashes.set(id, { hash: newHash(), offset: 0 });
     return { id, repo, offset: 0 };
   }
 
   /** The session, or BLOB_UPLOAD_UNKNOWN when it does not exist in this repository. */
   async status(repo: string, id: string): Promise<UploadStatus> {
-    const row = /^[0-9a-f-]{36}$/.test(id) ? this.store.getUpload(id) : undefined;
-    if (!row || row.repo !== repo) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 80)} is unknown`);
-    const st = await fsp.stat(this.blobs.uploadPath(id)).catch(() => undefined);
-    if (!st) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id} has no data file`);
-    return { id, repo, offset: st.size };
+    const record = UPLOAD_ID_RE.test(id) ? await this.metadata.getUpload(id) : undefined;
+    if (!record || record.repository !== repo) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 80)} is unknown`);
+    const size = await this.blobs.uploadSize(id);
+    if (size === undefined) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id} has no data`);
+    return { id, repo, offset: size };
   }
 
   /**
@@ -63,16 +65,9 @@ export class UploadManager {
         });
       }
       const state = await this.hashState(id, status.offset);
-      let received = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          received += chunk.length;
-          state.hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
+      let received: number;
       try {
-        await pipeline(body, counter, createWriteStream(this.blobs.uploadPath(id), { flags: 'a' }));
+        received = await this.blobs.appendUpload(id, body, (chunk) => state.hash.update(chunk));
       } catch (err) {
         this.hashes.delete(id);
         throw err;
@@ -80,42 +75,30 @@ export class UploadManager {
       if (expect.length !== undefined && expect.length !== received) {
         // A refused chunk leaves the session as it was, so the client can resend it at the same offset.
         this.hashes.delete(id);
-        await fsp.truncate(this.blobs.uploadPath(id), status.offset);
+        await this.blobs.truncateUpload(id, status.offset);
         throw new SkiffError('SIZE_INVALID', `chunk should be ${expect.length} bytes but ${received} arrived`);
       }
       state.offset += received;
-      this.store.touchUpload(id, this.clock.now());
+      await this.metadata.touchUpload(id, this.clock.now());
       return { id, repo, offset: state.offset };
     });
   }
 
-  /** Verifies the digest of everything uploaded, fsyncs, and commits the blob. */
+  /** Verifies the digest of everything uploaded, makes the bytes durable, and commits the blob. */
   async finish(repo: string, id: string, digest: string): Promise<{ digest: string; size: number }> {
     const parsed = parseDigest(digest);
     return this.exclusive(id, async () => {
       const status = await this.status(repo, id);
       const actual =
-        parsed.algorithm === 'sha256'
-          ? (await this.hashState(id, status.offset)).hash.copy().digest('hex')
-          : await hashFile(this.blobs.uploadPath(id), parsed.algorithm);
+        parsed.algorithm === 'sha256' ? (await this.hashState(id, status.offset)).hash.copy().digest('hex') : await this.hashUpload(id, parsed.algorithm);
       if (actual !== parsed.hex) {
         throw new SkiffError('DIGEST_INVALID', `uploaded content has digest ${parsed.algorithm}:${actual}, not ${digest}`);
       }
-      const fh = await fsp.open(this.blobs.uploadPath(id), 'r+');
-      try {
-        // Stamp the commit time: GC spares files younger than its grace window while their metadata row
-        // is being written, and the bytes of a resumed upload may be far older than that.
-        const now = new Date(this.clock.now());
-        await fh.utimes(now, now);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await this.blobs.withDigestLock(digest, async () => {
-        await this.blobs.commitUpload(id, digest);
-        this.store.commitBlob(repo, digest, status.offset, this.clock.now());
+      await this.locks.with(digest, async () => {
+        await this.blobs.commitUpload(id, digest, this.clock.now());
+        await this.metadata.commitBlob(repo, digest, status.offset, this.clock.now());
       });
-      this.store.deleteUpload(id);
+      await this.metadata.deleteUpload(id);
       this.hashes.delete(id);
       return { digest, size: status.offset };
     });
@@ -128,29 +111,26 @@ export class UploadManager {
     });
   }
 
-  /** Removes sessions idle since before `touchedBefore`, and upload files with no session row older than that. */
+  /** Removes sessions idle since before `touchedBefore`, and upload bytes with no session older than that. */
   async expire(touchedBefore: number): Promise<number> {
     let removed = 0;
-    for (const row of this.store.staleUploads(touchedBefore)) {
-      if (this.busy.has(row.id)) continue;
-      await this.remove(row.id);
+    for (const record of await this.metadata.staleUploads(touchedBefore)) {
+      if (this.busy.has(record.id)) continue;
+      await this.remove(record.id);
       removed++;
     }
-    const known = this.store.uploadIds();
-    for (const file of await this.blobs.listUploadFiles()) {
-      if (known.has(file) || this.busy.has(file)) continue;
-      // create() writes the file just before the row, so a young file without a row may be a session being born.
-      const st = await fsp.stat(this.blobs.uploadPath(file)).catch(() => undefined);
-      if (st && st.mtimeMs < touchedBefore) {
-        await this.blobs.removeUpload(file);
-        removed++;
-      }
+    const known = await this.metadata.uploadIds();
+    for (const upload of await this.blobs.listUploads()) {
+      // create() stores the bytes just before the record, so young bytes without one may be a session being born.
+      if (known.has(upload.id) || this.busy.has(upload.id) || upload.modifiedAt >= touchedBefore) continue;
+      await this.blobs.removeUpload(upload.id);
+      removed++;
     }
     return removed;
   }
 
   private async remove(id: string): Promise<void> {
-    this.store.deleteUpload(id);
+    await this.metadata.deleteUpload(id);
     this.hashes.delete(id);
     await this.blobs.removeUpload(id);
   }
@@ -158,13 +138,19 @@ export class UploadManager {
   private async hashState(id: string, offset: number): Promise<SessionState> {
     const known = this.hashes.get(id);
     if (known && known.offset === offset) return known;
-    const hash = newHash();
-    await pipeline(createReadStream(this.blobs.uploadPath(id)), async function* (src) {
-      for await (const chunk of src) hash.update(chunk as Buffer);
-    });
-    const state = { hash, offset };
+    const state = { hash: await this.hashOf(id, 'sha256'), offset };
     this.hashes.set(id, state);
     return state;
+  }
+
+  private async hashUpload(id: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
+    return (await this.hashOf(id, algorithm)).digest('hex');
+  }
+
+  private async hashOf(id: string, algorithm: 'sha256' | 'sha512'): Promise<Hash> {
+    const hash = newHash(algorithm);
+    for await (const chunk of this.blobs.readUpload(id)) hash.update(chunk as Buffer);
+    return hash;
   }
 
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -176,10 +162,4 @@ export class UploadManager {
       this.busy.delete(id);
     }
   }
-}
-
-async function hashFile(file: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
-  const hash = newHash(algorithm);
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
