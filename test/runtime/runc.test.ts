@@ -1,46 +1,32 @@
-// test/runtime/runc.test: the Runtime contract on the runc driver (real runc, bridge, iptables; root),
-// plus runc-specific checks: the bundle policy and that create/delete cycles leak nothing.
+// test/runtime/runc.test: the container-layer suite (container-contract.ts) on RuncRuntime (real runc,
+// bridge, iptables; root), plus runc-specific checks: create/delete cycles leak nothing, start and
+// stop edge cases, re-adoption by a second RuncRuntime, log rotation.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuncRuntime, type RuncRuntime } from '../../src/runtime/runc/driver.ts';
 import { hostVeth, netnsName } from '../../src/runtime/network/host-network.ts';
-import { removeFirewall } from '../../src/runtime/network/firewall.ts';
 import { gatewayIp, parseCidr } from '../../src/runtime/network/allocator.ts';
 import { makeBusyboxRootfs } from './rootfs.ts';
-import { instanceSpec, runtimeContract, type ContractFixture } from './contract.ts';
+import { containerSpec, containerContract, type ContractFixture } from './container-contract.ts';
+import { removeTestNetwork, runId, sweepDeadRuns, testNetwork } from './test-network.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && process.env.CI !== 'true' ? 'needs root (runc, netns, iptables)' : false;
 
-const RUN = `skiff-test-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-// A network of this run's own — bridge, /24, chains, address dir — so parallel runs never share state
-// and teardown can remove all of it; nothing touches a real daemon's skiff0.
-const NET_TAG = (process.pid % 65536).toString(16).padStart(4, '0');
-const NETWORK = {
-  bridge: `skt-${NET_TAG}`,
-  cidr: `10.214.${process.pid % 250}.0/24`,
-  chainPrefix: `SKT-${NET_TAG}`,
-  egress: false,
-};
+const PREFIX = 'skiff-test-';
+const RUN = runId(PREFIX);
+const NETWORK = testNetwork('t', 214);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let fixture: (ContractFixture & { runtime: RuncRuntime }) | undefined;
 
-/** Removes leftovers: this run's runc containers, and netns/veths of earlier runs whose process is dead
- *  (ids are skiff-test-<pid base36><4 chars>-<n>; a live pid means a parallel run that owns them). */
+/** Removes leftovers: this run's runc containers, and netns/veths of earlier runs whose process is dead. */
 function sweep(stateDir: string): void {
-  for (const ns of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n')) {
-    const name = ns.split(' ')[0] ?? '';
-    const m = /^skiff-(skiff-test-([0-9a-z]+)[0-9a-z]{4}-\d+)$/.exec(name);
-    if (!m || m[1]!.startsWith(RUN)) continue;
-    try { process.kill(parseInt(m[2]!, 36), 0); continue; } catch { /* owner is gone */ }
-    try { execFileSync('ip', ['link', 'del', hostVeth(m[1]!)], { stdio: 'ignore' }); } catch { /* already gone */ }
-    try { execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' }); } catch { /* already gone */ }
-  }
+  sweepDeadRuns(PREFIX);
   const runcRoot = path.join(stateDir, 'runc');
   if (existsSync(runcRoot)) {
     for (const id of readdirSync(runcRoot)) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
@@ -56,7 +42,7 @@ function bridgePorts(): string[] {
   return existsSync(`/sys/class/net/${NETWORK.bridge}/brif`) ? readdirSync(`/sys/class/net/${NETWORK.bridge}/brif`) : [];
 }
 
-describe('runc runtime', { skip }, () => {
+describe('runc container runtime', { skip }, () => {
   let root = '';
   before(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-runtime-'));
@@ -73,19 +59,14 @@ describe('runc runtime', { skip }, () => {
       sweep(path.join(root, 'state'));
       rmSync(root, { recursive: true, force: true });
     }
-    try { execFileSync('ip', ['link', 'del', NETWORK.bridge], { stdio: 'ignore' }); } catch { /* never created */ }
-    await removeFirewall(NETWORK.chainPrefix);
-    rmSync(`/run/skiff/ipam/${NETWORK.bridge}`, { recursive: true, force: true });
-    for (const d of ['/run/skiff/ipam', '/run/skiff']) {
-      try { rmdirSync(d); } catch { /* not empty (a parallel run) or absent */ }
-    }
+    await removeTestNetwork(NETWORK);
   });
 
   const ready = () => {
     assert.ok(fixture, 'runtime fixture was not set up');
     return fixture;
   };
-  runtimeContract(async () => ready());
+  containerContract(async () => ready());
 
   test('100 create/delete cycles leave no mounts, netns, veths or cgroups behind', async (t) => {
     const f = ready();
@@ -99,7 +80,7 @@ describe('runc runtime', { skip }, () => {
     });
     const before = ours();
     for (let i = 0; i < 100; i++) {
-      const spec = instanceSpec(f, { args: ['true'] });
+      const spec = containerSpec(f, { args: ['true'] });
       ids.push(spec.id);
       t.after(() => f.runtime.delete(spec.id));
       await f.runtime.create(spec);
@@ -114,12 +95,12 @@ describe('runc runtime', { skip }, () => {
 
   test('a created instance: start is a conflict the second time; delete without start ends its supervisor', async (t) => {
     const f = ready();
-    const once = instanceSpec(f, { args: ['sleep', '1000'] });
+    const once = containerSpec(f, { args: ['sleep', '1000'] });
     t.after(() => f.runtime.delete(once.id));
     await f.runtime.create(once);
     assert.equal((await f.runtime.start(once.id)).status, 'running');
     await assert.rejects(f.runtime.start(once.id), { code: 'CONFLICT' });
-    const never = instanceSpec(f, { args: ['sleep', '1000'] });
+    const never = containerSpec(f, { args: ['sleep', '1000'] });
     t.after(() => f.runtime.delete(never.id));
     await f.runtime.create(never);
     const supervisor = Number(readFileSync(path.join(root, 'state/instances', never.id, 'supervisor.pid'), 'utf8'));
@@ -130,7 +111,7 @@ describe('runc runtime', { skip }, () => {
 
   test('starting a created instance whose init was killed fails instead of hanging', async (t) => {
     const f = ready();
-    const spec = instanceSpec(f, { args: ['sleep', '1000'] });
+    const spec = containerSpec(f, { args: ['sleep', '1000'] });
     t.after(() => f.runtime.delete(spec.id));
     await f.runtime.create(spec);
     await f.runtime.kill(spec.id, 'SIGKILL');
@@ -138,9 +119,23 @@ describe('runc runtime', { skip }, () => {
     assert.deepEqual(await f.runtime.wait(spec.id, 10_000), { outcome: 'exited', exit: { reason: 'signalled', signal: 9 } });
   });
 
+  test('a delete racing a start blocked on a dead init settles both (the start never waits forever)', { timeout: 30_000 }, async (t) => {
+    const f = ready();
+    const spec = containerSpec(f, { args: ['sleep', '1000'] });
+    t.after(() => f.runtime.delete(spec.id));
+    await f.runtime.create(spec);
+    await f.runtime.kill(spec.id, 'SIGKILL');
+    // the start blocks on the exec FIFO; the delete removes the container's runc state meanwhile
+    const start = f.runtime.start(spec.id);
+    const del = f.runtime.delete(spec.id);
+    await assert.rejects(start, { code: 'INTERNAL' });
+    await del;
+    assert.deepEqual(await f.runtime.state(spec.id), { found: false });
+  });
+
   test('a command missing from the root filesystem fails create with runc\'s reason and leaves nothing', async (t) => {
     const f = ready();
-    const spec = instanceSpec(f, { args: ['no-such-binary'] });
+    const spec = containerSpec(f, { args: ['no-such-binary'] });
     t.after(() => f.runtime.delete(spec.id));
     await assert.rejects(f.runtime.create(spec), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'INTERNAL');
@@ -154,7 +149,7 @@ describe('runc runtime', { skip }, () => {
 
   test('an init that exits with 137 is reported as an exit, not as SIGKILL (the contract covers a real SIGKILL)', async (t) => {
     const f = ready();
-    const spec = instanceSpec(f, { args: ['sh', '-c', 'exit 137'] });
+    const spec = containerSpec(f, { args: ['sh', '-c', 'exit 137'] });
     t.after(() => f.runtime.delete(spec.id));
     await f.runtime.create(spec);
     await f.runtime.start(spec.id);
@@ -163,7 +158,7 @@ describe('runc runtime', { skip }, () => {
 
   test('a driver started later on the same root adopts running instances (daemon restart)', async (t) => {
     const f = ready();
-    const spec = instanceSpec(f, { args: ['sh', '-c', 'echo up; exec sleep 1000'] });
+    const spec = containerSpec(f, { args: ['sh', '-c', 'echo up; exec sleep 1000'] });
     t.after(() => f.runtime.delete(spec.id));
     await f.runtime.create(spec);
     const started = await f.runtime.start(spec.id);
@@ -181,7 +176,7 @@ describe('runc runtime', { skip }, () => {
 
   test('rotates logs by size and keeps them readable after exit', async (t) => {
     const f = ready();
-    const spec = instanceSpec(f, { args: ['sh', '-c', 'for i in $(seq 1 400); do echo line-$i; done'] });
+    const spec = containerSpec(f, { args: ['sh', '-c', 'for i in $(seq 1 400); do echo line-$i; done'] });
     t.after(() => f.runtime.delete(spec.id));
     await f.runtime.create(spec);
     await f.runtime.start(spec.id);

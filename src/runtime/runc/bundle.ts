@@ -1,9 +1,9 @@
 // runtime/runc/bundle: builds the OCI runtime-spec config.json (spec 1.0.2, what Debian's runc 1.1 reads)
 // for one instance. Pure: same input, same document. The policy is documented in docs/runtime.md.
-import type { InstanceSpec } from '../runtime.ts';
+import type { ContainerSpec } from './container-runtime.ts';
 import { defaultSeccompProfile, type SeccompProfile } from './seccomp.ts';
 
-export interface BundleInput extends Omit<InstanceSpec, 'id' | 'service'> {
+export interface BundleInput extends Omit<ContainerSpec, 'id' | 'service'> {
   /** network namespace to join (`/run/netns/<name>`); runc creates no network of its own */
   netnsPath: string;
   /** cgroup path relative to the hierarchy roots, e.g. `/skiff/<id>` */

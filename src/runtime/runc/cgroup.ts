@@ -4,7 +4,7 @@
 // (The OOM-kill count is read by supervisor.pl when it records the exit.)
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { InstanceStats } from '../runtime.ts';
+import type { ContainerStats } from './container-runtime.ts';
 
 const ROOT = '/sys/fs/cgroup';
 const isV2 = (): boolean => existsSync(path.join(ROOT, 'cgroup.controllers'));
@@ -36,7 +36,7 @@ export function workingSet(usageBytes: number, memoryStat: string, v2: boolean):
   return Math.max(0, usageBytes - inactive);
 }
 
-export async function readStats(cgroupsPath: string): Promise<InstanceStats | undefined> {
+export async function readStats(cgroupsPath: string): Promise<ContainerStats | undefined> {
   if (isV2()) {
     const dir = path.join(ROOT, cgroupsPath);
     const [mem, max, cpu, pids, stat] = await Promise.all(['memory.current', 'memory.max', 'cpu.stat', 'pids.current', 'memory.stat'].map((f) => readText(path.join(dir, f))));

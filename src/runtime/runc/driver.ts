@@ -1,12 +1,16 @@
-// runtime/runc/driver: the `Runtime` port on Debian's runc. create = address + netns + OCI bundle on disk
-// plus `runc create` under a detached supervisor (supervisor.pl), so the container exists and waits;
-// start = runc's start protocol on its exec FIFO (exec-fifo.ts), a millisecond or two.
+// runtime/runc/driver: RuncRuntime, the runc driver's container layer (container-runtime.ts) on Debian's
+// runc: one container on a host rootfs. create = address + netns + OCI bundle on disk plus `runc create`
+// under a detached supervisor (supervisor.pl), so the container exists and waits; start = runc's start
+// protocol on its exec FIFO (exec-fifo.ts), a millisecond or two. Images, rootfs and the driver-neutral
+// port are instance-driver.ts's job.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
 import { existsSync, promises as fsp, watch, type FSWatcher } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
-import type { InstanceSpec, InstanceState, InstanceStats, LogLine, Lookup, Runtime, StopResult } from '../runtime.ts';
+import type { LogLine } from '../../core/instance.ts';
+import { assertInstanceId, instanceCgroup, isInstanceId } from '../../core/names.ts';
+import type { ContainerRuntime, ContainerSpec, ContainerState, ContainerStats, Lookup, StopResult, WaitResult } from './container-runtime.ts';
 import { parseCidr, type Subnet } from '../network/allocator.ts';
 import { ensureFirewall } from '../network/firewall.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
@@ -43,9 +47,8 @@ export interface RuncRuntimeOptions {
   resolvConf?: string;
 }
 
-interface InstanceRecord { spec: InstanceSpec; ip: string; cgroupsPath: string }
+interface InstanceRecord { spec: ContainerSpec; ip: string; cgroupsPath: string }
 
-const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const START_TIMEOUT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,10 +60,13 @@ export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncR
   return new RuncRuntime(opts, subnet);
 }
 
-export class RuncRuntime implements Runtime {
+export class RuncRuntime implements ContainerRuntime {
   private readonly runcBin: string;
   private readonly runc: RuncCli;
   private readonly ipam: Ipam;
+  /** starts in flight, by id (delete waits for them), and deletes in flight (start refuses those) */
+  private readonly starting = new Map<string, Promise<ContainerState>>();
+  private readonly deleting = new Set<string>();
 
   constructor(private readonly opts: RuncRuntimeOptions, private readonly subnet: Subnet) {
     this.runcBin = opts.runc ?? '/usr/sbin/runc';
@@ -69,8 +75,7 @@ export class RuncRuntime implements Runtime {
   }
 
   private paths(id: string) {
-    if (!ID_RE.test(id)) throw new SkiffError('BAD_REQUEST', `invalid instance id ${JSON.stringify(id.slice(0, 80))}`);
-    return instancePaths(this.opts.root, id);
+    return instancePaths(this.opts.root, assertInstanceId(id));
   }
 
   private async record(id: string): Promise<InstanceRecord | undefined> {
@@ -84,14 +89,14 @@ export class RuncRuntime implements Runtime {
     return rec;
   }
 
-  async create(spec: InstanceSpec): Promise<InstanceState> {
+  async create(spec: ContainerSpec): Promise<ContainerState> {
     const p = this.paths(spec.id);
     if (existsSync(p.dir)) throw new SkiffError('CONFLICT', `instance ${spec.id} already exists`);
     await fsp.mkdir(p.logs, { recursive: true });
     try {
       const ip = await this.ipam.reserve(spec.id);
       await attachInstance({ bridge: this.opts.network.bridge, subnet: this.subnet }, spec.id, ip);
-      const cgroupsPath = `${this.opts.cgroupParent ?? '/skiff'}/${spec.id}`;
+      const cgroupsPath = instanceCgroup(this.opts.cgroupParent ?? '/skiff', spec.id);
       const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
       await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
       await createUnderSupervisor(p, {
@@ -107,7 +112,20 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  async start(id: string): Promise<InstanceState> {
+  async start(id: string): Promise<ContainerState> {
+    // Registered before the first await: a delete arriving at any point of the start waits for it,
+    // and a start arriving during a delete is refused (it would open a FIFO being removed).
+    if (this.deleting.has(id)) throw new SkiffError('NOT_FOUND', `instance ${id} is being deleted`);
+    const starting = this.startContainer(id);
+    this.starting.set(id, starting);
+    try {
+      return await starting;
+    } finally {
+      if (this.starting.get(id) === starting) this.starting.delete(id);
+    }
+  }
+
+  private async startContainer(id: string): Promise<ContainerState> {
     const rec = await this.mustRecord(id);
     const p = this.paths(id);
     // 'wx': exclusive, so two racing starts cannot both pass; no fsync — after a reboot the container
@@ -121,7 +139,7 @@ export class RuncRuntime implements Runtime {
     return { id, service: rec.spec.service, status: 'running', ip: rec.ip, pid: await readPid(p.initPid) };
   }
 
-  async state(id: string): Promise<Lookup<InstanceState>> {
+  async state(id: string): Promise<Lookup<ContainerState>> {
     const rec = await this.record(id);
     if (!rec) return { found: false };
     const p = this.paths(id);
@@ -139,7 +157,7 @@ export class RuncRuntime implements Runtime {
     return { found: true, value: { ...base, status: 'stopped', exit: late && exitReason(late) } };
   }
 
-  async wait(id: string, timeoutMs: number) {
+  async wait(id: string, timeoutMs: number): Promise<WaitResult> {
     const p = this.paths(id);
     // The supervisor writes exit.json when the init ends: an inotify watch on the instance dir wakes
     // the wait at once, so the poll behind it only catches a supervisor that died without writing it
@@ -184,7 +202,14 @@ export class RuncRuntime implements Runtime {
   async stop(id: string, graceMs: number): Promise<StopResult> {
     const s = await this.state(id);
     if (!s.found) throw new SkiffError('NOT_FOUND', `no instance ${id}`);
-    if (s.value.status === 'stopped' || s.value.status === 'created') return { stopped: 'already', exit: s.value.exit };
+    if (s.value.status === 'stopped') return { stopped: 'already', exit: s.value.exit };
+    if (s.value.status === 'created') {
+      // The process never ran: nothing to be graceful with. The init blocked on the exec FIFO is killed
+      // and the supervisor records it, so the container is 'stopped' like any other.
+      await this.runc.kill(id, 'KILL');
+      const killed = await this.wait(id, 10_000);
+      return { stopped: 'killed', exit: killed.outcome === 'exited' ? killed.exit : undefined };
+    }
     // Frozen tasks cannot act on signals; thawed first, since runc kill may itself thaw the cgroup
     // (and a resume after it then fails with "container not paused").
     if (s.value.status === 'paused') await this.runc.resume(id);
@@ -215,22 +240,34 @@ export class RuncRuntime implements Runtime {
 
   async delete(id: string): Promise<void> {
     const p = this.paths(id);
-    await this.runc.delete(id);
-    await stopSupervisor(p);
-    await detachInstance(id);
-    await this.ipam.release(id);
-    await fsp.rm(p.dir, { recursive: true, force: true });
+    // A start in flight settles first (within exec-fifo's guard when the init is gone): removing the
+    // runc state under it would leave its open of the exec FIFO waiting forever, and a libuv thread with it.
+    this.deleting.add(id);
+    try {
+      await this.starting.get(id)?.catch(() => undefined);
+      await this.runc.delete(id);
+      await stopSupervisor(p);
+      await detachInstance(id);
+      await this.ipam.release(id);
+      await fsp.rm(p.dir, { recursive: true, force: true });
+    } finally {
+      this.deleting.delete(id);
+    }
   }
 
-  async stats(id: string): Promise<Lookup<InstanceStats>> {
+  async stats(id: string): Promise<Lookup<ContainerStats>> {
+    // The cgroup outlives the process until `runc delete`: only a started container without an exit
+    // record has usage worth reporting (two file checks, no `runc state`).
+    const p = this.paths(id);
+    if (!existsSync(p.started) || existsSync(p.exit)) return { found: false };
     const rec = await this.record(id);
     const stats = rec && (await readStats(rec.cgroupsPath));
     return stats ? { found: true, value: stats } : { found: false };
   }
 
-  async list(): Promise<InstanceState[]> {
+  async list(): Promise<ContainerState[]> {
     const ids = await fsp.readdir(instancesDir(this.opts.root)).catch(() => [] as string[]);
-    const states = await Promise.all(ids.filter((id) => ID_RE.test(id)).map((id) => this.state(id)));
+    const states = await Promise.all(ids.filter(isInstanceId).map((id) => this.state(id)));
     return states.flatMap((s) => (s.found ? [s.value] : []));
   }
 

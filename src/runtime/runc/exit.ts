@@ -2,7 +2,7 @@
 // the port's ExitReason. The supervisor reaps the init itself, so it knows a signal death from an init
 // that exits with 137 (which `runc run` could not tell apart: both were 137).
 import { promises as fsp } from 'node:fs';
-import type { ExitReason } from '../runtime.ts';
+import type { ExitReason } from '../../core/instance.ts';
 
 export interface ExitRecord {
   /** the init's exit status as the supervisor reaped it: its exit code, or 128+signal, like a shell */

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLine } from '../runtime.ts';
+import type { LogLine } from '../../core/instance.ts';
 
 const FILE = 'output.log';
 

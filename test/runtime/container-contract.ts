@@ -1,14 +1,16 @@
-// test/runtime/contract: the contract every Runtime driver must pass (runc now, Kubernetes later).
-// A driver's test file calls runtimeContract() with a fixture factory; each case creates uniquely named
-// instances and registers their deletion, so a failing case still cleans up.
+// test/runtime/container-contract: the suite of the runc driver's container layer (ContainerRuntime,
+// src/runtime/runc/container-runtime.ts): processes on a prepared host rootfs — exit classification,
+// limits, USER/cwd, seccomp, network isolation. The driver-neutral port has its own suite
+// (driver-contract.ts). runc.test.ts calls containerContract() with a fixture factory; each case creates
+// uniquely named containers and registers their deletion, so a failing case still cleans up.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InstanceSpec, Runtime } from '../../src/runtime/runtime.ts';
+import type { ContainerRuntime, ContainerSpec } from '../../src/runtime/runc/container-runtime.ts';
 
 export interface ContractFixture {
-  runtime: Runtime;
+  runtime: ContainerRuntime;
   /** a root filesystem with busybox applets, user app=1000:1000 and /www/index.html */
   rootfs: string;
   /** the host's addresses as instances could address it: their default gateway first, then others */
@@ -20,7 +22,7 @@ export interface ContractFixture {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 
-export function instanceSpec(f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }): InstanceSpec {
+export function containerSpec(f: ContractFixture, over: Partial<ContainerSpec> & { args: string[] }): ContainerSpec {
   return {
     id: `${f.idPrefix}-${++seq}`,
     service: 'svc-a',
@@ -36,14 +38,14 @@ export function instanceSpec(f: ContractFixture, over: Partial<InstanceSpec> & {
 }
 
 /** Creates and starts an instance whose deletion is registered with the test. */
-export async function run(t: TestContext, f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }) {
-  const spec = instanceSpec(f, over);
+export async function run(t: TestContext, f: ContractFixture, over: Partial<ContainerSpec> & { args: string[] }) {
+  const spec = containerSpec(f, over);
   t.after(() => f.runtime.delete(spec.id));
   await f.runtime.create(spec);
   return f.runtime.start(spec.id);
 }
 
-async function runToExit(t: TestContext, f: ContractFixture, over: Partial<InstanceSpec> & { args: string[] }) {
+async function runToExit(t: TestContext, f: ContractFixture, over: Partial<ContainerSpec> & { args: string[] }) {
   const s = await run(t, f, over);
   const w = await f.runtime.wait(s.id, 30_000);
   assert.equal(w.outcome, 'exited');
@@ -66,7 +68,7 @@ async function fetchEventually(url: string): Promise<string> {
   }
 }
 
-export function runtimeContract(makeFixture: (t: TestContext) => Promise<ContractFixture>): void {
+export function containerContract(makeFixture: (t: TestContext) => Promise<ContractFixture>): void {
   test('runs a command, captures its output with timestamps, reports exit 0', async (t) => {
     const f = await makeFixture(t);
     const r = await runToExit(t, f, { args: ['sh', '-c', 'echo hi; echo oops >&2'] });

@@ -1,0 +1,46 @@
+// runtime/runc/factory: the runc instance driver as the daemon gets it — image source → layer cache →
+// overlay rootfs → runc — with every directory under the daemon's data dir, built lazily
+// (lazy-driver.ts): the bridge, iptables chains and layer cache appear with the first prepare/create,
+// or at once when an earlier daemon left instances to re-adopt.
+//
+//   <dataDir>/layers/      LayerCache (images/layer-cache.ts)
+//   <dataDir>/instances/   one dir per instance: instance.json + overlay rootfs (instance-driver.ts)
+//   <dataDir>/runtime/     container state (layout.ts)
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../core/logger.ts';
+import type { Platform } from '../../images/image-config.ts';
+import { LayerCache } from '../../images/layer-cache.ts';
+import type { BlobSource, ManifestSource } from '../../images/ports.ts';
+import type { InstanceDriver } from '../../core/instance.ts';
+import { LazyDriver } from '../lazy-driver.ts';
+import { createRuncRuntime } from './driver.ts';
+import { RuncImages } from './images.ts';
+import { RuncInstanceDriver } from './instance-driver.ts';
+import { instancesDir } from './layout.ts';
+
+export interface RuncDriverSetup {
+  dataDir: string;
+  images: ManifestSource & BlobSource;
+  network: { bridge: string; cidr: string; chainPrefix: string; egress: boolean };
+  /** host file bind-mounted read-only as /etc/resolv.conf in every instance */
+  resolvConf?: string;
+  platform?: Platform;
+  logger?: Logger;
+}
+
+const hasEntries = async (dir: string) => existsSync(dir) && (await fsp.readdir(dir)).length > 0;
+
+export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
+  const instances = path.join(o.dataDir, 'instances');
+  const runtimeRoot = path.join(o.dataDir, 'runtime');
+  const build = async (): Promise<InstanceDriver> => {
+    const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
+    await layers.init();
+    const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
+    return new RuncInstanceDriver({ dir: instances, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
+  };
+  // A container without an instance dir is possible only after a crash half-way through delete.
+  const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot)));
+  return new LazyDriver(build, leftovers);
+}

@@ -1,0 +1,218 @@
+// runtime/runc/instance-driver: the InstanceDriver port (core/instance.ts) on this machine — a pinned
+// image resolved and unpacked once (images.ts), an overlay rootfs per instance (images/rootfs.ts), the
+// process built from image config + spec (process.ts) and run as a runc container (ContainerRuntime).
+// Everything needed to re-adopt an instance after a daemon restart is on disk:
+//
+//   <dir>/<instance id>/      rootfs.ts layout (l/, upper/, work/, rootfs/) plus
+//     instance.json           InstanceRecord, written before the rootfs is mounted
+//
+// The container layer keeps its own state under its own root; list() joins the two by instance id.
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { SkiffError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/fsutil.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, LogLine } from '../../core/instance.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
+import { assertInstanceId, isInstanceId, revisionOfInstance } from '../../core/names.ts';
+import type { PinnedImage } from '../../core/service.ts';
+import { mountRootfs, removeRootfs } from '../../images/rootfs.ts';
+import type { InstanceDriver } from '../../core/instance.ts';
+import type { ContainerRuntime, ContainerState } from './container-runtime.ts';
+import type { RuncImages } from './images.ts';
+import { containerSpec } from './process.ts';
+
+export interface RuncInstanceDriverOptions {
+  /** per-instance dirs (upper layers grow with what instances write: a disk, not tmpfs) */
+  dir: string;
+  images: RuncImages;
+  containers: ContainerRuntime;
+  logger?: Logger;
+}
+
+/** instance.json: what the driver-neutral view of an instance needs beyond the container's state. */
+interface InstanceRecord {
+  service: string;
+  revision?: string;
+  port?: number;
+  image: PinnedImage;
+}
+
+const isCode = (err: unknown, ...codes: string[]) => err instanceof SkiffError && codes.includes(err.code);
+
+export class RuncInstanceDriver implements InstanceDriver {
+  /** each created instance's port, so start() reads no file */
+  private readonly ports = new Map<string, number>();
+  /** creates in flight: their dirs exist before their containers do, and are not leftovers */
+  private readonly creating = new Set<string>();
+  /** concurrent stops (or deletes) of one instance share one call: a drain racing an orphan sweep */
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly deleting = new Map<string, Promise<void>>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RuncInstanceDriverOptions) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'runc-driver' });
+  }
+
+  private dirOf(id: string): string {
+    return path.join(this.opts.dir, assertInstanceId(id));
+  }
+
+  private async record(id: string): Promise<InstanceRecord | undefined> {
+    const text = await fsp.readFile(path.join(this.dirOf(id), 'instance.json'), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as InstanceRecord);
+  }
+
+  prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }> {
+    return this.opts.images.prepare(image);
+  }
+
+  async create(id: string, spec: InstanceSpec): Promise<void> {
+    const dir = this.dirOf(id);
+    if (existsSync(dir) || this.creating.has(id)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+    const image = await this.opts.images.config(spec.image);
+    const layers = await this.opts.images.layers(spec.image, image);
+    await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
+    });
+    this.creating.add(id);
+    try {
+      const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image };
+      await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(record));
+      const rootfs = await mountRootfs(dir, layers.map((l) => l.path));
+      await this.opts.containers.create(await containerSpec(id, spec, image, rootfs));
+      if (spec.port !== undefined) this.ports.set(id, spec.port);
+      this.log.debug({ instance: id, revision: spec.revision }, 'instance created');
+    } catch (err) {
+      await this.remove(id).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed create failed'));
+      throw err;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  /** runc's exec FIFO: a few ms. A start that fails deletes the instance; a second start is CONFLICT
+   *  and an unknown id NOT_FOUND, which leave things as they are. */
+  async start(id: string): Promise<InstanceAddress> {
+    this.mustBeId(id);
+    try {
+      const state = await this.opts.containers.start(id);
+      const port = this.ports.get(id) ?? (await this.record(id))?.port ?? 0;
+      this.log.info({ instance: id, ip: state.ip }, 'instance started');
+      return { host: state.ip, port };
+    } catch (err) {
+      if (!isCode(err, 'CONFLICT', 'NOT_FOUND')) {
+        await this.delete(id).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed start failed'));
+      }
+      throw err;
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.opts.containers.pause(this.mustBeId(id));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.opts.containers.resume(this.mustBeId(id));
+  }
+
+  /** An invalid id names no instance. */
+  private mustBeId(id: string): string {
+    if (!isInstanceId(id)) throw new SkiffError('NOT_FOUND', `no instance ${JSON.stringify(id.slice(0, 80))}`);
+    return id;
+  }
+
+  stop(id: string, graceMs: number): Promise<void> {
+    if (!isInstanceId(id)) return Promise.resolve();
+    return this.once(this.stopping, id, async () => {
+      const s = await this.opts.containers.state(id);
+      if (!s.found || s.value.status === 'stopped') return;
+      await this.opts.containers.stop(id, graceMs).catch((err: unknown) => {
+        if (!isCode(err, 'NOT_FOUND')) throw err; // deleted in between: fine
+      });
+    });
+  }
+
+  delete(id: string): Promise<void> {
+    if (!isInstanceId(id)) return Promise.resolve();
+    return this.once(this.deleting, id, () => this.remove(id));
+  }
+
+  /** Container (process, netns, address, cgroup, logs) first, then the rootfs mount and dir. */
+  private async remove(id: string): Promise<void> {
+    this.ports.delete(id);
+    await this.opts.containers.delete(id);
+    await removeRootfs(this.dirOf(id));
+  }
+
+  private once(inflight: Map<string, Promise<void>>, id: string, run: () => Promise<void>): Promise<void> {
+    let p = inflight.get(id);
+    if (!p) {
+      p = run().finally(() => inflight.delete(id));
+      inflight.set(id, p);
+    }
+    return p;
+  }
+
+  private info(id: string, state: ContainerState | undefined, record: InstanceRecord | undefined, hasDir: boolean): InstanceInfo | undefined {
+    if (!state && !hasDir) return undefined;
+    const status = state?.status ?? 'missing';
+    const info: InstanceInfo = {
+      id,
+      service: record?.service ?? state?.service ?? '',
+      // a leftover whose record is gone: the scheduler's ids are `<revision>-<6 hex>`
+      revision: record ? (record.revision ?? '') : revisionOfInstance(id),
+      status,
+    };
+    if (state && (status === 'running' || status === 'paused')) info.address = { host: state.ip, port: record?.port ?? 0 };
+    if (state?.exit) info.exit = state.exit;
+    return info;
+  }
+
+  async inspect(id: string): Promise<InstanceInfo | undefined> {
+    if (!isInstanceId(id) || this.creating.has(id)) return undefined;
+    const [state, record] = await Promise.all([this.opts.containers.state(id), this.record(id)]);
+    return this.info(id, state.found ? state.value : undefined, record, existsSync(this.dirOf(id)));
+  }
+
+  /** Containers and instance dirs, joined by id; a dir without a container (a crash between mount and
+   *  create) is listed as missing, so the scheduler deletes it and the mount goes away. */
+  async list(): Promise<InstanceInfo[]> {
+    const states = new Map((await this.opts.containers.list()).map((s) => [s.id, s]));
+    const dirs = new Set((await fsp.readdir(this.opts.dir).catch(() => [] as string[])).filter(isInstanceId));
+    const ids = [...new Set([...dirs, ...states.keys()])].filter((id) => !this.creating.has(id));
+    const infos = await Promise.all(ids.map(async (id) => this.info(id, states.get(id), await this.record(id), dirs.has(id))));
+    return infos.filter((i): i is InstanceInfo => i !== undefined);
+  }
+
+  async watch(id: string): Promise<ExitReason | undefined> {
+    if (!isInstanceId(id)) return undefined;
+    for (;;) {
+      const w = await this.opts.containers.wait(id, 60_000);
+      if (w.outcome !== 'timeout') return w.outcome === 'exited' ? w.exit : undefined;
+    }
+  }
+
+  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
+    if (!isInstanceId(id)) return [];
+    return this.opts.containers.logs(id, opts).catch((err: unknown) => {
+      if (isCode(err, 'NOT_FOUND')) return [];
+      throw err;
+    });
+  }
+
+  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+    if (!isInstanceId(id)) return;
+    try {
+      yield* this.opts.containers.followLogs(id, signal);
+    } catch (err) {
+      if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: nothing to follow
+    }
+  }
+
+  async stats(id: string): Promise<InstanceStats | undefined> {
+    if (!isInstanceId(id)) return undefined;
+    const s = await this.opts.containers.stats(id);
+    return s.found ? { cpuNanos: s.value.cpuNanos, memoryBytes: s.value.memoryBytes, workingSetBytes: s.value.workingSetBytes } : undefined;
+  }
+}
