@@ -24,7 +24,7 @@ const workers = Number(args.workers);
 
 async function serve(listenPort: number): Promise<number> {
   const gw = new Gateway({ requestCapacity: () => {} }, silentLogger, { fastPath: !args['slow-path'] });
-  gw.setRevision('bench-1', { containerConcurrency: 0, queueLimit: 10_000, timeoutMs: 30_000 });
+  gw.setRevision('bench-1', { concurrency: 0, queueLimit: 10_000, timeoutMs: 30_000 });
   gw.setEndpoints('bench-1', [{ id: 'backend', host: host!, port: Number(port) }]);
   gw.setRoutes([{ service: 'bench', hosts: ['127.0.0.1'], targets: [{ revision: 'bench-1', percent: 100 }] }]);
   process.once('SIGTERM', () => void gw.close().then(() => process.exit(0)));

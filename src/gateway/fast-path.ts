@@ -26,6 +26,7 @@ const MAX_REQUEST_HEAD = 16 * 1024;
 const MAX_RESPONSE_HEAD = 64 * 1024;
 /** node:http's defaults for an idle keep-alive connection and for a client sending its head */
 const IDLE_TIMEOUT_MS = 5_000;
+const KEEP_ALIVE_HINT = `keep-alive: timeout=${IDLE_TIMEOUT_MS / 1000}\r\n\r\n`;
 const HEAD_TIMEOUT_MS = 60_000;
 /** how long a connection the gateway has ended may wait for the client's side to close */
 const LINGER_MS = 2_000;
@@ -287,7 +288,9 @@ export class FastConnection implements UpstreamOwner {
         head += `x-skiff-cold-start: ${Math.round(this.waitedMs)}\r\n`;
         this.host.coldStart(this.revision, this.waitedMs, performance.now() - this.arrivedAt);
       }
-      head += this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n';
+      // the idle timeout announced as node:http does, so a client's pool retires a socket before we
+      // close it (Node's Agent a second early) instead of sending a request into our FIN
+      head += this.closeAfter ? 'connection: close\r\n\r\n' : KEEP_ALIVE_HINT;
       if (parsed.framing.kind === 'none' || (parsed.framing.kind === 'length' && parsed.framing.length === 0)) {
         this.socket.write(head, 'latin1');
         if (rest.length > 0) this.upstreamReusable = false;

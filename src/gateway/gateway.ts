@@ -11,7 +11,6 @@
 // below, which owns the activator queue, retries across instances, upgrades and odd requests.
 import http from 'node:http';
 import net from 'node:net';
-import { Agent } from 'undici';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.ts';
 import type { ErrorCode } from '../core/errors.ts';
@@ -23,6 +22,7 @@ import { forwardedHeaders } from './headers.ts';
 import { refusalError, sendGatewayError } from './errors.ts';
 import { FastConnection, type FastPathHost } from './fast-path.ts';
 import { UpstreamPool } from './upstreams.ts';
+import { InstanceClients } from './instance-clients.ts';
 
 const MAX_ATTEMPTS = 3;
 /** how often fast connections are checked against their deadlines (request timeouts, idle close) */
@@ -40,8 +40,8 @@ export interface GatewayOptions {
 export class Gateway implements FastPathHost {
   private readonly table = new RouteTable();
   private readonly pools = new Map<string, RevisionPool>();
-  /** keep-alive connections per instance address; timeouts are the gateway's own (per revision) */
-  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+  /** the node:http path's keep-alive connections, per published instance */
+  private readonly clients: InstanceClients;
   private server: http.Server | undefined;
   private listener: net.Server | undefined;
   readonly upstreams = new UpstreamPool();
@@ -61,6 +61,7 @@ export class Gateway implements FastPathHost {
     this.random = opts.random ?? Math.random;
     this.onColdStart = opts.onColdStart;
     this.fastPath = opts.fastPath ?? true;
+    this.clients = new InstanceClients((e) => this.upstreams.isPublished(e));
   }
 
   setRoutes(routes: Route[]): void {
@@ -77,14 +78,14 @@ export class Gateway implements FastPathHost {
   removeRevision(revision: string): void {
     this.pools.get(revision)?.close();
     this.pools.delete(revision);
-    this.upstreams.setEndpoints(revision, []);
+    this.clients.forget(this.upstreams.setEndpoints(revision, []));
   }
 
   setEndpoints(revision: string, endpoints: Endpoint[]): void {
     const pool = this.pools.get(revision);
     if (!pool) return;
     pool.setEndpoints(endpoints);
-    this.upstreams.setEndpoints(revision, endpoints);
+    this.clients.forget(this.upstreams.setEndpoints(revision, endpoints));
   }
 
   pool(revision: string): RevisionPool | undefined {
@@ -126,7 +127,7 @@ export class Gateway implements FastPathHost {
     for (const socket of this.upgraded) socket.destroy();
     for (const conn of [...this.fast]) conn.destroy();
     this.upstreams.close();
-    await this.agent.destroy();
+    await this.clients.close();
     const server = this.server;
     const listener = this.listener;
     if (!server || !listener) return;
@@ -203,7 +204,7 @@ export class Gateway implements FastPathHost {
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
       const onHead = extra && this.onColdStart ? () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived) : undefined;
-      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.agent, pool.limits.timeoutMs, extra, onHead);
+      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.clients.for(slot.endpoint), pool.limits.timeoutMs, extra, onHead);
       slot.release();
       switch (outcome) {
         case 'done':

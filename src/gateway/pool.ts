@@ -9,6 +9,8 @@ interface Instance {
   endpoint: Endpoint;
   outstanding: number;
   draining: boolean;
+  /** whenIdle() callers, told when outstanding reaches 0 */
+  idleWaiters?: Array<() => void>;
 }
 
 export interface Slot {
@@ -105,9 +107,12 @@ export class RevisionPool {
     this.dispatch();
   }
 
-  /** In-flight requests on an instance (for graceful drain: wait until 0 before stopping it). */
-  idle(instanceId: string): boolean {
-    return (this.instances.get(instanceId)?.outstanding ?? 0) === 0;
+  /** Resolves once the instance has no request in flight — at once when it has none or is unknown. A
+   *  drain or freeze unpublishes an instance, then waits here before stopping or pausing it. */
+  whenIdle(instanceId: string): Promise<void> {
+    const inst = this.instances.get(instanceId);
+    if (!inst || inst.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => (inst.idleWaiters ??= []).push(resolve));
   }
 
   /**
@@ -158,7 +163,7 @@ export class RevisionPool {
   }
 
   private pick(avoid?: ReadonlySet<string>): Instance | undefined {
-    const limit = this.limits.containerConcurrency;
+    const limit = this.limits.concurrency;
     let best: Instance | undefined;
     for (const inst of this.instances.values()) {
       if (inst.draining || (limit > 0 && inst.outstanding >= limit)) continue;
@@ -178,7 +183,10 @@ export class RevisionPool {
   giveBack(inst: Instance): void {
     inst.outstanding--;
     this.inFlight--;
-    if (inst.draining && inst.outstanding === 0) this.instances.delete(inst.endpoint.id);
+    if (inst.outstanding === 0) {
+      if (inst.draining) this.instances.delete(inst.endpoint.id);
+      if (inst.idleWaiters) for (const tell of inst.idleWaiters.splice(0)) tell();
+    }
     this.dispatch();
   }
 

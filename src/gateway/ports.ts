@@ -31,7 +31,7 @@ export interface Route {
 
 export interface RevisionLimits {
   /** hard per-instance concurrency; 0 = unlimited */
-  containerConcurrency: number;
+  concurrency: number;
   /** requests allowed to wait for capacity before 503 */
   queueLimit: number;
   /** end-to-end request timeout (waiting + upstream) */

@@ -95,17 +95,27 @@ export class UpstreamPool {
     if (list?.length === 0) this.idle.delete(up.endpoint.id);
   }
 
-  /** The revision's published instances changed; idle sockets of the ones gone are closed. */
-  setEndpoints(revision: string, endpoints: Endpoint[]): void {
+  /** The revision's published instances changed; idle sockets of the ones gone are closed, and the
+   *  ones gone are returned (the node:http path closes its connections to them too). */
+  setEndpoints(revision: string, endpoints: Endpoint[]): Endpoint[] {
     const before = this.published.get(revision) ?? [];
     if (endpoints.length > 0) this.published.set(revision, endpoints);
     else this.published.delete(revision);
+    const gone: Endpoint[] = [];
     for (const e of before) {
       if (endpoints.some((n) => n.id === e.id && n.host === e.host && n.port === e.port)) continue;
       this.live.delete(e.id);
       this.closeIdle(e.id);
+      gone.push(e);
     }
     for (const e of endpoints) this.live.set(e.id, e);
+    return gone;
+  }
+
+  /** whether the endpoint is published now, at this address */
+  isPublished(endpoint: Endpoint): boolean {
+    const e = this.live.get(endpoint.id);
+    return e !== undefined && e.host === endpoint.host && e.port === endpoint.port;
   }
 
   close(): void {

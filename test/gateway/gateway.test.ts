@@ -12,7 +12,7 @@ import type { Endpoint, RevisionLimits } from '../../src/gateway/ports.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { refusedPort } from '../helpers/http1.ts';
 
-const LIMITS: RevisionLimits = { containerConcurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
+const LIMITS: RevisionLimits = { concurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
 
 interface Backend {
   endpoint: Endpoint;
@@ -113,7 +113,7 @@ for (const fastPath of [true, false]) {
 
     test('a full queue and a timeout answer 503 with a clear code, never a hang or a 200', async (t) => {
       const { gw, url } = await gateway(t);
-      gw.setRevision('r-1', { containerConcurrency: 1, queueLimit: 2, timeoutMs: 300 });
+      gw.setRevision('r-1', { concurrency: 1, queueLimit: 2, timeoutMs: 300 });
       gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 'r-1', percent: 100 }] }]);
       const results = await Promise.all(Array.from({ length: 5 }, () => get(url, { host: 's.test' })));
       const codes = results.map((r) => JSON.parse(r.body).error.code).sort();
@@ -126,7 +126,7 @@ for (const fastPath of [true, false]) {
       const a = await backend(t, 'a', slow);
       const b = await backend(t, 'b', slow);
       const { gw, url } = await gateway(t);
-      gw.setRevision('r-1', { containerConcurrency: 3, queueLimit: 1000, timeoutMs: 10_000 });
+      gw.setRevision('r-1', { concurrency: 3, queueLimit: 1000, timeoutMs: 10_000 });
       gw.setEndpoints('r-1', [a.endpoint, b.endpoint]);
       gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 'r-1', percent: 100 }] }]);
       const results = await Promise.all(Array.from({ length: 60 }, () => get(url, { host: 's.test' })));
@@ -295,6 +295,43 @@ for (const fastPath of [true, false]) {
       socket.write('hello');
       const [reply] = (await once(socket, 'data')) as [Buffer];
       assert.equal(reply.toString(), 'echo:hello');
+    });
+
+    test('a keep-alive response announces the idle timeout, so clients retire sockets before the gateway closes them', async (t) => {
+      const a = await backend(t, 'a');
+      const { gw, url } = await gateway(t);
+      gw.setRevision('v1', LIMITS);
+      gw.setEndpoints('v1', [a.endpoint]);
+      gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 'v1', percent: 100 }] }]);
+      const agent = new http.Agent({ keepAlive: true });
+      t.after(() => agent.destroy());
+      const r = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, { headers: { host: 's.test' }, agent }, resolve).on('error', reject));
+      r.resume();
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.headers['keep-alive'], 'timeout=5');
+    });
+
+    test('a keep-alive connection to an unpublished instance is never reused, though its address comes back', async (t) => {
+      let generation = 0;
+      const born = new WeakMap<object, number>();
+      const b = await backend(t, 'a', (req, res) => {
+        if (!born.has(req.socket)) born.set(req.socket, generation);
+        // a connection into a deleted network namespace: the request is swallowed, never answered
+        if (born.get(req.socket) !== generation) return;
+        res.end(`generation ${generation}`);
+      });
+      const { gw, url } = await gateway(t);
+      gw.setRevision('v1', { ...LIMITS, timeoutMs: 1500 });
+      gw.setEndpoints('v1', [b.endpoint]);
+      gw.setRoutes([{ service: 's', hosts: ['s.test'], targets: [{ revision: 'v1', percent: 100 }] }]);
+      assert.equal((await get(url, { host: 's.test' })).body, 'generation 0');
+      // the instance is deleted, and a new one is given its address
+      gw.setEndpoints('v1', []);
+      generation++;
+      gw.setEndpoints('v1', [{ ...b.endpoint, id: 'b' }]);
+      const r = await get(url, { host: 's.test' });
+      assert.equal(r.status, 200, `${r.status} ${r.body}`);
+      assert.equal(r.body, 'generation 1');
     });
 
     test('a 90/10 split lands within ±5% over 1000 requests', async (t) => {

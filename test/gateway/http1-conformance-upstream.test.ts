@@ -161,12 +161,12 @@ test('websocket-style Upgrade: 101, then bytes both ways, including bytes sent r
   assert.equal((await w.readN(5))?.toString(), 'LATER');
 });
 
-test('containerConcurrency 1: five concurrent requests all succeed, the instance never sees two at once', async (t) => {
+test('concurrency 1: five concurrent requests all succeed, the instance never sees two at once', async (t) => {
   const b = await rawBackend(t, 'a', async (req, socket) => {
     await new Promise((r) => setTimeout(r, 20));
     socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.target.length}\r\n\r\n${req.target}`);
   });
-  const port = await rawGateway(t, [b.endpoint], { containerConcurrency: 1 });
+  const port = await rawGateway(t, [b.endpoint], { concurrency: 1 });
   const results = await Promise.all(Array.from({ length: 5 }, async (_, i) => {
     const w = await connect(t, port);
     return exchange(w, get(`/${i}`));

@@ -3,6 +3,7 @@
 // sides of the proxy. The parser is deliberately lenient (bare LF ends a line, a folded line is read
 // as a header of its own, Transfer-Encoding beats Content-Length), like the sloppiest backend a
 // proxy may sit in front of: a request the gateway smuggles past its own parser shows up here.
+import { freePort } from './tools.ts';
 import net from 'node:net';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
@@ -250,7 +251,7 @@ export async function rawBackend(t: TestContext, id: string, respond: Respond = 
   return b;
 }
 
-export const LIMITS: RevisionLimits = { containerConcurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
+export const LIMITS: RevisionLimits = { concurrency: 0, queueLimit: 100, timeoutMs: 5_000 };
 
 /** What a test may set on its gateway: when asked for capacity, publish these instances after a delay
  *  (a stand-in scheduler for held requests), and the Gateway's own options. */
@@ -281,13 +282,7 @@ export async function rawGateway(t: TestContext, endpoints: Endpoint[], limits: 
 }
 
 /** A port nothing listens on: connections to it are refused (an instance that is gone). */
-export async function refusedPort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export const refusedPort = freePort;
 
 /** A raw client connection to the gateway, destroyed after the test. */
 export async function connect(t: TestContext, port: number): Promise<Wire> {
