@@ -8,7 +8,7 @@
 //   Scale-up per decision is bounded by maxScaleUpRate × ready, scale-down by ready / maxScaleDownRate.
 //   Scale to zero needs zero requests for the whole idle window, then the grace period.
 import { MetricWindow } from './window.ts';
-import type { ScalingMetric } from '../core/service.ts';
+import type { ScaleBounds, ScalingSpec } from '../core/service.ts';
 
 export interface ScalingSettings {
   /** per-instance target of the metric (e.g. concurrency 10 × 0.7 utilisation = 7) */
@@ -51,10 +51,18 @@ export class KpaScaler {
   private maxPanicDesired = 0;
   private lastRequestAt: number | undefined;
 
-  constructor(private readonly settings: ScalingSettings) {
-    const retention = Math.max(settings.stableWindowMs, settings.idleWindowMs) + 1000;
-    this.metric = new MetricWindow(retention);
-    this.requests = new MetricWindow(retention);
+  constructor(private settings: ScalingSettings) {
+    this.metric = new MetricWindow(retentionOf(settings));
+    this.requests = new MetricWindow(retentionOf(settings));
+  }
+
+  /** Takes new settings — a service's bounds changed by `skiff scale` — keeping the windows, the panic
+   *  state and the last request: what was observed stays true (Knative separates the decider's spec
+   *  from its state the same way: Update(spec) keeps the windows). */
+  update(settings: ScalingSettings): void {
+    this.settings = settings;
+    this.metric.retain(retentionOf(settings));
+    this.requests.retain(retentionOf(settings));
   }
 
   /** Records one sample: the metric total over all instances, and the requests in flight, queued or
@@ -123,26 +131,19 @@ export class KpaScaler {
   }
 }
 
-/** KPA settings from a revision's scaling spec. Request metrics (concurrency, rps) aim at target ×
+function retentionOf(s: ScalingSettings): number {
+  return Math.max(s.stableWindowMs, s.idleWindowMs) + 1000;
+}
+
+/** KPA settings from a revision's scaling spec and its service's bounds. Request metrics (concurrency, rps) aim at target ×
  *  utilisation per instance, leaving headroom for bursts (Knative's target-utilization-percentage);
  *  a cpu or memory target already is a utilisation (% of the instance's limit) and a custom target is
  *  in the app's own unit, so neither is scaled again. */
-export function scalingSettingsOf(s: {
-  metric: ScalingMetric;
-  target: number;
-  targetUtilization: number;
-  minScale: number;
-  maxScale: number;
-  stableWindowMs: number;
-  panicWindowMs: number;
-  panicThreshold: number;
-  idleWindowMs: number;
-  scaleToZeroGraceMs: number;
-}): ScalingSettings {
+export function scalingSettingsOf(s: ScalingSpec, scale: ScaleBounds): ScalingSettings {
   return {
     target: s.metric === 'concurrency' || s.metric === 'rps' ? s.target * s.targetUtilization : s.target,
-    minScale: s.minScale,
-    maxScale: s.maxScale,
+    minScale: scale.min,
+    maxScale: scale.max,
     stableWindowMs: s.stableWindowMs,
     panicWindowMs: s.panicWindowMs,
     panicThreshold: s.panicThreshold,

@@ -6,7 +6,7 @@ export class MetricWindow {
   private readonly buckets = new Map<number, [number, number]>();
 
   constructor(
-    private readonly retentionMs: number,
+    private retentionMs: number,
     private readonly granularityMs = 1000,
   ) {}
 
@@ -45,6 +45,11 @@ export class MetricWindow {
     let last: number | undefined;
     for (const [key, [sum]] of this.buckets) if (sum > 0 && (last === undefined || key > last)) last = key;
     return last;
+  }
+
+  /** Keeps samples for `retentionMs` from now on (a longer window keeps what is still held). */
+  retain(retentionMs: number): void {
+    this.retentionMs = retentionMs;
   }
 
   private prune(now: number): void {

@@ -105,12 +105,27 @@ test('a request held from zero keeps its starting instance while a CPU-style met
 });
 
 test('utilisation scales request targets only: cpu and memory targets are utilisations, custom is the app unit', () => {
-  const spec = { target: 10, targetUtilization: 0.7, minScale: 0, maxScale: 10, stableWindowMs: 60_000, panicWindowMs: 6_000, panicThreshold: 2, idleWindowMs: 60_000, scaleToZeroGraceMs: 30_000 };
-  assert.equal(scalingSettingsOf({ ...spec, metric: 'concurrency' }).target, 7);
-  assert.equal(scalingSettingsOf({ ...spec, metric: 'rps' }).target, 7);
-  assert.equal(scalingSettingsOf({ ...spec, metric: 'cpu' }).target, 10);
-  assert.equal(scalingSettingsOf({ ...spec, metric: 'memory' }).target, 10);
-  assert.equal(scalingSettingsOf({ ...spec, metric: 'custom' }).target, 10);
+  const spec = { concurrency: 0, target: 10, targetUtilization: 0.7, stableWindowMs: 60_000, panicWindowMs: 6_000, panicThreshold: 2, idleWindowMs: 60_000, scaleToZeroGraceMs: 30_000, freezeIdle: false };
+  const scale = { min: 1, max: 10 };
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'concurrency' }, scale).target, 7);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'rps' }, scale).target, 7);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'cpu' }, scale).target, 10);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'memory' }, scale).target, 10);
+  assert.equal(scalingSettingsOf({ ...spec, metric: 'custom' }, scale).target, 10);
+  assert.deepEqual([scalingSettingsOf({ ...spec, metric: 'custom' }, scale).minScale, scalingSettingsOf({ ...spec, metric: 'custom' }, scale).maxScale], [1, 10]);
+});
+
+test('new bounds keep the windows: the next decision follows what was observed, clamped by the new bounds', () => {
+  const k = new KpaScaler(settings({ maxScale: 10 }));
+  const { now, last } = run(k, 0, 70, () => 80, () => 8);
+  assert.ok(last.valid && last.desired === 8, JSON.stringify(last));
+  k.update(settings({ maxScale: 3 }));
+  const capped = k.decide(now, 8);
+  assert.ok(capped.valid && capped.desired === 3, JSON.stringify(capped));
+  k.update(settings({ maxScale: 10, minScale: 0 }));
+  const again = k.decide(now, 3);
+  // a rebuilt scaler would have no samples and answer "not valid"; the kept windows still say 8
+  assert.ok(again.valid && again.desired === 8, JSON.stringify(again));
 });
 
 test('min and max scale bound every decision', () => {

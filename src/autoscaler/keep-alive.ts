@@ -1,6 +1,6 @@
-// autoscaler/keepalive-decision: what a service's keep-alive policy (keepalive.ts) means for its idle
-// revisions at `now`, and the per-service state behind it (tracker, histogram, saved as JSON for the
-// store). Pure apart from that state; time is a parameter.
+// autoscaler/keep-alive: one service's keep-alive — its idle-time tracker and histogram
+// (idle-histogram.ts, saved as JSON for the store), its mode from the spec, and what the policy means
+// for its idle revisions at `now`. Pure apart from that state; time is a parameter.
 //
 //   fixed policy, or a burst still going on (a request within quietMs): the autoscaler decides alone —
 //     its own idle window + grace is the fixed keep-alive, so a service with little data behaves as it
@@ -9,7 +9,7 @@
 //     pre-warm > 0: zero from the end of the burst until L + preWarm, then warm (an instance started
 //                   or thawed ahead of the next request) until L + preWarm + keepAlive, then zero;
 //     pre-warm = 0: warm until L + keepAlive, then zero.
-import { IdleTimeHistogram, IdleTracker, type KeepAlivePolicy, type KeepAliveSettings } from './keepalive.ts';
+import { IdleTimeHistogram, IdleTracker, type KeepAlivePolicy, type KeepAliveSettings } from './idle-histogram.ts';
 
 export type KeepAliveMode = 'adaptive' | 'fixed';
 

@@ -2,7 +2,7 @@
 // fixed keep-alive when the data cannot be trusted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_KEEPALIVE, IdleTimeHistogram, IdleTracker } from '../../src/autoscaler/keepalive.ts';
+import { DEFAULT_KEEP_ALIVE, IdleTimeHistogram, IdleTracker } from '../../src/autoscaler/idle-histogram.ts';
 
 const MIN = 60_000;
 
@@ -11,7 +11,7 @@ test('too few idle times: fixed keep-alive', () => {
   for (let i = 0; i < 5; i++) h.record(5 * MIN);
   const p = h.policy();
   assert.equal(p.kind, 'fixed');
-  assert.equal(p.keepAliveMs, DEFAULT_KEEPALIVE.fixedKeepAliveMs);
+  assert.equal(p.keepAliveMs, DEFAULT_KEEP_ALIVE.fixedKeepAliveMs);
 });
 
 test('a periodic service (every ~30 min) is pre-warmed just before it is due and kept briefly', () => {
@@ -33,7 +33,7 @@ test('idle times mostly beyond the range: fixed', () => {
 });
 
 test('evenly spread idle times are not representative: fixed', () => {
-  const h = new IdleTimeHistogram({ ...DEFAULT_KEEPALIVE, rangeMs: 10 * 10_000 });
+  const h = new IdleTimeHistogram({ ...DEFAULT_KEEP_ALIVE, rangeMs: 10 * 10_000 });
   for (let i = 0; i < 100; i++) h.record((i % 10) * 10_000 + 5_000);
   const p = h.policy();
   assert.equal(p.kind, 'fixed');

@@ -2,8 +2,8 @@
 // fixed policy or during a burst; with a learned histogram, zero → pre-warm → warm → zero.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideKeepAlive, ServiceKeepAlive } from '../../src/autoscaler/keepalive-decision.ts';
-import { DEFAULT_KEEPALIVE } from '../../src/autoscaler/keepalive.ts';
+import { decideKeepAlive, ServiceKeepAlive } from '../../src/autoscaler/keep-alive.ts';
+import { DEFAULT_KEEP_ALIVE } from '../../src/autoscaler/idle-histogram.ts';
 
 const QUIET = 2000;
 const SPEC = { idleWindowMs: 60_000, scaleToZeroGraceMs: 30_000 };
@@ -46,7 +46,7 @@ function bursts(ka: ServiceKeepAlive, n: number, gapMs: number, from = 0): numbe
 }
 
 test('a service learns its windows: fixed (= idle + grace) with little data, histogram after enough idle times', () => {
-  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, binMs: 60_000, rangeMs: 4 * 3600_000, minSamples: 10, quietMs: QUIET });
+  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEP_ALIVE, binMs: 60_000, rangeMs: 4 * 3600_000, minSamples: 10, quietMs: QUIET });
   ka.configure(SPEC);
   const L1 = bursts(ka, 5, 10 * 60_000);
   assert.deepEqual(ka.policy().kind, 'fixed');
@@ -64,7 +64,7 @@ test('a service learns its windows: fixed (= idle + grace) with little data, his
 });
 
 test('scaling.keepAlive fixed pins the policy; switching back uses what was learned', () => {
-  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 3, quietMs: QUIET });
+  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEP_ALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 3, quietMs: QUIET });
   ka.configure({ ...SPEC, keepAlive: 'fixed' });
   const L = bursts(ka, 6, 10_000);
   assert.deepEqual(ka.policy(), { kind: 'fixed', keepAliveMs: 90_000, reason: 'scaling.keepAlive is fixed' });
@@ -76,7 +76,7 @@ test('scaling.keepAlive fixed pins the policy; switching back uses what was lear
 });
 
 test('ticks inside one burst record no idle time', () => {
-  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 1, quietMs: QUIET });
+  const ka = new ServiceKeepAlive({ ...DEFAULT_KEEP_ALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 1, quietMs: QUIET });
   ka.configure(SPEC);
   for (let t = 0; t <= 30_000; t += 1000) ka.request(t); // a request in every 1 s tick
   assert.equal(ka.policy().kind, 'fixed');
@@ -84,7 +84,7 @@ test('ticks inside one burst record no idle time', () => {
 });
 
 test('what a service learned survives a restart: saved, loaded into a fresh one; another shape or garbage is ignored', () => {
-  const settings = { ...DEFAULT_KEEPALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 3, quietMs: QUIET };
+  const settings = { ...DEFAULT_KEEP_ALIVE, binMs: 1000, rangeMs: 60_000, minSamples: 3, quietMs: QUIET };
   const ka = new ServiceKeepAlive(settings);
   ka.configure(SPEC);
   bursts(ka, 6, 10_000);

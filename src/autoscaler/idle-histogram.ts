@@ -1,5 +1,6 @@
-// autoscaler/keepalive: the hybrid histogram keep-alive policy of "Serverless in the Wild"
-// (Shahrad et al., USENIX ATC'20), per service. It records the idle times between bursts of requests
+// autoscaler/idle-histogram: a service's idle times between bursts and the keep-alive policy they
+// imply — the hybrid histogram policy of "Serverless in the Wild" (Shahrad et al., USENIX ATC'20).
+// It records the idle times between bursts of requests
 // in a histogram and derives two windows:
 //   pre-warm  = head (5th percentile) of idle times, minus a margin: after a burst ends the service
 //               may go to zero at once and be warmed again just before the next burst is due;
@@ -24,7 +25,7 @@ export interface KeepAliveSettings {
   fixedKeepAliveMs: number;
 }
 
-export const DEFAULT_KEEPALIVE: KeepAliveSettings = {
+export const DEFAULT_KEEP_ALIVE: KeepAliveSettings = {
   binMs: 10_000,
   rangeMs: 2 * 3600_000,
   minSamples: 10,
@@ -54,7 +55,7 @@ export class IdleTimeHistogram {
   private outOfRange = 0;
   private total = 0;
 
-  constructor(private readonly s: KeepAliveSettings = DEFAULT_KEEPALIVE) {
+  constructor(private readonly s: KeepAliveSettings = DEFAULT_KEEP_ALIVE) {
     this.bins = new Array<number>(Math.ceil(s.rangeMs / s.binMs)).fill(0);
   }
 
