@@ -31,7 +31,7 @@ export class Launcher {
           return;
         }
       } else {
-        await this.h.instances.create(state.record, inst.id);
+        await this.h.instances.create(inst.id, state.instanceSpec());
         this.h.watchExit(state, inst);
       }
       created = performance.now();
@@ -41,7 +41,7 @@ export class Launcher {
       this.h.writes.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
       await this.h.remove(state, inst);
       // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
-      setTimeout(() => this.h.routing.capacityFailed(state.name), START_RETRY_PAUSE_MS).unref();
+      this.h.clock.after(START_RETRY_PAUSE_MS, () => this.h.routing.capacityFailed(state.name));
       return;
     }
     const started = performance.now();
@@ -86,7 +86,7 @@ export class Launcher {
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      await new Promise((r) => setTimeout(r, delayMs));
+      await this.h.clock.sleep(delayMs);
       delayMs = Math.min(delayMs * 2, probe.periodMs);
     }
     return undefined;

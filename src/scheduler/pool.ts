@@ -31,13 +31,13 @@ export class PreCreatedPool {
   /** Keeps the revision's pool full (within the node-wide bound). */
   replenish(state: RevisionState): void {
     const h = this.h;
-    if (h.stopped() || state.record.spec.scaling.minScale > 0 || h.clock.now() < state.poolPausedUntil) return;
+    if (h.stopped() || state.scale.min > 0 || h.clock.now() < state.poolPausedUntil) return;
     let total = 0;
     for (const s of h.revisions()) total += s.count('pre-created');
     for (let n = state.count('pre-created'); n < h.options.poolPerRevision; n++, total++) {
       if (total >= h.options.poolMax && !this.freeSlotFor(state)) return;
       const inst = h.newInstance(state, 'pre-created');
-      inst.created = h.instances.create(state.record, inst.id).then(
+      inst.created = h.instances.create(inst.id, state.instanceSpec()).then(
         () => {
           h.watchExit(state, inst);
           return true;

@@ -1,40 +1,12 @@
 // scheduler/ports: what the scheduler needs, declared by the scheduler; daemon/ plugs in the
-// implementations (images + runc runtime for instances, the gateway for routing, the store).
-import type { RevisionRecord, ScalingSpec, ServiceRecord } from '../core/service.ts';
+// implementations (the instance driver, the gateway for routing, the store, the autoscaler).
+import type { InstanceAddress, InstanceDriver } from '../core/instance.ts';
+import type { InstanceRecord, RecordedState, RevisionRecord, ScaleBounds, ScalingSpec, ServiceRecord } from '../core/service.ts';
 
-export interface InstanceAddress {
-  host: string;
-  port: number;
-}
+export type { InstanceAddress } from '../core/instance.ts';
 
-export interface RunningInstance {
-  id: string;
-  revision: string;
-  address: InstanceAddress;
-  /** created = pre-created, waiting for start; paused = frozen; missing = a leftover without a process */
-  status: 'created' | 'running' | 'paused' | 'stopped' | 'missing';
-}
-
-/** Creates, starts, freezes and stops instances of revisions (images + runtime + network behind it). */
-export interface InstancePort {
-  /** Everything that does not depend on a request: image, rootfs, network, the process up to its
-   *  first instruction. May run long before start(). */
-  create(revision: RevisionRecord, instanceId: string): Promise<void>;
-  /** Starts a created instance; resolves when the process runs (not yet when it is ready). */
-  start(instanceId: string): Promise<InstanceAddress>;
-  /** Freezes every process of a running instance (cgroup freezer); its memory stays allocated. */
-  pause(instanceId: string): Promise<void>;
-  resume(instanceId: string): Promise<void>;
-  /** Stop signal, grace, SIGKILL, then remove everything the instance owns. Idempotent. */
-  stop(instanceId: string, graceMs: number): Promise<void>;
-  /** Instances that exist on this machine, for re-adoption after a daemon restart. */
-  list(): Promise<RunningInstance[]>;
-  /** Resolves when the instance's process has stopped for any reason (a crashed instance is replaced). */
-  exited(instanceId: string): Promise<void>;
-  /** Cumulative CPU time and current memory (usage, and the working set: usage minus inactive file
-   *  cache), for CPU- and memory-based scaling and the frozen-memory budget; undefined when gone. */
-  stats(instanceId: string): Promise<{ cpuNanos: number; memoryBytes: number; workingSetBytes: number } | undefined>;
-}
+/** The instance driver, as the scheduler drives it (core/instance.ts has the whole port). */
+export type InstancePort = Pick<InstanceDriver, 'create' | 'start' | 'pause' | 'resume' | 'stop' | 'delete' | 'list' | 'watch' | 'stats'>;
 
 export type ProbeOutcome = 'ready' | 'not-ready';
 
@@ -50,31 +22,30 @@ export interface ProbePort {
 
 /** The data plane, as the scheduler drives it. */
 export interface RoutingPort {
+  /** the revision's limits (concurrency, queue, timeout) */
   setRevision(revision: RevisionRecord): void;
   removeRevision(revision: string): void;
   setEndpoints(revision: string, endpoints: Array<{ id: string; host: string; port: number }>): void;
   setRoutes(services: ServiceRecord[]): void;
   /** per-revision concurrency since the last call */
   sample(): Map<string, { concurrency: number; arrivals: number }>;
-  /** whether an instance has no request in flight (drain waits for this) */
-  idle(revision: string, instanceId: string): boolean;
+  /** resolves once an unpublished instance has no request in flight (drain and freeze wait for this) */
+  whenIdle(revision: string, instanceId: string): Promise<void>;
   /** the activator's capacity request could not be met; let it ask again */
   capacityFailed(revision: string): void;
 }
 
-export type RecordedState = 'pre-created' | 'starting' | 'ready' | 'draining' | 'frozen';
-
-/** Desired state and the record of what runs. */
+/** Desired state (read when the API changed it) and the record of what runs (written behind). */
 export interface DesiredStatePort {
-  services(): ServiceRecord[];
-  revision(name: string): RevisionRecord | undefined;
-  recordInstance(id: string, revision: string, service: string, state: RecordedState, address: InstanceAddress | undefined): void;
-  forgetInstance(id: string): void;
-  knownInstances(): Array<{ id: string; revision: string; service: string; state: string }>;
-  event(service: string, revision: string | null, kind: string, message: string): void;
+  services(): Promise<ServiceRecord[]>;
+  revision(name: string): Promise<RevisionRecord | undefined>;
+  recordInstance(id: string, revision: string, service: string, state: RecordedState, address: InstanceAddress | undefined): Promise<void>;
+  forgetInstance(id: string): Promise<void>;
+  knownInstances(): Promise<InstanceRecord[]>;
+  event(service: string, revision: string | null, kind: string, message: string): Promise<void>;
   /** saved keep-alive states (KeepAlive.save()) by service; deleting a service deletes its state */
-  keepAlives(): Array<{ service: string; state: string }>;
-  saveKeepAlive(service: string, state: string): void;
+  keepAlives(): Promise<Array<{ service: string; state: string }>>;
+  saveKeepAlive(service: string, state: string): Promise<void>;
 }
 
 /** A revision's autoscaler, as the scheduler uses it (the daemon plugs in autoscaler/KpaScaler). */
@@ -82,9 +53,11 @@ export interface Scaler {
   record(now: number, metricTotal: number, requests: number): void;
   poke(now: number): void;
   decide(now: number, readyInstances: number): { valid: false; reason: string } | { valid: true; desired: number; reason: string };
+  /** the service's bounds changed: decide within the new ones, keeping what was observed */
+  update(scale: ScaleBounds): void;
 }
 
-export type ScalerFactory = (revision: RevisionRecord) => Scaler;
+export type ScalerFactory = (revision: RevisionRecord, scale: ScaleBounds) => Scaler;
 
 /** How long a service stays warm after its last request (fixed, or learned from its idle times). */
 export type KeepAlivePolicy =

@@ -1,6 +1,7 @@
 // scheduler/revision-state: what the scheduler knows about one revision's instances. Plain data plus
 // small queries; every effect lives in scheduler.ts (and its helpers pool.ts, freezer.ts).
-import type { RevisionRecord } from '../core/service.ts';
+import type { InstanceSpec } from '../core/instance.ts';
+import type { RevisionRecord, ScaleBounds } from '../core/service.ts';
 import type { InstanceAddress, Scaler } from './ports.ts';
 
 /** pre-created: created ahead of demand, not started (the pool); frozen: paused after going idle.
@@ -36,12 +37,30 @@ export class RevisionState {
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 
   constructor(
-    public record: RevisionRecord,
-    public scaler: Scaler,
+    readonly record: RevisionRecord,
+    /** the service's bounds, as last read (they apply to every revision of the service) */
+    public scale: ScaleBounds,
+    readonly scaler: Scaler,
   ) {}
 
   get name(): string {
     return this.record.name;
+  }
+
+  /** What each instance of the revision runs. */
+  instanceSpec(): InstanceSpec {
+    const s = this.record.spec;
+    return {
+      image: this.record.image,
+      service: this.record.service,
+      revision: this.record.name,
+      port: s.port,
+      ...(s.command ? { command: s.command } : {}),
+      ...(s.args ? { args: s.args } : {}),
+      env: s.env,
+      readOnlyRoot: s.readOnlyRoot,
+      limits: { memoryBytes: s.memoryBytes, cpus: s.cpus, pids: s.pids },
+    };
   }
 
   count(...phases: Phase[]): number {

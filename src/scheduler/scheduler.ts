@@ -11,11 +11,12 @@
 //          → stop signal, grace, SIGKILL → forget.
 //   freeze: a freezeIdle revision scaling to zero pauses its instances instead (freezer.ts).
 // Scale-from-zero is coalesced: while an instance of a revision is starting, further capacity
-// requests for it start nothing more.
-import { randomBytes } from 'node:crypto';
+// requests for it start nothing more. Every wait (tick, drain, probe back-off, retry pauses) is on
+// the injected Clock, so a fake clock steps the scheduler through minutes in milliseconds.
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { RevisionRecord, ServiceRecord } from '../core/service.ts';
+import { instanceId } from '../core/names.ts';
+import type { ServiceRecord } from '../core/service.ts';
 import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
@@ -26,7 +27,7 @@ import { PreCreatedPool } from './pool.ts';
 import { Freezer } from './freezer.ts';
 import { Launcher } from './launcher.ts';
 import { metricOf } from './metrics.ts';
-import { KeepAlives } from './keep-alive.ts';
+import { KeepAlivePolicies } from './keep-alive-policies.ts';
 import { desiredScale } from './desired.ts';
 
 export type { ColdStartOptions } from './lifecycle.ts';
@@ -52,11 +53,11 @@ export interface SchedulerDeps {
 
 export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private ticking = false;
   private tickAgain = false;
   /** desired services as last read from the store (see refresh) */
-  private services: ServiceRecord[] | undefined;
+  private services: ServiceRecord[] = [];
   /** the effective routes last pushed to the gateway, so unchanged routes are not rebuilt every tick */
   private routesSignature = '';
   private stopped = false;
@@ -66,12 +67,14 @@ export class Scheduler {
   private readonly pool: PreCreatedPool;
   private readonly freezer: Freezer;
   private readonly launcher: Launcher;
-  private readonly keepAlives: KeepAlives;
+  private readonly keepAlives: KeepAlivePolicies;
   /** revisions the gateway routes requests to, as of the last tick */
   private routed = new Set<string>();
+  /** told when a revision's ready instances change (pre-warm waits on it) */
+  private readonly publishWaiters = new Set<() => void>();
 
   constructor(private readonly d: SchedulerDeps) {
-    this.writes = new WriteBehind(d.desired);
+    this.writes = new WriteBehind(d.desired, d.clock, d.log);
     const host: InstanceHost = {
       clock: d.clock,
       log: d.log,
@@ -96,14 +99,14 @@ export class Scheduler {
     this.pool = new PreCreatedPool(host);
     this.freezer = new Freezer(host);
     this.launcher = new Launcher(host, this.pool);
-    this.keepAlives = new KeepAlives(d.keepAlive, this.writes);
+    this.keepAlives = new KeepAlivePolicies(d.keepAlive, this.writes);
   }
 
   /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
   async start(): Promise<void> {
-    this.sync();
-    this.keepAlives.restore(this.d.desired.keepAlives());
-    const known = new Map(this.d.desired.knownInstances().map((i) => [i.id, i]));
+    await this.reload();
+    this.keepAlives.restore(await this.d.desired.keepAlives());
+    const known = new Map((await this.d.desired.knownInstances()).map((i) => [i.id, i]));
     for (const inst of await this.d.instances.list()) {
       const state = this.revisions.get(inst.revision);
       const recorded = known.get(inst.id)?.state;
@@ -115,7 +118,7 @@ export class Scheduler {
         : undefined;
       if (!state || !phase) {
         this.d.log.info({ instance: inst.id, revision: inst.revision, status: inst.status }, 'removing orphan instance');
-        await this.d.instances.stop(inst.id, 0);
+        await this.d.instances.delete(inst.id);
         this.writes.forgetInstance(inst.id);
         continue;
       }
@@ -129,36 +132,38 @@ export class Scheduler {
       if (phase === 'frozen') await this.freezer.adopt(tracked);
     }
     for (const gone of known.keys()) this.writes.forgetInstance(gone);
-    this.timer = setInterval(() => void this.tick(), this.d.tickMs ?? 1000);
-    this.timer.unref();
+    this.stopTicking = this.d.clock.every(this.d.tickMs ?? 1000, () => void this.tick());
     void this.tick(); // routes at once, not a tick after a restart
   }
 
   /** Stops ticking; instances keep running so the next daemon can re-adopt them. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stopTicking?.();
+    for (const tell of this.publishWaiters) tell();
     await Promise.allSettled([...this.pending]);
-    this.writes.flush();
+    await this.writes.flush();
   }
 
   /** Activator hook: a request waits for this revision and no instance can take it. */
   requestCapacity(revision: string): void {
-    const state = this.revisions.get(revision) ?? this.syncOne(revision);
-    if (!state) return this.d.routing.capacityFailed(revision);
+    const state = this.revisions.get(revision);
+    // The gateway knows only revisions loaded here; should one not be (yet), read desired state again:
+    // the next tick sees the held requests in its sample and scales the revision up.
+    if (!state) return void this.refresh();
     // A revision that lost its traffic starts nothing: its held requests are refused when it goes.
     if (!this.routed.has(revision)) return;
     state.scaler.poke(this.d.clock.now());
     state.lastRequestAt = this.d.clock.now();
     this.keepAlives.request(state.record.service, this.d.clock.now());
     if (state.count('starting') > 0) return;
-    if (state.count('starting', 'ready') >= state.record.spec.scaling.maxScale) return;
+    if (state.count('starting', 'ready') >= state.scale.max) return;
     this.startInstance(state, 'request waiting (scale from zero)', performance.now());
   }
 
   /** Applies the store writes still queued (WriteBehind), for a reader that wants them now. */
-  flush(): void {
-    this.writes.flush();
+  flush(): Promise<void> {
+    return this.writes.flush();
   }
 
   /** Current view for `skiff describe`. */
@@ -174,16 +179,30 @@ export class Scheduler {
    *  policy scales them away before. Bounded by maxScale; a later call replaces an earlier one.
    *  Resolves once they are ready, or with what is ready at the readiness deadline. */
   async prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<Array<{ revision: string; instances: number; ready: number }>> {
-    const svc = this.sync(true).find((s) => s.name === service);
-    const states = (svc?.traffic ?? []).filter((t) => t.percent > 0).flatMap((t) => this.syncOne(t.revision) ?? []);
-    const target = (st: RevisionState) => Math.min(opts.instances, st.record.spec.scaling.maxScale);
+    await this.reload();
+    const svc = this.services.find((s) => s.name === service);
+    const states = (svc?.traffic ?? []).filter((t) => t.percent > 0).flatMap((t) => this.revisions.get(t.revision) ?? []);
+    const target = (st: RevisionState) => Math.min(opts.instances, st.scale.max);
     for (const st of states) {
       st.prewarm = { instances: opts.instances, untilMs: opts.untilMs };
       for (let i = st.count('starting', 'ready'); i < target(st); i++) this.startInstance(st, 'pre-warm');
     }
     const deadline = this.d.clock.now() + (this.d.readinessDeadlineMs ?? 60_000);
-    while (!this.stopped && this.d.clock.now() < deadline && states.some((st) => st.count('ready') < target(st))) await new Promise((r) => setTimeout(r, 20));
+    while (!this.stopped && this.d.clock.now() < deadline && states.some((st) => st.count('ready') < target(st))) await this.nextPublish(deadline);
     return states.map((st) => ({ revision: st.name, instances: target(st), ready: st.count('ready') }));
+  }
+
+  /** Resolves at the next change of any revision's ready instances, or at `deadline` (clock ms). */
+  private nextPublish(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.d.clock.after(deadline - this.d.clock.now(), () => done());
+      const done = () => {
+        cancel();
+        this.publishWaiters.delete(done);
+        resolve();
+      };
+      this.publishWaiters.add(done);
+    });
   }
 
   /** The service's keep-alive policy, undefined before its first request (since the daemon started). */
@@ -191,25 +210,11 @@ export class Scheduler {
     return this.keepAlives.policy(service);
   }
 
-  /** Applies new scaling bounds of a service to its running revisions (their autoscalers restart). */
-  setBounds(service: string): void {
-    this.sync(true);
-    for (const state of this.revisions.values()) {
-      if (state.record.service !== service) continue;
-      const record = this.d.desired.revision(state.name);
-      if (!record) continue;
-      state.record = record;
-      state.scaler = this.d.scalers(record);
-      state.lastDesired = undefined;
-    }
-    void this.tick();
-  }
-
-  /** Re-reads desired state now (after a deploy, traffic change or delete). Ticks use the copy read
-   *  here: desired state changes only through the API, which calls this, so an idle node does no
-   *  store reads per tick. */
-  refresh(): void {
-    this.sync(true);
+  /** Re-reads desired state now (after a deploy, a traffic change, new scale bounds or a delete) and
+   *  ticks. Ticks use the copy read here: desired state changes only through the API, which calls
+   *  this, so an idle node does no store reads per tick. */
+  async refresh(): Promise<void> {
+    await this.reload();
     void this.tick();
   }
 
@@ -222,7 +227,7 @@ export class Scheduler {
     }
     this.ticking = true;
     try {
-      const services = this.sync();
+      const services = this.services;
       const now = this.d.clock.now();
       const samples = this.d.routing.sample();
       const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
@@ -271,14 +276,13 @@ export class Scheduler {
     let desired = 0;
     let why = 'autoscaler';
     if (hasTraffic) {
-      const minScale = state.record.spec.scaling.minScale;
       const d = desiredScale({
         kpa: state.scaler.decide(now, ready),
         warmUp,
-        keepAlive: warmUp || minScale > 0 ? undefined : this.keepAlives.decide(state.record.service, now),
+        keepAlive: warmUp || state.scale.min > 0 ? undefined : this.keepAlives.decide(state.record.service, now),
         wasAtZero: state.lastDesired === 0,
         prewarm: state.prewarm,
-        maxScale: state.record.spec.scaling.maxScale,
+        maxScale: state.scale.max,
         now,
       });
       if (!d) return;
@@ -300,7 +304,7 @@ export class Scheduler {
   }
 
   private newInstance(state: RevisionState, phase: 'starting' | 'pre-created'): TrackedInstance {
-    const id = `${state.name}-${randomBytes(3).toString('hex')}`;
+    const id = instanceId(state.name);
     const inst: TrackedInstance = { id, phase, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
     state.instances.set(id, inst);
     this.writes.recordInstance(id, state.name, state.record.service, phase, undefined);
@@ -318,7 +322,10 @@ export class Scheduler {
   }
 
   private watchExit(state: RevisionState, inst: TrackedInstance): void {
-    void this.d.instances.exited(inst.id).then(() => this.onExited(state, inst));
+    void this.d.instances.watch(inst.id).then(
+      () => this.onExited(state, inst),
+      (err: unknown) => this.d.log.warn({ err, instance: inst.id }, 'watching an instance failed'),
+    );
   }
 
   private onExited(state: RevisionState, inst: TrackedInstance): void {
@@ -360,8 +367,14 @@ export class Scheduler {
     await this.remove(state, inst, grace);
   }
 
-  private async waitIdle(state: RevisionState, inst: TrackedInstance, until: number): Promise<void> {
-    while (!this.d.routing.idle(state.name, inst.id) && this.d.clock.now() < until) await new Promise((r) => setTimeout(r, 20));
+  private waitIdle(state: RevisionState, inst: TrackedInstance, until: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.d.clock.after(until - this.d.clock.now(), resolve);
+      void this.d.routing.whenIdle(state.name, inst.id).then(() => {
+        cancel();
+        resolve();
+      });
+    });
   }
 
   private async remove(state: RevisionState, inst: TrackedInstance, graceMs = 0): Promise<void> {
@@ -371,7 +384,8 @@ export class Scheduler {
     // Stopping while a create still runs would race it (the create would leave a mount behind).
     await inst.created;
     try {
-      await this.d.instances.stop(inst.id, graceMs);
+      if (graceMs > 0) await this.d.instances.stop(inst.id, graceMs);
+      await this.d.instances.delete(inst.id);
     } catch (err) {
       this.d.log.error({ err, instance: inst.id }, 'failed to stop instance');
     }
@@ -383,25 +397,31 @@ export class Scheduler {
       state.name,
       state.ready().map((i) => ({ id: i.id, host: i.address!.host, port: i.address!.port })),
     );
+    for (const tell of this.publishWaiters) tell();
   }
 
-  /** Loads the revisions that traffic names into memory. (A previous revision matters for rollout only
-   *  while it has ready instances, and then it is already here.) */
-  private sync(reload = false): ServiceRecord[] {
-    if (reload || !this.services) {
-      this.services = this.d.desired.services();
-      this.keepAlives.configure(this.services);
+  /** Reads the desired services and loads the revisions their traffic names; new bounds of a service
+   *  go to its revisions' autoscalers, which keep what they observed. (A previous revision matters
+   *  for rollout only while it has ready instances, and then it is already loaded.) */
+  private async reload(): Promise<void> {
+    const services = await this.d.desired.services();
+    for (const svc of services) {
+      for (const t of svc.traffic) {
+        const state = this.revisions.get(t.revision) ?? (await this.load(t.revision, svc));
+        if (state && (state.scale.min !== svc.scale.min || state.scale.max !== svc.scale.max)) {
+          state.scale = svc.scale;
+          state.scaler.update(svc.scale);
+        }
+      }
     }
-    for (const svc of this.services) for (const t of svc.traffic) this.syncOne(t.revision);
-    return this.services;
+    this.services = services;
+    this.keepAlives.configure(services);
   }
 
-  private syncOne(name: string): RevisionState | undefined {
-    const existing = this.revisions.get(name);
-    if (existing) return existing;
-    const record: RevisionRecord | undefined = this.d.desired.revision(name);
-    if (!record) return undefined;
-    const state = new RevisionState(record, this.d.scalers(record));
+  private async load(name: string, svc: ServiceRecord): Promise<RevisionState | undefined> {
+    const record = await this.d.desired.revision(name);
+    if (!record || this.revisions.has(name)) return this.revisions.get(name);
+    const state = new RevisionState(record, svc.scale, this.d.scalers(record, svc.scale));
     this.revisions.set(name, state);
     this.d.routing.setRevision(record);
     return state;

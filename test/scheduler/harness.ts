@@ -1,28 +1,28 @@
 // Scheduler + gateway + SQLite store wired as the daemon wires them, over real HTTP on loopback, with
-// the FakeInstances HTTP servers as instances and a 100 ms tick. Shared by the scheduler tests.
+// the fake driver's HTTP servers as instances and a 100 ms tick. Shared by the scheduler tests.
 import type { TestContext } from 'node:test';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../src/store/sqlite.ts';
-import { ServingStore } from '../../src/store/serving-store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { Scheduler, type SchedulerDeps } from '../../src/scheduler/scheduler.ts';
 import { netProbes, promScrape } from '../../src/scheduler/probes.ts';
 import { desiredStateFromStore, kpaScalers, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
-import { normaliseDeployDocument, type DeployDocument } from '../../src/api/service-spec.ts';
+import { normaliseDeployDocument } from '../../src/serving/spec.ts';
+import type { DeployDocument } from '../../src/core/documents.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import { FakeInstances } from './fake-instances.ts';
+import { FakeDriver } from '../helpers/fake-driver.ts';
 
 /** Scheduler options a test may set (cold-start bounds, keep-alive policies, readiness deadline, tick). */
 export type SetupOptions = Partial<Pick<SchedulerDeps, 'coldStart' | 'keepAlive' | 'readinessDeadlineMs' | 'tickMs'>>;
 
-export async function setup(t: TestContext, instances = new FakeInstances(), opts: SetupOptions = {}) {
+export async function setup(t: TestContext, instances = new FakeDriver(), opts: SetupOptions = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));
-  const db = openDatabase(path.join(dir, 'skiff.db'));
-  const store = new ServingStore(db);
+  const db = await openStore({ dataDir: dir });
+  const store = db.serving;
   let scheduler: Scheduler | undefined;
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, silentLogger);
   const { port } = await gateway.listen('127.0.0.1', 0);
@@ -33,15 +33,21 @@ export async function setup(t: TestContext, instances = new FakeInstances(), opt
   t.after(async () => {
     await scheduler!.stop();
     instances.ignoreStopSignal = false;
-    for (const id of [...instances.live.keys()]) await instances.stop(id);
+    for (const id of [...instances.live.keys()]) await instances.delete(id);
     await gateway.close();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const deploy = (doc: Partial<DeployDocument> & { name: string }) => {
-    const r = store.deploy('default', normaliseDeployDocument({ image: 'x', ...doc }), { ref: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now());
-    scheduler!.refresh();
+  const deploy = async (doc: Partial<DeployDocument> & { name: string }) => {
+    const { spec, scale } = normaliseDeployDocument({ image: 'x', ...doc });
+    const r = await store.deploy('default', spec, scale, { repository: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now());
+    await scheduler!.refresh();
     return r;
+  };
+  /** a traffic change as the API makes it: stored, then the scheduler told */
+  const setTraffic = async (service: string, traffic: Array<{ revision: string; percent: number }>) => {
+    await store.setTraffic(service, traffic, Date.now());
+    await scheduler!.refresh();
   };
   const restartScheduler = async () => {
     await scheduler!.stop();
@@ -49,11 +55,11 @@ export async function setup(t: TestContext, instances = new FakeInstances(), opt
     await scheduler.start();
   };
   /** kinds (and messages) of the service's events, the write-behind queue applied first */
-  const events = (service: string) => {
-    scheduler!.flush();
+  const events = async (service: string) => {
+    await scheduler!.flush();
     return s.store.events(service, 200);
   };
-  const s = { store, gateway, instances, url: `http://127.0.0.1:${port}`, deploy, restartScheduler, events, scheduler: () => scheduler! };
+  const s = { store, gateway, instances, url: `http://127.0.0.1:${port}`, deploy, setTraffic, restartScheduler, events, scheduler: () => scheduler! };
   return s;
 }
 
@@ -68,9 +74,9 @@ export function get(url: string, host: string): Promise<{ status: number; body: 
   });
 }
 
-export async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -7,7 +7,7 @@ import { FAST, get, setup, until } from './harness.ts';
 
 test('prewarm: ready now without a request, bounded by maxScale, kept until the deadline, then gone', async (t) => {
   const s = await setup(t);
-  const { revision } = s.deploy({ name: 'early', scaling: { ...FAST, max: 3 } });
+  const { revision } = await s.deploy({ name: 'early', scaling: { ...FAST, max: 3 } });
   const untilMs = Date.now() + 3000;
   const r = await s.scheduler().prewarm('early', { instances: 5, untilMs });
   assert.deepEqual(r, [{ revision: revision.name, instances: 3, ready: 3 }]);
@@ -20,7 +20,7 @@ test('prewarm: ready now without a request, bounded by maxScale, kept until the 
   assert.equal(warm.status, 200);
   assert.equal(warm.headers['x-skiff-cold-start'], undefined, 'served by a pre-warmed instance');
   assert.equal(s.instances.started, 3);
-  assert.ok(s.events('early').some((e) => e.kind === 'ready' && e.message.endsWith('(pre-warm)')));
+  assert.ok((await s.events('early')).some((e) => e.kind === 'ready' && e.message.endsWith('(pre-warm)')));
 
   await until('scaled away after the deadline and the idle window', () => s.instances.countOf(revision.name) === 0);
   assert.ok(Date.now() >= untilMs, 'not before the deadline');

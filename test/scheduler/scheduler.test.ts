@@ -1,5 +1,5 @@
 // Scheduler + gateway + SQLite store together, over real HTTP on loopback. Instances are the
-// FakeInstances HTTP servers; the runc-backed InstancePort is covered by the serving integration tests.
+// fake driver's HTTP servers; the runc driver is covered by the runtime and serving integration tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readGauge } from '../../src/scheduler/probes.ts';
@@ -7,7 +7,7 @@ import { FAST, get, setup, until } from './harness.ts';
 
 test('first request to a scaled-to-zero service is served; after the idle window it is back to zero', async (t) => {
   const s = await setup(t);
-  const { revision } = s.deploy({ name: 'hello', scaling: { ...FAST } });
+  const { revision } = await s.deploy({ name: 'hello', scaling: { ...FAST } });
   assert.equal(s.instances.countOf(revision.name), 0);
   const r = await get(s.url, 'hello.test');
   assert.equal(r.status, 200);
@@ -15,15 +15,14 @@ test('first request to a scaled-to-zero service is served; after the idle window
   assert.ok(Number(r.headers['x-skiff-cold-start']) >= 0);
   assert.equal(s.instances.started, 1);
   await until('scale to zero', () => s.instances.countOf(revision.name) === 0, 15_000);
-  s.scheduler().flush();
-  const events = s.store.events('hello').map((e) => e.kind);
+  const events = (await s.events('hello')).map((e) => e.kind);
   assert.ok(events.includes('ready') && events.includes('scale'), events.join(','));
 });
 
 test('200 concurrent requests to a cold service with concurrency 10: no errors, several instances', async (t) => {
   const s = await setup(t);
   s.instances.latencyMs = 100;
-  const { revision } = s.deploy({ name: 'burst', scaling: { ...FAST, concurrency: 10, max: 30 } });
+  const { revision } = await s.deploy({ name: 'burst', scaling: { ...FAST, concurrency: 10, max: 30 } });
   const results = await Promise.all(Array.from({ length: 200 }, () => get(s.url, 'burst.test')));
   assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
   const served = new Set(results.map((r) => r.body.split(' ')[1]));
@@ -34,7 +33,7 @@ test('200 concurrent requests to a cold service with concurrency 10: no errors, 
 test('a redeploy under load drops nothing, then the old revision drains away', async (t) => {
   const s = await setup(t);
   s.instances.latencyMs = 20;
-  const v1 = s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 } }).revision;
+  const v1 = (await s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 } })).revision;
   await until('v1 ready', () => s.instances.countOf(v1.name) === 1);
   let stop = false;
   const statuses: number[] = [];
@@ -49,7 +48,7 @@ test('a redeploy under load drops nothing, then the old revision drains away', a
     }),
   );
   await new Promise((r) => setTimeout(r, 300));
-  const v2 = s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 }, env: { V: '2' } }).revision;
+  const v2 = (await s.deploy({ name: 'roll', scaling: { ...FAST, min: 1 }, env: { V: '2' } })).revision;
   await until('v2 serving', () => bodies.slice(-20).every((b) => b.startsWith(v2.name)) && bodies.length > 20);
   await until('v1 drained', () => s.instances.countOf(v1.name) === 0);
   stop = true;
@@ -60,17 +59,15 @@ test('a redeploy under load drops nothing, then the old revision drains away', a
 
 test('traffic split, rollback, and a crashed instance is replaced', async (t) => {
   const s = await setup(t);
-  const v1 = s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } }).revision;
-  const v2 = s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } }).revision;
-  s.store.setTraffic('split', [{ revision: v1.name, percent: 50 }, { revision: v2.name, percent: 50 }], Date.now());
-  s.scheduler().refresh();
+  const v1 = (await s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } })).revision;
+  const v2 = (await s.deploy({ name: 'split', scaling: { ...FAST, min: 1 } })).revision;
+  await s.setTraffic('split', [{ revision: v1.name, percent: 50 }, { revision: v2.name, percent: 50 }]);
   await until('both revisions ready', () => s.instances.countOf(v1.name) === 1 && s.instances.countOf(v2.name) === 1);
   const seen = new Set<string>();
   for (let i = 0; i < 60; i++) seen.add((await get(s.url, 'split.test')).body.split(' ')[0]!);
   assert.deepEqual([...seen].sort(), [v1.name, v2.name]);
 
-  s.store.setTraffic('split', [{ revision: v1.name, percent: 100 }], Date.now());
-  s.scheduler().refresh();
+  await s.setTraffic('split', [{ revision: v1.name, percent: 100 }]);
   await until('rolled back to v1', () => s.instances.countOf(v2.name) === 0);
   for (let i = 0; i < 10; i++) assert.match((await get(s.url, 'split.test')).body, new RegExp(`^${v1.name}`));
 
@@ -82,13 +79,12 @@ test('traffic split, rollback, and a crashed instance is replaced', async (t) =>
 
 test('a failing liveness probe restarts the instance; a restarted scheduler re-adopts running instances', async (t) => {
   const s = await setup(t);
-  const rev = s.deploy({ name: 'live', scaling: { ...FAST, min: 1 }, liveness: { path: '/healthz', period: '0.1s', failureThreshold: 2 } }).revision;
+  const rev = (await s.deploy({ name: 'live', scaling: { ...FAST, min: 1 }, liveness: { path: '/healthz', period: '0.1s', failureThreshold: 2 } })).revision;
   await until('ready', () => s.instances.countOf(rev.name) === 1);
   const [firstId, first] = [...s.instances.live][0]!;
   first.healthy = false;
   await until('restarted', () => !s.instances.live.has(firstId) && s.instances.countOf(rev.name) === 1);
-  s.scheduler().flush();
-  assert.ok(s.store.events('live').some((e) => e.kind === 'liveness'));
+  assert.ok((await s.events('live')).some((e) => e.kind === 'liveness'));
 
   const before = [...s.instances.live.keys()];
   const started = s.instances.started;
@@ -101,10 +97,10 @@ test('a failing liveness probe restarts the instance; a restarted scheduler re-a
 
 test('pool: scale from zero starts a pre-created instance, the pool refills, within the node-wide bound, and goes with the service', async (t) => {
   const s = await setup(t, undefined, { coldStart: { poolPerRevision: 1, poolMax: 2, frozenMemoryBytes: 0 } });
-  const { revision } = s.deploy({ name: 'pool', scaling: { ...FAST } });
-  s.deploy({ name: 'other', scaling: { ...FAST } });
-  s.deploy({ name: 'third', scaling: { ...FAST } });
-  s.deploy({ name: 'pinned', scaling: { ...FAST, min: 1 } });
+  const { revision } = await s.deploy({ name: 'pool', scaling: { ...FAST } });
+  await s.deploy({ name: 'other', scaling: { ...FAST } });
+  await s.deploy({ name: 'third', scaling: { ...FAST } });
+  await s.deploy({ name: 'pinned', scaling: { ...FAST, min: 1 } });
   await until('pre-created', () => s.scheduler().describe(revision.name).length === 1 && s.instances.created >= 3);
   await new Promise((r) => setTimeout(r, 300));
   const phases = () => [...s.instances.live.values()].filter((i) => !i.server).length;
@@ -118,24 +114,23 @@ test('pool: scale from zero starts a pre-created instance, the pool refills, wit
   const r = await get(s.url, 'pool.test');
   assert.equal(r.status, 200);
   assert.equal(r.body, `${revision.name} ${pooled!.id}`);
-  s.scheduler().flush();
-  assert.ok(s.store.events('pool').some((e) => e.kind === 'pool-hit'));
+  assert.ok((await s.events('pool')).some((e) => e.kind === 'pool-hit'));
   await until('refilled', () => s.scheduler().describe(revision.name).some((i) => i.phase === 'pre-created' && i.id !== pooled!.id));
 
-  s.store.deleteService('pool');
-  s.scheduler().refresh();
+  await s.store.deleteService('pool');
+  await s.scheduler().refresh();
   await until('nothing left of the service', () => [...s.instances.live.values()].every((i) => i.revision !== revision.name));
   assert.deepEqual(s.scheduler().describe(revision.name), []);
 });
 
 test('pool: at the node-wide bound, a revision with recent requests takes the slot of one never requested; busy ones keep theirs', async (t) => {
   const s = await setup(t, undefined, { coldStart: { poolPerRevision: 1, poolMax: 1, frozenMemoryBytes: 0 } });
-  const a = s.deploy({ name: 'idle-one', scaling: { ...FAST } }).revision;
+  const a = (await s.deploy({ name: 'idle-one', scaling: { ...FAST } })).revision;
   await until('the idle service holds the only slot', () => s.scheduler().describe(a.name).some((i) => i.phase === 'pre-created'));
-  const b = s.deploy({ name: 'busy-one', scaling: { ...FAST } }).revision;
+  const b = (await s.deploy({ name: 'busy-one', scaling: { ...FAST } })).revision;
   assert.equal((await get(s.url, 'busy-one.test')).status, 200);
   await until('the slot moved to the service in use', () => s.scheduler().describe(b.name).some((i) => i.phase === 'pre-created') && s.scheduler().describe(a.name).length === 0);
-  assert.ok(s.events('idle-one').some((e) => e.kind === 'pool-yielded'));
+  assert.ok((await s.events('idle-one')).some((e) => e.kind === 'pool-yielded'));
   // both requested now: neither is idle past the steal bound, so the slot stays where it is
   assert.equal((await get(s.url, 'idle-one.test')).status, 200);
   await new Promise((r) => setTimeout(r, 500));
@@ -145,7 +140,7 @@ test('pool: at the node-wide bound, a revision with recent requests takes the sl
 
 test('freezeIdle: an idle instance is frozen, the next request thaws the same one; past the memory budget it is evicted', async (t) => {
   const s = await setup(t, undefined, { coldStart: { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 1000 } });
-  const { revision } = s.deploy({ name: 'ice', scaling: { ...FAST, freezeIdle: true } });
+  const { revision } = await s.deploy({ name: 'ice', scaling: { ...FAST, freezeIdle: true } });
   const first = await get(s.url, 'ice.test');
   const id = first.body.split(' ')[1]!;
   await until('frozen', () => s.instances.live.get(id)?.paused === true && s.scheduler().describe(revision.name)[0]?.phase === 'frozen', 15_000);
@@ -159,13 +154,11 @@ test('freezeIdle: an idle instance is frozen, the next request thaws the same on
   assert.deepEqual(s.scheduler().describe(revision.name).map((i) => [i.id, i.phase]), [[id, 'frozen']], 'a restarted scheduler re-adopts frozen instances');
   assert.equal((await get(s.url, 'ice.test')).body, `${revision.name} ${id}`);
   assert.equal(s.instances.created, 1);
-  s.scheduler().flush();
-  assert.ok(s.store.events('ice').some((e) => e.kind === 'thawed'));
+  assert.ok((await s.events('ice')).some((e) => e.kind === 'thawed'));
 
   s.instances.memoryBytes = 5000;
   await until('evicted', () => !s.instances.live.has(id), 15_000);
-  s.scheduler().flush();
-  assert.ok(s.store.events('ice').some((e) => e.kind === 'frozen-evicted'));
+  assert.ok((await s.events('ice')).some((e) => e.kind === 'frozen-evicted'));
   assert.deepEqual(s.scheduler().describe(revision.name), []);
 });
 

@@ -5,17 +5,17 @@
 // survives a scheduler restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_KEEPALIVE } from '../../src/autoscaler/keepalive.ts';
-import { ServiceKeepAlive } from '../../src/autoscaler/keepalive-decision.ts';
+import { DEFAULT_KEEP_ALIVE } from '../../src/autoscaler/idle-histogram.ts';
+import { ServiceKeepAlive } from '../../src/autoscaler/keep-alive.ts';
 import { FAST, get, setup, until } from './harness.ts';
 
-const keepAlive = () => new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, binMs: 200, rangeMs: 10_000, minSamples: 3, quietMs: 300 });
+const keepAlive = () => new ServiceKeepAlive({ ...DEFAULT_KEEP_ALIVE, binMs: 200, rangeMs: 10_000, minSamples: 3, quietMs: 300 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a service with regular idle times goes to zero after a burst and is pre-warmed before the next', async (t) => {
   const s = await setup(t, undefined, { keepAlive });
-  const { revision } = s.deploy({ name: 'tidal', scaling: { ...FAST } });
-  const fixed = s.deploy({ name: 'steady', scaling: { ...FAST, idle: '3s', keepAlive: 'fixed' } }).revision;
+  const { revision } = await s.deploy({ name: 'tidal', scaling: { ...FAST } });
+  const fixed = (await s.deploy({ name: 'steady', scaling: { ...FAST, idle: '3s', keepAlive: 'fixed' } })).revision;
   assert.equal(s.scheduler().keepAlive('tidal'), undefined, 'no policy before the first request');
   for (let i = 0; i < 5; i++) {
     if (i > 0) await sleep(1000);
@@ -24,7 +24,7 @@ test('a service with regular idle times goes to zero after a burst and is pre-wa
   }
   const policy = s.scheduler().keepAlive('tidal');
   assert.equal(policy?.kind, 'histogram', JSON.stringify(policy));
-  assert.ok(s.events('tidal').some((e) => e.kind === 'keep-alive' && e.message.startsWith('histogram')));
+  assert.ok((await s.events('tidal')).some((e) => e.kind === 'keep-alive' && e.message.startsWith('histogram')));
   assert.deepEqual(s.scheduler().keepAlive('steady'), { kind: 'fixed', keepAliveMs: 3500, reason: 'scaling.keepAlive is fixed' });
 
   // After the last burst: down to zero well before the fixed 1.5 s would have, then up again unasked.
@@ -33,7 +33,7 @@ test('a service with regular idle times goes to zero after a burst and is pre-wa
   assert.equal(s.instances.countOf(fixed.name), 1, 'the fixed service is still warm');
   await until('tidal pre-warmed', () => s.scheduler().describe(revision.name).some((i) => i.phase === 'ready'));
   assert.equal(s.instances.started, started + 1, 'started by the pre-warm, not by a request');
-  const kinds = s.events('tidal').map((e) => `${e.kind} ${e.message}`);
+  const kinds = (await s.events('tidal')).map((e) => `${e.kind} ${e.message}`);
   assert.ok(kinds.some((e) => e.startsWith('scale') && e.includes('pre-warm in')), 'went to zero waiting for the pre-warm');
   assert.ok(kinds.some((e) => e.startsWith('ready') && e.endsWith('(keep-alive pre-warm)')), kinds.join('\n'));
   await until('tidal back at zero after its keep-alive', () => s.instances.countOf(revision.name) === 0);
@@ -41,10 +41,10 @@ test('a service with regular idle times goes to zero after a burst and is pre-wa
 
   // A restarted scheduler (daemon) takes back what was learned, from the store, without a new event.
   const learned = s.scheduler().keepAlive('tidal');
-  const events = s.events('tidal').filter((e) => e.kind === 'keep-alive').length;
+  const events = (await s.events('tidal')).filter((e) => e.kind === 'keep-alive').length;
   await s.restartScheduler();
   assert.deepEqual(s.scheduler().keepAlive('tidal'), learned);
-  assert.equal(s.events('tidal').filter((e) => e.kind === 'keep-alive').length, events);
-  s.store.deleteService('tidal');
-  assert.deepEqual(s.store.listKeepAlive().map((k) => k.service), ['steady'], 'deleting the service deletes what it learned');
+  assert.equal((await s.events('tidal')).filter((e) => e.kind === 'keep-alive').length, events);
+  await s.store.deleteService('tidal');
+  assert.deepEqual((await s.store.listKeepAlive()).map((k) => k.service), ['steady'], 'deleting the service deletes what it learned');
 });

@@ -1,4 +1,4 @@
-// scheduler/keep-alive: the services' keep-alive policies as the tick uses them. Each service that has
+// scheduler/keep-alive-policies: every service's keep-alive policy as the tick uses it. Each service that has
 // seen a request gets one policy (per service, not per revision: the idle times belong to the
 // service's callers, and a redeploy keeps what was learned); it is fed with every tick in which any of
 // the service's revisions had a request, and asked, per idle revision, whether to keep it warm, let it
@@ -10,7 +10,7 @@ import type { WriteBehind } from './write-behind.ts';
 
 const AUTOSCALER: KeepAliveDecision = { kind: 'autoscaler' };
 
-export class KeepAlives {
+export class KeepAlivePolicies {
   private readonly byService = new Map<string, { policy: KeepAlive; kind: KeepAlivePolicy['kind'] }>();
   private specs = new Map<string, ServiceRecord['spec']['scaling']>();
 

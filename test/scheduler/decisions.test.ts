@@ -1,0 +1,249 @@
+// The scheduler's decisions under a FakeClock: every wait it makes (tick, drain bound, readiness
+// deadline and probe back-off, retry pauses, pre-warm) is on the injected clock, so minutes of its
+// life pass in milliseconds and each boundary is checked to the tick. Instances are the fake driver's;
+// probes, routing and desired state are hand-written fakes of a few lines; the autoscaler is the real
+// KPA behind the daemon's adapter.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import type { DeployDocument } from '../../src/core/documents.ts';
+import type { RevisionRecord, ScaleBounds, ServiceRecord } from '../../src/core/service.ts';
+import { Scheduler, type SchedulerDeps } from '../../src/scheduler/scheduler.ts';
+import type { DesiredStatePort, ProbeOutcome, RoutingPort } from '../../src/scheduler/ports.ts';
+import { kpaScalers } from '../../src/daemon/serving-adapters.ts';
+import { normaliseDeployDocument } from '../../src/serving/spec.ts';
+import { revisionName } from '../../src/core/names.ts';
+import { FakeDriver } from '../helpers/fake-driver.ts';
+
+const TICK = 1000;
+
+/** Desired state in memory: one service with the revisions deployed so far. */
+function desiredState() {
+  const services = new Map<string, ServiceRecord>();
+  const revisions = new Map<string, RevisionRecord>();
+  const events: Array<{ kind: string; message: string }> = [];
+  const port: DesiredStatePort = {
+    services: async () => [...services.values()],
+    revision: async (name) => revisions.get(name),
+    recordInstance: async () => {},
+    forgetInstance: async () => {},
+    knownInstances: async () => [],
+    event: async (_s, _r, kind, message) => void events.push({ kind, message }),
+    keepAlives: async () => [],
+    saveKeepAlive: async () => {},
+  };
+  const deploy = (doc: Omit<DeployDocument, 'image'>): RevisionRecord => {
+    const { spec, scale } = normaliseDeployDocument({ image: 'app', ...doc });
+    const generation = [...revisions.values()].filter((r) => r.service === doc.name).length + 1;
+    const rev: RevisionRecord = { name: revisionName(doc.name, generation), service: doc.name, generation, image: { repository: 'app', digest: 'sha256:' + 'a'.repeat(64) }, spec, createdAt: 0 };
+    revisions.set(rev.name, rev);
+    services.set(doc.name, { name: doc.name, tenant: 'default', spec, scale, traffic: [{ revision: rev.name, percent: 100 }], latestRevision: rev.name, previousServing: null, createdAt: 0, updatedAt: 0 });
+    return rev;
+  };
+  const setScale = (service: string, scale: ScaleBounds) => void services.set(service, { ...services.get(service)!, scale });
+  return { port, deploy, setScale, events };
+}
+
+/** The gateway as the scheduler sees it: the test sets the samples and says when an instance is idle. */
+function routing() {
+  const endpoints = new Map<string, string[]>();
+  const busy = new Map<string, () => void>();
+  const samples = new Map<string, { concurrency: number; arrivals: number }>();
+  let capacityFailures = 0;
+  const port: RoutingPort = {
+    setRevision: () => {},
+    removeRevision: (rev) => void endpoints.delete(rev),
+    setEndpoints: (rev, eps) => void endpoints.set(rev, eps.map((e) => e.id)),
+    setRoutes: () => {},
+    sample: () => new Map(samples),
+    whenIdle: (_rev, id) => (busy.has(id) ? new Promise<void>((resolve) => busy.set(id, resolve)) : Promise.resolve()),
+    capacityFailed: () => void capacityFailures++,
+  };
+  return {
+    port,
+    endpoints,
+    samples,
+    /** the instance has a request in flight until `idle(id)` */
+    hold: (id: string) => busy.set(id, () => {}),
+    idle: (id: string) => {
+      const tell = busy.get(id);
+      busy.delete(id);
+      tell?.();
+    },
+    capacityFailures: () => capacityFailures,
+  };
+}
+
+async function setup(t: TestContext, opts: Partial<SchedulerDeps> & { probe?: (id: string) => ProbeOutcome } = {}) {
+  const clock = new FakeClock(1_000_000);
+  const driver = new FakeDriver();
+  const desired = desiredState();
+  const route = routing();
+  const addressOwner = new Map<number, string>();
+  const scheduler = new Scheduler({
+    instances: {
+      create: (id, spec) => driver.create(id, spec),
+      start: async (id) => {
+        const address = await driver.start(id);
+        addressOwner.set(address.port, id);
+        return address;
+      },
+      pause: (id) => driver.pause(id),
+      resume: (id) => driver.resume(id),
+      stop: (id, grace) => driver.stop(id, grace),
+      delete: (id) => driver.delete(id),
+      list: () => driver.list(),
+      watch: (id) => driver.watch(id),
+      stats: (id) => driver.stats(id),
+    },
+    probes: { check: async (address) => opts.probe?.(addressOwner.get(address.port) ?? '') ?? 'ready' },
+    scrape: { scrape: async () => undefined },
+    routing: route.port,
+    desired: desired.port,
+    scalers: kpaScalers,
+    clock,
+    log: silentLogger,
+    tickMs: TICK,
+    ...opts,
+  });
+  await scheduler.start();
+  t.after(async () => {
+    await scheduler.stop();
+    for (const id of [...driver.live.keys()]) await driver.delete(id);
+  });
+  /** moves the clock in tick-sized steps, letting real I/O (the fake's HTTP servers) run between */
+  const advance = async (ms: number) => {
+    for (let left = ms; left > 0; left -= TICK) {
+      await clock.advance(Math.min(TICK, left));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const live = (rev: string) => driver.countOf(rev);
+  return { clock, driver, desired, route, scheduler, advance, live };
+}
+
+const QUICK = { window: '10s', idle: '10s', scaleToZeroGrace: '5s', keepAlive: 'fixed' as const };
+
+test('a held request starts one instance; it goes away once idle window + grace have passed, not a tick before', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'hello', scaling: QUICK });
+  await s.scheduler.refresh();
+  await s.advance(TICK); // the tick that routes it
+  s.scheduler.requestCapacity(rev.name);
+  s.scheduler.requestCapacity(rev.name); // coalesced: one start for the burst
+  await s.advance(TICK);
+  assert.equal(s.driver.started, 1);
+  assert.deepEqual(s.route.endpoints.get(rev.name)?.length, 1, 'published when ready');
+  await s.advance(13 * TICK);
+  assert.equal(s.live(rev.name), 1, 'kept through idle window + grace (15 s)');
+  await s.advance(3 * TICK);
+  assert.equal(s.live(rev.name), 0, 'gone right after');
+  assert.ok(s.desired.events.some((e) => e.kind === 'scale' && /desired 0/.test(e.message)));
+});
+
+test('a drain waits for the request in flight, bounded by the service timeout', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'slow', scaling: { ...QUICK, idle: '2s', scaleToZeroGrace: '1s' }, timeout: '30s', drainGrace: '1s' });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  s.scheduler.requestCapacity(rev.name);
+  await s.advance(TICK);
+  const [id] = s.route.endpoints.get(rev.name)!;
+  s.route.hold(id!); // a long request keeps it busy
+  await s.advance(5 * TICK);
+  assert.deepEqual(s.route.endpoints.get(rev.name), [], 'unpublished for the drain');
+  assert.equal(s.live(rev.name), 1, 'still running: its request has not finished');
+  await s.advance(20 * TICK);
+  assert.equal(s.live(rev.name), 1, 'still inside the 30 s bound');
+  await s.advance(10 * TICK);
+  assert.equal(s.live(rev.name), 0, 'stopped at the bound though never idle');
+});
+
+test('a drained instance stops as soon as its last request finishes', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'quick', scaling: { ...QUICK, idle: '2s', scaleToZeroGrace: '1s' }, timeout: '300s' });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  s.scheduler.requestCapacity(rev.name);
+  await s.advance(TICK);
+  const [id] = s.route.endpoints.get(rev.name)!;
+  s.route.hold(id!);
+  await s.advance(5 * TICK);
+  assert.equal(s.live(rev.name), 1);
+  s.route.idle(id!);
+  await s.advance(TICK);
+  assert.equal(s.live(rev.name), 0, 'stopped right after the request ended, not at the 300 s bound');
+});
+
+test('an instance never ready is replaced at the readiness deadline of clock time', async (t) => {
+  let first: string | undefined;
+  const s = await setup(t, { readinessDeadlineMs: 20_000, probe: (id) => ((first ??= id) === id ? 'not-ready' : 'ready') });
+  // (an idle window longer than the deadline: the autoscaler must not drain it first)
+  const rev = s.desired.deploy({ name: 'stuck', scaling: { ...QUICK, idle: '60s' }, readiness: { period: '1s' } });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  s.scheduler.requestCapacity(rev.name);
+  await s.advance(18 * TICK);
+  assert.equal(s.driver.started, 1, 'no replacement before the deadline');
+  assert.ok(!s.desired.events.some((e) => e.kind === 'not-ready'));
+  await s.advance(4 * TICK);
+  assert.ok(s.desired.events.some((e) => e.kind === 'not-ready'), 'replaced at the deadline');
+  await s.advance(2 * TICK);
+  assert.equal(s.driver.started, 2);
+  assert.equal(s.route.endpoints.get(rev.name)?.length, 1, 'the replacement serves');
+});
+
+test('a failed start asks for capacity again after the retry pause, not at once', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'broken', scaling: QUICK });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  s.driver.failStarts = true;
+  const before = s.route.capacityFailures();
+  s.scheduler.requestCapacity(rev.name);
+  await s.clock.advance(150); // the create fails at once; its event is written behind (100 ms)
+  assert.ok(s.desired.events.some((e) => e.kind === 'start-failed'));
+  await s.clock.advance(800);
+  assert.equal(s.route.capacityFailures(), before, 'not within the pause');
+  await s.clock.advance(100);
+  assert.equal(s.route.capacityFailures(), before + 1, 'at the end of the 1 s pause');
+});
+
+test('pre-warm: instances ready without a request, kept until the deadline, then scaled away', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'early', scaling: { ...QUICK, max: 3 } });
+  await s.scheduler.refresh();
+  const until = s.clock.now() + 60_000;
+  const warming = s.scheduler.prewarm('early', { instances: 5, untilMs: until });
+  await s.advance(TICK);
+  assert.deepEqual(await warming, [{ revision: rev.name, instances: 3, ready: 3 }], 'bounded by max');
+  await s.advance(58 * TICK);
+  assert.equal(s.live(rev.name), 3, 'kept until the deadline, though no request came');
+  await s.advance(3 * TICK);
+  assert.equal(s.live(rev.name), 0, 'scaled away once it passed (no request ever: nothing to keep)');
+});
+
+test('new scale bounds reach the running revision and keep what its autoscaler observed', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'busy', scaling: { ...QUICK, window: '60s', idle: '60s', concurrency: 10, target: 10, utilization: 100, max: 10 } });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  s.route.samples.set(rev.name, { concurrency: 40, arrivals: 40 });
+  s.scheduler.requestCapacity(rev.name);
+  await s.advance(10 * TICK);
+  assert.equal(s.live(rev.name), 4, '40 in flight at 10 per instance');
+  s.desired.setScale('busy', { min: 0, max: 2 });
+  await s.scheduler.refresh();
+  await s.advance(2 * TICK);
+  assert.equal(s.live(rev.name), 2, 'the new max applies to the running revision');
+  s.desired.setScale('busy', { min: 0, max: 10 });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  // a rebuilt autoscaler would have no samples (and decide nothing for a while); this one still knows 40
+  assert.equal(s.live(rev.name), 4, 'back to 4 at the next tick');
+  s.desired.setScale('busy', { min: 6, max: 10 });
+  await s.scheduler.refresh();
+  await s.advance(2 * TICK);
+  assert.equal(s.live(rev.name), 6, 'a new min reaches the autoscaler of the running revision');
+});
