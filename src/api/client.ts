@@ -2,9 +2,8 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { PrewarmResult, RunEvent, RunExit, ServiceView } from './ports.ts';
-import type { RunRequest } from './runs-routes.ts';
-import type { DeployDocument } from './service-spec.ts';
+import type { DeployResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
+import type { DeployDocument, RunRequest } from '../core/documents.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -55,7 +54,7 @@ export class SkiffClient {
   }
 
   deploy(doc: DeployDocument) {
-    return this.request<{ service: ServiceView; revision: string; imageDigest: string; layers: { total: number; unpacked: number } }>('POST', '/api/v1/services', doc);
+    return this.request<DeployResult>('POST', '/api/v1/services', doc);
   }
 
   listServices() {

@@ -17,3 +17,13 @@ export function sendApiError(reply: FastifyReply, err: unknown, req: FastifyRequ
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="skiff"');
   return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
 }
+
+/** The error shape, registered once as the shared schema `SkiffError` (errorRef points at it). */
+export const skiffErrorSchema = {
+  $id: 'SkiffError',
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+} as const;
+
+export const errorRef = { $ref: 'SkiffError#' } as const;

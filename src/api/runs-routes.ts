@@ -5,48 +5,9 @@
 // A client that disconnects gets its container killed and removed (RunPort).
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import { parseCpu, parseMemory } from '../core/quantity.ts';
-import type { RunPort, RunSpec } from './ports.ts';
-import { DEFAULT_LIMITS } from './service-spec.ts';
-
-const quantity = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
-
-export const runRequestSchema = {
-  type: 'object',
-  required: ['image'],
-  additionalProperties: false,
-  properties: {
-    image: { type: 'string', minLength: 1, maxLength: 512, description: 'repo[:tag] or repo@sha256:… in Skiff’s registry' },
-    command: { type: 'array', items: { type: 'string' }, description: 'replaces the image CMD (the ENTRYPOINT stays), as docker run IMAGE CMD…' },
-    env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
-    memory: { ...quantity, description: 'memory limit: bytes or a quantity like 256Mi (default 256Mi)' },
-    cpus: { ...quantity, description: 'CPU quota in cores: 0.5 or 500m (default 1)' },
-    pids: { type: 'integer', minimum: 1, description: 'maximum processes + threads (default 512)' },
-    readOnly: { type: 'boolean', description: 'mount the image root read-only (/tmp stays writable)' },
-  },
-} as const;
-
-export interface RunRequest {
-  image: string;
-  command?: string[];
-  env?: Record<string, string>;
-  memory?: string | number;
-  cpus?: string | number;
-  pids?: number;
-  readOnly?: boolean;
-}
-
-export function normaliseRunRequest(r: RunRequest): RunSpec {
-  return {
-    image: r.image,
-    ...(r.command?.length ? { command: r.command } : {}),
-    env: r.env ?? {},
-    memoryBytes: r.memory !== undefined ? parseMemory(r.memory, 'memory') : DEFAULT_LIMITS.memoryBytes,
-    cpus: r.cpus !== undefined ? parseCpu(r.cpus, 'cpus') : DEFAULT_LIMITS.cpus,
-    pids: r.pids ?? DEFAULT_LIMITS.pids,
-    readOnlyRoot: r.readOnly ?? false,
-  };
-}
+import { runRequestSchema, type RunRequest } from '../core/documents.ts';
+import type { RunPort } from './ports.ts';
+import { errorRef as error } from './errors.ts';
 
 export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
   api.post('/runs', {
@@ -60,7 +21,7 @@ export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
         'sent once the container has been removed. Closing the connection kills and removes the container.',
       tags: ['runs'],
       body: runRequestSchema,
-      response: { 400: { $ref: 'SkiffError#' }, 404: { $ref: 'SkiffError#' } },
+      response: { 400: error, 404: error },
     },
   }, async (req, reply) => {
     const abort = new AbortController();
@@ -68,7 +29,7 @@ export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const run = await runs.start(normaliseRunRequest(req.body as RunRequest), abort.signal);
+    const run = await runs.start(req.body as RunRequest, abort.signal);
     async function* lines() {
       for await (const event of run.events) yield JSON.stringify(event) + '\n';
     }

@@ -3,18 +3,17 @@
 // Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import { SkiffError } from '../core/errors.ts';
 import type { ServingPort } from './ports.ts';
-import { deployDocumentSchema, SERVICE_NAME_RE, type DeployDocument } from './service-spec.ts';
+import { deployDocumentSchema, type DeployDocument } from '../core/documents.ts';
+import { SERVICE_NAME_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
-import { deployResultSchema, errorRef as error, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, skiffErrorSchema, trafficSchema } from './services-schemas.ts';
+import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
+import { errorRef as error } from './errors.ts';
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
 export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort): void {
-  api.addSchema(skiffErrorSchema);
-
   api.post('/services', {
     schema: {
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
@@ -25,7 +24,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
 
   api.get('/services', { schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
-    services: serving.list(),
+    services: await serving.list(),
   }));
 
   api.get('/services/:name', { schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
@@ -84,10 +83,4 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     }
     return reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(all()));
   });
-}
-
-export function assertTraffic(traffic: Array<{ revision: string; percent: number }>): void {
-  const sum = traffic.reduce((a, t) => a + t.percent, 0);
-  if (sum !== 100) throw new SkiffError('BAD_REQUEST', `traffic percents add up to ${sum}, not 100`);
-  if (new Set(traffic.map((t) => t.revision)).size !== traffic.length) throw new SkiffError('BAD_REQUEST', 'a revision appears twice in traffic');
 }

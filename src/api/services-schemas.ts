@@ -1,5 +1,5 @@
 // api/services-schemas: JSON schemas of what /api/v1/services answers — the service view (ServiceView
-// in ports.ts), a deploy's result and the error shape. They serialise the responses (fastify drops a
+// in core/views.ts), a deploy's result, a pre-warm's. They serialise the responses (fastify drops a
 // field a schema does not list, so a view change shows up here) and document them in /api/openapi.json.
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -77,13 +77,4 @@ export const prewarmResultSchema = {
       items: { type: 'object', required: ['revision', 'instances', 'ready'], properties: { revision: str, instances: { ...int, description: 'kept warm (the request bounded by maxScale)' }, ready: { ...int, description: 'ready when the call returned' } } },
     },
   },
-} as const;
-
-export const errorRef = { $ref: 'SkiffError#' } as const;
-
-export const skiffErrorSchema = {
-  $id: 'SkiffError',
-  type: 'object',
-  required: ['error'],
-  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } },
 } as const;

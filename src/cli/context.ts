@@ -4,8 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SkiffClient } from '../api/client.ts';
 import { SkiffError } from '../core/errors.ts';
-import { DEFAULT_SETTINGS } from '../config/settings.ts';
-import { ADMIN_TOKEN_FILE } from '../daemon/admin-token.ts';
+import { ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR } from '../core/data-dir.ts';
 
 export function clientFrom(program: Command): SkiffClient {
   const { api, dataDir } = program.opts<{ api: string; dataDir?: string }>();
@@ -14,7 +13,7 @@ export function clientFrom(program: Command): SkiffClient {
 
 function findToken(dataDir: string | undefined): string {
   if (process.env.SKIFF_TOKEN) return process.env.SKIFF_TOKEN;
-  const file = path.join(dataDir ?? DEFAULT_SETTINGS.dataDir, ADMIN_TOKEN_FILE);
+  const file = path.join(dataDir ?? DEFAULT_DATA_DIR, ADMIN_TOKEN_FILE);
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {

@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import { SkiffError } from '../core/errors.ts';
 import { assertRepositoryName, isTag } from '../core/names.ts';
 import { clientFrom } from './context.ts';
-import { planPush } from './push/plan.ts';
+import { planPush } from './push/planner.ts';
 import { DEFAULT_CHUNK_SIZE, pushImage } from './push/uploader.ts';
 import { mb, pushProgress } from './push/progress.ts';
 

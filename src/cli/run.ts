@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { parseCpu, parseMemory } from '../core/quantity.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { RunExit } from '../api/ports.ts';
+import type { RunExit } from '../core/views.ts';
 import { clientFrom } from './context.ts';
 import { collect, envPairs } from './services.ts';
 

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { clientFrom } from './context.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { DeployDocument } from '../api/service-spec.ts';
-import type { ServiceView } from '../api/ports.ts';
+import type { DeployDocument } from '../core/documents.ts';
+import type { ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
 
 export function collect(value: string, previous: string[]): string[] {
@@ -91,7 +91,7 @@ export function describeText(s: ServiceView): string {
     `url       ${s.url}   (or ${s.pathUrl})`,
     `image     ${s.image}`,
     `scaling   min ${s.scaling.min}, max ${s.scaling.max}, concurrency ${s.scaling.concurrency || 'unlimited'}, metric ${s.scaling.metric}`,
-    `keepalive ${keepAliveText(s.keepAlive)}`,
+    `keep-alive ${keepAliveText(s.keepAlive)}`,
     `traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`,
     'revisions',
   ];

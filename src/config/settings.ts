@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { SkiffError } from '../core/errors.ts';
+import { DEFAULT_DATA_DIR } from '../core/data-dir.ts';
 
 export interface HostPort {
   host: string;
@@ -12,6 +13,8 @@ export interface HostPort {
 
 export interface Settings {
   dataDir: string;
+  /** where metadata lives: empty = SQLite at <dataDir>/skiff.db; postgres://USER:PASS@HOST:PORT/DB = PostgreSQL */
+  store: string;
   listen: HostPort;
   gateway: HostPort;
   /** plain requests take the gateway's raw HTTP/1.1 fast path; false sends every request through node:http */
@@ -30,6 +33,8 @@ export interface Settings {
     gcIntervalSeconds: number;
   };
   runtime: {
+    /** the instance driver: runc (this machine) */
+    driver: 'runc';
     /** Linux bridge the instances' veths attach to */
     bridge: string;
     /** instance addresses; must not overlap podman's 10.88.0.0/16 or the host's networks */
@@ -61,7 +66,8 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  dataDir: '/var/lib/skiff',
+  dataDir: DEFAULT_DATA_DIR,
+  store: '',
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
   gatewayFastPath: true,
@@ -74,6 +80,7 @@ export const DEFAULT_SETTINGS: Settings = {
     gcIntervalSeconds: 24 * 3600,
   },
   runtime: {
+    driver: 'runc',
     bridge: 'skiff0',
     subnet: '10.213.0.0/16',
     chainPrefix: 'SKIFF',
@@ -95,6 +102,7 @@ export const DEFAULT_SETTINGS: Settings = {
 /** Environment variables recognised, with the setting each one sets. */
 export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_DATA_DIR: 'dataDir',
+  SKIFF_STORE_URL: 'store',
   SKIFF_LISTEN: 'listen',
   SKIFF_GATEWAY: 'gateway',
   SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
@@ -104,6 +112,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_REGISTRY_UPLOAD_TTL_SECONDS: 'registry.uploadTtlSeconds',
   SKIFF_REGISTRY_GC_GRACE_SECONDS: 'registry.gcGraceSeconds',
   SKIFF_REGISTRY_GC_INTERVAL_SECONDS: 'registry.gcIntervalSeconds',
+  SKIFF_RUNTIME_DRIVER: 'runtime.driver',
   SKIFF_RUNTIME_BRIDGE: 'runtime.bridge',
   SKIFF_RUNTIME_SUBNET: 'runtime.subnet',
   SKIFF_RUNTIME_CHAIN_PREFIX: 'runtime.chainPrefix',
@@ -115,6 +124,12 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_KEEP_ALIVE_RANGE_MS: 'keepAlive.rangeMs',
   SKIFF_KEEP_ALIVE_MIN_SAMPLES: 'keepAlive.minSamples',
   SKIFF_KEEP_ALIVE_QUIET_MS: 'keepAlive.quietMs',
+};
+
+/** Settings that take one of a few words. */
+const CHOICES: Record<string, readonly string[]> = {
+  logLevel: ['debug', 'info', 'warn', 'error'],
+  'runtime.driver': ['runc'],
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {
@@ -144,8 +159,9 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   } else if (typeof current === 'object') {
     obj[last] = typeof raw === 'string' ? parseHostPort(raw, dotted) : raw;
   } else {
-    if (dotted === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(String(raw))) {
-      throw new SkiffError('CONFIG_INVALID', `logLevel: expected debug|info|warn|error, got ${JSON.stringify(raw)}`);
+    const allowed = CHOICES[dotted];
+    if (allowed && !allowed.includes(String(raw))) {
+      throw new SkiffError('CONFIG_INVALID', `${dotted}: expected ${allowed.join('|')}, got ${JSON.stringify(raw)}`);
     }
     obj[last] = String(raw);
   }

@@ -3,15 +3,14 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/fsutil.ts';
-import type { TokenStore } from '../store/token-store.ts';
+import { ADMIN_TOKEN_FILE } from '../core/data-dir.ts';
+import type { TokenRepository } from '../store/repositories.ts';
 
-export const ADMIN_TOKEN_FILE = 'admin.token';
-
-export async function ensureAdminToken(dataDir: string, tokens: TokenStore, now: number): Promise<string> {
+export async function ensureAdminToken(dataDir: string, tokens: TokenRepository, now: number): Promise<string> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
   const existing = await fsp.readFile(file, 'utf8').then((s) => s.trim(), () => '');
-  if (existing && tokens.verify(existing)?.role === 'admin') return file;
-  const { secret } = tokens.create('admin', 'default', 'admin', now);
+  if (existing && (await tokens.verify(existing))?.role === 'admin') return file;
+  const { secret } = await tokens.create('admin', 'default', 'admin', now);
   await writeFileAtomic(file, secret + '\n', 0o600);
   await fsp.chmod(file, 0o600);
   return file;

@@ -1,13 +1,13 @@
 // daemon/daemon: the composition root. Builds every component, wires ports, and owns start/stop order.
 //
-//   settings ─► SQLite db ─► RegistryStore, TokenStore
-//   data dir ─► BlobStore ─► UploadManager ─► Registry ─► /v2 routes ─┐
-//   TokenStore ─► registry auth, API auth                           ├─► control server (--listen)
-//   collectGarbage (scheduled + POST /api/v1/registry/gc) ─► /api ──┘
-//   db ─► ServingStore ─┐
-//   InstancePort ───────┼─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
-//   Registry ─► resolve image refs ┘
-//   InstancePort + resolve image refs ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
+//   settings.store ─► Store (SQLite or PostgreSQL): registry metadata, tokens, serving records
+//   data dir ─► FsBlobStore ─┬─► UploadManager ─┬─► /v2 routes ─┐
+//   DigestLocks ─────────────┴─► Registry ──────┘               ├─► control server (--listen)
+//   tokens ─► registry auth, API auth                            │
+//   collectGarbage (scheduled + POST /api/v1/registry/gc) ─► /api┘
+//   settings.runtime.driver ─► InstanceDriver (runc: images from the Registry)
+//   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
+//   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -16,42 +16,47 @@ import type { Settings } from '../config/settings.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
-import { openDatabase, type Db } from '../store/sqlite.ts';
-import { RegistryStore } from '../store/registry-store.ts';
-import { TokenStore, tokenFromAuthorization } from '../store/token-store.ts';
-import { BlobStore } from '../registry/blob-store.ts';
+import { tokenFromAuthorization } from '../core/auth.ts';
+import type { GcResult } from '../core/views.ts';
+import { VERSION } from '../core/version.ts';
+import { openStore } from '../store/open.ts';
+import { SQLITE_FILE } from '../store/sqlite.ts';
+import type { TokenRepository } from '../store/repositories.ts';
+import { FsBlobStore } from '../registry/fs-blob-store.ts';
+import { DigestLocks } from '../registry/digest-locks.ts';
 import { UploadManager } from '../registry/uploads.ts';
 import { Registry } from '../registry/registry.ts';
 import { registerRegistryRoutes } from '../registry/http.ts';
 import { sendOciError } from '../registry/errors.ts';
-import { collectGarbage, type GcResult } from '../registry/gc.ts';
+import { collectGarbage } from '../registry/gc.ts';
+import type { InstanceDriver } from '../core/instance.ts';
+import { RunService } from '../serving/runs.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { sendApiError } from '../api/errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
-import { startServing, type ServingInstances } from './serving-wiring.ts';
-import { LazyInstances } from './lazy-instances.ts';
-import { createRuncInstances } from './runc-instances.ts';
-import { RunService, type RunInstances } from './runs.ts';
-import { parseImageReference } from '../core/names.ts';
-import { VERSION } from './version.ts';
+import { startServing } from './serving-wiring.ts';
+import { imagesFromRegistry } from './serving-adapters.ts';
+import { createDriver } from './drivers.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
   readonly gatewayUrl: string;
   readonly adminTokenFile: string;
   readonly settings: Settings;
+  /** where metadata lives, for people: the SQLite file, or the PostgreSQL server and database (never a password) */
+  readonly storeDescription: string;
   gc(): Promise<GcResult>;
   /** Stops the daemon; instances keep running so the next daemon re-adopts them. */
   stop(): Promise<void>;
-  /** Stops every instance this daemon's data dir owns (tests, and `skiff down --all` later). */
+  /** Deletes every instance this daemon's driver has (tests, and `skiff down --all` later). */
   stopInstances(): Promise<void>;
 }
 
 export interface DaemonOptions {
   clock?: Clock;
   logger?: pino.Logger;
-  /** the instance driver; by default runc (images + runtime) built from settings */
-  instances?: ServingInstances & RunInstances;
+  /** the instance driver; by default the one `runtime.driver` names */
+  driver?: InstanceDriver;
 }
 
 export async function startDaemon(settings: Settings, options: DaemonOptions = {}): Promise<Daemon> {
@@ -60,95 +65,83 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
   const log = pinoLogger as unknown as Logger;
   await fsp.mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
 
-  const db: Db = openDatabase(path.join(settings.dataDir, 'skiff.db'));
-  const registryStore = new RegistryStore(db);
-  const tokens = new TokenStore(db);
-  const adminTokenFile = await ensureAdminToken(settings.dataDir, tokens, clock.now());
-
-  const blobs = new BlobStore(path.join(settings.dataDir, 'registry'));
-  await blobs.init();
-  const uploads = new UploadManager(registryStore, blobs, clock);
-  const registry = new Registry(registryStore, blobs, clock, { maxManifestBytes: settings.registry.maxManifestBytes });
-  const gc = () =>
-    collectGarbage(
-      { store: registryStore, blobs, uploads, clock, log: log.child({ component: 'gc' }) },
-      { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
-    );
-
-  const instances =
-    options.instances ??
-    new LazyInstances(
-      () =>
-        createRuncInstances({
-          dataDir: settings.dataDir,
-          registry,
-          logger: log,
-          network: { bridge: settings.runtime.bridge, cidr: settings.runtime.subnet, chainPrefix: settings.runtime.chainPrefix, egress: settings.runtime.egress },
-        }),
-      path.join(settings.dataDir, 'instances'),
-    );
-  const resolveImage = async (ref: string) => {
-    const image = parseImageReference(ref);
-    const row = registry.resolveManifest(image.repository, image.reference);
-    return `${image.repository}@${row.digest}`;
+  const store = await openStore({ url: settings.store, dataDir: settings.dataDir, clock });
+  const stopping: Array<() => Promise<void>> = [() => store.close()];
+  const stopAll = async () => {
+    for (const stop of stopping.splice(0).reverse()) await stop();
   };
-  const serving = await startServing({ settings, db, clock, log, instances, resolveImage });
-  const runs = new RunService({ instances, resolveImage, log: log.child({ component: 'runs' }) });
-
-  const app = Fastify({
-    loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
-    forceCloseConnections: true,
-    // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.
-    frameworkErrors: (err, req, reply) => (req.url.startsWith('/v2/') ? sendOciError(reply, err, req) : sendApiError(reply, err, req)),
-  });
-  registerRegistryRoutes(app, {
-    registry,
-    uploads,
-    auth: { authenticate: (header) => principalOf(tokens, header) },
-  });
-  await registerApiRoutes(app, { tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
-
   try {
-    await app.listen({ host: settings.listen.host, port: settings.listen.port });
+    const adminTokenFile = await ensureAdminToken(settings.dataDir, store.tokens, clock.now());
+
+    const blobs = await FsBlobStore.open(path.join(settings.dataDir, 'registry'));
+    const locks = new DigestLocks();
+    const uploads = new UploadManager(store.registry, blobs, locks, clock);
+    const registry = new Registry(store.registry, blobs, locks, clock, { maxManifestBytes: settings.registry.maxManifestBytes });
+    const gc = () =>
+      collectGarbage(
+        { metadata: store.registry, blobs, locks, uploads, clock, log: log.child({ component: 'gc' }) },
+        { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
+      );
+
+    const driver = options.driver ?? createDriver(settings, registry, log);
+    const images = imagesFromRegistry(registry, driver);
+    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images });
+    stopping.push(() => serving.stop());
+    const runs = new RunService({ driver, images, log: log.child({ component: 'runs' }) });
+
+    const app = Fastify({
+      loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1024 * 1024,
+      forceCloseConnections: true,
+      // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.
+      frameworkErrors: (err, req, reply) => (req.url.startsWith('/v2/') ? sendOciError(reply, err, req) : sendApiError(reply, err, req)),
+    });
+    registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
+    await registerApiRoutes(app, { tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
+
+    try {
+      await app.listen({ host: settings.listen.host, port: settings.listen.port });
+    } catch (err) {
+      throw new SkiffError('CONFIG_INVALID', `cannot listen on ${settings.listen.host}:${settings.listen.port}: ${(err as Error).message}`, { cause: err });
+    }
+    stopping.push(() => app.close());
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.listen.port;
+    const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
+
+    if (settings.registry.gcIntervalSeconds > 0) {
+      const cancel = clock.every(settings.registry.gcIntervalSeconds * 1000, () => void gc().catch((err) => log.error({ err }, 'scheduled garbage collection failed')));
+      stopping.push(async () => cancel());
+    }
+
+    let stopped: Promise<void> | undefined;
+    const gw = serving.gatewayAddress;
+    return {
+      apiUrl,
+      gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
+      adminTokenFile,
+      settings,
+      storeDescription: describeStore(store.kind, settings),
+      gc,
+      stopInstances: async () => {
+        for (const inst of await driver.list()) await driver.delete(inst.id);
+      },
+      stop: () => (stopped ??= stopAll()),
+    };
   } catch (err) {
-    await serving.stop();
-    db.close();
-    throw new SkiffError('CONFIG_INVALID', `cannot listen on ${settings.listen.host}:${settings.listen.port}: ${(err as Error).message}`, { cause: err });
+    await stopAll().catch(() => {});
+    throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.listen.port;
-  const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
-
-  const gcTimer =
-    settings.registry.gcIntervalSeconds > 0
-      ? setInterval(() => gc().catch((err) => log.error({ err }, 'scheduled garbage collection failed')), settings.registry.gcIntervalSeconds * 1000)
-      : undefined;
-  gcTimer?.unref();
-
-  let stopped: Promise<void> | undefined;
-  const gw = serving.gatewayAddress;
-  return {
-    apiUrl,
-    gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
-    adminTokenFile,
-    settings,
-    gc,
-    stopInstances: async () => {
-      for (const inst of await instances.list()) await instances.stop(inst.id, 0);
-    },
-    stop: () =>
-      (stopped ??= (async () => {
-        if (gcTimer) clearInterval(gcTimer);
-        await app.close();
-        await serving.stop();
-        db.close();
-      })()),
-  };
 }
 
-function principalOf(tokens: TokenStore, header: string | undefined) {
+function principalOf(tokens: TokenRepository, header: string | undefined) {
   const secret = tokenFromAuthorization(header);
-  return secret ? tokens.verify(secret) : undefined;
+  return secret ? tokens.verify(secret) : Promise.resolve(undefined);
+}
+
+function describeStore(kind: 'sqlite' | 'postgres', settings: Settings): string {
+  if (kind === 'sqlite') return `SQLite ${path.join(settings.dataDir, SQLITE_FILE)}`;
+  const url = new URL(settings.store);
+  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }

@@ -9,24 +9,19 @@ export class RegistryImageSource implements ManifestSource, BlobSource {
   constructor(private readonly registry: Registry) {}
 
   async manifest(repo: string, reference: string): Promise<StoredManifest> {
-    const row = this.registry.resolveManifest(repo, reference);
-    return { digest: row.digest, mediaType: row.media_type, bytes: await this.registry.readManifest(row) };
+    const manifest = await this.registry.resolveManifest(repo, reference);
+    return { digest: manifest.digest, mediaType: manifest.mediaType, bytes: await this.registry.readManifest(manifest) };
   }
 
-  async blob(digest: string): Promise<Buffer> {
-    await this.mustExist(digest);
-    return this.registry.blobs.readAll(digest);
+  blob(digest: string): Promise<Buffer> {
+    return this.registry.readContent(digest);
   }
 
   async open(digest: string): Promise<Readable> {
-    await this.mustExist(digest);
-    return this.registry.readBlob(digest);
-  }
-
-  // A missing file would otherwise surface as a bare ENOENT from deep inside an unpack.
-  private async mustExist(digest: string): Promise<void> {
-    if (!(await this.registry.blobs.exists(digest))) {
+    // A missing file would otherwise surface as a bare ENOENT from deep inside an unpack.
+    if (!(await this.registry.hasContent(digest))) {
       throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is missing from the registry's blob store (deleted, or damaged storage)`);
     }
+    return this.registry.readBlob(digest);
   }
 }

@@ -1,56 +1,70 @@
-// daemon/serving-adapters: plugs the store and the gateway into the scheduler's ports.
+// daemon/serving-adapters: plugs the store, the gateway, the registry and the autoscaler into the
+// ports the scheduler and serving/ declare.
 import type { Clock } from '../core/clock.ts';
-import type { ServingStore } from '../store/serving-store.ts';
+import { parseImageReference, serviceHost } from '../core/names.ts';
+import type { ScaleBounds } from '../core/service.ts';
+import type { ServingRepository } from '../store/repositories.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Settings } from '../config/settings.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { InstanceDriver } from '../core/instance.ts';
 import type { DesiredStatePort, KeepAliveFactory, RoutingPort, ScalerFactory } from '../scheduler/ports.ts';
+import type { ImagePort } from '../serving/ports.ts';
 import { KpaScaler, scalingSettingsOf } from '../autoscaler/kpa.ts';
-import { DEFAULT_KEEPALIVE } from '../autoscaler/keepalive.ts';
-import { ServiceKeepAlive } from '../autoscaler/keepalive-decision.ts';
+import { DEFAULT_KEEP_ALIVE } from '../autoscaler/idle-histogram.ts';
+import { ServiceKeepAlive } from '../autoscaler/keep-alive.ts';
 
-export const kpaScalers: ScalerFactory = (revision) => new KpaScaler(scalingSettingsOf(revision.spec.scaling));
+/** A KPA per revision; new bounds of its service reach it as new settings, its windows kept. */
+export const kpaScalers: ScalerFactory = (revision, scale) => {
+  const settingsFor = (s: ScaleBounds) => scalingSettingsOf(revision.spec.scaling, s);
+  const kpa = new KpaScaler(settingsFor(scale));
+  return {
+    record: (now, metric, requests) => kpa.record(now, metric, requests),
+    poke: (now) => kpa.poke(now),
+    decide: (now, ready) => kpa.decide(now, ready),
+    update: (s) => kpa.update(settingsFor(s)),
+  };
+};
 
 /** The hybrid histogram policy per service, with the node's histogram settings (the rest: the paper's). */
 export function histogramKeepAlives(s: Settings['keepAlive']): KeepAliveFactory {
-  return () => new ServiceKeepAlive({ ...DEFAULT_KEEPALIVE, ...s });
+  return () => new ServiceKeepAlive({ ...DEFAULT_KEEP_ALIVE, ...s });
 }
 
-export function desiredStateFromStore(store: ServingStore, clock: Clock): DesiredStatePort {
+export function desiredStateFromStore(records: ServingRepository, clock: Clock): DesiredStatePort {
   return {
-    services: () => store.listServices(),
-    // `skiff scale` changes the service's bounds without a new revision; they apply to every revision.
-    revision: (name) => {
-      const rev = store.getRevision(name);
-      const svc = rev && store.getService(rev.service);
-      if (!rev || !svc) return rev;
-      const { minScale, maxScale } = svc.spec.scaling;
-      return { ...rev, spec: { ...rev.spec, scaling: { ...rev.spec.scaling, minScale, maxScale } } };
-    },
+    services: () => records.listServices(),
+    revision: (name) => records.getRevision(name),
     recordInstance: (id, revision, service, state, address) =>
-      store.putInstance({ id, revision, service, state, address: address ? `${address.host}:${address.port}` : null }, clock.now()),
-    forgetInstance: (id) => store.deleteInstance(id),
-    knownInstances: () => store.listInstances(),
-    event: (service, revision, kind, message) => store.addEvent(service, revision, kind, message, clock.now()),
-    keepAlives: () => store.listKeepAlive(),
-    saveKeepAlive: (service, state) => store.putKeepAlive(service, state, clock.now()),
+      records.putInstance({ id, revision, service, state, address: address ? `${address.host}:${address.port}` : null }, clock.now()),
+    forgetInstance: (id) => records.deleteInstance(id),
+    knownInstances: () => records.listInstances(),
+    event: (service, revision, kind, message) => records.addEvent(service, revision, kind, message, clock.now()),
+    keepAlives: () => records.listKeepAlive(),
+    saveKeepAlive: (service, state) => records.putKeepAlive(service, state, clock.now()),
   };
-}
-
-/** Host names of a service: NAME.<domain>. */
-export function serviceHost(service: string, domain: string): string {
-  return `${service}.${domain}`;
 }
 
 export function routingFromGateway(gateway: Gateway, domain: string): RoutingPort {
   return {
-    setRevision: (r) =>
-      gateway.setRevision(r.name, { containerConcurrency: r.spec.scaling.containerConcurrency, queueLimit: r.spec.queueLimit, timeoutMs: r.spec.timeoutMs }),
+    setRevision: (r) => gateway.setRevision(r.name, { concurrency: r.spec.scaling.concurrency, queueLimit: r.spec.queueLimit, timeoutMs: r.spec.timeoutMs }),
     removeRevision: (name) => gateway.removeRevision(name),
     setEndpoints: (revision, endpoints) => gateway.setEndpoints(revision, endpoints),
-    setRoutes: (services) =>
-      gateway.setRoutes(services.map((s) => ({ service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic }))),
+    setRoutes: (services) => gateway.setRoutes(services.map((s) => ({ service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic }))),
     sample: () => gateway.sample(),
-    idle: (revision, id) => gateway.pool(revision)?.idle(id) ?? true,
+    whenIdle: (revision, id) => gateway.pool(revision)?.whenIdle(id) ?? Promise.resolve(),
     capacityFailed: (revision) => gateway.pool(revision)?.capacityFailed(),
+  };
+}
+
+/** Image references resolve in Skiff's own registry; the instance driver prepares what they pin. */
+export function imagesFromRegistry(registry: Registry, driver: Pick<InstanceDriver, 'prepare'>): ImagePort {
+  return {
+    async resolve(reference) {
+      const image = parseImageReference(reference);
+      const manifest = await registry.resolveManifest(image.repository, image.reference);
+      return { repository: image.repository, digest: manifest.digest };
+    },
+    prepare: (image) => driver.prepare(image),
   };
 }

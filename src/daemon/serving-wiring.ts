@@ -1,29 +1,20 @@
-// daemon/serving-wiring: builds the serving plane — gateway (data plane), scheduler, and the API's
-// ServingPort — around an InstancePort, and owns their start/stop order:
-//   start: store → gateway listens → scheduler re-adopts instances and starts ticking
+// daemon/serving-wiring: builds the serving plane — gateway (data plane), scheduler, and serving/'s
+// ServingService — around an instance driver, and owns their start/stop order:
+//   start: gateway listens → scheduler re-adopts instances and starts ticking
 //   stop:  scheduler stops (instances keep running for the next daemon) → gateway closes
 import type { Settings } from '../config/settings.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { Db } from '../store/sqlite.ts';
-import { ServingStore } from '../store/serving-store.ts';
+import type { ServingRepository } from '../store/repositories.ts';
+import type { InstanceDriver } from '../core/instance.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
-import type { InstancePort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
+import type { ImagePort } from '../serving/ports.ts';
+import { ServingService } from '../serving/service.ts';
 import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
-import { ServingService } from './serving-service.ts';
-
-/** The instance driver as the whole serving plane needs it: the scheduler's port plus deploy-time
- *  image preparation and log reading. */
-export interface ServingInstances extends InstancePort {
-  /** unpacks the layers of a pinned image (`repo@sha256:…`) ahead of its first request */
-  prepare(pinned: string): Promise<{ total: number; unpacked: number }>;
-  /** captured log lines of one instance, oldest first */
-  logs(instanceId: string, tail?: number): Promise<string[]>;
-}
 
 export interface ServingPlane {
   service: ServingService;
@@ -35,14 +26,13 @@ export interface ServingPlane {
 
 export async function startServing(deps: {
   settings: Settings;
-  db: Db;
+  records: ServingRepository;
   clock: Clock;
   log: Logger;
-  instances: ServingInstances;
-  resolveImage(ref: string): Promise<string>;
+  driver: InstanceDriver;
+  images: ImagePort;
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
-  const store = new ServingStore(deps.db);
   let scheduler: Scheduler | undefined;
   const coldStarts = new ColdStartStats(log.child({ component: 'cold-start' }));
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
@@ -56,11 +46,11 @@ export async function startServing(deps: {
     throw new SkiffError('CONFIG_INVALID', `cannot listen on gateway ${settings.gateway.host}:${settings.gateway.port}: ${(err as Error).message}`, { cause: err });
   }
   scheduler = new Scheduler({
-    instances: deps.instances,
+    instances: deps.driver,
     probes: netProbes,
     scrape: promScrape,
     routing: routingFromGateway(gateway, settings.domain),
-    desired: desiredStateFromStore(store, clock),
+    desired: desiredStateFromStore(deps.records, clock),
     scalers: kpaScalers,
     keepAlive: histogramKeepAlives(settings.keepAlive),
     clock,
@@ -68,15 +58,19 @@ export async function startServing(deps: {
     coldStart: settings.coldStart,
     coldStarts,
   });
-  await scheduler.start();
+  try {
+    await scheduler.start();
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
   const publicHost = settings.gateway.host === '0.0.0.0' || settings.gateway.host === '::' ? 'localhost' : settings.gateway.host;
   const service = new ServingService({
-    store,
+    records: deps.records,
     scheduler,
+    images: deps.images,
+    instanceLogs: deps.driver,
     clock,
-    resolveImage: deps.resolveImage,
-    prepareImage: (pinned) => deps.instances.prepare(pinned),
-    instanceLogs: (id, tail) => deps.instances.logs(id, tail),
     gateway: { domain: settings.domain, publicHost, port: gatewayAddress.port },
   });
   return {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_TOKEN_FILE } from '../../src/daemon/admin-token.ts';
+import { ADMIN_TOKEN_FILE } from '../../src/core/data-dir.ts';
 
 export interface ChildDaemon {
   url: string;

@@ -35,7 +35,7 @@ export async function startTestDaemon(
   // A network of this daemon's own (bridge, /24, iptables chains), so parallel test daemons never share
   // state and nothing touches a real daemon's skiff0. Created only if the test starts an instance.
   const tag = freeNetworkTag((nextNetwork++ + process.pid * 7) % 250);
-  settings.runtime = { bridge: `skd-${process.pid.toString(16)}-${tag}`.slice(0, 15), subnet: `10.215.${tag}.0/24`, chainPrefix: `SKD-${process.pid.toString(16)}-${tag}`, egress: false };
+  settings.runtime = { ...settings.runtime, bridge: `skd-${process.pid.toString(16)}-${tag}`.slice(0, 15), subnet: `10.215.${tag}.0/24`, chainPrefix: `SKD-${process.pid.toString(16)}-${tag}`, egress: false };
   opts.settings?.(settings);
   const daemon = await startDaemon(settings, { logger: pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' }) });
   t.after(async () => {

@@ -33,7 +33,7 @@ function mountsUnder(dir: string): number {
 test('kill -9 under load: the service serves again, instances are re-adopted, nothing is orphaned or lost', { skip }, async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-serve-crash-'));
   const tag = process.pid % 250;
-  const net = { bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}`, egress: false };
+  const net = { driver: 'runc' as const, bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}`, egress: false };
   const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false' };
   let child: ChildDaemon | undefined;
   t.after(async () => {

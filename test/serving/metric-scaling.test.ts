@@ -10,7 +10,7 @@ import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
 import { FAST, gatewayGet, instancesOf, runningCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
-import type { DeployDocument } from '../../src/api/service-spec.ts';
+import type { DeployDocument } from '../../src/core/documents.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
 

@@ -51,6 +51,6 @@ test('prewarm and the adaptive keep-alive, end to end', { skip }, async (t) => {
     const events = (await client.service(name)).events;
     assert.ok(events.some((e) => e.kind === 'ready' && e.message.endsWith('(keep-alive pre-warm)')), JSON.stringify(events));
     const describe = await skiff(d, ['describe', name]);
-    assert.match(describe.stdout, /^keepalive pre-warm \S+, then warm \S+ \(learned: /m);
+    assert.match(describe.stdout, /^keep-alive pre-warm \S+, then warm \S+ \(learned: /m);
   });
 });

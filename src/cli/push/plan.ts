@@ -1,12 +1,9 @@
 // cli/push/plan: what `skiff push` will send — blobs (layers, configs) and manifests in push order —
-// built from whichever input format was given. Detection order: an OCI layout (oci-layout +
-// index.json; docker 25+ `docker save` also writes one) wins over a legacy docker archive
-// (manifest.json), because its manifests are real, digest-stable documents.
+// and the helpers every input format's planner (oci-layout.ts, docker-archive.ts) builds it with.
+// planner.ts picks the format.
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.ts';
-import { openSource, type ImageSource, type SourceFile } from './source.ts';
-import { planOciLayout } from './oci-layout.ts';
-import { planDockerArchive } from './docker-archive.ts';
+import type { ImageSource, SourceFile } from './source.ts';
 
 export interface PlanBlob {
   digest: string;
@@ -29,16 +26,6 @@ export interface PushPlan {
   manifests: PlanManifest[];
   /** Removes temporary files the plan made (gzipped layers); call when the push is over. */
   dispose?: () => Promise<void>;
-}
-
-export async function planPush(input: string, ref: string | undefined): Promise<PushPlan> {
-  const src = await openSource(input);
-  if ((await src.find('oci-layout')) && (await src.find('index.json'))) return planOciLayout(src, ref);
-  if (await src.find('manifest.json')) return planDockerArchive(src, ref);
-  throw new SkiffError(
-    'ARCHIVE_INVALID',
-    `${input}: neither an OCI image layout (oci-layout, index.json) nor a docker archive (manifest.json)`,
-  );
 }
 
 export function sha256(bytes: Buffer): string {

@@ -1,0 +1,53 @@
+// daemon/main: `skiff up` — runs the daemon in the foreground and stops it gracefully on SIGTERM/SIGINT.
+// bin/skiff.mjs sends `skiff [global options] up …` here and every other command to the CLI, so the
+// CLI never loads the daemon (and stays fast), and the daemon's modules stay out of the CLI's imports.
+import { Command, Option } from 'commander';
+import { loadSettings } from '../config/settings.ts';
+import { exitWithError } from '../core/exit.ts';
+import { VERSION } from '../core/version.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('skiff')
+    .version(VERSION)
+    // the CLI's global options, accepted before `up` as `skiff --data-dir D up` (--api is the CLI's own)
+    .addOption(new Option('--api <url>').hideHelp())
+    .addOption(new Option('--data-dir <dir>', 'data directory').env('SKIFF_DATA_DIR'))
+    .enablePositionalOptions();
+  program
+    .command('up')
+    .description('run the Skiff daemon (control API, registry, gateway) in the foreground')
+    .option('--listen <host:port>', 'control API and registry address (default 127.0.0.1:5000)')
+    .option('--gateway <host:port>', 'data plane address for services (default 0.0.0.0:8080)')
+    .option('--store <url>', 'metadata store: postgres://USER:PASS@HOST:PORT/DB (default: SQLite in the data directory)')
+    .option('--config <file>', 'YAML or JSON settings file', process.env.SKIFF_CONFIG)
+    .option('--log-level <level>', 'debug, info, warn or error')
+    .action(async (opts: { listen?: string; gateway?: string; store?: string; config?: string; logLevel?: string }) => {
+      const global = program.opts<{ dataDir?: string }>();
+      const settings = loadSettings({
+        file: opts.config,
+        env: process.env,
+        flags: { dataDir: global.dataDir, listen: opts.listen, gateway: opts.gateway, store: opts.store, logLevel: opts.logLevel },
+      });
+      const { startDaemon } = await import('./daemon.ts');
+      const daemon = await startDaemon(settings);
+      process.stdout.write(
+        [
+          `skiff up: data directory ${settings.dataDir}`,
+          `  metadata store: ${daemon.storeDescription}`,
+          `  control API + registry: ${daemon.apiUrl}  (/api/v1, /v2)`,
+          `  admin token: ${daemon.adminTokenFile}`,
+          `  gateway (services): ${daemon.gatewayUrl}  (http://NAME.${settings.domain}:${new URL(daemon.gatewayUrl).port}/ or /s/NAME/)`,
+          '',
+        ].join('\n'),
+      );
+      const shutdown = (signal: string) => {
+        process.stdout.write(`skiff: ${signal} received, shutting down\n`);
+        daemon.stop().then(() => process.exit(0), exitWithError);
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+  await program.parseAsync(argv);
+}
+
+await main(process.argv).catch(exitWithError);

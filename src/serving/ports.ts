@@ -1,0 +1,43 @@
+// serving/ports: what the serving control plane needs, declared here (the parts of core's ports it
+// uses, and its own); daemon/ plugs in the store's ServingRepository, the registry (image
+// resolution), the instance driver and the scheduler.
+import type { InstanceDriver } from '../core/instance.ts';
+import type { InstanceView, PrewarmResult, ServiceView } from '../core/views.ts';
+import type { PinnedImage } from '../core/service.ts';
+import type { ServingRepository } from '../core/repositories.ts';
+
+/** Services, revisions and their events, as stored. */
+export type ServingRecords = Pick<
+  ServingRepository,
+  'getService' | 'listServices' | 'deploy' | 'setTraffic' | 'setScale' | 'deleteService' | 'getRevision' | 'revisionsOf' | 'allRevisions' | 'addEvent' | 'events' | 'recentEvents'
+>;
+
+/** Images in Skiff's registry. */
+export interface ImagePort {
+  /** `repo[:tag|@digest]` → the manifest it names now (NAME_UNKNOWN, MANIFEST_UNKNOWN, …) */
+  resolve(reference: string): Promise<PinnedImage>;
+  /** makes the image ready to run ahead of its first instance (the instance driver's prepare) */
+  prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }>;
+}
+
+/** The keep-alive policy in force for a service (ServiceView.keepAlive). */
+export type KeepAliveView = ServiceView['keepAlive'];
+
+/** The scheduler, as deploys and describe need it. */
+export interface SchedulerPort {
+  /** re-reads desired state after a deploy, a traffic change, new scale bounds or a delete, and converges */
+  refresh(): Promise<void>;
+  prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<PrewarmResult['revisions']>;
+  /** the instances of a revision now */
+  describe(revision: string): InstanceView[];
+  /** undefined before the service's first request since the daemon started */
+  keepAlive(service: string): KeepAliveView | undefined;
+  /** applies the scheduler's queued store writes (instance records, events) */
+  flush(): Promise<void>;
+}
+
+/** Captured output of an instance, oldest first. */
+export type InstanceLogPort = Pick<InstanceDriver, 'logs'>;
+
+/** What a one-off run needs of the instance driver. */
+export type RunDriverPort = Pick<InstanceDriver, 'create' | 'start' | 'followLogs' | 'watch' | 'delete'>;

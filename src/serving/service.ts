@@ -1,0 +1,151 @@
+// serving/service: the serving control plane — deploys (resolve the image → pin its digest → prepare
+// it ahead of the first request → record the revision → scheduler), traffic, rollback, scale bounds,
+// pre-warm, describe and logs. Every rule about what is allowed lives here; the store keeps records,
+// the scheduler converges instances.
+import type { Clock } from '../core/clock.ts';
+import { SkiffError } from '../core/errors.ts';
+import type { DeployDocument } from '../core/documents.ts';
+import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
+import type { ScaleBounds, ServiceRecord, TrafficTarget } from '../core/service.ts';
+import { pinnedReference } from '../core/names.ts';
+import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from './ports.ts';
+import { assertScale, assertTraffic, normaliseDeployDocument } from './spec.ts';
+import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
+
+export interface ServingServiceDeps {
+  records: ServingRecords;
+  scheduler: SchedulerPort;
+  images: ImagePort;
+  instanceLogs: InstanceLogPort;
+  clock: Clock;
+  gateway: GatewayAddress;
+}
+
+/** `skiff logs -f` looks for new lines this often */
+const FOLLOW_POLL_MS = 500;
+/** a pre-warm keeps instances at most this long (a cron trigger renews it for each run) */
+const MAX_PREWARM_MS = 24 * 3600_000;
+
+export class ServingService {
+  constructor(private readonly d: ServingServiceDeps) {}
+
+  async deploy(doc: DeployDocument, tenant: string): Promise<DeployResult> {
+    const { spec, scale } = normaliseDeployDocument(doc);
+    const existing = await this.d.records.getService(spec.name);
+    if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
+    const image = await this.d.images.resolve(spec.image);
+    const layers = await this.d.images.prepare(image);
+    const { revision } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now());
+    const pinned = pinnedReference(image);
+    await this.d.records.addEvent(spec.name, revision.name, 'deploy', `revision ${revision.name} of ${spec.image} (${pinned})`, this.d.clock.now());
+    await this.d.scheduler.refresh();
+    return { service: await this.get(spec.name), revision: revision.name, imageDigest: pinned, layers };
+  }
+
+  async list(): Promise<ServiceView[]> {
+    await this.d.scheduler.flush(); // its instance records and events are written behind; the views show them all
+    const [services, revisions, events] = await Promise.all([this.d.records.listServices(), this.d.records.allRevisions(), this.d.records.recentEvents(VIEW_EVENTS)]);
+    const byService = new Map<string, typeof revisions>();
+    for (const r of revisions) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
+    return services.map((s) => this.view(s, byService.get(s.name) ?? [], events.get(s.name) ?? []));
+  }
+
+  async get(name: string): Promise<ServiceView> {
+    const svc = await this.service(name);
+    await this.d.scheduler.flush();
+    const [revisions, events] = await Promise.all([this.d.records.revisionsOf(name), this.d.records.events(name, VIEW_EVENTS)]);
+    return this.view(svc, revisions, events);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.service(name);
+    await this.d.records.deleteService(name);
+    await this.d.scheduler.refresh();
+  }
+
+  async setTraffic(name: string, traffic: TrafficTarget[]): Promise<ServiceView> {
+    await this.service(name);
+    assertTraffic(traffic);
+    for (const t of traffic) {
+      const rev = await this.d.records.getRevision(t.revision);
+      if (!rev || rev.service !== name) throw new SkiffError('NOT_FOUND', `revision ${t.revision} does not belong to ${name}`);
+    }
+    await this.d.records.setTraffic(name, traffic, this.d.clock.now());
+    await this.d.records.addEvent(name, null, 'traffic', traffic.map((t) => `${t.revision}=${t.percent}%`).join(' '), this.d.clock.now());
+    await this.d.scheduler.refresh();
+    return this.get(name);
+  }
+
+  /** Sends all traffic to the newest revision older than the newest one taking traffic now. */
+  async rollback(name: string): Promise<ServiceView> {
+    const svc = await this.service(name);
+    const revisions = await this.d.records.revisionsOf(name);
+    const serving = new Set(svc.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
+    const newestServing = revisions.find((r) => serving.has(r.name));
+    const target = newestServing && revisions.find((r) => r.generation < newestServing.generation);
+    if (!target) throw new SkiffError('CONFLICT', `${name} has no revision older than ${newestServing?.name ?? 'the current one'} to roll back to`);
+    return this.setTraffic(name, [{ revision: target.name, percent: 100 }]);
+  }
+
+  /** Changes the service's bounds without a new revision; they apply to every revision, running ones included. */
+  async scale(name: string, bounds: Partial<ScaleBounds>): Promise<ServiceView> {
+    const svc = await this.service(name);
+    const scale = assertScale({ min: bounds.min ?? svc.scale.min, max: bounds.max ?? svc.scale.max }, 'scale');
+    await this.d.records.setScale(name, scale, this.d.clock.now());
+    await this.d.records.addEvent(name, null, 'scale-bounds', `min ${scale.min}, max ${scale.max}`, this.d.clock.now());
+    await this.d.scheduler.refresh();
+    return this.get(name);
+  }
+
+  async prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult> {
+    await this.service(name);
+    if (opts.forMs > MAX_PREWARM_MS) throw new SkiffError('BAD_REQUEST', `for: at most 24h, got ${opts.forMs / 1000}s`);
+    const untilMs = this.d.clock.now() + opts.forMs;
+    const until = new Date(untilMs).toISOString();
+    await this.d.records.addEvent(name, null, 'prewarm', `${opts.instances} instance(s) per revision until ${until}`, this.d.clock.now());
+    const revisions = await this.d.scheduler.prewarm(name, { instances: opts.instances, untilMs });
+    return { service: name, until, revisions };
+  }
+
+  /** Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, oldest
+   *  first per instance; `follow` keeps streaming new lines until the signal aborts. NOT_FOUND before
+   *  the first line when the service does not exist. */
+  async *logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
+    await this.service(name);
+    const seen = new Map<string, number>();
+    const revisions = opts.revision ? [opts.revision] : (await this.d.records.revisionsOf(name)).map((r) => r.name);
+    let first = true;
+    do {
+      for (const rev of revisions) {
+        for (const inst of this.d.scheduler.describe(rev)) {
+          // Followed instances are read whole each time and sliced where the last read ended; a tail
+          // applies to the first read only (reading it tailed would lose where it ended).
+          const whole = opts.follow || !first;
+          const lines = await this.d.instanceLogs.logs(inst.id, whole ? {} : { tail: opts.tail }).catch(() => []);
+          const from = seen.get(inst.id) ?? (first && opts.tail !== undefined ? Math.max(0, lines.length - opts.tail) : 0);
+          for (const l of lines.slice(from)) yield `${inst.id} ${l.time} ${l.stream} ${l.line}`;
+          seen.set(inst.id, Math.max(from, lines.length));
+        }
+      }
+      first = false;
+      if (opts.follow) await this.d.clock.sleep(FOLLOW_POLL_MS);
+    } while (opts.follow && !opts.signal.aborted);
+  }
+
+  private async service(name: string): Promise<ServiceRecord> {
+    const svc = await this.d.records.getService(name);
+    if (!svc) throw new SkiffError('NOT_FOUND', `no service named ${name}`);
+    return svc;
+  }
+
+  private view(service: ServiceRecord, revisions: Awaited<ReturnType<ServingRecords['revisionsOf']>>, events: Awaited<ReturnType<ServingRecords['events']>>): ServiceView {
+    return serviceView({
+      service,
+      revisions,
+      events,
+      instances: (rev) => this.d.scheduler.describe(rev),
+      keepAlive: this.d.scheduler.keepAlive(service.name),
+      gateway: this.d.gateway,
+    });
+  }
+}

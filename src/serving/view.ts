@@ -1,0 +1,58 @@
+// serving/view: what describe and list show of a service (core/views.ts ServiceView), built from its
+// records and the scheduler's live state. Pure: the caller fetches; this only shapes.
+import type { InstanceView, ServiceView } from '../core/views.ts';
+import type { RevisionRecord, ServiceEvent, ServiceRecord } from '../core/service.ts';
+import { pinnedReference, serviceHost } from '../core/names.ts';
+import type { KeepAliveView } from './ports.ts';
+
+export interface GatewayAddress {
+  /** services answer at NAME.<domain> */
+  domain: string;
+  /** the host clients use for the /s/NAME/ form */
+  publicHost: string;
+  port: number;
+}
+
+/** How many events a view shows. */
+export const VIEW_EVENTS = 20;
+
+export interface ViewInputs {
+  service: ServiceRecord;
+  /** newest first */
+  revisions: RevisionRecord[];
+  /** oldest first */
+  events: ServiceEvent[];
+  instances(revision: string): InstanceView[];
+  keepAlive: KeepAliveView | undefined;
+  gateway: GatewayAddress;
+}
+
+export function serviceView(i: ViewInputs): ServiceView {
+  const s = i.service;
+  const scaling = s.spec.scaling;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    name: s.name,
+    url: `http://${serviceHost(s.name, i.gateway.domain)}:${i.gateway.port}/`,
+    pathUrl: `http://${i.gateway.publicHost}:${i.gateway.port}/s/${s.name}/`,
+    image: s.spec.image,
+    latestRevision: s.latestRevision,
+    traffic: s.traffic,
+    scaling: { min: s.scale.min, max: s.scale.max, concurrency: scaling.concurrency, metric: scaling.metric },
+    keepAlive: i.keepAlive ?? {
+      kind: 'fixed',
+      keepAliveMs: scaling.idleWindowMs + scaling.scaleToZeroGraceMs,
+      reason: scaling.keepAlive === 'fixed' ? 'scaling.keepAlive is fixed' : 'no request since the daemon started',
+    },
+    revisions: i.revisions.map((r) => ({
+      name: r.name,
+      image: r.spec.image,
+      digest: pinnedReference(r.image),
+      createdAt: iso(r.createdAt),
+      instances: i.instances(r.name),
+    })),
+    events: i.events.map((e) => ({ at: iso(e.at), revision: e.revision, kind: e.kind, message: e.message })),
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  };
+}
