@@ -70,7 +70,7 @@ async function node(n: number, coldStart: { poolPerRevision: number; frozenMemor
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-cold-'));
   const settings = loadSettings({ flags: { dataDir, listen: '127.0.0.1:0', gateway: '127.0.0.1:0' } });
   settings.registry.gcIntervalSeconds = 0;
-  settings.runtime = { bridge: `skcs-${TAG}-${n}`, subnet: `10.217.${(process.pid + n) % 250}.0/24`, chainPrefix: `SKCS-${TAG}-${n}`, egress: false };
+  settings.runtime = { ...settings.runtime, bridge: `skcs-${TAG}-${n}`, subnet: `10.217.${(process.pid + n) % 250}.0/24`, chainPrefix: `SKCS-${TAG}-${n}`, egress: false };
   Object.assign(settings.coldStart, coldStart);
   const logger = pino({ level: 'info' }, {
     write(line: string) {

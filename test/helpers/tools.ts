@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 
 export const isRoot = process.getuid?.() === 0;
 export const isCI = process.env.CI === 'true';
@@ -62,5 +63,18 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     // A program that exits without reading stdin makes this write fail with EPIPE; its exit status tells what happened.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A loopback port nothing listens on now (the kernel's pick, released): for a server to bind, or for a
+ *  connection that must be refused. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
 }
