@@ -40,3 +40,21 @@ test('/v2 paths are split into name and endpoint from the right', () => {
   assert.deepEqual(parseV2Path('/v2/_catalog'), { kind: 'catalog' });
   assert.equal(parseV2Path('/v2/a/unknown'), undefined);
 });
+
+test('serving names: revisions, instance and run ids, hosts, cgroups and pinned references come from core/names', async () => {
+  const { SERVICE_NAME_RE, instanceCgroup, instanceId, isInstanceId, pinnedReference, revisionName, revisionOfInstance, runId, serviceHost } = await import('../src/core/names.ts');
+  assert.equal(revisionName('hello', 7), 'hello-00007');
+  const longest = 'a'.repeat(63);
+  assert.ok(SERVICE_NAME_RE.test(longest));
+  const id = instanceId(revisionName(longest, 12345));
+  assert.match(id, /^a{63}-12345-[0-9a-f]{6}$/);
+  assert.ok(isInstanceId(id), 'the id of the longest service name is a valid instance id');
+  assert.equal(revisionOfInstance(id), revisionName(longest, 12345));
+  assert.notEqual(instanceId('r-00001'), instanceId('r-00001'));
+  assert.match(runId(), /^run-[0-9a-f]{12}$/);
+  assert.ok(isInstanceId(runId()));
+  assert.equal(serviceHost('hello', 'apps.example'), 'hello.apps.example');
+  assert.equal(instanceCgroup('/skiff', id), `/skiff/${id}`);
+  assert.throws(() => instanceCgroup('/skiff', '../escape'), /invalid instance id/);
+  assert.equal(pinnedReference({ repository: 'team/app', digest: 'sha256:' + 'b'.repeat(64) }), `team/app@sha256:${'b'.repeat(64)}`);
+});
