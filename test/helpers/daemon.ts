@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
 import { execFileSync } from 'node:child_process';
+import { freeSubnetOctet } from './tools.ts';
 import { existsSync } from 'node:fs';
 
 let nextNetwork = 0;
@@ -34,7 +35,7 @@ export async function startTestDaemon(
   settings.registry.gcIntervalSeconds = 0;
   // A network of this daemon's own (bridge, /24, iptables chains), so parallel test daemons never share
   // state and nothing touches a real daemon's skiff0. Created only if the test starts an instance.
-  const tag = freeNetworkTag((nextNetwork++ + process.pid * 7) % 250);
+  const tag = freeSubnetOctet(215, (nextNetwork++ + process.pid * 7) % 250);
   settings.runtime = { ...settings.runtime, bridge: `skd-${process.pid.toString(16)}-${tag}`.slice(0, 15), subnet: `10.215.${tag}.0/24`, chainPrefix: `SKD-${process.pid.toString(16)}-${tag}`, egress: false };
   opts.settings?.(settings);
   const daemon = await startDaemon(settings, { logger: pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' }) });
@@ -51,24 +52,6 @@ export async function startTestDaemon(
 /** Basic auth header as registry clients send it. */
 export function basicAuth(token: string): string {
   return 'Basic ' + Buffer.from(`skiff:${token}`).toString('base64');
-}
-
-/** The first /24 of 10.215.0.0/16 from `start` on that no interface of this host has an address in:
- *  a bridge left by an earlier, killed test run with the same subnet would otherwise own the route
- *  (the kernel picks one of two equal routes) and the new daemon's instances would never answer. */
-function freeNetworkTag(start: number): number {
-  const used = new Set<number>();
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      const m = /^10\.215\.(\d+)\./.exec(a.address);
-      if (m) used.add(Number(m[1]));
-    }
-  }
-  for (let i = 0; i < 250; i++) {
-    const tag = (start + i) % 250;
-    if (!used.has(tag)) return tag;
-  }
-  throw new Error('no free 10.215.x.0/24 for a test daemon: remove leftover skd-* bridges (ip link del)');
 }
 
 /** Removes a test daemon's bridge, iptables chains and address reservations, if it ever made them. */

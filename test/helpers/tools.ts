@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
+import os from 'node:os';
 
 export const isRoot = process.getuid?.() === 0;
 export const isCI = process.env.CI === 'true';
@@ -77,4 +78,23 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The first /24 of 10.<second>.0.0/16 from 10.<second>.<start>.0 on that no interface of this host has
+ *  an address in; its third octet. A bridge left by an earlier, killed test run with the same subnet
+ *  would otherwise own the route (the kernel picks one of two equal routes) and a new test network's
+ *  instances would never answer. */
+export function freeSubnetOctet(second: number, start: number): number {
+  const used = new Set<number>();
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      const m = new RegExp(`^10\\.${second}\\.(\\d+)\\.`).exec(a.address);
+      if (m) used.add(Number(m[1]));
+    }
+  }
+  for (let i = 0; i < 250; i++) {
+    const third = (start + i) % 250;
+    if (!used.has(third)) return third;
+  }
+  throw new Error(`no free 10.${second}.x.0/24 for a test network: remove leftover test bridges (ip link del)`);
 }

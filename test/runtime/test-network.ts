@@ -6,13 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
 import { hostVeth } from '../../src/runtime/network/host-network.ts';
+import { freeSubnetOctet } from '../helpers/tools.ts';
 
 export interface TestNetwork { bridge: string; cidr: string; chainPrefix: string; egress: false }
 
-/** `letter` names the file's bridge/chains (skL-<pid hex>), `octet` its 10.<octet>.<pid % 250>.0/24. */
+/** `letter` names the file's bridge/chains (skL-<pid hex>), `octet` its 10.<octet>.N.0/24: the first N
+ *  from pid % 250 on that no host interface uses (a killed run's bridge may still hold its /24). */
 export function testNetwork(letter: string, octet: number): TestNetwork {
   const tag = (process.pid % 65536).toString(16).padStart(4, '0');
-  return { bridge: `sk${letter}-${tag}`, cidr: `10.${octet}.${process.pid % 250}.0/24`, chainPrefix: `SK${letter.toUpperCase()}-${tag}`, egress: false };
+  return { bridge: `sk${letter}-${tag}`, cidr: `10.${octet}.${freeSubnetOctet(octet, process.pid % 250)}.0/24`, chainPrefix: `SK${letter.toUpperCase()}-${tag}`, egress: false };
 }
 
 /** A run id for instance ids: `<prefix><pid base36><4 chars>`; sweepDeadRuns() parses the pid back. */

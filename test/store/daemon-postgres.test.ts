@@ -20,7 +20,6 @@ const pg = usePostgres();
 test('a daemon on PostgreSQL keeps its registry, tokens and services there across a restart', { skip, timeout: 180_000 }, async (t) => {
   const url = await pg.createDatabase();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-pg-daemon-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const first = await startTestDaemon(t, { dataDir, settings: (s) => (s.store = url) });
   assert.match(first.daemon.storeDescription, /^PostgreSQL 127\.0\.0\.1:\d+\/skiff_test_\d+$/);
@@ -32,6 +31,8 @@ test('a daemon on PostgreSQL keeps its registry, tokens and services there acros
 
   // the same data dir (blobs, instances) and database: a restarted node
   const second = await startTestDaemon(t, { dataDir, settings: (s) => ((s.store = url), (s.runtime = first.settings.runtime)) });
+  // after-hooks run in the order they were added: this one after both daemons have removed their instances
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   assert.equal(second.token, first.token, 'the admin token is still valid: tokens live in PostgreSQL');
   const again = new SkiffClient({ baseUrl: second.url, token: second.token });
   const svc = await again.service('pgsvc');
