@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
-import type { ScaleBounds, ServiceRecord, TrafficTarget } from '../core/service.ts';
+import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
 import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from './ports.ts';
 import { assertScale, assertTraffic, normaliseDeployDocument } from './spec.ts';
@@ -45,8 +45,12 @@ export class ServingService {
   async list(): Promise<ServiceView[]> {
     await this.d.scheduler.flush(); // its instance records and events are written behind; the views show them all
     const [services, revisions, events] = await Promise.all([this.d.records.listServices(), this.d.records.allRevisions(), this.d.records.recentEvents(VIEW_EVENTS)]);
-    const byService = new Map<string, typeof revisions>();
-    for (const r of revisions) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
+    const byService = new Map<string, RevisionRecord[]>();
+    for (const r of revisions) {
+      const list = byService.get(r.service);
+      if (list) list.push(r);
+      else byService.set(r.service, [r]);
+    }
     return services.map((s) => this.view(s, byService.get(s.name) ?? [], events.get(s.name) ?? []));
   }
 
@@ -138,7 +142,7 @@ export class ServingService {
     return svc;
   }
 
-  private view(service: ServiceRecord, revisions: Awaited<ReturnType<ServingRecords['revisionsOf']>>, events: Awaited<ReturnType<ServingRecords['events']>>): ServiceView {
+  private view(service: ServiceRecord, revisions: RevisionRecord[], events: ServiceEvent[]): ServiceView {
     return serviceView({
       service,
       revisions,
