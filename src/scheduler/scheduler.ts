@@ -68,7 +68,7 @@ export class Scheduler {
   private readonly freezer: Freezer;
   private readonly launcher: Launcher;
   private readonly keepAlives: KeepAlivePolicies;
-  /** revisions the gateway routes requests to, as of the last tick */
+  /** revisions the gateway routes requests to, as of the last route push */
   private routed = new Set<string>();
   /** told when a revision's ready instances change (pre-warm waits on it) */
   private readonly publishWaiters = new Set<() => void>();
@@ -230,11 +230,8 @@ export class Scheduler {
       const services = this.services;
       const now = this.d.clock.now();
       const samples = this.d.routing.sample();
-      const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
-      const routedServices = services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount) }));
-      const routed = new Set(routedServices.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+      const routed = this.pushRoutes();
       const declared = new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
-      this.routed = routed;
       const requested = new Set<string>();
       for (const [rev, s] of samples) {
         const service = this.revisions.get(rev)?.record.service;
@@ -252,11 +249,6 @@ export class Scheduler {
         this.checkLiveness(state, now);
         if (declared.has(state.name)) this.pool.replenish(state);
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
-      }
-      const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
-      if (signature !== this.routesSignature) {
-        this.routesSignature = signature;
-        this.d.routing.setRoutes(routedServices);
       }
       this.dropFinishedRevisions(new Set([...routed, ...declared]));
     } catch (err) {
@@ -397,7 +389,25 @@ export class Scheduler {
       state.name,
       state.ready().map((i) => ({ id: i.id, host: i.address!.host, port: i.address!.port })),
     );
+    // Which revision takes a share depends on which have ready instances (rollout.ts): a revision's
+    // first ready instance moves its share to it now, not at the next tick — once the API reports it
+    // ready, the gateway already routes to it.
+    this.pushRoutes();
     for (const tell of this.publishWaiters) tell();
+  }
+
+  /** Pushes each service's effective traffic to the gateway when it changed; returns the revisions
+   *  that take a share. */
+  private pushRoutes(): Set<string> {
+    const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
+    const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount) }));
+    this.routed = new Set(routedServices.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+    const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
+    if (signature !== this.routesSignature) {
+      this.routesSignature = signature;
+      this.d.routing.setRoutes(routedServices);
+    }
+    return this.routed;
   }
 
   /** Reads the desired services and loads the revisions their traffic names; new bounds of a service

@@ -38,7 +38,9 @@ function desiredState() {
     const generation = [...revisions.values()].filter((r) => r.service === doc.name).length + 1;
     const rev: RevisionRecord = { name: revisionName(doc.name, generation), service: doc.name, generation, image: { repository: 'app', digest: 'sha256:' + 'a'.repeat(64) }, spec, createdAt: 0 };
     revisions.set(rev.name, rev);
-    services.set(doc.name, { name: doc.name, tenant: 'default', spec, scale, traffic: [{ revision: rev.name, percent: 100 }], latestRevision: rev.name, previousServing: null, createdAt: 0, updatedAt: 0 });
+    const before = services.get(doc.name);
+    const previousServing = before?.traffic.find((t) => t.percent > 0)?.revision ?? null;
+    services.set(doc.name, { name: doc.name, tenant: 'default', spec, scale, traffic: [{ revision: rev.name, percent: 100 }], latestRevision: rev.name, previousServing, createdAt: 0, updatedAt: 0 });
     return rev;
   };
   const setScale = (service: string, scale: ScaleBounds) => void services.set(service, { ...services.get(service)!, scale });
@@ -51,11 +53,15 @@ function routing() {
   const busy = new Map<string, () => void>();
   const samples = new Map<string, { concurrency: number; arrivals: number }>();
   let capacityFailures = 0;
+  const routes = new Map<string, Array<{ revision: string; percent: number }>>();
   const port: RoutingPort = {
     setRevision: () => {},
     removeRevision: (rev) => void endpoints.delete(rev),
     setEndpoints: (rev, eps) => void endpoints.set(rev, eps.map((e) => e.id)),
-    setRoutes: () => {},
+    setRoutes: (services) => {
+      routes.clear();
+      for (const s of services) routes.set(s.name, s.traffic);
+    },
     sample: () => new Map(samples),
     whenIdle: (_rev, id) => (busy.has(id) ? new Promise<void>((resolve) => busy.set(id, resolve)) : Promise.resolve()),
     capacityFailed: () => void capacityFailures++,
@@ -63,6 +69,7 @@ function routing() {
   return {
     port,
     endpoints,
+    routes,
     samples,
     /** the instance has a request in flight until `idle(id)` */
     hold: (id: string) => busy.set(id, () => {}),
@@ -246,4 +253,22 @@ test('new scale bounds reach the running revision and keep what its autoscaler o
   await s.scheduler.refresh();
   await s.advance(2 * TICK);
   assert.equal(s.live(rev.name), 6, 'a new min reaches the autoscaler of the running revision');
+});
+
+test("a new revision takes its share when its first instance is ready, not a tick later", async (t) => {
+  let v2Ready = false;
+  const s = await setup(t, { probe: (id) => (id.includes('-00002-') && !v2Ready ? 'not-ready' : 'ready') });
+  const v1 = s.desired.deploy({ name: 'roll', scaling: { ...QUICK, min: 1 } });
+  await s.scheduler.refresh();
+  await s.advance(2 * TICK);
+  assert.deepEqual(s.route.routes.get('roll'), [{ revision: v1.name, percent: 100 }]);
+  const v2 = s.desired.deploy({ name: 'roll', scaling: { ...QUICK, min: 1 }, readiness: { period: '1s' } });
+  await s.scheduler.refresh();
+  await s.advance(3 * TICK);
+  assert.deepEqual(s.route.routes.get('roll'), [{ revision: v1.name, percent: 100 }], 'v1 serves while v2 is not ready');
+  v2Ready = true;
+  // Small steps, so the probe that passes and the next tick fall in different ones.
+  for (let i = 0; i < 300 && !s.route.endpoints.get(v2.name)?.length; i++) await s.clock.advance(10);
+  assert.equal(s.route.endpoints.get(v2.name)?.length, 1, 'v2 became ready');
+  assert.deepEqual(s.route.routes.get('roll'), [{ revision: v2.name, percent: 100 }], 'routed to v2 at once');
 });
