@@ -33,8 +33,14 @@ async function drive(t: Parameters<typeof startTestDaemon>[0], doc: Omit<DeployD
   let stop = false;
   let max = 0;
   const statuses = new Set<number>();
+  const failures: string[] = [];
   const load = (async () => {
-    while (!stop) statuses.add((await gatewayGet(d.gatewayUrl, doc.name, path)).status);
+    while (!stop) {
+      const began = Date.now();
+      const r = await gatewayGet(d.gatewayUrl, doc.name, path);
+      statuses.add(r.status);
+      if (r.status !== 200) failures.push(`${r.status} after ${Date.now() - began} ms, ${JSON.stringify(r.headers)}: ${r.body}`);
+    }
   })();
   const watch = async () => (max = Math.max(max, await live(client, doc.name)));
   try {
@@ -44,7 +50,7 @@ async function drive(t: Parameters<typeof startTestDaemon>[0], doc: Omit<DeployD
     stop = true;
     await load;
   }
-  assert.deepEqual([...statuses], [200]);
+  assert.deepEqual([...statuses], [200], failures.slice(0, 3).join('\n'));
   await until(`${doc.name} scaled to zero`, async () => (await runningCount(client, doc.name)) === 0, 30_000);
   return { max, events: (await client.service(doc.name)).events };
 }
