@@ -30,7 +30,7 @@ if (!(services >= 0 && frozenCount >= 0 && idleSeconds > 0)) throw new Error('--
 // Short windows, as the serving tests use, so an instance is frozen seconds after its request.
 const FREEZE_SCALING = { window: '2s', idle: '1s', scaleToZeroGrace: '1s', keepAlive: 'fixed', freezeIdle: true } as const;
 const TAG = process.pid.toString(16);
-const net = { driver: 'runc' as const, bridge: `skdn-${TAG}`.slice(0, 15), subnet: `10.218.${process.pid % 250}.0/24`, chainPrefix: `SKDN-${TAG}`, egress: false };
+const net = { driver: 'runc' as const, bridge: `skdn-${TAG}`.slice(0, 15), subnet: `10.218.${process.pid % 250}.0/24`, chainPrefix: `SKDN-${TAG}`, egress: false, writableLayerBytes: 512 * 1024 ** 2 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = (bytes: number) => bytes / 1024 / 1024;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRuncRuntime, type RuncRuntime } from '../src/runtime/runc/driver.ts';
 import { removeFirewall } from '../src/runtime/network/firewall.ts';
+import { removeAntiSpoof } from '../src/runtime/network/anti-spoof.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
 import { pct } from './lib/measure.ts';
 
@@ -93,6 +94,7 @@ try {
   spawnSync('podman', ['rmi', '-f', IMAGE], { stdio: 'ignore' });
   spawnSync('ip', ['link', 'del', NETWORK.bridge], { stdio: 'ignore' });
   await removeFirewall(NETWORK.chainPrefix);
+  await removeAntiSpoof(NETWORK.chainPrefix);
   rmSync(`/run/skiff/ipam/${NETWORK.bridge}`, { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
 }

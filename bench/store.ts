@@ -23,7 +23,7 @@ const services = intFlag(values.services, '--services');
 const lists = intFlag(values.lists, '--lists');
 const describes = intFlag(values.describes, '--describes');
 const TAG = process.pid.toString(16);
-const net = { driver: 'runc' as const, bridge: `skst-${TAG}`.slice(0, 15), subnet: `10.212.${process.pid % 250}.0/24`, chainPrefix: `SKST-${TAG}`, egress: false };
+const net = { driver: 'runc' as const, bridge: `skst-${TAG}`.slice(0, 15), subnet: `10.212.${process.pid % 250}.0/24`, chainPrefix: `SKST-${TAG}`, egress: false, writableLayerBytes: 512 * 1024 ** 2 };
 
 async function timed<T>(fn: () => Promise<T>): Promise<number> {
   const t0 = performance.now();

@@ -8,12 +8,14 @@ import { parseCpu, parseMemory } from '../core/quantity.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { RunExit } from '../core/views.ts';
 import { clientFrom } from './context.ts';
-import { collect, envPairs } from './services.ts';
+import { capabilities, collect, envPairs } from './services.ts';
 
 interface RunFlags {
   memory?: string;
   cpus?: string;
   pids?: string;
+  disk?: string;
+  capAdd: string[];
   env: string[];
   readOnly?: boolean;
 }
@@ -46,6 +48,8 @@ export function registerRun(program: Command): void {
     .option('--pids <n>', 'maximum processes + threads (default 512)')
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--read-only', 'mount the image root read-only (/tmp stays writable)')
+    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: runtime.writableLayer)')
+    .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
     // flags after IMAGE belong to the command: `skiff run img sh -c 'exit 3'`
     .passThroughOptions()
     .action(async (image: string, command: string[], f: RunFlags) => {
@@ -59,6 +63,8 @@ export function registerRun(program: Command): void {
         ...(f.cpus !== undefined ? { cpus: parseCpu(f.cpus, '--cpus') } : {}),
         ...(pids !== undefined ? { pids } : {}),
         ...(f.readOnly ? { readOnly: true } : {}),
+        ...(f.disk !== undefined ? { disk: parseMemory(f.disk, '--disk') } : {}),
+        ...(f.capAdd.length ? { capAdd: capabilities(f.capAdd) } : {}),
       };
       const abort = new AbortController();
       const onInt = () => interrupt(130);

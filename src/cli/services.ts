@@ -8,6 +8,7 @@ import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument } from '../core/documents.ts';
 import type { ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
+import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
 
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -36,6 +37,8 @@ interface DeployFlags {
   env: string[];
   memory?: string;
   cpu?: string;
+  disk?: string;
+  capAdd: string[];
   min?: string;
   max?: string;
   concurrency?: string;
@@ -44,6 +47,15 @@ interface DeployFlags {
 }
 
 /** Builds the deploy document from -f FILE and/or flags (flags win). */
+/** `--cap-add` values: `NET_RAW` or `CAP_NET_RAW`, any case, as docker accepts them. */
+export function capabilities(values: string[]): OptionalCapability[] {
+  return [...new Set(values.map((v) => {
+    const name = v.toUpperCase().replace(/^CAP_/, '');
+    if (!(OPTIONAL_CAPABILITIES as readonly string[]).includes(name)) throw new SkiffError('BAD_REQUEST', `--cap-add: ${JSON.stringify(v)} is not one of ${OPTIONAL_CAPABILITIES.join(', ')}`);
+    return name as OptionalCapability;
+  }))];
+}
+
 export function deployDocument(name: string | undefined, f: DeployFlags): DeployDocument {
   const fromFile = f.file ? (YAML.parse(readFileSync(f.file, 'utf8')) as Partial<DeployDocument>) : {};
   const doc: Partial<DeployDocument> = { ...fromFile };
@@ -51,7 +63,8 @@ export function deployDocument(name: string | undefined, f: DeployFlags): Deploy
   if (f.image) doc.image = f.image;
   if (f.port) doc.port = int(f.port);
   if (f.env.length) doc.env = { ...doc.env, ...envPairs(f.env) };
-  if (f.memory || f.cpu) doc.resources = { ...doc.resources, ...(f.memory ? { memory: f.memory } : {}), ...(f.cpu ? { cpu: f.cpu } : {}) };
+  if (f.memory || f.cpu || f.disk) doc.resources = { ...doc.resources, ...(f.memory ? { memory: f.memory } : {}), ...(f.cpu ? { cpu: f.cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
+  if (f.capAdd.length) doc.capabilities = capabilities(f.capAdd);
   if (f.timeout) doc.timeout = f.timeout;
   const scaling = { ...doc.scaling };
   if (f.min) scaling.min = int(f.min);
@@ -114,6 +127,8 @@ export function registerServices(program: Command): void {
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--memory <size>', 'memory limit, e.g. 256Mi')
     .option('--cpu <cores>', 'CPU limit, e.g. 0.5')
+    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: runtime.writableLayer)')
+    .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
     .option('--min <n>', 'minimum instances (0 = scale to zero)')
     .option('--max <n>', 'maximum instances')
     .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')

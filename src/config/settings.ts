@@ -43,6 +43,9 @@ export interface Settings {
     chainPrefix: string;
     /** instances may reach the outside world (masquerade) */
     egress: boolean;
+    /** size of an instance's writable layer (a tmpfs: charged to its memory as well) unless its
+     *  service names one (resources.disk) */
+    writableLayerBytes: number;
   };
   coldStart: {
     /** instances pre-created (runc create done, start pending) per revision with traffic and minScale 0 */
@@ -85,6 +88,7 @@ export const DEFAULT_SETTINGS: Settings = {
     subnet: '10.213.0.0/16',
     chainPrefix: 'SKIFF',
     egress: true,
+    writableLayerBytes: 512 * 1024 * 1024,
   },
   coldStart: {
     poolPerRevision: 1,
@@ -117,6 +121,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_SUBNET: 'runtime.subnet',
   SKIFF_RUNTIME_CHAIN_PREFIX: 'runtime.chainPrefix',
   SKIFF_RUNTIME_EGRESS: 'runtime.egress',
+  SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: 'runtime.writableLayerBytes',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',

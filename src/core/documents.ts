@@ -7,13 +7,15 @@
 //   image: team/app:v1               ← containers[0].image
 //   port: 8080                       ← containers[0].ports[0].containerPort
 //   command / args / env             ← containers[0].command / args / env
-//   resources: { memory: 256Mi, cpu: 0.5 }            ← containers[0].resources.limits
+//   resources: { memory: 256Mi, cpu: 0.5, disk: 1Gi }  ← containers[0].resources.limits (disk: ephemeral-storage)
+//   capabilities: [NET_RAW]          ← containers[0].securityContext.capabilities.add
 //   timeout: 300s                    ← spec.template.spec.timeoutSeconds
 //   scaling: { min, max, concurrency, target, utilization, metric, window, ..., keepAlive }
 //                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
 //   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
 import type { ScalingMetric } from './service.ts';
 import { SERVICE_NAME_RE } from './names.ts';
+import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 
 const quantity = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
 const probe = {
@@ -33,7 +35,8 @@ export const deployDocumentSchema = {
     command: { type: 'array', items: { type: 'string' } },
     args: { type: 'array', items: { type: 'string' } },
     env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
-    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 } } },
+    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayer setting)' } } },
+    capabilities: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set (NET_RAW: raw sockets, e.g. ping)' },
     readOnlyRoot: { type: 'boolean' },
     timeout: quantity,
     queueLimit: { type: 'integer', minimum: 0 },
@@ -70,7 +73,8 @@ export interface DeployDocument {
   command?: string[];
   args?: string[];
   env?: Record<string, string>;
-  resources?: { memory?: string | number; cpu?: string | number; pids?: number };
+  resources?: { memory?: string | number; cpu?: string | number; pids?: number; disk?: string | number };
+  capabilities?: OptionalCapability[];
   readOnlyRoot?: boolean;
   timeout?: string | number;
   queueLimit?: number;
@@ -107,6 +111,8 @@ export const runRequestSchema = {
     cpus: { ...quantity, description: 'CPU quota in cores: 0.5 or 500m (default 1)' },
     pids: { type: 'integer', minimum: 1, description: 'maximum processes + threads (default 512)' },
     readOnly: { type: 'boolean', description: 'mount the image root read-only (/tmp stays writable)' },
+    disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayer setting)' },
+    capAdd: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set, as docker run --cap-add' },
   },
 } as const;
 
@@ -118,4 +124,6 @@ export interface RunRequest {
   cpus?: string | number;
   pids?: number;
   readOnly?: boolean;
+  disk?: string | number;
+  capAdd?: OptionalCapability[];
 }

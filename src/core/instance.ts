@@ -4,6 +4,7 @@
 // runtime/, because its consumers (scheduler, serving) may import only core: each picks the methods
 // it uses. runtime/ holds the drivers; every driver passes test/runtime/driver-contract.ts.
 import type { PinnedImage } from './service.ts';
+import type { OptionalCapability } from './capabilities.ts';
 
 export interface InstanceLimits {
   /** hard memory limit; swap is capped at the same value so the instance never swaps */
@@ -12,6 +13,9 @@ export interface InstanceLimits {
   cpus: number;
   /** maximum number of tasks (processes + threads) */
   pids: number;
+  /** size of the instance's writable layer (what it writes outside its volumes); absent: the driver's
+   *  default (runtime.writableLayer) */
+  diskBytes?: number;
 }
 
 /** What one instance runs: a revision's (scheduler) or a one-off run's (serving/runs). */
@@ -30,6 +34,8 @@ export interface InstanceSpec {
   env: Record<string, string>;
   readOnlyRoot: boolean;
   limits: InstanceLimits;
+  /** added to the default capability set; absent or empty: the default set only */
+  capabilities?: OptionalCapability[];
 }
 
 export interface InstanceAddress {

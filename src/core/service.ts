@@ -5,6 +5,8 @@
 // without a new revision). Field names follow Knative Serving where a concept matches, so a Knative
 // Service maps onto this one to one (docs/serving.md has the table).
 
+import type { OptionalCapability } from './capabilities.ts';
+
 export type ScalingMetric = 'concurrency' | 'rps' | 'cpu' | 'memory' | 'custom';
 
 export interface ProbeSpec {
@@ -57,6 +59,10 @@ export interface ServiceSpec {
   memoryBytes: number;
   cpus: number;
   pids: number;
+  /** writable layer size; absent: the driver's default */
+  diskBytes?: number;
+  /** added to the default capability set */
+  capabilities?: OptionalCapability[];
   readOnlyRoot: boolean;
   timeoutMs: number;
   queueLimit: number;

@@ -75,6 +75,11 @@ export async function mountOverlay(cwd: string, options: string, target: string)
   await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', options, target], { cwd });
 }
 
+/** `mount -t tmpfs` with `options` (size=, mode=…) at `target`. Needs root. */
+export async function mountTmpfs(target: string, options: string): Promise<void> {
+  await run(MOUNT, ['-t', 'tmpfs', '-o', options, 'tmpfs', target]);
+}
+
 export async function unmount(target: string): Promise<void> {
   await run(UMOUNT, [target]);
 }

@@ -5,8 +5,15 @@
 // <dir>/                   one per instance (the caller owns it and may keep its own files here)
 //   l/<n> -> <layer root>  short symlinks, l/0 = top layer … l/<N-1> = base layer
 //   empty/                 the only lower dir of an image without layers
-//   upper/  work/          overlay upperdir and workdir: the instance's writes
+//   rw/                    a tmpfs of the writable layer's size, holding
+//     upper/  work/        the overlay upperdir and workdir: the instance's writes
 //   rootfs/                the mount point, handed to the runtime
+//
+// Why a tmpfs for the writes: its size is a limit the kernel enforces (writing past it is ENOSPC inside
+// the instance), nothing an instance writes reaches the host's disk under the store and the registry,
+// and its pages are charged to the instance's memory cgroup — Cloud Run's in-memory filesystem. A
+// per-instance disk filesystem (a loop device, or project quotas) would need mkfs per instance or an
+// XFS data dir; a tmpfs is one mount.
 //
 // Why symlinks and relative paths: mount options must fit in one page (4 KiB), and a cache path per
 // layer (~100 bytes) would cap an image at ~40 layers. `mount` runs with cwd = <dir>, so each lower
@@ -15,7 +22,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { SkiffError } from '../core/errors.ts';
-import { mountOverlay, unmount } from './overlay.ts';
+import { mountOverlay, mountTmpfs, unmount } from './overlay.ts';
 
 /** overlayfs' own limit on lower layers (OVL_MAX_STACK). */
 export const MAX_LAYERS = 500;
@@ -37,15 +44,18 @@ export async function isMounted(target: string): Promise<boolean> {
  * Mounts the overlay of `layerRoots` (base layer first, as manifests list them) at <dir>/rootfs and
  * returns that path. `dir` must be absolute; it is created if missing.
  */
-export async function mountRootfs(dir: string, layerRoots: readonly string[]): Promise<string> {
+export async function mountRootfs(dir: string, layerRoots: readonly string[], opts: { writableBytes: number }): Promise<string> {
   if (!path.isAbsolute(dir)) throw new SkiffError('INTERNAL', `rootfs dir must be absolute: ${dir}`);
   if (layerRoots.length > MAX_LAYERS) throw new SkiffError('IMAGE_INVALID', `image has ${layerRoots.length} layers; overlayfs stacks at most ${MAX_LAYERS}`);
   const target = rootfsPath(dir);
   if (await isMounted(target)) throw new SkiffError('CONFLICT', `${target} is already mounted`);
-  for (const d of ['l', 'upper', 'work', 'rootfs']) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o700 });
+  for (const d of ['l', 'rw', 'rootfs']) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o700 });
+  const rw = path.join(dir, 'rw');
+  if (!(await isMounted(rw))) await mountTmpfs(rw, `size=${Math.max(4096, Math.floor(opts.writableBytes))},mode=0700,nodev,nosuid`);
+  for (const d of ['upper', 'work']) await fsp.mkdir(path.join(rw, d), { recursive: true, mode: 0o700 });
   // The merged root directory takes the upperdir's mode and owner (layer roots are 0700 in the cache):
   // 0755 root, or a non-root USER cannot even resolve /bin. The 0700 instance dir still keeps host users out.
-  await fsp.chmod(path.join(dir, 'upper'), 0o755);
+  await fsp.chmod(path.join(rw, 'upper'), 0o755);
   const lowers: string[] = [];
   if (layerRoots.length === 0) {
     await fsp.mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o755 });
@@ -59,7 +69,7 @@ export async function mountRootfs(dir: string, layerRoots: readonly string[]): P
     await fsp.symlink(root, path.join(dir, link));
     lowers.push(link);
   }
-  await mountOverlay(dir, `lowerdir=${lowers.join(':')},upperdir=upper,workdir=work`, target);
+  await mountOverlay(dir, `lowerdir=${lowers.join(':')},upperdir=rw/upper,workdir=rw/work`, target);
   return target;
 }
 
@@ -76,5 +86,12 @@ export async function removeRootfs(dir: string): Promise<void> {
     });
   }
   if (await isMounted(target)) throw new SkiffError('INTERNAL', `${target} is still mounted (stacked mounts?); not removing ${dir}`);
+  const rw = path.join(dir, 'rw');
+  if (await isMounted(rw)) {
+    await unmount(rw).catch(async (err: unknown) => {
+      if (await isMounted(rw)) throw err;
+    });
+  }
+  if (await isMounted(rw)) throw new SkiffError('INTERNAL', `${rw} is still mounted; not removing ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
 }

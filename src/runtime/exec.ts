@@ -5,16 +5,17 @@ import { SkiffError } from '../core/errors.ts';
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
 
-const PACKAGE_OF: Record<string, string> = { runc: 'runc', ip: 'iproute2', bridge: 'iproute2', iptables: 'iptables' };
+const PACKAGE_OF: Record<string, string> = { runc: 'runc', ip: 'iproute2', bridge: 'iproute2', iptables: 'iptables', nft: 'nftables' };
 
-/** Runs `cmd args`; never throws for a non-zero exit (callers branch on `code`). */
-export function execTool(cmd: string, args: string[]): Promise<ExecResult> {
+/** Runs `cmd args` (with `input` on its stdin); never throws for a non-zero exit (callers branch on `code`). */
+export function execTool(cmd: string, args: string[], input?: string): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
       const tool = cmd.split('/').pop() ?? cmd;
       reject(e.code === 'ENOENT'
@@ -26,8 +27,8 @@ export function execTool(cmd: string, args: string[]): Promise<ExecResult> {
 }
 
 /** Runs `cmd args` and throws INTERNAL with the tool's stderr when it fails. */
-export async function execOk(cmd: string, args: string[]): Promise<string> {
-  const r = await execTool(cmd, args);
+export async function execOk(cmd: string, args: string[], input?: string): Promise<string> {
+  const r = await execTool(cmd, args, input);
   if (r.code !== 0) throw new SkiffError('INTERNAL', `${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
 }

@@ -59,7 +59,8 @@ export class RevisionState {
       ...(s.args ? { args: s.args } : {}),
       env: s.env,
       readOnlyRoot: s.readOnlyRoot,
-      limits: { memoryBytes: s.memoryBytes, cpus: s.cpus, pids: s.pids },
+      limits: { memoryBytes: s.memoryBytes, cpus: s.cpus, pids: s.pids, ...(s.diskBytes !== undefined ? { diskBytes: s.diskBytes } : {}) },
+      ...(s.capabilities?.length ? { capabilities: s.capabilities } : {}),
     };
   }
 

@@ -7,6 +7,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { RunRequest } from '../core/documents.ts';
 import type { ExitReason, InstanceLimits } from '../core/instance.ts';
+import type { OptionalCapability } from '../core/capabilities.ts';
 import type { RunEvent, RunExit } from '../core/views.ts';
 import { runId } from '../core/names.ts';
 import { parseCpu, parseMemory } from '../core/quantity.ts';
@@ -22,6 +23,7 @@ export interface RunSpec {
   env: Record<string, string>;
   limits: InstanceLimits;
   readOnlyRoot: boolean;
+  capabilities?: OptionalCapability[];
 }
 
 export function normaliseRunRequest(r: RunRequest): RunSpec {
@@ -33,8 +35,10 @@ export function normaliseRunRequest(r: RunRequest): RunSpec {
       memoryBytes: r.memory !== undefined ? parseMemory(r.memory, 'memory') : DEFAULT_LIMITS.memoryBytes,
       cpus: r.cpus !== undefined ? parseCpu(r.cpus, 'cpus') : DEFAULT_LIMITS.cpus,
       pids: r.pids ?? DEFAULT_LIMITS.pids,
+      ...(r.disk !== undefined ? { diskBytes: parseMemory(r.disk, 'disk') } : {}),
     },
     readOnlyRoot: r.readOnly ?? false,
+    ...(r.capAdd?.length ? { capabilities: r.capAdd } : {}),
   };
 }
 
@@ -54,7 +58,7 @@ export class RunService {
     const spec = normaliseRunRequest(request);
     const image = await this.d.images.resolve(spec.image);
     const id = runId();
-    await this.d.driver.create(id, { image, service: id, args: spec.command, env: spec.env, readOnlyRoot: spec.readOnlyRoot, limits: spec.limits });
+    await this.d.driver.create(id, { image, service: id, args: spec.command, env: spec.env, readOnlyRoot: spec.readOnlyRoot, limits: spec.limits, capabilities: spec.capabilities });
     await this.d.driver.start(id); // (a failed start deletes the instance)
     this.d.log.info({ run: id, image }, 'run started');
     let removal: Promise<void> | undefined;

@@ -48,6 +48,8 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     memoryBytes: doc.resources?.memory !== undefined ? parseMemory(doc.resources.memory, 'resources.memory') : DEFAULT_LIMITS.memoryBytes,
     cpus: doc.resources?.cpu !== undefined ? parseCpu(doc.resources.cpu, 'resources.cpu') : DEFAULT_LIMITS.cpus,
     pids: doc.resources?.pids ?? DEFAULT_LIMITS.pids,
+    ...(doc.resources?.disk !== undefined ? { diskBytes: parseMemory(doc.resources.disk, 'resources.disk') } : {}),
+    ...(doc.capabilities?.length ? { capabilities: doc.capabilities } : {}),
     readOnlyRoot: doc.readOnlyRoot ?? false,
     timeoutMs,
     queueLimit: doc.queueLimit ?? 1000,

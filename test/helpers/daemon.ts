@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
+import { removeAntiSpoof } from '../../src/runtime/network/anti-spoof.ts';
 import { execFileSync } from 'node:child_process';
 import { freeSubnetOctet } from './tools.ts';
 import { existsSync } from 'node:fs';
@@ -59,5 +60,6 @@ export async function removeTestNetwork(net: Settings['runtime']): Promise<void>
   if (!existsSync(`/sys/class/net/${net.bridge}`)) return;
   execFileSync('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
   await removeFirewall(net.chainPrefix);
+  await removeAntiSpoof(net.chainPrefix);
   rmSync(`/run/skiff/ipam/${net.bridge}`, { recursive: true, force: true });
 }

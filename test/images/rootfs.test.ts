@@ -65,14 +65,17 @@ test('a rootfs of 300 layers with long cache paths mounts (options stay under a 
   });
   const dir = path.join(base, 'instances', 'i1');
   t.after(() => removeRootfs(dir));
-  const rootfs = await mountRootfs(dir, layers);
+  const rootfs = await mountRootfs(dir, layers, { writableBytes: 1024 ** 2 });
   assert.ok(await isMounted(rootfs));
   assert.equal(readFileSync(path.join(rootfs, 'shared'), 'utf8'), 'layer 299', 'the last manifest layer is on top');
   assert.ok(existsSync(path.join(rootfs, 'only-0')) && existsSync(path.join(rootfs, 'only-299')));
   assert.equal(statSync(rootfs).mode & 0o7777, 0o755, 'a non-root USER must be able to traverse /');
   writeFileSync(path.join(rootfs, 'written'), 'x');
   assert.equal(existsSync(path.join(layers[299]!, 'written')), false, 'writes land in the private upper dir');
-  await assert.rejects(mountRootfs(dir, layers), (err: unknown) => err instanceof SkiffError && err.code === 'CONFLICT');
+  // the writable layer is its own filesystem of the given size: past it is ENOSPC, nothing reaches the host's disk
+  assert.throws(() => writeFileSync(path.join(rootfs, 'big'), Buffer.alloc(2 * 1024 ** 2)), /ENOSPC/);
+  assert.equal(existsSync(path.join(dir, 'upper')), false, 'no upper dir on the data dir’s disk');
+  await assert.rejects(mountRootfs(dir, layers, { writableBytes: 1024 ** 2 }), (err: unknown) => err instanceof SkiffError && err.code === 'CONFLICT');
 
   await removeRootfs(dir);
   assert.equal(await isMounted(rootfs), false);

@@ -26,9 +26,12 @@ test('limits: memory with equal swap (no swapping), CPU quota and shares, pids',
   assert.deepEqual(r.pids, { limit: 100 });
 });
 
-test('process: Docker capabilities without ambient/inheritable, no new privileges, nofile within the host limit', () => {
+test('process: Docker capabilities without NET_RAW or ambient/inheritable, no new privileges, nofile within the host limit', () => {
   const p = buildOciConfig(input).process as Record<string, any>;
-  assert.equal(DEFAULT_CAPABILITIES.length, 14);
+  assert.equal(DEFAULT_CAPABILITIES.length, 13);
+  assert.ok(!p.capabilities.bounding.includes('CAP_NET_RAW'), 'NET_RAW only when asked for');
+  const raw = buildOciConfig({ ...input, capabilities: ['NET_RAW'] }).process as Record<string, any>;
+  for (const set of ['bounding', 'effective', 'permitted']) assert.deepEqual(raw.capabilities[set], [...DEFAULT_CAPABILITIES, 'CAP_NET_RAW']);
   assert.deepEqual(Object.keys(p.capabilities).sort(), ['bounding', 'effective', 'permitted']);
   assert.ok(!DEFAULT_CAPABILITIES.includes('CAP_SYS_ADMIN') && !DEFAULT_CAPABILITIES.includes('CAP_NET_ADMIN'));
   assert.equal(p.noNewPrivileges, true);

@@ -159,13 +159,14 @@ test('the runc driver runs a podman-built image', { skip, timeout: 300_000 }, as
     assert.equal((await getWhenUp(addrA, '/')).status, 200);
   });
 
+  // two mounts per instance: its rootfs overlay and the tmpfs under its writable layer
   await t.test('stop keeps the instance; delete removes the mount, netns and dir; concurrent or repeated deletes are no-ops', async () => {
-    assert.deepEqual(ours(), { mounts: 2, netns: 2, dirs: 2 });
+    assert.deepEqual(ours(), { mounts: 4, netns: 2, dirs: 2 });
     await driver.stop(a, 200);
     assert.equal((await driver.inspect(a))?.status, 'stopped');
-    assert.deepEqual(ours(), { mounts: 2, netns: 2, dirs: 2 }, 'a stopped instance keeps what it owns until delete');
+    assert.deepEqual(ours(), { mounts: 4, netns: 2, dirs: 2 }, 'a stopped instance keeps what it owns until delete');
     await driver.delete(a);
-    assert.deepEqual(ours(), { mounts: 1, netns: 1, dirs: 1 });
+    assert.deepEqual(ours(), { mounts: 2, netns: 1, dirs: 1 });
     await Promise.all([driver.delete(b), driver.delete(b)]); // a drain racing an orphan sweep
     assert.deepEqual(ours(), { mounts: 0, netns: 0, dirs: 0 });
     await driver.delete(a);

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
+import { removeAntiSpoof } from '../../src/runtime/network/anti-spoof.ts';
 import { hostVeth } from '../../src/runtime/network/host-network.ts';
 import { freeSubnetOctet } from '../helpers/tools.ts';
 
@@ -38,6 +39,7 @@ export function sweepDeadRuns(prefix: string): void {
 export async function removeTestNetwork(n: TestNetwork): Promise<void> {
   try { execFileSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' }); } catch { /* never created */ }
   await removeFirewall(n.chainPrefix);
+  await removeAntiSpoof(n.chainPrefix);
   rmSync(`/run/skiff/ipam/${n.bridge}`, { recursive: true, force: true });
   for (const d of ['/run/skiff/ipam', '/run/skiff']) {
     try { rmdirSync(d); } catch { /* not empty (a parallel run) or absent */ }

@@ -33,7 +33,7 @@ function mountsUnder(dir: string): number {
 test('kill -9 under load: the service serves again, instances are re-adopted, nothing is orphaned or lost', { skip }, async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-serve-crash-'));
   const tag = process.pid % 250;
-  const net = { driver: 'runc' as const, bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}`, egress: false };
+  const net = { driver: 'runc' as const, bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}`, egress: false, writableLayerBytes: 512 * 1024 ** 2 };
   const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false' };
   let child: ChildDaemon | undefined;
   t.after(async () => {
@@ -87,7 +87,7 @@ test('kill -9 under load: the service serves again, instances are re-adopted, no
   const after = (await ready()).map((i) => i.id);
   assert.deepEqual(after, before, 'the running instance was re-adopted, not replaced');
   assert.equal(readdirSync(path.join(dataDir, 'instances')).length, 1, 'no orphan instance directories');
-  assert.equal(mountsUnder(path.join(dataDir, 'instances')), 1, 'one rootfs mount');
+  assert.equal(mountsUnder(path.join(dataDir, 'instances')), 2, 'one rootfs mount and its writable layer');
   const svc = await client.service('steady');
   assert.deepEqual(svc.revisions.map((r) => r.name), [revision], 'the deploy survived');
   child.proc.kill('SIGTERM');

@@ -24,7 +24,7 @@ async function setup(t: Parameters<typeof startTestDaemon>[0]): Promise<{ d: Tes
 }
 
 /** A file the app wrote under /state, read from the instance's overlay upper dir on the host. */
-const stateFile = (d: TestDaemon, instance: string, name: string) => path.join(d.dataDir, 'instances', instance, 'upper', 'state', name);
+const stateFile = (d: TestDaemon, instance: string, name: string) => path.join(d.dataDir, 'instances', instance, 'rw', 'upper', 'state', name);
 
 test('readiness: a request waits until the app answers its readiness path, then gets 200', { skip }, async (t) => {
   const { d, client, image } = await setup(t);

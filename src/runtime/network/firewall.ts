@@ -9,7 +9,13 @@
 //     -o BR conntrack RELATED,ESTABLISHED  ACCEPT
 //     -i BR -o BR                          DROP     instance <-> instance (bridge ports are also
 //                                                   isolated at L2; this covers br_netfilter hairpins)
-//     -i BR                                ACCEPT|DROP  egress to the outside world, per setting
+//     -i BR -o UPLINK                      ACCEPT   egress to the outside world, when the setting allows
+//                                                   it: only out of the interfaces holding the host's
+//                                                   default routes (found at start)
+//     -i BR                                DROP     anything else an instance sends: never into another
+//                                                   bridge (another Skiff's, Docker's, podman's) or any
+//                                                   other local network — a blanket ACCEPT here, at
+//                                                   FORWARD position 1, would bypass their isolation
 //     -o BR                                DROP     the outside never reaches instances directly
 //   nat <P>-POSTROUTING (jumped to from POSTROUTING)
 //     -s SUBNET ! -o BR MASQUERADE                    only when egress is enabled
@@ -19,9 +25,15 @@ import { intToIp, type Subnet } from './allocator.ts';
 
 export interface FirewallConfig { bridge: string; subnet: Subnet; chainPrefix: string; egress: boolean }
 
+/** The interfaces the host's IPv4 default routes leave through: where egress may go. */
+export async function uplinks(): Promise<string[]> {
+  const routes = JSON.parse((await execOk('ip', ['-j', 'route', 'show', 'default'])) || '[]') as Array<{ dev?: string }>;
+  return [...new Set(routes.map((r) => r.dev).filter((d): d is string => !!d))];
+}
+
 type Rule = string[];
 
-function rules(cfg: FirewallConfig): { input: Rule[]; forward: Rule[]; postrouting: Rule[] } {
+function rules(cfg: FirewallConfig, uplinkDevs: string[]): { input: Rule[]; forward: Rule[]; postrouting: Rule[] } {
   const br = cfg.bridge;
   const est = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   return {
@@ -29,10 +41,11 @@ function rules(cfg: FirewallConfig): { input: Rule[]; forward: Rule[]; postrouti
     forward: [
       ['-o', br, ...est],
       ['-i', br, '-o', br, '-j', 'DROP'],
-      ['-i', br, '-j', cfg.egress ? 'ACCEPT' : 'DROP'],
+      ...(cfg.egress ? uplinkDevs.filter((d) => d !== br).map((d) => ['-i', br, '-o', d, '-j', 'ACCEPT']) : []),
+      ['-i', br, '-j', 'DROP'],
       ['-o', br, '-j', 'DROP'],
     ],
-    postrouting: cfg.egress ? [['-s', `${intToIp(cfg.subnet.base)}/${cfg.subnet.prefix}`, '!', '-o', br, '-j', 'MASQUERADE']] : [],
+    postrouting: cfg.egress ? uplinkDevs.filter((d) => d !== br).map((d) => ['-s', `${intToIp(cfg.subnet.base)}/${cfg.subnet.prefix}`, '-o', d, '-j', 'MASQUERADE']) : [],
   };
 }
 
@@ -53,7 +66,7 @@ async function fillChain(table: string, chain: string, from: string, body: Rule[
 }
 
 export async function ensureFirewall(cfg: FirewallConfig): Promise<void> {
-  const r = rules(cfg);
+  const r = rules(cfg, cfg.egress ? await uplinks() : []);
   await fillChain('filter', `${cfg.chainPrefix}-INPUT`, 'INPUT', r.input);
   await fillChain('filter', `${cfg.chainPrefix}-FORWARD`, 'FORWARD', r.forward);
   await fillChain('nat', `${cfg.chainPrefix}-POSTROUTING`, 'POSTROUTING', r.postrouting);

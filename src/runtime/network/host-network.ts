@@ -2,12 +2,26 @@
 // Each instance gets `ip netns` named skiff-<id> (runc joins /run/netns/skiff-<id>), a veth pair whose
 // host end is a bridge port with `isolated on` — isolated ports cannot exchange frames with each other,
 // only with the bridge itself (the host) — and a default route via the bridge address.
+// The instance's MAC is fixed (anti-spoof.ts derives it from the id) and pinned three ways, so that no
+// frame an instance forges can take another's address: the bridge filter accepts only its own MAC and
+// IPv4 address from its port, and the host's neighbour entry for its address is permanent (an ARP reply
+// cannot move it). IPv6 is off on the bridge and the host ends (Skiff's policy is IPv4-only, and the
+// bridge filter drops IPv6 from instances anyway), so the host has no address an instance could reach.
 import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { execOk, execTool } from '../exec.ts';
 import { gatewayIp, type Subnet } from './allocator.ts';
+import { allowPort, forgetPort, instanceMac } from './anti-spoof.ts';
 
-export interface BridgeConfig { bridge: string; subnet: Subnet }
+export interface BridgeConfig { bridge: string; subnet: Subnet; chainPrefix: string }
+
+/** Turns IPv6 off on a host interface (before it is up, so it never gets a link-local address). */
+async function disableIpv6(dev: string): Promise<void> {
+  await fsp.writeFile(`/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`, '1').catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err; // a kernel without IPv6: nothing to turn off
+  });
+}
 
 export const netnsName = (id: string): string => `skiff-${id}`;
 export const netnsPath = (id: string): string => `/run/netns/${netnsName(id)}`;
@@ -20,6 +34,7 @@ export async function ensureBridge({ bridge, subnet }: BridgeConfig): Promise<vo
   if (add.code !== 0 && !add.stderr.includes('File exists')) throw new SkiffError('INTERNAL', `ip link add ${bridge}: ${add.stderr.trim()}`);
   const addr = await execTool('ip', ['addr', 'add', `${gatewayIp(subnet)}/${subnet.prefix}`, 'dev', bridge]);
   if (addr.code !== 0 && !/File exists|already assigned/.test(addr.stderr)) throw new SkiffError('INTERNAL', `ip addr add on ${bridge}: ${addr.stderr.trim()}`);
+  await disableIpv6(bridge);
   await execOk('ip', ['link', 'set', bridge, 'up']);
 }
 
@@ -27,10 +42,14 @@ export async function attachInstance(cfg: BridgeConfig, id: string, ip: string):
   const ns = netnsName(id);
   const host = hostVeth(id);
   const peer = `skp${host.slice(3)}`;
+  const mac = instanceMac(id);
   await execOk('ip', ['netns', 'add', ns]);
-  await execOk('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'netns', ns]);
+  await execOk('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'address', mac, 'netns', ns]);
+  await disableIpv6(host);
   await execOk('ip', ['link', 'set', host, 'master', cfg.bridge]);
   await execOk('bridge', ['link', 'set', 'dev', host, 'isolated', 'on']);
+  // filtered from its first frame: the port is in the filter before its link is up
+  await allowPort(cfg.chainPrefix, { port: host, mac, ip });
   await execOk('ip', ['link', 'set', host, 'up']);
   const inNs = (...args: string[]) => execOk('ip', ['-n', ns, ...args]);
   await inNs('link', 'set', peer, 'name', 'eth0');
@@ -38,14 +57,19 @@ export async function attachInstance(cfg: BridgeConfig, id: string, ip: string):
   await inNs('link', 'set', 'eth0', 'up');
   await inNs('link', 'set', 'lo', 'up');
   await inNs('route', 'add', 'default', 'via', gatewayIp(cfg.subnet));
-  // The address may have belonged to an instance deleted moments ago: the host's neighbour entry would
-  // still name that instance's MAC, and the first packets (readiness probe, request) would be lost until
-  // the kernel re-validates it (seconds; seen as a 9.5 s cold start).
-  await execTool('ip', ['neigh', 'flush', 'to', ip, 'dev', cfg.bridge]);
+  // Permanent: no ARP reply moves it. (It also replaces an entry left by an instance deleted moments
+  // ago that had this address, whose stale MAC would lose the first packets: seen as a 9.5 s cold start.)
+  await execOk('ip', ['neigh', 'replace', ip, 'lladdr', mac, 'dev', cfg.bridge, 'nud', 'permanent']);
 }
 
-/** Removes the veth pair and the namespace; missing pieces are fine (idempotent). */
-export async function detachInstance(id: string): Promise<void> {
-  await execTool('ip', ['link', 'del', hostVeth(id)]);
+/** Removes the veth pair, the namespace, the neighbour entry and the filter's entries; missing pieces
+ *  are fine (idempotent). `ip` is the instance's address when still known. */
+export async function detachInstance(cfg: BridgeConfig, id: string, ip: string | undefined): Promise<void> {
+  const host = hostVeth(id);
+  await execTool('ip', ['link', 'del', host]);
   await execTool('ip', ['netns', 'del', netnsName(id)]);
+  if (ip !== undefined) {
+    await execTool('ip', ['neigh', 'del', ip, 'dev', cfg.bridge]);
+    await forgetPort(cfg.chainPrefix, { port: host, mac: instanceMac(id), ip });
+  }
 }

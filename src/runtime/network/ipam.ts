@@ -25,6 +25,13 @@ export class Ipam {
     }
   }
 
+  /** The address `owner` holds, if any. */
+  async addressOf(owner: string): Promise<string | undefined> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    for (const ip of names) if ((await fsp.readFile(path.join(this.dir, ip), 'utf8').catch(() => '')) === owner) return ip;
+    return undefined;
+  }
+
   /** Frees every address held by `owner` (normally one). */
   async release(owner: string): Promise<void> {
     const names = await fsp.readdir(this.dir).catch(() => [] as string[]);

@@ -13,10 +13,12 @@ export interface BundleInput extends Omit<ContainerSpec, 'id' | 'service'> {
   hosts?: string;
 }
 
-// Docker's default capability set. Ambient and inheritable stay empty: a non-root process that execs
-// must not keep capabilities (and with noNewPrivileges nothing can regain them).
+// Docker's default capability set minus CAP_NET_RAW, which only ping-like tools need and which lets an
+// instance forge ARP replies and raw packets (a service opts in: `capabilities: [NET_RAW]`). Ambient and
+// inheritable stay empty: a non-root process that execs must not keep capabilities (and with
+// noNewPrivileges nothing can regain them).
 export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
@@ -63,6 +65,7 @@ export interface OciConfig {
 
 export function buildOciConfig(input: BundleInput): OciConfig {
   const { memoryBytes, cpus, pids } = input.limits;
+  const caps = [...DEFAULT_CAPABILITIES, ...(input.capabilities ?? []).map((c) => `CAP_${c}`)];
   return {
     ociVersion: '1.0.2',
     process: {
@@ -71,7 +74,7 @@ export function buildOciConfig(input: BundleInput): OciConfig {
       args: input.args,
       env: input.env,
       cwd: input.cwd,
-      capabilities: { bounding: DEFAULT_CAPABILITIES, effective: DEFAULT_CAPABILITIES, permitted: DEFAULT_CAPABILITIES },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: NOFILE, soft: NOFILE }],
       noNewPrivileges: true,
       oomScoreAdj: 0,

@@ -4,6 +4,7 @@
 // nothing outside runtime/runc/ codes against it. Types only; RuncRuntime (driver.ts) implements it.
 // Outcomes a caller must branch on are discriminated unions, not exceptions. Imports only core.
 import type { ExitReason, InstanceLimits, InstanceStatus, LogLine } from '../../core/instance.ts';
+import type { OptionalCapability } from '../../core/capabilities.ts';
 
 /** One container: a process on a root filesystem that is already on the host. */
 export interface ContainerSpec {
@@ -20,6 +21,8 @@ export interface ContainerSpec {
   user: { uid: number; gid: number; additionalGids: number[] };
   hostname: string;
   limits: InstanceLimits;
+  /** added to the default capability set */
+  capabilities?: OptionalCapability[];
 }
 
 export type ContainerStatus = Exclude<InstanceStatus, 'missing'>;

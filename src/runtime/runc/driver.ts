@@ -13,6 +13,7 @@ import { assertInstanceId, instanceCgroup, isInstanceId } from '../../core/names
 import type { ContainerRuntime, ContainerSpec, ContainerState, ContainerStats, Lookup, StopResult, WaitResult } from './container-runtime.ts';
 import { parseCidr, type Subnet } from '../network/allocator.ts';
 import { ensureFirewall } from '../network/firewall.ts';
+import { ensureAntiSpoof } from '../network/anti-spoof.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
 import { Ipam } from '../network/ipam.ts';
 import { buildOciConfig } from './bundle.ts';
@@ -54,8 +55,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
   const subnet = parseCidr(opts.network.cidr);
-  await ensureBridge({ bridge: opts.network.bridge, subnet });
+  await ensureBridge({ bridge: opts.network.bridge, subnet, chainPrefix: opts.network.chainPrefix });
   await ensureFirewall({ ...opts.network, subnet });
+  await ensureAntiSpoof(opts.network.chainPrefix);
   await fsp.mkdir(instancesDir(opts.root), { recursive: true });
   return new RuncRuntime(opts, subnet);
 }
@@ -72,6 +74,10 @@ export class RuncRuntime implements ContainerRuntime {
     this.runcBin = opts.runc ?? '/usr/sbin/runc';
     this.runc = new RuncCli(this.runcBin, runcRoot(opts.root));
     this.ipam = new Ipam(opts.network.ipamDir ?? `/run/skiff/ipam/${opts.network.bridge}`, subnet);
+  }
+
+  private bridgeConfig() {
+    return { bridge: this.opts.network.bridge, subnet: this.subnet, chainPrefix: this.opts.network.chainPrefix };
   }
 
   private paths(id: string) {
@@ -95,7 +101,7 @@ export class RuncRuntime implements ContainerRuntime {
     await fsp.mkdir(p.logs, { recursive: true });
     try {
       const ip = await this.ipam.reserve(spec.id);
-      await attachInstance({ bridge: this.opts.network.bridge, subnet: this.subnet }, spec.id, ip);
+      await attachInstance(this.bridgeConfig(), spec.id, ip);
       const cgroupsPath = instanceCgroup(this.opts.cgroupParent ?? '/skiff', spec.id);
       const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
       await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
@@ -247,7 +253,7 @@ export class RuncRuntime implements ContainerRuntime {
       await this.starting.get(id)?.catch(() => undefined);
       await this.runc.delete(id);
       await stopSupervisor(p);
-      await detachInstance(id);
+      await detachInstance(this.bridgeConfig(), id, (await this.record(id))?.ip ?? (await this.ipam.addressOf(id)));
       await this.ipam.release(id);
       await fsp.rm(p.dir, { recursive: true, force: true });
     } finally {

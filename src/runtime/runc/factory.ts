@@ -25,9 +25,14 @@ export interface RuncDriverSetup {
   network: { bridge: string; cidr: string; chainPrefix: string; egress: boolean };
   /** host file bind-mounted read-only as /etc/resolv.conf in every instance */
   resolvConf?: string;
+  /** writable layer size of an instance whose limits name none (default DEFAULT_WRITABLE_LAYER_BYTES) */
+  writableLayerBytes?: number;
   platform?: Platform;
   logger?: Logger;
 }
+
+/** the runtime.writableLayerBytes default: memory-backed, so it is charged to the instance's memory too */
+export const DEFAULT_WRITABLE_LAYER_BYTES = 512 * 1024 ** 2;
 
 const hasEntries = async (dir: string) => existsSync(dir) && (await fsp.readdir(dir)).length > 0;
 
@@ -38,7 +43,7 @@ export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
     const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
     await layers.init();
     const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
-    return new RuncInstanceDriver({ dir: instances, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
+    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
   };
   // A container without an instance dir is possible only after a crash half-way through delete.
   const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot)));

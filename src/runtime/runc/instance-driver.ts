@@ -22,8 +22,10 @@ import type { RuncImages } from './images.ts';
 import { containerSpec } from './process.ts';
 
 export interface RuncInstanceDriverOptions {
-  /** per-instance dirs (upper layers grow with what instances write: a disk, not tmpfs) */
+  /** per-instance dirs */
   dir: string;
+  /** writable layer size of an instance whose limits name none */
+  writableLayerBytes: number;
   images: RuncImages;
   containers: ContainerRuntime;
   logger?: Logger;
@@ -79,7 +81,7 @@ export class RuncInstanceDriver implements InstanceDriver {
     try {
       const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image };
       await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(record));
-      const rootfs = await mountRootfs(dir, layers.map((l) => l.path));
+      const rootfs = await mountRootfs(dir, layers.map((l) => l.path), { writableBytes: spec.limits.diskBytes ?? this.opts.writableLayerBytes });
       await this.opts.containers.create(await containerSpec(id, spec, image, rootfs));
       if (spec.port !== undefined) this.ports.set(id, spec.port);
       this.log.debug({ instance: id, revision: spec.revision }, 'instance created');

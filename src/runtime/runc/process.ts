@@ -49,5 +49,6 @@ export async function containerSpec(id: string, spec: InstanceSpec, image: Image
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
     hostname: spec.service.slice(0, 63),
     limits: spec.limits,
+    ...(spec.capabilities?.length ? { capabilities: spec.capabilities } : {}),
   };
 }
