@@ -1,6 +1,7 @@
 # The Debian packages Skiff and its test suite use; sourced by scripts/setup.sh (and so by .ci/run).
 #   build-essential, python3: better-sqlite3 builds from source
-#   runc, iptables, iproute2, attr, zstd, perl: the runtime (containers, network, overlay xattrs, zstd
+#   runc, iptables, nftables, iproute2, attr, zstd, perl: the runtime (containers, network and its
+#   anti-spoofing bridge filter, overlay xattrs, zstd
 #   layers, the per-instance supervisor)
 #   docker.io, podman, skopeo, containernetworking-plugins, uidmap: real registry clients in tests
 #   busybox-static: test images; umoci: unpack cross-check in tests; docker-registry: benchmark peer
@@ -8,7 +9,7 @@
 #   postgresql: the PostgreSQL store's contract tests start a real server (test/helpers/postgres.ts)
 SKIFF_APT_PACKAGES=(
   ca-certificates build-essential python3 git
-  runc iptables iproute2 attr zstd uidmap perl
+  runc iptables nftables iproute2 attr zstd uidmap perl
   docker.io podman skopeo containernetworking-plugins
   busybox-static umoci docker-registry nginx-light wrk
   postgresql
