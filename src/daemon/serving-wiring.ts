@@ -1,6 +1,7 @@
 // daemon/serving-wiring: builds the serving plane — gateway (data plane), scheduler, and serving/'s
 // ServingService — around an instance driver, and owns their start/stop order:
-//   start: gateway listens → scheduler re-adopts instances and starts ticking
+//   start: scheduler loads routes → gateway listens → scheduler re-adopts instances and starts ticking
+//          (orphans are removed after that, in the background)
 //   stop:  scheduler stops (instances keep running for the next daemon) → gateway closes
 import type { Settings } from '../config/settings.ts';
 import type { Clock } from '../core/clock.ts';
@@ -39,12 +40,6 @@ export async function startServing(deps: {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
     fastPath: settings.gatewayFastPath,
   });
-  let gatewayAddress: { host: string; port: number };
-  try {
-    gatewayAddress = await gateway.listen(settings.gateway.host, settings.gateway.port);
-  } catch (err) {
-    throw new SkiffError('CONFIG_INVALID', `cannot listen on gateway ${settings.gateway.host}:${settings.gateway.port}: ${(err as Error).message}`, { cause: err });
-  }
   scheduler = new Scheduler({
     instances: deps.driver,
     probes: netProbes,
@@ -58,6 +53,15 @@ export async function startServing(deps: {
     coldStart: settings.coldStart,
     coldStarts,
   });
+  // Routes before the first connection: a restarted daemon never answers 404 for a service it has
+  // (requests for a revision whose instances are still being re-adopted wait as for a cold start).
+  await scheduler.loadRoutes();
+  let gatewayAddress: { host: string; port: number };
+  try {
+    gatewayAddress = await gateway.listen(settings.gateway.host, settings.gateway.port);
+  } catch (err) {
+    throw new SkiffError('CONFIG_INVALID', `cannot listen on gateway ${settings.gateway.host}:${settings.gateway.port}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     await scheduler.start();
   } catch (err) {

@@ -13,9 +13,10 @@ export interface ChildDaemon {
   exited: Promise<unknown>;
 }
 
-export async function startChildDaemon(dataDir: string, env: Record<string, string> = {}): Promise<ChildDaemon> {
+/** `gateway`: HOST:PORT to listen on (default a free port), so a restarted daemon can keep it */
+export async function startChildDaemon(dataDir: string, env: Record<string, string> = {}, gateway = '127.0.0.1:0'): Promise<ChildDaemon> {
   const bin = path.resolve(import.meta.dirname, '../../bin/skiff.mjs');
-  const proc = spawn(process.execPath, [bin, '--data-dir', dataDir, 'up', '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', '--log-level', 'warn'], {
+  const proc = spawn(process.execPath, [bin, '--data-dir', dataDir, 'up', '--listen', '127.0.0.1:0', '--gateway', gateway, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
