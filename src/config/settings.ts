@@ -55,6 +55,8 @@ export interface Settings {
     /** memory frozen idle instances (scaling.freezeIdle) may hold on this node; 0 turns freezing off */
     frozenMemoryBytes: number;
   };
+  /** free space the data dir's filesystem keeps: below it, uploads and new instances are refused (0: off) */
+  minFreeBytes: number;
   /** the adaptive keep-alive's idle-time histogram (services with scaling.keepAlive adaptive) */
   keepAlive: {
     /** width of one histogram bin */
@@ -95,6 +97,7 @@ export const DEFAULT_SETTINGS: Settings = {
     poolMax: 32,
     frozenMemoryBytes: 512 * 1024 * 1024,
   },
+  minFreeBytes: 1024 * 1024 * 1024,
   keepAlive: {
     binMs: 60_000,
     rangeMs: 4 * 3600_000,
@@ -125,6 +128,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',
+  SKIFF_MIN_FREE_BYTES: 'minFreeBytes',
   SKIFF_KEEP_ALIVE_BIN_MS: 'keepAlive.binMs',
   SKIFF_KEEP_ALIVE_RANGE_MS: 'keepAlive.rangeMs',
   SKIFF_KEEP_ALIVE_MIN_SAMPLES: 'keepAlive.minSamples',

@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = {
   COLD_START_TIMEOUT: { status: 503, kind: 'system', description: 'no instance became ready before the request timed out' },
   UPSTREAM_TIMEOUT: { status: 504, kind: 'system', description: 'the instance did not answer within the service timeout' },
   UPSTREAM_FAILED: { status: 502, kind: 'system', description: 'the instance failed or closed the connection' },
+  INSUFFICIENT_STORAGE: { status: 507, kind: 'system', description: 'the data directory is below its free-space floor (minFreeBytes): nothing more is written there' },
   PREFLIGHT_FAILED: { status: 500, kind: 'system', description: 'a system requirement is missing' },
   UNAVAILABLE: { status: 503, kind: 'system', description: 'service is shutting down or unavailable' },
   INTERNAL: { status: 500, kind: 'system', description: 'internal error' },

@@ -113,12 +113,12 @@ export interface InstanceDriver {
   /** Resolves once the instance's process has ended (at once if it has), with how; undefined when the
    *  instance does not exist or was deleted first. */
   watch(id: string): Promise<ExitReason | undefined>;
-  /** Captured output, oldest first; readable after the process ended, until delete (none for an
-   *  unknown instance). */
-  logs(id: string, opts?: { tail?: number }): Promise<LogLine[]>;
-  /** Output from the start, then live, until the process has ended (and all of it was read), the
-   *  instance is deleted, or the signal aborts. */
-  followLogs(id: string, signal: AbortSignal): AsyncIterable<LogLine>;
+  /** Captured output, oldest first (with `tail`, the last `tail` lines); readable after the process
+   *  ended, until delete (none for an unknown instance). Streamed: memory must not grow with the output. */
+  logs(id: string, opts?: { tail?: number }): AsyncIterable<LogLine>;
+  /** Output from the start (with `tail`, its last `tail` lines), then live, until the process has ended
+   *  (and all of it was read), the instance is deleted, or the signal aborts. */
+  followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncIterable<LogLine>;
   /** CPU time and memory of a running or paused instance; undefined otherwise. */
   stats(id: string): Promise<InstanceStats | undefined>;
 }

@@ -8,6 +8,7 @@
 //   settings.runtime.driver ─► InstanceDriver (runc: images from the Registry)
 //   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
+import { freeSpaceFloor } from '../core/free-space.ts';
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -75,7 +76,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
 
     const blobs = await FsBlobStore.open(path.join(settings.dataDir, 'registry'));
     const locks = new DigestLocks();
-    const uploads = new UploadManager(store.registry, blobs, locks, clock);
+    const space = freeSpaceFloor(settings.dataDir, settings.minFreeBytes);
+    const uploads = new UploadManager(store.registry, blobs, locks, clock, space);
     const registry = new Registry(store.registry, blobs, locks, clock, { maxManifestBytes: settings.registry.maxManifestBytes });
     const gc = () =>
       collectGarbage(

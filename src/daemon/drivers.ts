@@ -1,4 +1,5 @@
 // daemon/drivers: the instance driver a node runs, chosen by the `runtime.driver` setting.
+import { freeSpaceFloor } from '../core/free-space.ts';
 import path from 'node:path';
 import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,7 +12,7 @@ export function createDriver(settings: Settings, registry: Registry, logger: Log
   switch (settings.runtime.driver) {
     case 'runc': {
       const { bridge, subnet, chainPrefix, egress, writableLayerBytes } = settings.runtime;
-      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress }, writableLayerBytes, logger });
+      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress }, writableLayerBytes, space: freeSpaceFloor(settings.dataDir, settings.minFreeBytes), logger });
     }
   }
 }

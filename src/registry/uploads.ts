@@ -2,6 +2,7 @@
 // blob store are the truth for the offset; the running sha256 is kept in memory between chunks and
 // rebuilt from the bytes after a restart or a failed chunk, so digests are verified while streaming
 // without a second read.
+import type { FreeSpaceCheck } from '../core/free-space.ts';
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
@@ -33,9 +34,11 @@ export class UploadManager {
     private readonly blobs: BlobStore,
     private readonly locks: DigestLocks,
     private readonly clock: Clock,
+    private readonly space?: FreeSpaceCheck,
   ) {}
 
   async create(repo: string): Promise<UploadStatus> {
+    await this.space?.assert('blob upload');
     const id = randomUUID();
     await this.blobs.createUpload(id);
     await this.metadata.createUpload(id, repo, this.clock.now());
@@ -59,6 +62,7 @@ export class UploadManager {
   async append(repo: string, id: string, body: Readable, expect: { start?: number; length?: number }): Promise<UploadStatus> {
     return this.exclusive(id, async () => {
       const status = await this.status(repo, id);
+      await this.space?.assert('blob upload');
       if (expect.start !== undefined && expect.start !== status.offset) {
         throw new SkiffError('RANGE_INVALID', `chunk starts at ${expect.start} but upload is at ${status.offset}`, {
           detail: { offset: status.offset },

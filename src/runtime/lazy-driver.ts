@@ -82,13 +82,14 @@ export class LazyDriver implements InstanceDriver {
     return (await this.existing())?.watch(id);
   }
 
-  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
-    return (await (await this.existing())?.logs(id, opts)) ?? [];
+  async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {
+    const d = await this.existing();
+    if (d) yield* d.logs(id, opts);
   }
 
-  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+  async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     const d = await this.existing();
-    if (d) yield* d.followLogs(id, signal);
+    if (d) yield* d.followLogs(id, signal, opts);
   }
 
   async stats(id: string): Promise<InstanceStats | undefined> {

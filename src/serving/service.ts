@@ -11,6 +11,8 @@ import { pinnedReference } from '../core/names.ts';
 import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from './ports.ts';
 import { assertScale, assertTraffic, normaliseDeployDocument } from './spec.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
+import { FanIn } from './fan-in.ts';
+import type { LogLine } from '../core/instance.ts';
 
 export interface ServingServiceDeps {
   records: ServingRecords;
@@ -21,7 +23,7 @@ export interface ServingServiceDeps {
   gateway: GatewayAddress;
 }
 
-/** `skiff logs -f` looks for new lines this often */
+/** `skiff logs -f` looks for new instances this often */
 const FOLLOW_POLL_MS = 500;
 /** a pre-warm keeps instances at most this long (a cron trigger renews it for each run) */
 const MAX_PREWARM_MS = 24 * 3600_000;
@@ -112,28 +114,46 @@ export class ServingService {
   }
 
   /** Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, oldest
-   *  first per instance; `follow` keeps streaming new lines until the signal aborts. NOT_FOUND before
-   *  the first line when the service does not exist. */
+   *  first per instance (with `tail`, its last `tail` lines); `follow` keeps streaming new lines — of
+   *  instances that start later too — until the signal aborts. NOT_FOUND before the first line when the
+   *  service does not exist. Streamed from the driver: memory does not grow with the logs. */
   async *logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
     await this.service(name);
-    const seen = new Map<string, number>();
     const revisions = opts.revision ? [opts.revision] : (await this.d.records.revisionsOf(name)).map((r) => r.name);
-    let first = true;
-    do {
-      for (const rev of revisions) {
-        for (const inst of this.d.scheduler.describe(rev)) {
-          // Followed instances are read whole each time and sliced where the last read ended; a tail
-          // applies to the first read only (reading it tailed would lose where it ended).
-          const whole = opts.follow || !first;
-          const lines = await this.d.instanceLogs.logs(inst.id, whole ? {} : { tail: opts.tail }).catch(() => []);
-          const from = seen.get(inst.id) ?? (first && opts.tail !== undefined ? Math.max(0, lines.length - opts.tail) : 0);
-          for (const l of lines.slice(from)) yield `${inst.id} ${l.time} ${l.stream} ${l.line}`;
-          seen.set(inst.id, Math.max(from, lines.length));
+    const instanceIds = () => revisions.flatMap((rev) => this.d.scheduler.describe(rev).map((i) => i.id));
+    const format = (id: string, l: LogLine) => `${id} ${l.time} ${l.stream} ${l.line}`;
+    if (!opts.follow) {
+      for (const id of instanceIds()) {
+        try {
+          for await (const l of this.d.instanceLogs.logs(id, { tail: opts.tail })) yield format(id, l);
+        } catch {
+          // deleted while being read: what was read stands
         }
       }
-      first = false;
-      if (opts.follow) await this.d.clock.sleep(FOLLOW_POLL_MS);
-    } while (opts.follow && !opts.signal.aborted);
+      return;
+    }
+    const fanIn = new FanIn<string>();
+    const followed = new Set<string>();
+    const follow = (first: boolean) => {
+      for (const id of instanceIds()) {
+        if (followed.has(id)) continue;
+        followed.add(id);
+        // a tail applies to the instances there now; one that starts later is followed from its start
+        const lines = this.d.instanceLogs.followLogs(id, opts.signal, first && opts.tail !== undefined ? { tail: opts.tail } : undefined);
+        fanIn.add((async function* () {
+          for await (const l of lines) yield format(id, l);
+        })());
+      }
+    };
+    follow(true);
+    const watch = (async () => {
+      while (!opts.signal.aborted) {
+        await this.d.clock.sleep(FOLLOW_POLL_MS);
+        follow(false);
+      }
+    })();
+    yield* fanIn.read(opts.signal);
+    await watch;
   }
 
   private async service(name: string): Promise<ServiceRecord> {

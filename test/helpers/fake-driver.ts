@@ -308,18 +308,18 @@ export class FakeDriver implements InstanceDriver {
     return Promise.race([inst.exited, this.inner(inst).deleted.then(() => undefined)]);
   }
 
-  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
+  async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     const inst = isInstanceId(id) ? this.live.get(id) : undefined;
-    if (!inst) return [];
-    return opts?.tail === undefined ? [...inst.logs] : inst.logs.slice(-opts.tail);
+    if (!inst) return;
+    yield* opts?.tail === undefined ? [...inst.logs] : opts.tail > 0 ? inst.logs.slice(-opts.tail) : [];
   }
 
-  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+  async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     const inst = isInstanceId(id) ? this.live.get(id) : undefined;
     if (!inst) return;
     const inner = this.inner(inst);
     const aborted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-    for (let next = 0; ; ) {
+    for (let next = opts?.tail === undefined ? 0 : Math.max(0, inst.logs.length - opts.tail); ; ) {
       while (next < inst.logs.length) {
         if (signal.aborted) return;
         yield inst.logs[next++]!;

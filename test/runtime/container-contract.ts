@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ContainerRuntime, ContainerSpec } from '../../src/runtime/runc/container-runtime.ts';
+import { collect } from '../helpers/collect.ts';
 
 export interface ContractFixture {
   runtime: ContainerRuntime;
@@ -49,7 +50,7 @@ async function runToExit(t: TestContext, f: ContractFixture, over: Partial<Conta
   const s = await run(t, f, over);
   const w = await f.runtime.wait(s.id, 30_000);
   assert.equal(w.outcome, 'exited');
-  return { id: s.id, exit: w.outcome === 'exited' ? w.exit : undefined, logs: await f.runtime.logs(s.id) };
+  return { id: s.id, exit: w.outcome === 'exited' ? w.exit : undefined, logs: await collect(f.runtime.logs(s.id)) };
 }
 
 async function fetchText(url: string): Promise<string> {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import type { InstanceInfo, LogLine } from '../../src/core/instance.ts';
+import { collect } from '../helpers/collect.ts';
 import {
   ISO, create, envOf, get, getWhenUp, launch, logsOf, newId, settled, sleep, specOf, untilLogged, type DriverFixture, type Step,
 } from './driver-fixture.ts';
@@ -102,7 +103,7 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     assert.deepEqual(await f.driver.watch(id), exit);
     assert.deepEqual(await f.driver.inspect(id), { id, service: 'svc-a', revision: 'svc-a-00001', status: 'stopped', exit });
     assert.deepEqual((await f.driver.list()).find((i) => i.id === id)?.status, 'stopped');
-    assert.deepEqual((await f.driver.logs(id)).map((l) => l.line), ['started']);
+    assert.deepEqual((await collect(f.driver.logs(id))).map((l) => l.line), ['started']);
     assert.equal(await f.driver.stats(id), undefined);
     await f.driver.stop(id, 1000);
     assert.deepEqual((await f.driver.inspect(id))?.exit, exit, 'a second stop changes nothing');
@@ -112,7 +113,7 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     assert.equal(await f.driver.inspect(id), undefined);
     assert.ok(!(await f.driver.list()).some((i) => i.id === id));
     assert.equal(await f.driver.watch(id), undefined);
-    assert.deepEqual(await f.driver.logs(id), []);
+    assert.deepEqual(await collect(f.driver.logs(id)), []);
     await f.driver.delete(id);
     await f.driver.stop(id, 0);
     for (const unknown of [`${f.idPrefix}-never-created`, 'Not_Valid']) {
@@ -121,7 +122,7 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
       assert.equal(await f.driver.inspect(unknown), undefined);
       assert.equal(await f.driver.watch(unknown), undefined);
       assert.equal(await f.driver.stats(unknown), undefined);
-      assert.deepEqual(await f.driver.logs(unknown), []);
+      assert.deepEqual(await collect(f.driver.logs(unknown)), []);
     }
   });
 
@@ -170,7 +171,7 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.line), ['e1', 'e2']);
     assert.equal(lines.length, 5);
     for (const l of lines) assert.match(l.time, ISO);
-    assert.deepEqual(await f.driver.logs(id, { tail: 2 }), lines.slice(-2));
+    assert.deepEqual(await collect(f.driver.logs(id, { tail: 2 })), lines.slice(-2));
   });
 
   test('followLogs streams output live and ends once the process has ended; abort ends it', async (t) => {

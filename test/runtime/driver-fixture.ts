@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test';
 import type { InstanceAddress, InstanceSpec, LogLine } from '../../src/core/instance.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
+import { collect } from '../helpers/collect.ts';
 
 /** One step of a test process: print a line, sleep, exit with a code, or run until stopped — either
  *  ending with exit 0 on the stop signal ('stopped'), or ignoring it until SIGKILL ('killed'). */
@@ -94,16 +95,16 @@ export function envOf(body: string): Map<string, string> {
 /** Logs once `n` lines are there (a process's last lines may reach the log a moment after its exit). */
 export async function logsOf(f: DriverFixture, id: string, n: number): Promise<LogLine[]> {
   for (let i = 0; i < 200; i++) {
-    const lines = await f.driver.logs(id);
+    const lines = await collect(f.driver.logs(id));
     if (lines.length >= n) return lines;
     await sleep(25);
   }
-  return f.driver.logs(id);
+  return collect(f.driver.logs(id));
 }
 
 export async function untilLogged(f: DriverFixture, id: string, line: string): Promise<void> {
-  for (let i = 0; i < 400 && !(await f.driver.logs(id)).some((l) => l.line === line); i++) await sleep(25);
-  assert.ok((await f.driver.logs(id)).some((l) => l.line === line), `${id} never printed ${line}`);
+  for (let i = 0; i < 400 && !(await collect(f.driver.logs(id))).some((l) => l.line === line); i++) await sleep(25);
+  assert.ok((await collect(f.driver.logs(id))).some((l) => l.line === line), `${id} never printed ${line}`);
 }
 
 export const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true, () => true), sleep(0).then(() => false)]);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LazyDriver } from '../../src/runtime/lazy-driver.ts';
 import { FakeDriver } from '../helpers/fake-driver.ts';
+import { collect } from '../helpers/collect.ts';
 
 const image = { repository: 'lazy/app', digest: `sha256:${'a'.repeat(64)}` };
 const spec = { image, service: 'svc', revision: 'svc-00001', port: 8080, env: {}, readOnlyRoot: false, limits: { memoryBytes: 1 << 20, cpus: 1, pids: 10 } };
@@ -29,7 +30,7 @@ test('without instances, queries and ends answer "nothing here" without building
   assert.equal(await d.inspect('svc-00001-abcdef'), undefined);
   assert.equal(await d.stats('svc-00001-abcdef'), undefined);
   assert.equal(await d.watch('svc-00001-abcdef'), undefined);
-  assert.deepEqual(await d.logs('svc-00001-abcdef'), []);
+  assert.deepEqual(await collect(d.logs('svc-00001-abcdef')), []);
   for await (const _ of d.followLogs('svc-00001-abcdef', AbortSignal.timeout(1000))) assert.fail('no lines');
   for (const op of [() => d.start('x'), () => d.pause('x'), () => d.resume('x')]) await assert.rejects(op(), { code: 'NOT_FOUND' });
   assert.equal(builds(), 0);

@@ -12,6 +12,7 @@ import { exitReason } from '../../src/runtime/runc/exit.ts';
 import { parseRuncState } from '../../src/runtime/runc/runc-cli.ts';
 import { readLogLines } from '../../src/runtime/runc/log-file.ts';
 import { workingSet } from '../../src/runtime/runc/cgroup.ts';
+import { collect } from '../helpers/collect.ts';
 
 test('allocator: gateway is .1, instances skip network/gateway/broadcast, wrap from a hint', () => {
   const s = parseCidr('10.213.7.9/16');
@@ -60,13 +61,13 @@ test('supervisor.pl: reaps the re-parented init for its exit code, logs timestam
   assert.equal(r.status, 0);
   assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'exit.json'), 'utf8')), { status: 7, signal: 0, oomKills: 0, pidsLimitHits: 0 });
   assert.deepEqual(readdirSync(path.join(dir, 'logs')).sort(), ['output.log', 'output.log.1', 'output.log.2']);
-  const lines = await readLogLines(path.join(dir, 'logs'));
+  const lines = await collect(readLogLines(path.join(dir, 'logs')));
   assert.match(lines[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   // stderr went first, 0.1 s earlier: order across the two pipes is not kept, so keep it out of the tail
   const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.line);
   assert.deepEqual(out.slice(-2), ['n39', 'tail']); // a last line without newline is kept
   assert.ok(out.length < 42 && out.length > 5, `rotation keeps the newest lines (kept ${out.length})`);
-  assert.deepEqual((await readLogLines(path.join(dir, 'logs'), 2)).map((l) => l.line), ['n39', 'tail']);
+  assert.deepEqual((await collect(readLogLines(path.join(dir, 'logs'), 2))).map((l) => l.line), ['n39', 'tail']);
 });
 
 test('cgroup working set: usage minus inactive file cache (v1 total_inactive_file, v2 inactive_file), never negative', () => {

@@ -18,6 +18,7 @@ import { requireTool } from '../helpers/tools.ts';
 import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
 import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
 import { bridgeExists, chainsExist, hostFootprint, removeTestNetwork, runId, sweepDeadRuns, testNetwork } from './test-network.ts';
+import { collect } from '../helpers/collect.ts';
 
 const skip = requireTool('runc', 'runc') ?? requireTool('busybox', 'busybox-static');
 const NETWORK = testNetwork('r', 221);
@@ -100,8 +101,8 @@ describe('runc instance driver', { skip }, () => {
     await d.create(id, spec);
     await d.start(id);
     const exit = await d.watch(id);
-    let lines = await d.logs(id);
-    for (let i = 0; i < 40 && lines.length === 0; i++, lines = await d.logs(id)) await sleep(25);
+    let lines = await collect(d.logs(id));
+    for (let i = 0; i < 40 && lines.length === 0; i++, lines = await collect(d.logs(id))) await sleep(25);
     return { exit, lines: lines.map((l) => l.line) };
   }
 
@@ -173,7 +174,7 @@ describe('runc instance driver', { skip }, () => {
     assert.equal(await d.inspect(`${RUN}-x`), undefined);
     assert.equal(await d.stats(`${RUN}-x`), undefined);
     assert.equal(await d.watch(`${RUN}-x`), undefined);
-    assert.deepEqual(await d.logs(`${RUN}-x`), []);
+    assert.deepEqual(await collect(d.logs(`${RUN}-x`)), []);
     for await (const _ of d.followLogs(`${RUN}-x`, AbortSignal.timeout(1000))) assert.fail('no lines expected');
     await assert.rejects(d.start(`${RUN}-x`), { code: 'NOT_FOUND' });
     assert.deepEqual(unbuilt(), { bridge: false, chains: false, layers: false });

@@ -17,6 +17,7 @@ import { processArgs } from '../../src/runtime/runc/process.ts';
 import { requireTool, run } from '../helpers/tools.ts';
 import { MemoryImages } from './memory-images.ts';
 import { hostFootprint, removeTestNetwork, runId, sweepDeadRuns, testNetwork } from './test-network.ts';
+import { collect } from '../helpers/collect.ts';
 
 const skip = requireTool('podman', 'podman') ?? requireTool('runc', 'runc') ?? requireTool('busybox', 'busybox-static');
 const NETWORK = testNetwork('s', 219);
@@ -180,8 +181,8 @@ test('the runc driver runs a podman-built image', { skip, timeout: 300_000 }, as
     await driver.start(id);
     assert.deepEqual(await driver.watch(id), { reason: 'exited', exitCode: 3 });
     // the supervisor may record the exit a moment before the last output line reaches the log file
-    for (let i = 0; i < 100 && (await driver.logs(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual((await driver.logs(id)).map((l) => `${l.stream} ${l.line}`), ['stdout bye']);
+    for (let i = 0; i < 100 && (await collect(driver.logs(id))).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual((await collect(driver.logs(id))).map((l) => `${l.stream} ${l.line}`), ['stdout bye']);
     assert.deepEqual((await driver.list()).map((i) => [i.id, i.revision, i.status]), [[id, `${RUN}-svc-00001`, 'stopped']]);
     await driver.delete(id);
     assert.deepEqual(ours(), { mounts: 0, netns: 0, dirs: 0 });

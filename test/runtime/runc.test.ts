@@ -13,6 +13,7 @@ import { gatewayIp, parseCidr } from '../../src/runtime/network/allocator.ts';
 import { makeBusyboxRootfs } from './rootfs.ts';
 import { containerSpec, containerContract, type ContractFixture } from './container-contract.ts';
 import { removeTestNetwork, runId, sweepDeadRuns, testNetwork } from './test-network.ts';
+import { collect } from '../helpers/collect.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && process.env.CI !== 'true' ? 'needs root (runc, netns, iptables)' : false;
@@ -167,8 +168,8 @@ describe('runc container runtime', { skip }, () => {
     assert.ok(seen.found);
     assert.equal(seen.value.status, 'running');
     assert.equal(seen.value.pid, started.pid);
-    for (let i = 0; i < 100 && (await again.logs(spec.id)).length === 0; i++) await sleep(20);
-    assert.deepEqual((await again.logs(spec.id)).map((l) => l.line), ['up']);
+    for (let i = 0; i < 100 && (await collect(again.logs(spec.id))).length === 0; i++) await sleep(20);
+    assert.deepEqual((await collect(again.logs(spec.id))).map((l) => l.line), ['up']);
     // pid 1 ignores SIGTERM without a handler, so the grace period ends in SIGKILL
     assert.deepEqual(await again.stop(spec.id, 100), { stopped: 'killed', exit: { reason: 'signalled', signal: 9 } });
     assert.deepEqual(await again.stop(spec.id, 100), { stopped: 'already', exit: { reason: 'signalled', signal: 9 } });
@@ -181,12 +182,12 @@ describe('runc container runtime', { skip }, () => {
     await f.runtime.create(spec);
     await f.runtime.start(spec.id);
     assert.equal((await f.runtime.wait(spec.id, 10_000)).outcome, 'exited');
-    const lines = (await f.runtime.logs(spec.id)).map((l) => l.line);
+    const lines = (await collect(f.runtime.logs(spec.id))).map((l) => l.line);
     // 4 KiB per file, 1 current + 2 rotated: the oldest lines are gone, the newest are in order
     assert.equal(lines.at(-1), 'line-400');
     assert.ok(lines.length < 400 && lines.length > 100, `kept ${lines.length} lines`);
     const n = lines.map((l) => Number(l.slice(5)));
     assert.deepEqual(n, n.toSorted((a, b) => a - b));
-    assert.deepEqual((await f.runtime.logs(spec.id, { tail: 2 })).map((l) => l.line), ['line-399', 'line-400']);
+    assert.deepEqual((await collect(f.runtime.logs(spec.id, { tail: 2 }))).map((l) => l.line), ['line-399', 'line-400']);
   });
 });

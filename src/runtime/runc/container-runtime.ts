@@ -73,8 +73,8 @@ export interface ContainerRuntime {
   stats(id: string): Promise<Lookup<ContainerStats>>;
   list(): Promise<ContainerState[]>;
   /** Captured stdout/stderr, oldest first; readable after exit until delete. NOT_FOUND for an unknown id. */
-  logs(id: string, opts?: { tail?: number }): Promise<LogLine[]>;
+  logs(id: string, opts?: { tail?: number }): AsyncIterable<LogLine>;
   /** Captured output from the start, then live, until the container has stopped (and all of it was
    *  read), is gone, or the signal aborts. NOT_FOUND for an unknown id. */
-  followLogs(id: string, signal: AbortSignal): AsyncIterable<LogLine>;
+  followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncIterable<LogLine>;
 }

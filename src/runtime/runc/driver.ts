@@ -277,17 +277,17 @@ export class RuncRuntime implements ContainerRuntime {
     return states.flatMap((s) => (s.found ? [s.value] : []));
   }
 
-  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
+  async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     await this.mustRecord(id);
-    return readLogLines(this.paths(id).logs, opts?.tail);
+    yield* readLogLines(this.paths(id).logs, opts?.tail);
   }
 
-  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+  async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     await this.mustRecord(id);
     const p = this.paths(id);
     const supervisorPid = await readPid(p.supervisorPid);
     // Cheap per poll (no `runc state`): the supervisor closes the log before it writes exit.json.
     const finished = async () => existsSync(p.exit) || supervisorPid === undefined || !alive(supervisorPid);
-    yield* followLogLines(p.logs, { signal, finished });
+    yield* followLogLines(p.logs, { signal, finished, tail: opts?.tail });
   }
 }

@@ -6,6 +6,7 @@
 //   <dataDir>/layers/      LayerCache (images/layer-cache.ts)
 //   <dataDir>/instances/   one dir per instance: instance.json + overlay rootfs (instance-driver.ts)
 //   <dataDir>/runtime/     container state (layout.ts)
+import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.ts';
@@ -27,6 +28,8 @@ export interface RuncDriverSetup {
   resolvConf?: string;
   /** writable layer size of an instance whose limits name none (default DEFAULT_WRITABLE_LAYER_BYTES) */
   writableLayerBytes?: number;
+  /** the data dir's free-space floor: no unpack or new instance below it */
+  space?: FreeSpaceCheck;
   platform?: Platform;
   logger?: Logger;
 }
@@ -43,7 +46,7 @@ export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
     const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
     await layers.init();
     const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
-    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
+    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
   };
   // A container without an instance dir is possible only after a crash half-way through delete.
   const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot)));

@@ -7,6 +7,7 @@
 //     instance.json           InstanceRecord, written before the rootfs is mounted
 //
 // The container layer keeps its own state under its own root; list() joins the two by instance id.
+import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
@@ -26,6 +27,8 @@ export interface RuncInstanceDriverOptions {
   dir: string;
   /** writable layer size of an instance whose limits name none */
   writableLayerBytes: number;
+  /** the data dir's free-space floor: no unpack or new instance below it */
+  space?: FreeSpaceCheck;
   images: RuncImages;
   containers: ContainerRuntime;
   logger?: Logger;
@@ -64,13 +67,15 @@ export class RuncInstanceDriver implements InstanceDriver {
     return text === undefined ? undefined : (JSON.parse(text) as InstanceRecord);
   }
 
-  prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }> {
+  async prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }> {
+    await this.opts.space?.assert('unpacking an image');
     return this.opts.images.prepare(image);
   }
 
   async create(id: string, spec: InstanceSpec): Promise<void> {
     const dir = this.dirOf(id);
     if (existsSync(dir) || this.creating.has(id)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+    await this.opts.space?.assert('a new instance');
     const image = await this.opts.images.config(spec.image);
     const layers = await this.opts.images.layers(spec.image, image);
     await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
@@ -195,18 +200,19 @@ export class RuncInstanceDriver implements InstanceDriver {
     }
   }
 
-  async logs(id: string, opts?: { tail?: number }): Promise<LogLine[]> {
-    if (!isInstanceId(id)) return [];
-    return this.opts.containers.logs(id, opts).catch((err: unknown) => {
-      if (isCode(err, 'NOT_FOUND')) return [];
-      throw err;
-    });
-  }
-
-  async *followLogs(id: string, signal: AbortSignal): AsyncGenerator<LogLine> {
+  async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     if (!isInstanceId(id)) return;
     try {
-      yield* this.opts.containers.followLogs(id, signal);
+      yield* this.opts.containers.logs(id, opts);
+    } catch (err) {
+      if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: no output
+    }
+  }
+
+  async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {
+    if (!isInstanceId(id)) return;
+    try {
+      yield* this.opts.containers.followLogs(id, signal, opts);
     } catch (err) {
       if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: nothing to follow
     }

@@ -56,7 +56,9 @@ export async function createUnderSupervisor(p: InstancePaths, a: SupervisorArgs,
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(5)) {
     if (await exists(p.initPid)) return;
     if (await exists(p.exit) || !alive(child.pid)) {
-      const said = (await readLogLines(p.logs, 5)).map((l) => l.line).join('\n') || (await fsp.readFile(p.supervisorErr, 'utf8').catch(() => ''));
+      const lines: string[] = [];
+      for await (const l of readLogLines(p.logs, 5)) lines.push(l.line);
+      const said = lines.join('\n') || (await fsp.readFile(p.supervisorErr, 'utf8').catch(() => ''));
       throw new SkiffError('INTERNAL', `runc create ${a.id} failed: ${said.trim().slice(0, 1000)}`);
     }
   }
