@@ -80,6 +80,6 @@ export async function mountTmpfs(target: string, options: string): Promise<void>
   await run(MOUNT, ['-t', 'tmpfs', '-o', options, 'tmpfs', target]);
 }
 
-export async function unmount(target: string): Promise<void> {
-  await run(UMOUNT, [target]);
+export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
+  await run(UMOUNT, opts.lazy ? ['-l', target] : [target]);
 }

@@ -78,20 +78,16 @@ export async function mountRootfs(dir: string, layerRoots: readonly string[], op
  * or an unmounted rootfs is fine. Never removes anything while the overlay is still mounted.
  */
 export async function removeRootfs(dir: string): Promise<void> {
-  const target = rootfsPath(dir);
-  if (await isMounted(target)) {
+  // The overlay first, then the tmpfs under its upper dir.
+  for (const target of [rootfsPath(dir), path.join(dir, 'rw')]) {
+    if (!(await isMounted(target))) continue;
     // A concurrent remover may have unmounted it first; only a mount that is still there is an error.
-    await unmount(target).catch(async (err: unknown) => {
-      if (await isMounted(target)) throw err;
+    // "Target is busy" (a process of a killed container not yet reaped still holds it): detached
+    // lazily — the kernel frees it with its last user, and the path no longer leads into it.
+    await unmount(target).catch(async () => {
+      if (await isMounted(target)) await unmount(target, { lazy: true }).catch(() => undefined);
     });
+    if (await isMounted(target)) throw new SkiffError('INTERNAL', `${target} is still mounted (stacked mounts?); not removing ${dir}`);
   }
-  if (await isMounted(target)) throw new SkiffError('INTERNAL', `${target} is still mounted (stacked mounts?); not removing ${dir}`);
-  const rw = path.join(dir, 'rw');
-  if (await isMounted(rw)) {
-    await unmount(rw).catch(async (err: unknown) => {
-      if (await isMounted(rw)) throw err;
-    });
-  }
-  if (await isMounted(rw)) throw new SkiffError('INTERNAL', `${rw} is still mounted; not removing ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
 }

@@ -49,6 +49,8 @@ export class RuncInstanceDriver implements InstanceDriver {
   private readonly ports = new Map<string, number>();
   /** creates in flight: their dirs exist before their containers do, and are not leftovers */
   private readonly creating = new Set<string>();
+  /** each create in flight, so a delete of the same id waits for it (see delete) */
+  private readonly creates = new Map<string, Promise<unknown>>();
   /** concurrent stops (or deletes) of one instance share one call: a drain racing an orphan sweep */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly deleting = new Map<string, Promise<void>>();
@@ -72,7 +74,15 @@ export class RuncInstanceDriver implements InstanceDriver {
     return this.opts.images.prepare(image);
   }
 
-  async create(id: string, spec: InstanceSpec): Promise<void> {
+  create(id: string, spec: InstanceSpec): Promise<void> {
+    if (this.creates.has(id)) return Promise.reject(new SkiffError('CONFLICT', `instance ${id} already exists`));
+    const p = this.createNow(id, spec);
+    const settled = p.catch(() => undefined).finally(() => this.creates.delete(id));
+    this.creates.set(id, settled);
+    return p;
+  }
+
+  private async createNow(id: string, spec: InstanceSpec): Promise<void> {
     const dir = this.dirOf(id);
     if (existsSync(dir) || this.creating.has(id)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     await this.opts.space?.assert('a new instance');
@@ -140,9 +150,17 @@ export class RuncInstanceDriver implements InstanceDriver {
     });
   }
 
+  /** Waits for a create of the same id in flight, then removes what it made: a delete racing a create
+   *  (a revision losing its traffic while its instance is being made) once unmounted the rootfs under
+   *  `runc create`, failed, and left the container to be started afterwards — a leak of the container,
+   *  its mounts, netns and address that even `skiff rm` could not remove. A start after the delete
+   *  finds nothing (NOT_FOUND). */
   delete(id: string): Promise<void> {
     if (!isInstanceId(id)) return Promise.resolve();
-    return this.once(this.deleting, id, () => this.remove(id));
+    return this.once(this.deleting, id, async () => {
+      await this.creates.get(id);
+      await this.remove(id);
+    });
   }
 
   /** Container (process, netns, address, cgroup, logs) first, then the rootfs mount and dir. */
