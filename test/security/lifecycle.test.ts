@@ -5,12 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { removeTestNetwork, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { startChildDaemon, type ChildDaemon } from '../helpers/child-daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
-import { isCI, isRoot } from '../helpers/tools.ts';
+import { freeSubnetOctet, isCI, isRoot } from '../helpers/tools.ts';
 import { FAST, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 import { hostVeth } from '../../src/runtime/network/host-network.ts';
@@ -18,7 +20,7 @@ import { hostVeth } from '../../src/runtime/network/host-network.ts';
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
 
 /** What instances of `service` hold on the host now. */
-function footprint(d: TestDaemon, service: string) {
+function footprint(d: Pick<TestDaemon, 'dataDir'> & { settings: { runtime: { bridge: string } } }, service: string) {
   const runcRoot = path.join(d.dataDir, 'runtime', 'runc');
   const containers = existsSync(runcRoot) ? readdirSync(runcRoot).filter((id) => id.startsWith(service)) : [];
   const instanceDirs = existsSync(path.join(d.dataDir, 'instances')) ? readdirSync(path.join(d.dataDir, 'instances')).filter((id) => id.startsWith(service)) : [];
@@ -57,4 +59,66 @@ test('20 concurrent deploys of one service, scales among them, then rm: no insta
   await client.deleteService(name);
   await until('nothing left on the host', () => JSON.stringify(footprint(d, name)) === JSON.stringify(empty), 60_000).catch(() => undefined);
   assert.deepEqual(footprint(d, name), empty);
+});
+
+/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let r = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('random deploys, scales and rms of three services across two kill -9s of the daemon: nothing is left', { skip, timeout: 300_000 }, async (t) => {
+  const seed = Number(process.env.SKIFF_CHURN_SEED ?? Date.now() % 1_000_000);
+  const random = prng(seed);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-churn-'));
+  const tag = freeSubnetOctet(209, process.pid % 250);
+  const net = { driver: 'runc' as const, bridge: `skch-${tag}`, subnet: `10.209.${tag}.0/24`, chainPrefix: `SKCH-${tag}`, egress: false, writableLayerBytes: 64 * 1024 ** 2 };
+  const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false' };
+  let child: ChildDaemon | undefined;
+  t.after(async () => {
+    if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
+      child.proc.kill('SIGKILL');
+      await child.exited;
+    }
+    const cleaner = await startTestDaemon({ after: () => {} }, { dataDir, settings: (s) => (s.runtime = net) });
+    await cleaner.daemon.stop();
+    await cleaner.daemon.stopInstances();
+    await removeTestNetwork(net);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  child = await startChildDaemon(dataDir, env);
+  let client = new SkiffClient({ baseUrl: child.url, token: child.token });
+  const image = (await pushHttpdImage(child, uniqueRepo('churn'), 'v1')).reference;
+  const names = ['a', 'b', 'c'].map((x) => `ch${x}${process.pid % 10000}`);
+  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+  const op = (): Promise<unknown> => {
+    const name = pick(names);
+    const r = random();
+    if (r < 0.55) return client.deploy({ name, image, env: { R: String(r) }, scaling: { ...FAST, min: Math.floor(random() * 3), max: 3 } });
+    if (r < 0.8) return client.scale(name, { min: Math.floor(random() * 3), max: 3 });
+    return client.deleteService(name);
+  };
+  for (let round = 0; round < 3; round++) {
+    // a burst of 12 concurrent operations; the daemon is killed during the burst of rounds 0 and 1
+    const burst = Promise.allSettled(Array.from({ length: 12 }, op));
+    if (round < 2) {
+      await new Promise((r) => setTimeout(r, 200 + random() * 800));
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      await burst;
+      child = await startChildDaemon(dataDir, env);
+      client = new SkiffClient({ baseUrl: child.url, token: child.token });
+    } else {
+      await burst;
+    }
+  }
+  for (const name of names) await client.deleteService(name).catch(() => undefined);
+  const host = { dataDir, settings: { runtime: net } };
+  const left = () => names.map((n) => footprint(host, n)).filter((f) => JSON.stringify(f) !== JSON.stringify(empty));
+  await until('nothing left on the host', () => left().length === 0, 60_000).catch(() => undefined);
+  assert.deepEqual(left(), [], `seed ${seed} (SKIFF_CHURN_SEED=${seed} replays it)`);
 });
