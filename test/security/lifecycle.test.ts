@@ -15,6 +15,7 @@ import { uniqueRepo } from '../helpers/oci.ts';
 import { freeSubnetOctet, isCI, isRoot } from '../helpers/tools.ts';
 import { FAST, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
+import { SkiffError } from '../../src/core/errors.ts';
 import { hostVeth } from '../../src/runtime/network/host-network.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
@@ -121,4 +122,27 @@ test('random deploys, scales and rms of three services across two kill -9s of th
   const left = () => names.map((n) => footprint(host, n)).filter((f) => JSON.stringify(f) !== JSON.stringify(empty));
   await until('nothing left on the host', () => left().length === 0, 60_000).catch(() => undefined);
   assert.deepEqual(left(), [], `seed ${seed} (SKIFF_CHURN_SEED=${seed} replays it)`);
+});
+
+test('a crash-looping service removed with rm leaves nothing: mounts, netns and address go at once, not minutes later', { skip, timeout: 120_000 }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const image = (await pushHttpdImage(d, uniqueRepo('crashloop'), 'v1')).reference;
+  const name = `loop${process.pid % 100000}`;
+  await client.deploy({ name, image, command: ['/bin/sh', '-c', 'echo dying; exit 3'], scaling: { ...FAST, min: 1 } });
+  await until('it crashed and was restarted', async () => (await client.service(name)).events.filter((e) => /exit|crash|start-failed|exited/.test(`${e.kind} ${e.message}`)).length >= 2, 30_000);
+  await client.deleteService(name);
+  await until('nothing left on the host', () => JSON.stringify(footprint(d, name)) === JSON.stringify(empty), 15_000).catch(() => undefined);
+  assert.deepEqual(footprint(d, name), empty);
+});
+
+test('service names: the longest valid name (63) runs an instance — every id derived from it is valid; 64 is refused naming the field', { skip, timeout: 120_000 }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const image = (await pushHttpdImage(d, uniqueRepo('longname'), 'v1')).reference;
+  const longest = `l${process.pid}`.padEnd(63, 'x');
+  await client.deploy({ name: longest, image, scaling: { ...FAST, min: 1 } });
+  await until('an instance of the longest name is ready', async () => (await client.service(longest)).revisions.some((r) => r.instances.some((i) => i.phase === 'ready')), 30_000);
+  await assert.rejects(client.deploy({ name: longest + 'x', image }), (err: unknown) => err instanceof SkiffError && err.code === 'BAD_REQUEST' && /name/.test(err.message));
+  await client.deleteService(longest);
 });
