@@ -38,6 +38,8 @@ export async function startServing(deps: {
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
     fastPath: settings.gatewayFastPath,
+    limits: settings.gatewayLimits,
+    trustedProxies: settings.trustedProxies,
   });
   let gatewayAddress: { host: string; port: number };
   try {
