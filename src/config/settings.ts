@@ -2,6 +2,7 @@
 // Every setting is documented in docs/configuration.md (a test keeps the two in step).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { SkiffError } from '../core/errors.ts';
 import { DEFAULT_DATA_DIR } from '../core/data-dir.ts';
@@ -19,6 +20,21 @@ export interface Settings {
   gateway: HostPort;
   /** plain requests take the gateway's raw HTTP/1.1 fast path; false sends every request through node:http */
   gatewayFastPath: boolean;
+  /** what one client, and all clients together, may hold of the gateway (docs/configuration.md says why these defaults) */
+  gatewayLimits: {
+    /** open client connections, all addresses together; 0 = derived from RLIMIT_NOFILE */
+    maxConnections: number;
+    /** open client connections from one address; 0 = maxConnections / 8 */
+    maxConnectionsPerClient: number;
+    /** time a client has to send a whole request head, from connecting or from its first byte */
+    headTimeoutMs: number;
+    /** a spliced (upgraded) connection with no byte either way for this long is closed */
+    tunnelIdleTimeoutMs: number;
+  };
+  /** CIDRs of front proxies whose X-Forwarded-* / Forwarded headers the gateway keeps (and appends to) */
+  trustedProxies: string[];
+  /** open connections to the control API and registry (--listen), counted apart from the gateway's */
+  listenMaxConnections: number;
   /** services answer at NAME.<domain> on the gateway port */
   domain: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -76,6 +92,14 @@ export const DEFAULT_SETTINGS: Settings = {
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
   gatewayFastPath: true,
+  gatewayLimits: {
+    maxConnections: 0,
+    maxConnectionsPerClient: 0,
+    headTimeoutMs: 5_000,
+    tunnelIdleTimeoutMs: 60_000,
+  },
+  trustedProxies: [],
+  listenMaxConnections: 512,
   domain: 'localhost',
   logLevel: 'info',
   registry: {
@@ -113,6 +137,12 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_LISTEN: 'listen',
   SKIFF_GATEWAY: 'gateway',
   SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
+  SKIFF_GATEWAY_MAX_CONNECTIONS: 'gatewayLimits.maxConnections',
+  SKIFF_GATEWAY_MAX_CONNECTIONS_PER_CLIENT: 'gatewayLimits.maxConnectionsPerClient',
+  SKIFF_GATEWAY_HEAD_TIMEOUT_MS: 'gatewayLimits.headTimeoutMs',
+  SKIFF_GATEWAY_TUNNEL_IDLE_TIMEOUT_MS: 'gatewayLimits.tunnelIdleTimeoutMs',
+  SKIFF_TRUSTED_PROXIES: 'trustedProxies',
+  SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
   SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',
   SKIFF_REGISTRY_MAX_MANIFEST_BYTES: 'registry.maxManifestBytes',
@@ -150,6 +180,18 @@ export function parseHostPort(value: string, setting: string): HostPort {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+/** `ADDRESS/BITS` (or a bare address: one host), IPv4 or IPv6, as net.BlockList.addSubnet takes it. */
+export function parseCidr(value: string, setting: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const [address = '', bits, extra] = value.trim().split('/');
+  const version = isIP(address);
+  const max = version === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (version === 0 || extra !== undefined || !(prefix >= 0 && prefix <= max)) {
+    throw new SkiffError('CONFIG_INVALID', `${setting}: expected a CIDR such as 10.0.0.0/8 or fd00::/8, got ${JSON.stringify(value)}`);
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
 function setPath(target: Record<string, unknown>, dotted: string, raw: unknown): void {
   const keys = dotted.split('.');
   let obj = target;
@@ -165,6 +207,10 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
     obj[last] = n;
+  } else if (Array.isArray(current)) {
+    const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
+    if (dotted === 'trustedProxies') for (const cidr of list) parseCidr(cidr, dotted);
+    obj[last] = list;
   } else if (typeof current === 'object') {
     obj[last] = typeof raw === 'string' ? parseHostPort(raw, dotted) : raw;
   } else {

@@ -38,6 +38,8 @@ export const ERROR_CATALOGUE = {
   LAYER_INVALID: { status: 400, kind: 'user', description: 'layer is malformed or hostile' },
   LAYER_TOO_LARGE: { status: 413, kind: 'user', description: 'layer exceeds the unpack budget (bytes, entries or path length)' },
   IMAGE_INVALID: { status: 400, kind: 'user', description: 'image cannot be run: no manifest for this platform, not a container image, or an invalid config' },
+  REQUEST_TIMEOUT: { status: 408, kind: 'user', description: 'the client did not send a whole request head in time' },
+  HEADERS_TOO_LARGE: { status: 431, kind: 'user', description: 'the request head is larger than the gateway accepts' },
   QUEUE_FULL: { status: 503, kind: 'system', description: 'every instance is at its concurrency limit and the request queue is full' },
   COLD_START_TIMEOUT: { status: 503, kind: 'system', description: 'no instance became ready before the request timed out' },
   UPSTREAM_TIMEOUT: { status: 504, kind: 'system', description: 'the instance did not answer within the service timeout' },

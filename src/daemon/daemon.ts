@@ -99,6 +99,9 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.
       frameworkErrors: (err, req, reply) => (req.url.startsWith('/v2/') ? sendOciError(reply, err, req) : sendApiError(reply, err, req)),
     });
+    // The control API and registry count their connections apart from the gateway's (whose limit
+    // leaves these their share of the fds): a flood on the gateway cannot lock the operator out.
+    if (settings.listenMaxConnections > 0) app.server.maxConnections = settings.listenMaxConnections;
     registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
     await registerApiRoutes(app, { tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
 

@@ -39,6 +39,8 @@ export async function startServing(deps: {
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
     fastPath: settings.gatewayFastPath,
+    limits: settings.gatewayLimits,
+    trustedProxies: settings.trustedProxies,
   });
   scheduler = new Scheduler({
     instances: deps.driver,

@@ -15,19 +15,23 @@
 import type net from 'node:net';
 import type { ErrorCode } from '../core/errors.ts';
 import type { AcquireResult, RevisionPool, Slot } from './pool.ts';
-import { parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
+import { lenientResponseHead, parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstreams.ts';
 import { rawGatewayError, refusalError } from './errors.ts';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+
+function hasBareLf(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  return false;
+}
 /** node:http's default maxHeaderSize: a longer head goes there, which answers 431 */
 const MAX_REQUEST_HEAD = 16 * 1024;
 const MAX_RESPONSE_HEAD = 64 * 1024;
-/** node:http's defaults for an idle keep-alive connection and for a client sending its head */
+/** node:http's default for an idle keep-alive connection (the head timeout is the gateway's setting) */
 const IDLE_TIMEOUT_MS = 5_000;
 const KEEP_ALIVE_HINT = `keep-alive: timeout=${IDLE_TIMEOUT_MS / 1000}\r\n\r\n`;
-const HEAD_TIMEOUT_MS = 60_000;
 /** how long a connection the gateway has ended may wait for the client's side to close */
 const LINGER_MS = 2_000;
 /** bytes of later pipelined requests read while one is in flight, before the client is paused */
@@ -37,6 +41,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** What a fast connection needs from the gateway. */
 export interface FastPathHost {
   readonly upstreams: UpstreamPool;
+  /** time a client has to send a whole head: from connecting, or from a later request's first byte */
+  readonly headTimeoutMs: number;
+  /** whether a peer's X-Forwarded-* / Forwarded are kept (a trusted front proxy) */
+  trusts(address: string | undefined): boolean;
   /** the app's path and the revision's pool for a request, or undefined (the slow path will say why) */
   routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined;
   /** gives the connection to the node:http server; `pending` goes back onto the socket first */
@@ -63,6 +71,9 @@ export class FastConnection implements UpstreamOwner {
   private clientEnded = false;
   /** a partial head is pending; its deadline runs from its first byte, not its latest */
   private headPending = false;
+  /** a head has been read on this connection: the first one's deadline runs from the connect */
+  private servedOne = false;
+  private readonly trusted: boolean;
 
   // The exchange in flight (phase 'body' or 'awaiting').
   private slot: Slot | undefined;
@@ -92,7 +103,8 @@ export class FastConnection implements UpstreamOwner {
     private readonly socket: net.Socket,
     private readonly host: FastPathHost,
   ) {
-    this.deadline = performance.now() + IDLE_TIMEOUT_MS;
+    this.deadline = performance.now() + host.headTimeoutMs;
+    this.trusted = host.trusts(socket.remoteAddress);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onClose);
@@ -104,7 +116,7 @@ export class FastConnection implements UpstreamOwner {
     switch (this.phase) {
       case 'idle':
         // a half-sent head gets node:http's answer to a slow client; an idle connection just closes
-        return this.finish(this.pending ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n' : undefined);
+        return this.finish(this.pending ? rawGatewayError('REQUEST_TIMEOUT', `the request head did not arrive within ${this.host.headTimeoutMs} ms`) : undefined);
       case 'body':
       case 'awaiting':
         return this.fail('UPSTREAM_TIMEOUT', `${this.service} did not answer within ${this.timeoutMs} ms`);
@@ -158,15 +170,20 @@ export class FastConnection implements UpstreamOwner {
     }
     const end = buf.indexOf(CRLF2);
     if (end < 0 || end > MAX_REQUEST_HEAD) {
-      if (buf.length > MAX_REQUEST_HEAD) return this.handOff();
+      // too long, or a bare LF that may end it (refused there): node:http answers it now, rather than
+      // the head timeout later
+      if (buf.length > MAX_REQUEST_HEAD || hasBareLf(buf)) return this.handOff();
       if (this.clientEnded) return this.finish(); // a head that can no longer be completed
       if (!this.headPending) {
         this.headPending = true;
-        this.deadline = performance.now() + HEAD_TIMEOUT_MS;
+        // a new connection's head is due a head timeout after the connect, not after its first byte:
+        // else a byte just before the deadline would buy a slow client a second one
+        if (this.servedOne) this.deadline = performance.now() + this.host.headTimeoutMs;
       }
       return;
     }
     this.headPending = false;
+    this.servedOne = true;
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     if (!head) return this.handOff();
     const routed = this.host.routeFor(head.host, head.target);
@@ -220,7 +237,7 @@ export class FastConnection implements UpstreamOwner {
 
     const up = this.host.upstreams.take(slot.endpoint, this);
     this.up = up;
-    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '');
+    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '', this.trusted);
     if (inBuffer === 0) up.socket.write(text, 'latin1');
     else {
       up.socket.cork();
@@ -262,15 +279,24 @@ export class FastConnection implements UpstreamOwner {
     if (this.framing === undefined) {
       const buf = this.responseHead ? Buffer.concat([this.responseHead, chunk]) : chunk;
       const end = buf.indexOf(CRLF2);
-      if (end < 0) {
-        if (buf.length > MAX_RESPONSE_HEAD) return this.fail('UPSTREAM_FAILED', `${this.service} sent a response head over ${MAX_RESPONSE_HEAD} bytes`);
-        this.responseHead = buf;
-        return;
+      let parsed = end < 0 ? undefined : parseResponseHead(buf.toString('latin1', 0, end), this.method);
+      let next = end + 4;
+      if (parsed === undefined) {
+        // Not a plain CRLF head: read it again allowing bare LF line ends. A strict parse never
+        // succeeds on a head with a bare LF in it, so the two readings cannot disagree on its end.
+        const lenient = lenientResponseHead(buf, MAX_RESPONSE_HEAD);
+        if (lenient) {
+          parsed = parseResponseHead(lenient.head, this.method);
+          next = lenient.next;
+        } else if (end < 0) {
+          if (buf.length > MAX_RESPONSE_HEAD) return this.fail('UPSTREAM_FAILED', `${this.service} sent a response head over ${MAX_RESPONSE_HEAD} bytes`);
+          this.responseHead = buf;
+          return;
+        }
       }
       this.responseHead = null;
-      const parsed = parseResponseHead(buf.toString('latin1', 0, end), this.method);
       if (!parsed || parsed.status === 101) return this.fail('UPSTREAM_FAILED', `${this.service} sent a malformed response head`);
-      const rest = buf.subarray(end + 4);
+      const rest = buf.subarray(next);
       this.responseStarted = true;
       if (parsed.status < 200) {
         // an interim response (103 Early Hints): pass it on and read the final one

@@ -5,7 +5,11 @@
 //                one capacity request per burst; queue full or timeout → 503, never a hang
 //   4. forward   stream the request once connected; connect failure before any byte → next instance
 //   5. release   the slot when the response ends, which may hand the instance to a held request
-// Websocket upgrades take the same route/split/acquire steps and then splice the sockets.
+// Websocket upgrades take the same route/split/acquire steps and splice the sockets once the
+// instance answers 101 (tunnel.ts).
+// Before any of it, a connection must fit the connection limits (limits.ts), and its head must arrive
+// within the head timeout and be well-formed: one Host, no more than node:http's 16 KiB; a head
+// refused is answered (400, 408, 431 in the API's JSON shape) and the connection closed.
 // Two paths share these steps: connections start on the raw fast path (fast-path.ts), which serves
 // plain requests that find an instance free at once; anything else is handed to the node:http path
 // below, which owns the activator queue, retries across instances, upgrades and odd requests.
@@ -18,13 +22,21 @@ import type { Endpoint, Route, RevisionLimits, ScalePort } from './ports.ts';
 import { RouteTable, pickRevision, type Match } from './routing.ts';
 import { RevisionPool, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
-import { forwardedHeaders } from './headers.ts';
-import { refusalError, sendGatewayError } from './errors.ts';
+import { forwardedHeaders, forwarding, priorForwarding, ProxyTrust } from './headers.ts';
+import { rawGatewayError, refusalError, sendGatewayError } from './errors.ts';
 import { FastConnection, type FastPathHost } from './fast-path.ts';
+import { ConnectionCounter, connectionLimits, type ConnectionLimits } from './limits.ts';
+import { UpgradeExchange } from './tunnel.ts';
 import { UpstreamPool } from './upstreams.ts';
 import { InstanceClients } from './instance-clients.ts';
 
 const MAX_ATTEMPTS = 3;
+/** node:http's maxHeaderSize, which the fast path hands longer heads over to */
+const MAX_HEAD_BYTES = 16 * 1024;
+/** how long a connection the gateway has ended with an error may wait for the client's side to close */
+const LINGER_MS = 2_000;
+/** request headers the gateway sets itself on an upgrade (and every request: headers.ts) */
+const UPGRADE_DROPPED = new Set(['host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 /** how often fast connections are checked against their deadlines (request timeouts, idle close) */
 const SWEEP_MS = 100;
 
@@ -35,6 +47,10 @@ export interface GatewayOptions {
   onColdStart?: (revision: string, waitedMs: number, firstByteMs: number) => void;
   /** serve plain requests on the raw fast path (default); false sends every connection to node:http */
   fastPath?: boolean;
+  /** connection limits and timeouts; a missing or 0 value takes its default (limits.ts) */
+  limits?: Partial<ConnectionLimits>;
+  /** CIDRs of front proxies whose X-Forwarded-* / Forwarded are kept */
+  trustedProxies?: readonly string[];
 }
 
 export class Gateway implements FastPathHost {
@@ -52,6 +68,11 @@ export class Gateway implements FastPathHost {
   private readonly upgraded = new Set<Duplex>();
   private readonly random: () => number;
   private readonly onColdStart: GatewayOptions['onColdStart'];
+  readonly limits: ConnectionLimits;
+  private readonly connections: ConnectionCounter;
+  private readonly trust: ProxyTrust;
+  /** connections refused by the limits since start (for tests and metrics) */
+  refusedConnections = 0;
 
   constructor(
     private readonly scale: ScalePort,
@@ -61,6 +82,9 @@ export class Gateway implements FastPathHost {
     this.random = opts.random ?? Math.random;
     this.onColdStart = opts.onColdStart;
     this.fastPath = opts.fastPath ?? true;
+    this.limits = connectionLimits(opts.limits);
+    this.connections = new ConnectionCounter(this.limits);
+    this.trust = new ProxyTrust(opts.trustedProxies);
     this.clients = new InstanceClients((e) => this.upstreams.isPublished(e));
   }
 
@@ -72,7 +96,7 @@ export class Gateway implements FastPathHost {
   setRevision(revision: string, limits: RevisionLimits): void {
     const pool = this.pools.get(revision);
     if (pool) pool.limits = limits;
-    else this.pools.set(revision, new RevisionPool(revision, limits, () => this.scale.requestCapacity(revision)));
+    else this.pools.set(revision, new RevisionPool(revision, limits, () => this.scale.requestCapacity(revision), undefined, this.limits.tunnelIdleTimeoutMs));
   }
 
   removeRevision(revision: string): void {
@@ -103,12 +127,29 @@ export class Gateway implements FastPathHost {
     // The http server never listens itself: the one listening socket is the fast path's, which hands
     // connections over. Its 'listening' event is what starts node:http's header/request timeout
     // checks (setupConnectionsTracking), so it is emitted here.
-    const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => void this.handle(req, res));
+    const headTimeout = this.limits.headTimeoutMs;
+    const server = http.createServer(
+      {
+        keepAlive: true,
+        noDelay: true,
+        headersTimeout: headTimeout,
+        requestTimeout: Math.max(300_000, headTimeout),
+        // node:http checks its timeouts every 30 s by default: far too coarse for a head timeout of seconds
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headTimeout / 5))),
+      },
+      (req, res) => void this.handle(req, res),
+    );
     server.on('upgrade', (req, socket, head) => void this.handleUpgrade(req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     server.emit('listening');
     this.server = server;
     const listener = net.createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
+      // Over a limit: closed before anything of it is read, so it holds its fd for no time at all.
+      if (!this.connections.admit(socket)) {
+        this.refusedConnections++;
+        socket.destroy();
+        return;
+      }
       if (!this.fastPath) return this.handOff(socket, null);
       this.fast.add(new FastConnection(socket, this));
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
@@ -151,6 +192,21 @@ export class Gateway implements FastPathHost {
   }
 
   /** FastPathHost */
+  get headTimeoutMs(): number {
+    return this.limits.headTimeoutMs;
+  }
+
+  /** FastPathHost */
+  trusts(address: string | undefined): boolean {
+    return this.trust.trusts(address);
+  }
+
+  /** open client connections */
+  get openConnections(): number {
+    return this.connections.open;
+  }
+
+  /** FastPathHost */
   coldStart(revision: string, waitedMs: number, firstByteMs: number): void {
     this.onColdStart?.(revision, waitedMs, firstByteMs);
   }
@@ -189,12 +245,53 @@ export class Gateway implements FastPathHost {
     return { match, pool };
   }
 
+  /**
+   * A head node:http refused (or timed out): answered in the API's JSON and the connection closed,
+   * when nothing else is on its way to the client on it (a response in progress would be corrupted;
+   * then it is only cut). The answer must reach the client rather than a reset: the socket is ended,
+   * not destroyed, and what the client still sends is read and dropped until it closes its side.
+   */
+  private clientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
+    const responding = (socket as { _httpMessage?: unknown })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || responding) {
+      socket.destroy();
+      return;
+    }
+    let answer: string;
+    if (err.code === 'HPE_HEADER_OVERFLOW') answer = rawGatewayError('HEADERS_TOO_LARGE', `the request head is over ${MAX_HEAD_BYTES} bytes`);
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') answer = rawGatewayError('REQUEST_TIMEOUT', `the request head did not arrive within ${this.limits.headTimeoutMs} ms`);
+    else answer = rawGatewayError('BAD_REQUEST', `malformed request: ${err.reason ?? err.message}`);
+    socket.end(answer);
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.resume();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+  }
+
+  /** RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host, an HTTP/1.0 one at most one (a second
+   *  one is a second opinion on where the request goes: the app and the gateway may pick differently). */
+  private hostProblem(req: http.IncomingMessage): string | undefined {
+    let hosts = 0;
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+    if (hosts > 1) return `the request has ${hosts} Host headers; exactly one is allowed`;
+    if (hosts === 0 && req.httpVersionMinor >= 1) return 'an HTTP/1.1 request must have a Host header';
+    return undefined;
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const arrived = performance.now();
+    const hostProblem = this.hostProblem(req);
+    if (hostProblem) {
+      res.shouldKeepAlive = false;
+      return sendGatewayError(res, 'BAD_REQUEST', hostProblem);
+    }
     const routed = this.route(req);
     if ('error' in routed) return sendGatewayError(res, routed.error, routed.message);
     const { match, pool } = routed;
-    const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, false);
+    const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, false, this.trust.trusts(req.socket.remoteAddress));
     let refused: Set<string> | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // Most acquires are synchronous: await only a held request's promise (saves a tick per request).
@@ -224,13 +321,39 @@ export class Gateway implements FastPathHost {
   }
 
   private async handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const routed = this.route(req);
-    if ('error' in routed) return rejectUpgrade(socket, 404, routed.message);
-    const got = await routed.pool.acquire();
-    if (!got.ok) return rejectUpgrade(socket, 503, refusalError(got.reason, routed.pool)[1]);
     this.upgraded.add(socket);
     socket.once('close', () => this.upgraded.delete(socket));
-    spliceUpgrade(req, socket, head, got.slot, routed.match.path);
+    socket.on('error', () => socket.destroy());
+    const hostProblem = this.hostProblem(req);
+    if (hostProblem) return void socket.end(rawGatewayError('BAD_REQUEST', hostProblem));
+    const routed = this.route(req);
+    if ('error' in routed) return void socket.end(rawGatewayError(routed.error, routed.message));
+    const { pool, match } = routed;
+    const got = await pool.acquire();
+    if (!got.ok) return void socket.end(rawGatewayError(...refusalError(got.reason, pool)));
+    if (socket.destroyed) return got.slot.release();
+    new UpgradeExchange(socket, got.slot, {
+      method: req.method ?? 'GET',
+      head: this.upgradeHead(req, match.path),
+      rest: head,
+      service: match.route.service,
+      timeoutMs: pool.limits.timeoutMs,
+      idleMs: this.limits.tunnelIdleTimeoutMs,
+    });
+  }
+
+  /** The upgrade request as the instance gets it: the client's headers but for hop-by-hop and
+   *  forwarding ones, which are the gateway's (headers.ts); Connection/Upgrade as the upgrade needs. */
+  private upgradeHead(req: http.IncomingMessage, path: string): string {
+    const lines = [`${req.method} ${path} HTTP/1.1`];
+    if (req.headers.host !== undefined) lines.push(`host: ${req.headers.host}`);
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) if (!UPGRADE_DROPPED.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+    const h = req.headers;
+    const remote = req.socket.remoteAddress ?? '';
+    const f = forwarding(priorForwarding(h), remote, h.host ?? '', 'http', this.trust.trusts(remote));
+    lines.push('connection: upgrade', `upgrade: ${h.upgrade ?? ''}`, `x-forwarded-for: ${f.for}`, `x-forwarded-proto: ${f.proto}`, `x-forwarded-host: ${f.host}`, `forwarded: ${f.forwarded}`);
+    return lines.join('\r\n') + '\r\n\r\n';
   }
 }
 
@@ -249,31 +372,3 @@ function toOriginForm(req: http.IncomingMessage): void {
 }
 
 
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
-}
-
-/** Websocket (or any Upgrade): replay the request head to the instance, then splice the two sockets. */
-function spliceUpgrade(req: http.IncomingMessage, client: Duplex, head: Buffer, slot: Slot, path: string): void {
-  const upstream = net.connect(slot.endpoint.port, slot.endpoint.host);
-  let released = false;
-  const done = () => {
-    if (released) return;
-    released = true;
-    slot.release();
-    client.destroy();
-    upstream.destroy();
-  };
-  upstream.once('connect', () => {
-    const lines = [`${req.method} ${path} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    upstream.write(lines.join('\r\n') + '\r\n\r\n');
-    if (head.length) upstream.write(head);
-    upstream.pipe(client);
-    client.pipe(upstream);
-  });
-  upstream.on('error', done);
-  client.on('error', done);
-  upstream.on('close', done);
-  client.on('close', done);
-}

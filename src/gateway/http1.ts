@@ -5,7 +5,12 @@
 // node:http path, whose llhttp parser answers or rejects it. Refusing rather than interpreting an odd
 // head is what keeps request smuggling out: the fast path never has to decide between two framings.
 // Responses are parsed for their framing only; hop-by-hop headers are dropped in both directions
-// (RFC 9110 §7.6.1) and X-Forwarded-* are merged as forwardedHeaders() does on the slow path.
+// (RFC 9110 §7.6.1) and X-Forwarded-* / Forwarded are set as forwardedHeaders() does on the slow path.
+// A response head may end its lines in a bare LF (RFC 9112 §2.2 lets a recipient accept that; busybox
+// CGI does it): instances are the operator's own, and what reaches the client is rewritten with CRLF.
+// A request may not: a bare LF read one way here and another way by an app is how requests are smuggled.
+
+import { forwarding } from './headers.ts';
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[!-~]*) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
@@ -24,6 +29,7 @@ export interface RequestHead {
   forwardedFor: string | undefined;
   forwardedProto: string | undefined;
   forwardedHost: string | undefined;
+  forwarded: string | undefined;
 }
 
 /** Request headers that end the fast path: they change framing or need an interim exchange. */
@@ -31,7 +37,7 @@ const SLOW_REQUEST_HEADERS = new Set(['transfer-encoding', 'upgrade', 'expect', 
 /** Hop-by-hop headers dropped on the way (Connection itself is interpreted, then dropped). */
 const HOP_BY_HOP = new Set(['keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Every header name either parser acts on; lengths first, so most names are never lower-cased. */
-const INTERESTING = new Set([...SLOW_REQUEST_HEADERS, ...HOP_BY_HOP, 'host', 'content-length', 'connection', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+const INTERESTING = new Set([...SLOW_REQUEST_HEADERS, ...HOP_BY_HOP, 'host', 'content-length', 'connection', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 const INTERESTING_LENGTHS = new Set([...INTERESTING].map((n) => n.length));
 
 /** RFC 9110 §5.6.2 token characters, by char code */
@@ -88,7 +94,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
   const eol = head.indexOf('\r\n');
   const line = REQUEST_LINE.exec(eol < 0 ? head : head.slice(0, eol));
   if (!line || eol < 0) return undefined; // no Host without a header line
-  const r: RequestHead = { method: line[1]!, target: line[2]!, host: '', contentLength: 0, close: false, kept: '', forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined };
+  const r: RequestHead = { method: line[1]!, target: line[2]!, host: '', contentLength: 0, close: false, kept: '', forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined, forwarded: undefined };
   let hosts = 0;
   let lengths = 0;
   const kept = walkHeaders(head, eol + 2, (name, value) => {
@@ -120,6 +126,9 @@ export function parseRequestHead(head: string): RequestHead | undefined {
       case 'x-forwarded-host':
         r.forwardedHost = joinValue(r.forwardedHost, value);
         return 'drop';
+      case 'forwarded':
+        r.forwarded = joinValue(r.forwarded, value);
+        return 'drop';
     }
     if (SLOW_REQUEST_HEADERS.has(name)) return 'refuse';
     return HOP_BY_HOP.has(name) ? 'drop' : 'keep';
@@ -133,10 +142,11 @@ function joinValue(prior: string | undefined, value: string): string {
   return prior === undefined ? value : `${prior}, ${value}`;
 }
 
-/** The head sent to the instance: the app's path, kept headers, then X-Forwarded-* merged. */
-export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string): string {
-  const forwardedFor = r.forwardedFor === undefined ? remoteAddress : `${r.forwardedFor}, ${remoteAddress}`;
-  return `${r.method} ${path} HTTP/1.1\r\n${r.kept}x-forwarded-for: ${forwardedFor}\r\nx-forwarded-proto: ${r.forwardedProto ?? 'http'}\r\nx-forwarded-host: ${r.forwardedHost ?? r.host}\r\n\r\n`;
+/** The head sent to the instance: the app's path, kept headers, then the forwarding headers — the
+ *  client's own only when `trusted` (a trusted front proxy's), see headers.ts. */
+export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string, trusted = false): string {
+  const f = forwarding({ for: r.forwardedFor, proto: r.forwardedProto, host: r.forwardedHost, forwarded: r.forwarded }, remoteAddress, r.host, 'http', trusted);
+  return `${r.method} ${path} HTTP/1.1\r\n${r.kept}x-forwarded-for: ${f.for}\r\nx-forwarded-proto: ${f.proto}\r\nx-forwarded-host: ${f.host}\r\nforwarded: ${f.forwarded}\r\n\r\n`;
 }
 
 /** How a response body ends: a byte count, chunked framing, the upstream closing, or no body at all. */
@@ -207,4 +217,22 @@ export function parseResponseHead(head: string, requestMethod: string): Response
   const upstreamClose = sawClose || (http10 && !sawKeepAlive) || framing.kind === 'close';
   const line = http10 ? 'HTTP/1.1' + statusLine.slice(8) : statusLine;
   return { status, framing, upstreamClose, head: `${line}\r\n${kept}` };
+}
+
+/**
+ * A response head whose lines may end in a bare LF: where it ends (the index after its blank line)
+ * and its text with every line ending made CRLF, without the blank line — what parseResponseHead
+ * takes. Undefined while no blank line is in `buf`. A bare CR stays as it is (and is refused there).
+ */
+export function lenientResponseHead(buf: Buffer, max: number): { head: string; next: number } | undefined {
+  const limit = Math.min(buf.length, max);
+  for (let i = buf.indexOf(0x0a); i >= 0 && i < limit; i = buf.indexOf(0x0a, i + 1)) {
+    let blank = 0;
+    if (buf[i + 1] === 0x0a) blank = 1;
+    else if (buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) blank = 2;
+    if (blank === 0) continue;
+    const end = buf[i - 1] === 0x0d ? i - 1 : i;
+    return { head: buf.toString('latin1', 0, end).replace(/\r?\n/g, '\r\n'), next: i + 1 + blank };
+  }
+  return undefined;
 }

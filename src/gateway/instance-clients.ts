@@ -6,9 +6,11 @@
 // come back for another instance. (The fast path's upstreams.ts does the same for its raw sockets.)
 import { Pool, type Dispatcher } from 'undici';
 import type { Endpoint } from './ports.ts';
+import { connectLenient } from './lenient-socket.ts';
 
-/** timeouts are the gateway's own (per revision, forward.ts) */
-const POOL_OPTIONS = { headersTimeout: 0, bodyTimeout: 0 } as const;
+/** timeouts are the gateway's own (per revision, forward.ts); bare-LF response heads are accepted as
+ *  on the fast path (lenient-socket.ts) */
+const POOL_OPTIONS = { headersTimeout: 0, bodyTimeout: 0, connect: connectLenient as unknown as Pool.Options['connect'] } as const;
 
 export type InstanceDispatcher = Pick<Dispatcher, 'dispatch'>;
 

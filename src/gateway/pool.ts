@@ -3,14 +3,34 @@
 // when none can take the request it waits in a bounded FIFO queue and asks for capacity once per
 // burst. The outcome is a value: a slot, or why there is none ('queue-full' | 'timeout' | 'closed').
 // A timeout is never reported as a slot.
+//
+// An upgraded connection (a websocket) holds its slot only until the instance answers 101: after
+// that it is a tunnel that may stay open for hours mostly idle, and counting it against `concurrency`
+// let a few idle tunnels starve a service of every slot. It stays visible to whenIdle() so the
+// scheduler does not stop or freeze an instance under an open tunnel — for at most the tunnel idle
+// timeout, so a chatty tunnel cannot hold a drain forever.
 import type { Endpoint, RevisionLimits } from './ports.ts';
 
 interface Instance {
   endpoint: Endpoint;
   outstanding: number;
   draining: boolean;
-  /** whenIdle() callers, told when outstanding reaches 0 */
-  idleWaiters?: Array<() => void>;
+  /** upgraded connections past their 101 (they no longer count in `outstanding`) */
+  tunnels: number;
+  /** whenIdle() callers, told when outstanding and tunnels reach 0 */
+  idleWaiters?: IdleWaiter[];
+}
+
+interface IdleWaiter {
+  tell(): void;
+  /** the tunnel idle timeout has passed since the wait began: open tunnels no longer count */
+  pastTunnels: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/** An upgraded connection after its 101; close() exactly when the tunnel closes. */
+export interface Tunnel {
+  close(): void;
 }
 
 export interface Slot {
@@ -18,6 +38,8 @@ export interface Slot {
   /** ms spent waiting for capacity; 0 when an instance was free at once */
   waitedMs: number;
   release(): void;
+  /** the instance answered 101: the slot is freed and the connection counted as a tunnel instead */
+  toTunnel(): Tunnel;
 }
 
 export type AcquireResult = { ok: true; slot: Slot } | { ok: false; reason: 'queue-full' | 'timeout' | 'closed' };
@@ -46,6 +68,23 @@ class Lease implements Slot {
     this.released = true;
     this.pool.giveBack(this.inst);
   }
+
+  toTunnel(): Tunnel {
+    if (this.released) throw new Error('a released slot cannot become a tunnel');
+    this.released = true;
+    const { pool, inst } = this;
+    inst.tunnels++;
+    pool.giveBack(inst);
+    let open = true;
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        inst.tunnels--;
+        pool.checkIdle(inst);
+      },
+    };
+  }
 }
 
 export class RevisionPool {
@@ -62,6 +101,8 @@ export class RevisionPool {
     public limits: RevisionLimits,
     private readonly requestCapacity: () => void,
     private readonly now: () => number = () => performance.now(),
+    /** how long whenIdle() waits for open tunnels (the gateway's tunnel idle timeout) */
+    private readonly tunnelWaitMs = 60_000,
   ) {}
 
   get queued(): number {
@@ -91,7 +132,7 @@ export class RevisionPool {
     for (const [id, inst] of this.instances) {
       if (!keep.has(id)) {
         inst.draining = true;
-        if (inst.outstanding === 0) this.instances.delete(id);
+        if (inst.outstanding === 0 && inst.tunnels === 0) this.instances.delete(id);
       }
     }
     for (const e of endpoints) {
@@ -100,19 +141,31 @@ export class RevisionPool {
         existing.draining = false;
         existing.endpoint = e;
       } else {
-        this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false });
+        this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false, tunnels: 0 });
       }
     }
     if (endpoints.length > 0) this.capacityRequested = false;
     this.dispatch();
   }
 
-  /** Resolves once the instance has no request in flight — at once when it has none or is unknown. A
-   *  drain or freeze unpublishes an instance, then waits here before stopping or pausing it. */
+  /** Resolves once the instance has no request in flight and no open tunnel — at once when it has
+   *  none or is unknown; open tunnels are waited for at most the tunnel idle timeout. A drain or
+   *  freeze unpublishes an instance, then waits here before stopping or pausing it. */
   whenIdle(instanceId: string): Promise<void> {
     const inst = this.instances.get(instanceId);
-    if (!inst || inst.outstanding === 0) return Promise.resolve();
-    return new Promise((resolve) => (inst.idleWaiters ??= []).push(resolve));
+    if (!inst || (inst.outstanding === 0 && inst.tunnels === 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter: IdleWaiter = {
+        tell: resolve,
+        pastTunnels: false,
+        timer: setTimeout(() => {
+          waiter.pastTunnels = true;
+          this.checkIdle(inst);
+        }, this.tunnelWaitMs),
+      };
+      waiter.timer.unref();
+      (inst.idleWaiters ??= []).push(waiter);
+    });
   }
 
   /**
@@ -183,11 +236,23 @@ export class RevisionPool {
   giveBack(inst: Instance): void {
     inst.outstanding--;
     this.inFlight--;
-    if (inst.outstanding === 0) {
-      if (inst.draining) this.instances.delete(inst.endpoint.id);
-      if (inst.idleWaiters) for (const tell of inst.idleWaiters.splice(0)) tell();
-    }
+    if (inst.outstanding === 0) this.checkIdle(inst);
     this.dispatch();
+  }
+
+  /** Tells the whenIdle() callers an instance's idleness concerns, and forgets a drained instance. */
+  checkIdle(inst: Instance): void {
+    if (inst.outstanding > 0) return;
+    if (inst.tunnels === 0 && inst.draining && this.instances.get(inst.endpoint.id) === inst) this.instances.delete(inst.endpoint.id);
+    const waiters = inst.idleWaiters;
+    if (!waiters) return;
+    const still = waiters.filter((w) => {
+      if (inst.tunnels > 0 && !w.pastTunnels) return true;
+      clearTimeout(w.timer);
+      w.tell();
+      return false;
+    });
+    inst.idleWaiters = still.length > 0 ? still : undefined;
   }
 
   private dispatch(): void {

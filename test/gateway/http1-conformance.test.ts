@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, exchange, get, header, rawBackend, rawGateway, readResponse, type Respond } from '../helpers/http1.ts';
+import { connect, exchange, get, header, rawBackend, rawGateway, readResponse, startGateway, type Respond } from '../helpers/http1.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -208,9 +208,10 @@ test('hop-by-hop response headers are not passed to the client as the instance s
   assert.equal(header(r, 'x-end'), 'kept');
 });
 
-test('X-Forwarded-*: For appended, Proto and Host kept when present and set when absent; Host preserved', async (t) => {
+test('X-Forwarded-* from a trusted proxy: For appended, Proto and Host kept when present and set when absent; Host preserved', async (t) => {
   const b = await rawBackend(t, 'a');
-  const w = await connect(t, await rawGateway(t, [b.endpoint]));
+  const { port } = await startGateway(t, [b.endpoint], {}, { options: { trustedProxies: ['127.0.0.0/8'] } });
+  const w = await connect(t, port);
   await exchange(w, get('/plain'));
   await exchange(w, get('/forwarded', 'X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: public.example\r\n'));
   const [plain, fwd] = b.requests;

@@ -4,7 +4,7 @@
 // chunked body must end at the same byte however it is split into buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing } from '../../src/gateway/http1.ts';
+import { lenientResponseHead, parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing } from '../../src/gateway/http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from '../../src/gateway/chunked.ts';
 
 /** A request head (without its final CRLFCRLF) from a request line and header lines. */
@@ -50,23 +50,42 @@ test('request head: Connection close / keep-alive, and hop-by-hop headers droppe
   assert.equal(r.kept, 'Host: s.test\r\nX-End: 1\r\n');
 });
 
-test('request head: X-Forwarded-* merged with duplicates, then completed upstream', () => {
-  const r = parseRequestHead(req([H, 'X-Forwarded-For: 1.1.1.1', 'x-forwarded-for:  2.2.2.2 ', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: a.example', 'X-Forwarded-Host: b.example']));
+test('request head: X-Forwarded-* / Forwarded merged with duplicates, then replaced upstream (or appended to, from a trusted proxy)', () => {
+  const r = parseRequestHead(req([H, 'X-Forwarded-For: 1.1.1.1', 'x-forwarded-for:  2.2.2.2 ', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: a.example', 'X-Forwarded-Host: b.example', 'Forwarded: for=1.1.1.1']));
   assert.ok(r);
   assert.equal(r.forwardedFor, '1.1.1.1, 2.2.2.2');
   assert.equal(r.forwardedProto, 'https');
   assert.equal(r.forwardedHost, 'a.example, b.example');
-  assert.equal(r.kept, 'Host: s.test\r\n', 'X-Forwarded-* are re-emitted merged, not kept');
+  assert.equal(r.forwarded, 'for=1.1.1.1');
+  assert.equal(r.kept, 'Host: s.test\r\n', 'X-Forwarded-* are re-emitted, not kept');
   assert.equal(
     upstreamRequestHead(r, '/app', '10.0.0.9'),
-    'GET /app HTTP/1.1\r\nHost: s.test\r\nx-forwarded-for: 1.1.1.1, 2.2.2.2, 10.0.0.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: a.example, b.example\r\n\r\n',
+    'GET /app HTTP/1.1\r\nHost: s.test\r\nx-forwarded-for: 10.0.0.9\r\nx-forwarded-proto: http\r\nx-forwarded-host: s.test\r\nforwarded: for=10.0.0.9;host="s.test";proto=http\r\n\r\n',
+  );
+  assert.equal(
+    upstreamRequestHead(r, '/app', '10.0.0.9', true),
+    'GET /app HTTP/1.1\r\nHost: s.test\r\nx-forwarded-for: 1.1.1.1, 2.2.2.2, 10.0.0.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: a.example, b.example\r\nforwarded: for=1.1.1.1, for=10.0.0.9;host="s.test";proto=http\r\n\r\n',
   );
   const bare = parseRequestHead(req([H, 'Content-Length: 3'], 'POST / HTTP/1.1'));
   assert.ok(bare);
   assert.equal(
-    upstreamRequestHead(bare, '/', '127.0.0.1'),
-    'POST / HTTP/1.1\r\nHost: s.test\r\nContent-Length: 3\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: s.test\r\n\r\n',
+    upstreamRequestHead(bare, '/', '::1', true),
+    'POST / HTTP/1.1\r\nHost: s.test\r\nContent-Length: 3\r\nx-forwarded-for: ::1\r\nx-forwarded-proto: http\r\nx-forwarded-host: s.test\r\nforwarded: for="[::1]";host="s.test";proto=http\r\n\r\n',
   );
+});
+
+test('response head with bare LF line ends (RFC 9112 §2.2): found and rewritten with CRLF; a bare CR stays refused', () => {
+  const buf = Buffer.from('HTTP/1.1 200 OK\nContent-Type: text/plain\r\nContent-Length: 4\n\nbody\r\n\r\n');
+  const l = lenientResponseHead(buf, 1024);
+  assert.ok(l);
+  assert.equal(l.head, 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4');
+  assert.equal(buf.subarray(l.next).toString(), 'body\r\n\r\n');
+  assert.deepEqual(parseResponseHead(l.head, 'GET')?.framing, { kind: 'length', length: 4 });
+  const plain = lenientResponseHead(Buffer.from('HTTP/1.1 204 No Content\r\nX: y\r\n\r\n'), 1024);
+  assert.equal(plain?.next, 'HTTP/1.1 204 No Content\r\nX: y\r\n\r\n'.length);
+  assert.equal(lenientResponseHead(Buffer.from('HTTP/1.1 200 OK\nContent-Length: 4\n'), 1024), undefined, 'no blank line yet');
+  const cr = lenientResponseHead(Buffer.from('HTTP/1.1 200 OK\nX-A: a\rb\n\n'), 1024);
+  assert.equal(cr && parseResponseHead(cr.head, 'GET'), undefined);
 });
 
 const REFUSED_REQUESTS: [string, string][] = [
