@@ -48,7 +48,7 @@ test('skiff run: output, exit codes, limits, env, read-only root, digests, error
   await t.test('the endpoint is in the OpenAPI document with its request schema', async () => {
     const doc = (await (await fetch(`${d.url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: { properties: object } }> } } }> };
     const body = doc.paths['/api/v1/runs']?.post?.requestBody?.content['application/json']?.schema;
-    assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ['command', 'cpus', 'env', 'image', 'memory', 'pids', 'readOnly']);
+    assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ['capAdd', 'command', 'cpus', 'disk', 'env', 'image', 'memory', 'pids', 'readOnly']);
   });
 
   await t.test('streams stdout and exits 0', async () => {
