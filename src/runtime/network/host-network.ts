@@ -35,7 +35,23 @@ export async function ensureBridge({ bridge, subnet }: BridgeConfig): Promise<vo
   const addr = await execTool('ip', ['addr', 'add', `${gatewayIp(subnet)}/${subnet.prefix}`, 'dev', bridge]);
   if (addr.code !== 0 && !/File exists|already assigned/.test(addr.stderr)) throw new SkiffError('INTERNAL', `ip addr add on ${bridge}: ${addr.stderr.trim()}`);
   await disableIpv6(bridge);
+  await pinBridgeMac(bridge);
   await execOk('ip', ['link', 'set', bridge, 'up']);
+}
+
+/**
+ * Gives the bridge a MAC of its own (derived from its name) unless it has one already. A bridge without
+ * one takes the lowest MAC of its ports, so every instance attached or removed could change it — and a
+ * change of the bridge's address makes the kernel flush every neighbour entry on it, the permanent ones
+ * too, while instances keep sending replies to the old gateway MAC until their own entry expires
+ * (requests that hang). addr_assign_type 3 = set by userspace: the bridge then keeps it.
+ */
+async function pinBridgeMac(bridge: string): Promise<void> {
+  const type = await fsp.readFile(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').catch(() => '');
+  if (type.trim() === '3') return;
+  const h = createHash('sha256').update(`bridge:${bridge}`).digest();
+  const mac = [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  await execOk('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
 }
 
 export async function attachInstance(cfg: BridgeConfig, id: string, ip: string): Promise<void> {
