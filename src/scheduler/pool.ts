@@ -22,6 +22,7 @@ export class PreCreatedPool {
   take(state: RevisionState): TrackedInstance | undefined {
     const pooled = state.inPhase('pre-created')[0];
     if (!pooled) return undefined;
+    this.h.log.debug({ instance: pooled.id }, 'taking a pre-created instance');
     pooled.phase = 'starting';
     pooled.startedAt = this.h.clock.now();
     this.h.writes.recordInstance(pooled.id, state.name, state.record.service, 'starting', undefined);
@@ -37,6 +38,7 @@ export class PreCreatedPool {
     for (let n = state.count('pre-created'); n < h.options.poolPerRevision; n++, total++) {
       if (total >= h.options.poolMax && !this.freeSlotFor(state)) return;
       const inst = h.newInstance(state, 'pre-created');
+      h.log.debug({ instance: inst.id }, 'pre-creating an instance');
       inst.created = h.instances.create(inst.id, state.instanceSpec()).then(
         () => {
           h.watchExit(state, inst);

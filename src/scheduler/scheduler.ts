@@ -54,6 +54,8 @@ export interface SchedulerDeps {
 /** orphans removed at once after a restart: parallel enough to be quick, bounded so runc and the
  *  kernel's netns teardown do not starve the instances being re-adopted */
 const ORPHAN_REMOVALS_AT_ONCE = 4;
+/** pauses before each new attempt at a failed instance delete */
+const DELETE_RETRIES_MS = [250, 1000, 2000, 4000, 8000];
 
 export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
@@ -66,6 +68,8 @@ export class Scheduler {
   private routesSignature = '';
   private stopped = false;
   private routesLoaded = false;
+  /** the reload in progress (reloads run one after another) */
+  private reloading: Promise<void> = Promise.resolve();
   /** revisions the gateway asked capacity for before start() finished; undefined once it has */
   private capacityAskedBeforeStart: Set<string> | undefined = new Set();
   private readonly pending = new Set<Promise<unknown>>();
@@ -285,7 +289,9 @@ export class Scheduler {
         if (declared.has(state.name)) this.pool.replenish(state);
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
-      this.dropFinishedRevisions(new Set([...routed, ...declared]));
+      // What is in use now, not at the start of this tick: a reload during it may have added revisions.
+      const declaredNow = this.services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
+      this.dropFinishedRevisions(new Set([...this.routed, ...declaredNow]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
@@ -405,6 +411,7 @@ export class Scheduler {
   }
 
   private async remove(state: RevisionState, inst: TrackedInstance, graceMs = 0): Promise<void> {
+    this.d.log.debug({ instance: inst.id, phase: inst.phase }, 'removing instance');
     state.instances.delete(inst.id);
     state.cpuSeen.delete(inst.id);
     this.publish(state);
@@ -412,9 +419,23 @@ export class Scheduler {
     await inst.created;
     try {
       if (graceMs > 0) await this.d.instances.stop(inst.id, graceMs);
-      await this.d.instances.delete(inst.id);
     } catch (err) {
-      this.d.log.error({ err, instance: inst.id }, 'failed to stop instance');
+      this.d.log.warn({ err, instance: inst.id }, 'failed to stop instance; deleting it');
+    }
+    // A delete can fail for a moment (a cgroup whose last process is still exiting, a mount still
+    // held): tried again with back-off, or the instance would run on untracked until a restart's sweep.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.d.instances.delete(inst.id);
+        break;
+      } catch (err) {
+        if (attempt >= DELETE_RETRIES_MS.length || this.stopped) {
+          this.d.log.error({ err, instance: inst.id }, 'failed to delete instance; the next start removes it');
+          break;
+        }
+        this.d.log.warn({ err, instance: inst.id, attempt: attempt + 1 }, 'failed to delete instance; trying again');
+        await this.d.clock.sleep(DELETE_RETRIES_MS[attempt]!);
+      }
     }
     this.writes.forgetInstance(inst.id);
   }
@@ -448,7 +469,16 @@ export class Scheduler {
   /** Reads the desired services and loads the revisions their traffic names; new bounds of a service
    *  go to its revisions' autoscalers, which keep what they observed. (A previous revision matters
    *  for rollout only while it has ready instances, and then it is already loaded.) */
-  private async reload(): Promise<void> {
+  private reload(): Promise<void> {
+    // One at a time, in call order: two overlapping reloads could finish out of order, and the one
+    // that read first would leave desired state as it was before the other — a deleted service kept
+    // alive in memory with its pre-created instance (seen as a leak after 20 concurrent deploys + rm).
+    const next = this.reloading.then(() => this.readDesired());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readDesired(): Promise<void> {
     const services = await this.d.desired.services();
     for (const svc of services) {
       for (const t of svc.traffic) {

@@ -39,7 +39,11 @@ export async function startTestDaemon(
   const tag = freeSubnetOctet(215, (nextNetwork++ + process.pid * 7) % 250);
   settings.runtime = { ...settings.runtime, bridge: `skd-${process.pid.toString(16)}-${tag}`.slice(0, 15), subnet: `10.215.${tag}.0/24`, chainPrefix: `SKD-${process.pid.toString(16)}-${tag}`, egress: false };
   opts.settings?.(settings);
-  const daemon = await startDaemon(settings, { logger: pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' }) });
+  // SKIFF_TEST_LOG=debug prints the daemon's log; SKIFF_TEST_LOG_FILE=path appends it to a file instead
+  // (printing through the test runner slows a run enough to hide races)
+  const logFile = process.env.SKIFF_TEST_LOG_FILE;
+  const logger = pino({ level: process.env.SKIFF_TEST_LOG ?? (logFile ? 'debug' : 'silent') }, logFile ? pino.destination({ dest: logFile, append: true, sync: false }) : undefined);
+  const daemon = await startDaemon(settings, { logger });
   t.after(async () => {
     await daemon.stop();
     await daemon.stopInstances();

@@ -44,7 +44,8 @@ function desiredState() {
     return rev;
   };
   const setScale = (service: string, scale: ScaleBounds) => void services.set(service, { ...services.get(service)!, scale });
-  return { port, deploy, setScale, events };
+  const remove = (service: string) => void services.delete(service);
+  return { port, deploy, setScale, remove, events };
 }
 
 /** The gateway as the scheduler sees it: the test sets the samples and says when an instance is idle. */
@@ -271,4 +272,30 @@ test("a new revision takes its share when its first instance is ready, not a tic
   for (let i = 0; i < 300 && !s.route.endpoints.get(v2.name)?.length; i++) await s.clock.advance(10);
   assert.equal(s.route.endpoints.get(v2.name)?.length, 1, 'v2 became ready');
   assert.deepEqual(s.route.routes.get('roll'), [{ revision: v2.name, percent: 100 }], 'routed to v2 at once');
+});
+
+test('overlapping refreshes apply desired state in call order: a service removed by the later one stays removed', async (t) => {
+  const s = await setup(t);
+  s.desired.deploy({ name: 'gone', scaling: QUICK });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  assert.ok(s.route.routes.has('gone'));
+  // The first refresh reads desired state (the service still there) but answers late; the second,
+  // after the service was removed, answers at once.
+  const read = s.desired.port.services;
+  let release!: () => void;
+  const late = new Promise<void>((r) => (release = r));
+  s.desired.port.services = () => {
+    s.desired.port.services = read; // only this call is late
+    const snapshot = read();
+    return late.then(() => snapshot);
+  };
+  const first = s.scheduler.refresh();
+  s.desired.remove('gone');
+  const second = s.scheduler.refresh();
+  await new Promise((r) => setImmediate(r)); // (the second refresh, were it not queued, is done by now)
+  release();
+  await Promise.all([first, second]);
+  await s.advance(TICK);
+  assert.equal(s.route.routes.has('gone'), false, 'the removal is what the scheduler holds last');
 });
