@@ -5,11 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { removeTestNetwork, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { startChildDaemon, type ChildDaemon } from '../helpers/child-daemon.ts';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { childDaemonFixture } from '../helpers/child-daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { freeSubnetOctet, isCI, isRoot } from '../helpers/tools.ts';
@@ -75,23 +74,10 @@ function prng(seed: number): () => number {
 test('random deploys, scales and rms of three services across two kill -9s of the daemon: nothing is left', { skip, timeout: 300_000 }, async (t) => {
   const seed = Number(process.env.SKIFF_CHURN_SEED ?? Date.now() % 1_000_000);
   const random = prng(seed);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-churn-'));
   const tag = freeSubnetOctet(209, process.pid % 250);
-  const net = { driver: 'runc' as const, bridge: `skch-${tag}`, subnet: `10.209.${tag}.0/24`, chainPrefix: `SKCH-${tag}`, egress: false, writableLayerBytes: 64 * 1024 ** 2 };
-  const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false' };
-  let child: ChildDaemon | undefined;
-  t.after(async () => {
-    if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-      child.proc.kill('SIGKILL');
-      await child.exited;
-    }
-    const cleaner = await startTestDaemon({ after: () => {} }, { dataDir, settings: (s) => (s.runtime = net) });
-    await cleaner.daemon.stop();
-    await cleaner.daemon.stopInstances();
-    await removeTestNetwork(net);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  child = await startChildDaemon(dataDir, env);
+  const fixture = childDaemonFixture(t, { prefix: 'skiff-churn', bridge: `skch-${tag}`, subnet: `10.209.${tag}.0/24`, chainPrefix: `SKCH-${tag}` });
+  const { dataDir, net } = fixture;
+  let child = await fixture.start();
   let client = new SkiffClient({ baseUrl: child.url, token: child.token });
   const image = (await pushHttpdImage(child, uniqueRepo('churn'), 'v1')).reference;
   const names = ['a', 'b', 'c'].map((x) => `ch${x}${process.pid % 10000}`);
@@ -111,7 +97,7 @@ test('random deploys, scales and rms of three services across two kill -9s of th
       child.proc.kill('SIGKILL');
       await child.exited;
       await burst;
-      child = await startChildDaemon(dataDir, env);
+      child = await fixture.start();
       client = new SkiffClient({ baseUrl: child.url, token: child.token });
     } else {
       await burst;

@@ -3,11 +3,9 @@
 // deploy is lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startChildDaemon, type ChildDaemon } from '../helpers/child-daemon.ts';
-import { removeTestNetwork, startTestDaemon } from '../helpers/daemon.ts';
+import { childDaemonFixture } from '../helpers/child-daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { freePort, isCI, isRoot } from '../helpers/tools.ts';
@@ -33,26 +31,12 @@ function mountsUnder(dir: string): number {
 }
 
 test('kill -9 under load: the service serves again, instances are re-adopted, nothing is orphaned or lost', { skip }, async (t) => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-serve-crash-'));
   const tag = process.pid % 250;
-  const net = { driver: 'runc' as const, bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}`, egress: false, writableLayerBytes: 512 * 1024 ** 2 };
-  const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false' };
-  let child: ChildDaemon | undefined;
-  t.after(async () => {
-    if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-      child.proc.kill('SIGKILL');
-      await child.exited;
-    }
-    // An in-process daemon on the same data dir and network removes the instances and the network.
-    const cleaner = await startTestDaemon({ after: () => {} }, { dataDir, settings: (s) => (s.runtime = net) });
-    await cleaner.daemon.stop();
-    await cleaner.daemon.stopInstances();
-    await removeTestNetwork(net);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const fixture = childDaemonFixture(t, { prefix: 'skiff-serve-crash', bridge: `skc-${tag}`, subnet: `10.216.${tag}.0/24`, chainPrefix: `SKC-${tag}` });
+  const { dataDir } = fixture;
 
   const gatewayAt = `127.0.0.1:${await freePort()}`; // the same across the restart: clients keep sending there
-  child = await startChildDaemon(dataDir, env, gatewayAt);
+  let child = await fixture.start(gatewayAt);
   let client = new SkiffClient({ baseUrl: child.url, token: child.token });
   const repo = uniqueRepo('crash');
   const image = await pushHttpdImage(child, repo, 'v1');
@@ -81,7 +65,7 @@ test('kill -9 under load: the service serves again, instances are re-adopted, no
   for (const table of ['services', 'revisions', 'instances']) db.prepare(`DELETE FROM ${table} WHERE ${table === 'services' ? 'name' : 'service'} = 'doomed'`).run();
   db.close();
 
-  child = await startChildDaemon(dataDir, env, gatewayAt);
+  child = await fixture.start(gatewayAt);
   gateway = child.gatewayUrl;
   client = new SkiffClient({ baseUrl: child.url, token: child.token });
   const served = Date.now();
