@@ -15,25 +15,19 @@
 import type net from 'node:net';
 import type { ErrorCode } from '../core/errors.ts';
 import type { AcquireResult, RevisionPool, Slot } from './pool.ts';
-import { lenientResponseHead, parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
+import { HEAD_END, LINGER_MS, MAX_REQUEST_HEAD, MAX_RESPONSE_HEAD, lenientResponseHead, parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstreams.ts';
 import { rawGatewayError, refusalError } from './errors.ts';
-
-const CRLF2 = Buffer.from('\r\n\r\n');
 
 function hasBareLf(buf: Buffer): boolean {
   for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) if (i === 0 || buf[i - 1] !== 0x0d) return true;
   return false;
 }
-/** node:http's default maxHeaderSize: a longer head goes there, which answers 431 */
-const MAX_REQUEST_HEAD = 16 * 1024;
-const MAX_RESPONSE_HEAD = 64 * 1024;
+
 /** node:http's default for an idle keep-alive connection (the head timeout is the gateway's setting) */
 const IDLE_TIMEOUT_MS = 5_000;
 const KEEP_ALIVE_HINT = `keep-alive: timeout=${IDLE_TIMEOUT_MS / 1000}\r\n\r\n`;
-/** how long a connection the gateway has ended may wait for the client's side to close */
-const LINGER_MS = 2_000;
 /** bytes of later pipelined requests read while one is in flight, before the client is paused */
 const MAX_READ_AHEAD = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -168,7 +162,7 @@ export class FastConnection implements UpstreamOwner {
       this.deadline = performance.now() + IDLE_TIMEOUT_MS;
       return;
     }
-    const end = buf.indexOf(CRLF2);
+    const end = buf.indexOf(HEAD_END);
     if (end < 0 || end > MAX_REQUEST_HEAD) {
       // too long, or a bare LF that may end it (refused there): node:http answers it now, rather than
       // the head timeout later
@@ -278,7 +272,7 @@ export class FastConnection implements UpstreamOwner {
   onUpstreamData(chunk: Buffer): void {
     if (this.framing === undefined) {
       const buf = this.responseHead ? Buffer.concat([this.responseHead, chunk]) : chunk;
-      const end = buf.indexOf(CRLF2);
+      const end = buf.indexOf(HEAD_END);
       let parsed = end < 0 ? undefined : parseResponseHead(buf.toString('latin1', 0, end), this.method);
       let next = end + 4;
       if (parsed === undefined) {

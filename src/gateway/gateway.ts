@@ -25,16 +25,13 @@ import { forward } from './forward.ts';
 import { forwardedHeaders, forwarding, priorForwarding, ProxyTrust } from './headers.ts';
 import { rawGatewayError, refusalError, sendGatewayError } from './errors.ts';
 import { FastConnection, type FastPathHost } from './fast-path.ts';
+import { LINGER_MS, MAX_REQUEST_HEAD } from './http1.ts';
 import { ConnectionCounter, connectionLimits, type ConnectionLimits } from './limits.ts';
 import { UpgradeExchange } from './tunnel.ts';
 import { UpstreamPool } from './upstreams.ts';
 import { InstanceClients } from './instance-clients.ts';
 
 const MAX_ATTEMPTS = 3;
-/** node:http's maxHeaderSize, which the fast path hands longer heads over to */
-const MAX_HEAD_BYTES = 16 * 1024;
-/** how long a connection the gateway has ended with an error may wait for the client's side to close */
-const LINGER_MS = 2_000;
 /** request headers the gateway sets itself on an upgrade (and every request: headers.ts) */
 const UPGRADE_DROPPED = new Set(['host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 /** how often fast connections are checked against their deadlines (request timeouts, idle close) */
@@ -258,7 +255,7 @@ export class Gateway implements FastPathHost {
       return;
     }
     let answer: string;
-    if (err.code === 'HPE_HEADER_OVERFLOW') answer = rawGatewayError('HEADERS_TOO_LARGE', `the request head is over ${MAX_HEAD_BYTES} bytes`);
+    if (err.code === 'HPE_HEADER_OVERFLOW') answer = rawGatewayError('HEADERS_TOO_LARGE', `the request head is over ${MAX_REQUEST_HEAD} bytes`);
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') answer = rawGatewayError('REQUEST_TIMEOUT', `the request head did not arrive within ${this.limits.headTimeoutMs} ms`);
     else answer = rawGatewayError('BAD_REQUEST', `malformed request: ${err.reason ?? err.message}`);
     socket.end(answer);

@@ -12,6 +12,15 @@
 
 import { forwarding } from './headers.ts';
 
+/** the blank line that ends a head */
+export const HEAD_END = Buffer.from('\r\n\r\n');
+/** node:http's default maxHeaderSize: a longer request head is answered 431 */
+export const MAX_REQUEST_HEAD = 16 * 1024;
+/** an instance's response head may be this long */
+export const MAX_RESPONSE_HEAD = 64 * 1024;
+/** how long a connection the gateway has ended may wait for the client's side to close */
+export const LINGER_MS = 2_000;
+
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[!-~]*) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const DECIMAL = /^\d{1,15}$/;

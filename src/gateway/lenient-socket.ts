@@ -8,10 +8,8 @@
 // the other, and one that switches on a kept-alive connection gets a 502, as before.
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { lenientResponseHead } from './http1.ts';
+import { HEAD_END, MAX_RESPONSE_HEAD, lenientResponseHead } from './http1.ts';
 
-const CRLF2 = Buffer.from('\r\n\r\n');
-const MAX_RESPONSE_HEAD = 64 * 1024;
 const STATUS_1XX = /^HTTP\/1\.[01] 1\d\d/;
 
 /** undici's `connect` option: a TCP connection to the instance, wrapped. */
@@ -54,7 +52,7 @@ export class LenientResponses extends Duplex {
   /** What to hand undici of `d` while heads are still looked at (a Buffer, possibly empty). */
   private inspect(d: Buffer): Buffer {
     const buf = this.head!.length > 0 ? Buffer.concat([this.head!, d]) : d;
-    const strict = buf.indexOf(CRLF2);
+    const strict = buf.indexOf(HEAD_END);
     const lenient = lenientResponseHead(buf, MAX_RESPONSE_HEAD);
     if (!lenient) {
       if (strict >= 0 || buf.length > MAX_RESPONSE_HEAD) return this.passOn(buf); // plain, or undici's to refuse

@@ -10,14 +10,9 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Slot, Tunnel } from './pool.ts';
-import { lenientResponseHead, parseResponseHead } from './http1.ts';
+import { HEAD_END, LINGER_MS, MAX_RESPONSE_HEAD, lenientResponseHead, parseResponseHead } from './http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
 import { rawGatewayError } from './errors.ts';
-
-const CRLF2 = Buffer.from('\r\n\r\n');
-const MAX_RESPONSE_HEAD = 64 * 1024;
-/** how long a connection the gateway has ended may wait for the client's side to close */
-const LINGER_MS = 2_000;
 
 export interface UpgradeRequest {
   method: string;
@@ -84,7 +79,7 @@ export class UpgradeExchange {
 
   private readHead(d: Buffer): void {
     const buf = this.buf ? Buffer.concat([this.buf, d]) : d;
-    const end = buf.indexOf(CRLF2);
+    const end = buf.indexOf(HEAD_END);
     let parsed = end < 0 ? undefined : parseResponseHead(buf.toString('latin1', 0, end), this.req.method);
     let next = end + 4;
     if (parsed === undefined) {
