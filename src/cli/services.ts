@@ -46,7 +46,6 @@ interface DeployFlags {
   wait: boolean;
 }
 
-/** Builds the deploy document from -f FILE and/or flags (flags win). */
 /** `--cap-add` values: `NET_RAW` or `CAP_NET_RAW`, any case, as docker accepts them. */
 export function capabilities(values: string[]): OptionalCapability[] {
   return [...new Set(values.map((v) => {
@@ -56,6 +55,7 @@ export function capabilities(values: string[]): OptionalCapability[] {
   }))];
 }
 
+/** Builds the deploy document from -f FILE and/or flags (flags win). */
 export function deployDocument(name: string | undefined, f: DeployFlags): DeployDocument {
   const fromFile = f.file ? (YAML.parse(readFileSync(f.file, 'utf8')) as Partial<DeployDocument>) : {};
   const doc: Partial<DeployDocument> = { ...fromFile };

@@ -8,12 +8,12 @@
 //   settings.runtime.driver ─► InstanceDriver (runc: images from the Registry)
 //   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
-import { freeSpaceFloor } from '../core/free-space.ts';
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import type { Settings } from '../config/settings.ts';
+import { freeSpaceFloor } from '../core/free-space.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
@@ -85,7 +85,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
         { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
       );
 
-    const driver = options.driver ?? createDriver(settings, registry, log);
+    const driver = options.driver ?? createDriver(settings, registry, space, log);
     const images = imagesFromRegistry(registry, driver);
     const serving = await startServing({ settings, records: store.serving, clock, log, driver, images });
     stopping.push(() => serving.stop());

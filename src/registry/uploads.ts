@@ -2,10 +2,10 @@
 // blob store are the truth for the offset; the running sha256 is kept in memory between chunks and
 // rebuilt from the bytes after a restart or a failed chunk, so digests are verified while streaming
 // without a second read.
-import type { FreeSpaceCheck } from '../core/free-space.ts';
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
+import type { FreeSpaceCheck } from '../core/free-space.ts';
 import { newHash, parseDigest } from '../core/digest.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BlobStore, RegistryRepository } from './ports.ts';

@@ -57,6 +57,11 @@ const ORPHAN_REMOVALS_AT_ONCE = 4;
 /** pauses before each new attempt at a failed instance delete */
 const DELETE_RETRIES_MS = [250, 1000, 2000, 4000, 8000];
 
+/** The revisions that take a share of their service's traffic. */
+function takingTraffic(services: readonly ServiceRecord[]): string[] {
+  return services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
+}
+
 export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
   private stopTicking: (() => void) | undefined;
@@ -113,7 +118,6 @@ export class Scheduler {
     this.keepAlives = new KeepAlivePolicies(d.keepAlive, this.writes);
   }
 
-  /** Re-adopts instances that survived a daemon restart, removes orphans, then starts ticking. */
   /** Reads desired state and pushes routes to the gateway, before it accepts connections. */
   async loadRoutes(): Promise<void> {
     await this.reload();
@@ -121,6 +125,8 @@ export class Scheduler {
     this.routesLoaded = true;
   }
 
+  /** Re-adopts instances that survived a daemon restart, starts ticking, then removes orphans in the
+   *  background. */
   async start(): Promise<void> {
     if (!this.routesLoaded) await this.loadRoutes();
     this.keepAlives.restore(await this.d.desired.keepAlives());
@@ -270,7 +276,7 @@ export class Scheduler {
       const now = this.d.clock.now();
       const samples = this.d.routing.sample();
       const routed = this.pushRoutes();
-      const declared = new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+      const declared = new Set(takingTraffic(services));
       const requested = new Set<string>();
       for (const [rev, s] of samples) {
         const service = this.revisions.get(rev)?.record.service;
@@ -290,8 +296,7 @@ export class Scheduler {
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       // What is in use now, not at the start of this tick: a reload during it may have added revisions.
-      const declaredNow = this.services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
-      this.dropFinishedRevisions(new Set([...this.routed, ...declaredNow]));
+      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services)]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
@@ -457,7 +462,7 @@ export class Scheduler {
   private pushRoutes(): Set<string> {
     const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
     const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount) }));
-    this.routed = new Set(routedServices.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+    this.routed = new Set(takingTraffic(routedServices));
     const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
     if (signature !== this.routesSignature) {
       this.routesSignature = signature;
@@ -466,9 +471,6 @@ export class Scheduler {
     return this.routed;
   }
 
-  /** Reads the desired services and loads the revisions their traffic names; new bounds of a service
-   *  go to its revisions' autoscalers, which keep what they observed. (A previous revision matters
-   *  for rollout only while it has ready instances, and then it is already loaded.) */
   private reload(): Promise<void> {
     // One at a time, in call order: two overlapping reloads could finish out of order, and the one
     // that read first would leave desired state as it was before the other — a deleted service kept
@@ -478,6 +480,9 @@ export class Scheduler {
     return next;
   }
 
+  /** Reads the desired services and loads the revisions their traffic names; new bounds of a service
+   *  go to its revisions' autoscalers, which keep what they observed. (A previous revision matters
+   *  for rollout only while it has ready instances, and then it is already loaded.) */
   private async readDesired(): Promise<void> {
     const services = await this.d.desired.services();
     for (const svc of services) {

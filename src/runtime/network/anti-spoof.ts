@@ -20,12 +20,16 @@ import { execOk, execTool } from '../exec.ts';
 
 export const antiSpoofTable = (chainPrefix: string): string => `${chainPrefix}-antispoof`;
 
-/** A locally administered unicast MAC derived from the instance id, so it is known before the veth
- *  exists and can be pinned on both sides (the bridge filter, the host's neighbour table). */
+/** A locally administered unicast MAC derived from `seed`: the same for the same name, every time. */
+export function derivedMac(seed: string): string {
+  const h = createHash('sha256').update(seed).digest();
+  return [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The instance's MAC, derived from its id, so it is known before the veth exists and can be pinned
+ *  on both sides (the bridge filter, the host's neighbour table). */
 export function instanceMac(id: string): string {
-  const h = createHash('sha256').update(`mac:${id}`).digest();
-  const bytes = [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return derivedMac(`mac:${id}`);
 }
 
 const definition = (table: string) => `table bridge ${table} {

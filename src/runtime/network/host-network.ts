@@ -12,7 +12,7 @@ import { promises as fsp } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { execOk, execTool } from '../exec.ts';
 import { gatewayIp, type Subnet } from './allocator.ts';
-import { allowPort, forgetPort, instanceMac } from './anti-spoof.ts';
+import { allowPort, derivedMac, forgetPort, instanceMac } from './anti-spoof.ts';
 
 export interface BridgeConfig { bridge: string; subnet: Subnet; chainPrefix: string }
 
@@ -49,9 +49,7 @@ export async function ensureBridge({ bridge, subnet }: BridgeConfig): Promise<vo
 async function pinBridgeMac(bridge: string): Promise<void> {
   const type = await fsp.readFile(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').catch(() => '');
   if (type.trim() === '3') return;
-  const h = createHash('sha256').update(`bridge:${bridge}`).digest();
-  const mac = [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!].map((b) => b.toString(16).padStart(2, '0')).join(':');
-  await execOk('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
+  await execOk('ip', ['link', 'set', 'dev', bridge, 'address', derivedMac(`bridge:${bridge}`)]);
 }
 
 export async function attachInstance(cfg: BridgeConfig, id: string, ip: string): Promise<void> {

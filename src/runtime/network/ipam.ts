@@ -27,17 +27,19 @@ export class Ipam {
 
   /** The address `owner` holds, if any. */
   async addressOf(owner: string): Promise<string | undefined> {
-    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
-    for (const ip of names) if ((await fsp.readFile(path.join(this.dir, ip), 'utf8').catch(() => '')) === owner) return ip;
-    return undefined;
+    return (await this.heldBy(owner))[0];
   }
 
   /** Frees every address held by `owner` (normally one). */
   async release(owner: string): Promise<void> {
-    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
-    for (const ip of names) {
-      const holder = await fsp.readFile(path.join(this.dir, ip), 'utf8').catch(() => '');
-      if (holder === owner) await fsp.rm(path.join(this.dir, ip), { force: true });
-    }
+    for (const ip of await this.heldBy(owner)) await fsp.rm(path.join(this.dir, ip), { force: true });
   }
+
+  private async heldBy(owner: string): Promise<string[]> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    const held: string[] = [];
+    for (const ip of names) if ((await fsp.readFile(path.join(this.dir, ip), 'utf8').catch(() => '')) === owner) held.push(ip);
+    return held;
+  }
+
 }

@@ -6,10 +6,10 @@
 //   <dataDir>/layers/      LayerCache (images/layer-cache.ts)
 //   <dataDir>/instances/   one dir per instance: instance.json + overlay rootfs (instance-driver.ts)
 //   <dataDir>/runtime/     container state (layout.ts)
-import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.ts';
+import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import type { Platform } from '../../images/image-config.ts';
 import { LayerCache } from '../../images/layer-cache.ts';
 import type { BlobSource, ManifestSource } from '../../images/ports.ts';

@@ -7,10 +7,10 @@
 //     instance.json           InstanceRecord, written before the rootfs is mounted
 //
 // The container layer keeps its own state under its own root; list() joins the two by instance id.
-import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
+import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
 import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, LogLine } from '../../core/instance.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
@@ -47,9 +47,8 @@ const isCode = (err: unknown, ...codes: string[]) => err instanceof SkiffError &
 export class RuncInstanceDriver implements InstanceDriver {
   /** each created instance's port, so start() reads no file */
   private readonly ports = new Map<string, number>();
-  /** creates in flight: their dirs exist before their containers do, and are not leftovers */
-  private readonly creating = new Set<string>();
-  /** each create in flight, so a delete of the same id waits for it (see delete) */
+  /** each create in flight: a delete of the same id waits for it (see delete), and its dir, which
+   *  exists before its container does, is not a leftover */
   private readonly creates = new Map<string, Promise<unknown>>();
   /** concurrent stops (or deletes) of one instance share one call: a drain racing an orphan sweep */
   private readonly stopping = new Map<string, Promise<void>>();
@@ -84,7 +83,7 @@ export class RuncInstanceDriver implements InstanceDriver {
 
   private async createNow(id: string, spec: InstanceSpec): Promise<void> {
     const dir = this.dirOf(id);
-    if (existsSync(dir) || this.creating.has(id)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+    if (existsSync(dir)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     await this.opts.space?.assert('a new instance');
     const image = await this.opts.images.config(spec.image);
     const layers = await this.opts.images.layers(spec.image, image);
@@ -92,7 +91,6 @@ export class RuncInstanceDriver implements InstanceDriver {
     await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
     });
-    this.creating.add(id);
     try {
       const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image };
       await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(record));
@@ -103,8 +101,6 @@ export class RuncInstanceDriver implements InstanceDriver {
     } catch (err) {
       await this.remove(id).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed create failed'));
       throw err;
-    } finally {
-      this.creating.delete(id);
     }
   }
 
@@ -195,7 +191,7 @@ export class RuncInstanceDriver implements InstanceDriver {
   }
 
   async inspect(id: string): Promise<InstanceInfo | undefined> {
-    if (!isInstanceId(id) || this.creating.has(id)) return undefined;
+    if (!isInstanceId(id) || this.creates.has(id)) return undefined;
     const [state, record] = await Promise.all([this.opts.containers.state(id), this.record(id)]);
     return this.info(id, state.found ? state.value : undefined, record, existsSync(this.dirOf(id)));
   }
@@ -205,7 +201,7 @@ export class RuncInstanceDriver implements InstanceDriver {
   async list(): Promise<InstanceInfo[]> {
     const states = new Map((await this.opts.containers.list()).map((s) => [s.id, s]));
     const dirs = new Set((await fsp.readdir(this.opts.dir).catch(() => [] as string[])).filter(isInstanceId));
-    const ids = [...new Set([...dirs, ...states.keys()])].filter((id) => !this.creating.has(id));
+    const ids = [...new Set([...dirs, ...states.keys()])].filter((id) => !this.creates.has(id));
     const infos = await Promise.all(ids.map(async (id) => this.info(id, states.get(id), await this.record(id), dirs.has(id))));
     return infos.filter((i): i is InstanceInfo => i !== undefined);
   }

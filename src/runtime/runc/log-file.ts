@@ -20,6 +20,27 @@ function parseLine(raw: string): LogLine | undefined {
 
 const CHUNK = 64 * 1024;
 
+/** Records out of a file's bytes read a chunk at a time: a line (or a UTF-8 character) cut by a
+ *  chunk's end waits for the rest in the next one. */
+class RecordSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+
+  *push(chunk: Buffer): Generator<LogLine> {
+    const lines = (this.rest + this.decoder.write(chunk)).split('\n');
+    this.rest = lines.pop()!;
+    for (const raw of lines) {
+      const line = parseLine(raw);
+      if (line) yield line;
+    }
+  }
+
+  /** the last line, when the file ends without its newline */
+  end(): LogLine | undefined {
+    return parseLine(this.rest + this.decoder.end());
+  }
+}
+
 /** The log files, oldest first: output.log.<keep> … output.log.1, output.log. */
 async function logFiles(dir: string): Promise<string[]> {
   const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => n === FILE || /^output\.log\.\d+$/.test(n));
@@ -34,18 +55,10 @@ async function* readForward(file: string, from = 0): AsyncGenerator<LogLine> {
   const fh = await fsp.open(file, 'r').catch(() => undefined);
   if (!fh) return; // rotated away meanwhile
   try {
-    const decoder = new StringDecoder('utf8');
+    const records = new RecordSplitter();
     const buf = Buffer.alloc(CHUNK);
-    let rest = '';
-    for (let pos = from, n; (n = (await fh.read(buf, 0, buf.length, pos)).bytesRead) > 0; pos += n) {
-      const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
-      rest = lines.pop()!;
-      for (const raw of lines) {
-        const line = parseLine(raw);
-        if (line) yield line;
-      }
-    }
-    const last = parseLine(rest + decoder.end());
+    for (let pos = from, n; (n = (await fh.read(buf, 0, buf.length, pos)).bytesRead) > 0; pos += n) yield* records.push(buf.subarray(0, n));
+    const last = records.end();
     if (last) yield last;
   } finally {
     await fh.close();
@@ -145,7 +158,6 @@ export async function* followLogLines(dir: string, o: FollowOptions): AsyncGener
   let fh: fsp.FileHandle | undefined;
   let ino = -1;
   let pos = 0;
-  let rest = '';
   // Where following output.log begins: after what was read of it here (one inode, one offset).
   let startIno = -1;
   let startPos = 0;
@@ -158,8 +170,8 @@ export async function* followLogLines(dir: string, o: FollowOptions): AsyncGener
   } else {
     for (const f of files) if (f !== file) yield* readForward(f);
   }
-  const decoder = new StringDecoder('utf8');
-  const buf = Buffer.alloc(64 * 1024);
+  const records = new RecordSplitter();
+  const buf = Buffer.alloc(CHUNK);
   try {
     for (;;) {
       const finished = await o.finished();
@@ -172,12 +184,7 @@ export async function* followLogLines(dir: string, o: FollowOptions): AsyncGener
         }
         for (let n; (n = (await fh.read(buf, 0, buf.length, pos)).bytesRead) > 0; ) {
           pos += n;
-          const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
-          rest = lines.pop()!;
-          for (const raw of lines) {
-            const line = parseLine(raw);
-            if (line) yield line;
-          }
+          yield* records.push(buf.subarray(0, n));
         }
         const now = await fsp.stat(file).catch(() => undefined);
         if (!now || now.ino === ino) break;
