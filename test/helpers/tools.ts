@@ -98,3 +98,15 @@ export function freeSubnetOctet(second: number, start: number): number {
   }
   throw new Error(`no free 10.${second}.x.0/24 for a test network: remove leftover test bridges (ip link del)`);
 }
+
+/** `fn` again after a pause while it throws, `tries` times at most; then its last error. */
+export async function retrying<T>(fn: () => Promise<T>, o: { tries: number; pauseMs: number }): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= o.tries) throw err;
+      await new Promise((r) => setTimeout(r, o.pauseMs));
+    }
+  }
+}

@@ -8,6 +8,7 @@ import type { InstanceAddress, InstanceSpec, LogLine } from '../../src/core/inst
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
 import { collect } from '../helpers/collect.ts';
+import { retrying } from '../helpers/tools.ts';
 
 /** One step of a test process: print a line, sleep, exit with a code, or run until stopped — either
  *  ending with exit 0 on the stop signal ('stopped'), or ignoring it until SIGKILL ('killed'). */
@@ -77,15 +78,8 @@ export function get(a: InstanceAddress, path: string, timeoutMs = 5000): Promise
 }
 
 /** GET that retries connection errors while the server starts listening (bounded: 200 × 25 ms). */
-export async function getWhenUp(a: InstanceAddress, path: string) {
-  for (let i = 0; ; i++) {
-    try {
-      return await get(a, path);
-    } catch (err) {
-      if (i >= 200) throw err;
-      await sleep(25);
-    }
-  }
+export function getWhenUp(a: InstanceAddress, path: string) {
+  return retrying(() => get(a, path), { tries: 201, pauseMs: 25 });
 }
 
 export function envOf(body: string): Map<string, string> {

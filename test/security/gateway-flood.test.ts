@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retrying } from '../helpers/tools.ts';
 import { startTestDaemon } from '../helpers/daemon.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -88,15 +88,8 @@ function request(url: string, opts: http.RequestOptions = {}): Promise<{ status:
 }
 
 /** Retries while the gateway still counts the flood's connections (their closes are in flight). */
-async function eventually(url: string, opts: http.RequestOptions = {}): Promise<{ status: number; body: string }> {
-  for (let i = 0; ; i++) {
-    try {
-      return await request(url, opts);
-    } catch (err) {
-      if (i >= 100) throw err;
-      await sleep(50);
-    }
-  }
+function eventually(url: string, opts: http.RequestOptions = {}): Promise<{ status: number; body: string }> {
+  return retrying(() => request(url, opts), { tries: 101, pauseMs: 50 });
 }
 
 for (const fastPath of [true, false]) {
