@@ -48,7 +48,7 @@ export function registerRun(program: Command): void {
     .option('--pids <n>', 'maximum processes + threads (default 512)')
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--read-only', 'mount the image root read-only (/tmp stays writable)')
-    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: runtime.writableLayer)')
+    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
     .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
     // flags after IMAGE belong to the command: `skiff run img sh -c 'exit 3'`
     .passThroughOptions()

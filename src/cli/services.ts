@@ -127,7 +127,7 @@ export function registerServices(program: Command): void {
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--memory <size>', 'memory limit, e.g. 256Mi')
     .option('--cpu <cores>', 'CPU limit, e.g. 0.5')
-    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: runtime.writableLayer)')
+    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
     .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
     .option('--min <n>', 'minimum instances (0 = scale to zero)')
     .option('--max <n>', 'maximum instances')
@@ -135,8 +135,9 @@ export function registerServices(program: Command): void {
     .option('--timeout <duration>', 'request timeout, e.g. 300s')
     .option('--no-wait', 'do not wait for min instances to be ready')
     .action(async (name: string | undefined, f: DeployFlags) => {
-      const client = clientFrom(program);
+      // the flags first: a bad one is named before any question about the daemon or the token
       const doc = deployDocument(name, f);
+      const client = clientFrom(program);
       line(`resolving ${doc.image} …`);
       const r = await client.deploy(doc);
       line(`pinned    ${r.imageDigest}`);

@@ -35,7 +35,7 @@ export const deployDocumentSchema = {
     command: { type: 'array', items: { type: 'string' } },
     args: { type: 'array', items: { type: 'string' } },
     env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
-    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayer setting)' } } },
+    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' } } },
     capabilities: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set (NET_RAW: raw sockets, e.g. ping)' },
     readOnlyRoot: { type: 'boolean' },
     timeout: quantity,
@@ -111,7 +111,7 @@ export const runRequestSchema = {
     cpus: { ...quantity, description: 'CPU quota in cores: 0.5 or 500m (default 1)' },
     pids: { type: 'integer', minimum: 1, description: 'maximum processes + threads (default 512)' },
     readOnly: { type: 'boolean', description: 'mount the image root read-only (/tmp stays writable)' },
-    disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayer setting)' },
+    disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' },
     capAdd: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set, as docker run --cap-add' },
   },
 } as const;

@@ -14,7 +14,7 @@ export interface InstanceLimits {
   /** maximum number of tasks (processes + threads) */
   pids: number;
   /** size of the instance's writable layer (what it writes outside its volumes); absent: the driver's
-   *  default (runtime.writableLayer) */
+   *  default (runtime.writableLayerBytes) */
   diskBytes?: number;
 }
 
