@@ -6,6 +6,7 @@
 //
 //   node bin/run-ts.mjs bench/bridge.ts [--rounds 4] [--duration 8] [--connections 50]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { attachInstance, detachInstance, ensureBridge, netnsName } from '../src/
 import { freeSubnetOctet } from '../test/helpers/tools.ts';
 import { cleanupOnExit } from './lib/process.ts';
 import { intFlag, median } from './lib/measure.ts';
-import { BODY_100, NGINX_BIN } from './lib/nginx.ts';
+import { BODY_100, NGINX_BIN, stopper } from './lib/nginx.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, duration: { type: 'string', default: '8' }, connections: { type: 'string', default: '50' } } });
 const rounds = intFlag(args.rounds, '--rounds');
@@ -35,7 +36,11 @@ const nets: Net[] = ['filtered', 'unfiltered'].map((name, i) => {
 
 async function teardown(): Promise<void> {
   for (const n of nets) {
-    n.nginx?.kill('SIGKILL');
+    if (n.nginx) {
+      const exited = n.nginx.exitCode === null && n.nginx.signalCode === null ? once(n.nginx, 'exit') : undefined;
+      stopper(n.nginx, undefined)(); // SIGTERM: the master takes its worker with it (SIGKILL orphaned it)
+      await exited;
+    }
     await detachInstance({ bridge: n.bridge, subnet: n.subnet, chainPrefix: n.chainPrefix }, n.id, n.ip);
     try { execFileSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' }); } catch { /* gone */ }
     await removeFirewall(n.chainPrefix);
