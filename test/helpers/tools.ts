@@ -1,7 +1,7 @@
 // test/helpers/tools: external programs in tests. requireTool() decides whether a test may run without a
 // tool (skip only off-CI and not root; otherwise a missing tool fails naming its Debian package), and
 // run() executes a program and fails with its command line and stderr, so a red test says what broke.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
@@ -85,12 +85,13 @@ export function freePort(): Promise<number> {
  *  would otherwise own the route (the kernel picks one of two equal routes) and a new test network's
  *  instances would never answer. */
 export function freeSubnetOctet(second: number, start: number): number {
+  // `ip`, not os.networkInterfaces(): libuv lists only interfaces that are up and running, and a
+  // leftover bridge with no ports left is NO-CARRIER while its address still routes
+  const addrs = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' }) || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>;
   const used = new Set<number>();
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      const m = new RegExp(`^10\\.${second}\\.(\\d+)\\.`).exec(a.address);
-      if (m) used.add(Number(m[1]));
-    }
+  for (const a of addrs.flatMap((i) => i.addr_info ?? [])) {
+    const m = new RegExp(`^10\\.${second}\\.(\\d+)\\.`).exec(a.local ?? '');
+    if (m) used.add(Number(m[1]));
   }
   for (let i = 0; i < 250; i++) {
     const third = (start + i) % 250;

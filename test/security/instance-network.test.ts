@@ -10,30 +10,13 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushAttackerImage } from '../helpers/attacker-image.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { freePort, freeSubnetOctet, isCI, isRoot } from '../helpers/tools.ts';
-import { FAST, gatewayGet, until } from '../helpers/serving.ts';
+import { gatewayGet } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
-import type { RunRequest } from '../../src/core/documents.ts';
+import { readyInstance as victim, runIn as run } from '../helpers/instance-probe.ts';
 import { gatewayIp, parseCidr } from '../../src/runtime/network/allocator.ts';
 import { instanceMac } from '../../src/runtime/network/anti-spoof.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns, nftables)' : false;
-
-async function run(client: SkiffClient, req: RunRequest): Promise<{ code: number; out: string }> {
-  let out = '';
-  const exit = await client.run(req, (e) => (out += e.data));
-  return { code: exit.reason === 'signalled' ? 128 + exit.signal : exit.exitCode, out };
-}
-
-async function victim(d: TestDaemon, client: SkiffClient, image: string, name = 'victim'): Promise<{ id: string; ip: string }> {
-  await client.deploy({ name, image, scaling: { ...FAST, min: 1 } });
-  let found: { id: string; ip: string } | undefined;
-  await until(`${name} ready`, async () => {
-    const inst = (await client.service(name)).revisions[0]?.instances.find((i) => i.phase === 'ready' && i.address);
-    if (inst) found = { id: inst.id, ip: inst.address!.split(':')[0]! };
-    return !!found;
-  });
-  return found!;
-}
 
 /** A TCP listener on the host; counts the connections it got. */
 async function hostListener(t: { after: (fn: () => unknown) => void }, host: string): Promise<{ port: number; accepted: () => number }> {
@@ -52,7 +35,7 @@ test('ARP: without NET_RAW an instance cannot open a raw socket; with it, forged
   const d = await startTestDaemon(t);
   const client = new SkiffClient({ baseUrl: d.url, token: d.token });
   const image = await pushAttackerImage(d, uniqueRepo('attacker'));
-  const v = await victim(d, client, image);
+  const v = await victim(client, image);
   const gw = gatewayIp(parseCidr(d.settings.runtime.subnet));
   const bridgeMac = readFileSync(`/sys/class/net/${d.settings.runtime.bridge}/address`, 'utf8').trim();
   const forge = (n: number) => ['/bin/forge', 'arp', 'eth0', v.ip, gw, String(n), bridgeMac];
@@ -107,7 +90,7 @@ test('bridges: an instance of one Skiff (egress on) reaches neither another Skif
   const cb = new SkiffClient({ baseUrl: b.url, token: b.token });
   const image = await pushAttackerImage(a, uniqueRepo('attacker'));
   const imageB = await pushAttackerImage(b, uniqueRepo('victim'));
-  const v = await victim(b, cb, imageB);
+  const v = await victim(cb, imageB);
 
   // A foreign bridge, as Docker or podman make one: a namespace behind it serving HTTP.
   const octet = freeSubnetOctet(214, 10);
