@@ -1,8 +1,9 @@
-// bench/bridge: what the instance network's anti-spoofing costs. Two Skiff networks in one run, each
-// with one instance namespace attached by the runtime's own attachInstance and an nginx `return 200`
-// backend inside it; "filtered" keeps the nftables bridge table and the permanent neighbour entry,
-// "unfiltered" has the table removed (as before issue 10). wrk from the host alternates between them
-// every round; prints each run, the medians and the ratio filtered/unfiltered.
+// bench/bridge: what the instance network's nftables filtering costs. Two Skiff networks in one run,
+// each with one instance namespace attached by the runtime's own attachInstance and an nginx `return 200`
+// backend inside it; "filtered" keeps both nftables tables (bridge anti-spoofing, inet isolation) and
+// the permanent neighbour entry, "unfiltered" has both tables removed (iptables accepts only). wrk from
+// the host alternates between them every round; prints each run, the medians and the ratio
+// filtered/unfiltered.
 //
 //   node bin/run-ts.mjs bench/bridge.ts [--rounds 4] [--duration 8] [--connections 50]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { gatewayIp, parseCidr } from '../src/runtime/network/allocator.ts';
 import { ensureAntiSpoof, removeAntiSpoof } from '../src/runtime/network/anti-spoof.ts';
 import { ensureFirewall, removeFirewall } from '../src/runtime/network/firewall.ts';
+import { removeIsolation } from '../src/runtime/network/isolation.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsName } from '../src/runtime/network/host-network.ts';
 import { freeSubnetOctet } from '../test/helpers/tools.ts';
 import { cleanupOnExit } from './lib/process.ts';
@@ -58,6 +60,7 @@ async function setUp(n: Net): Promise<void> {
   await attachInstance(cfg, n.id, n.ip);
   if (n.name === 'unfiltered') {
     await removeAntiSpoof(n.chainPrefix);
+    await removeIsolation(n.chainPrefix);
     execFileSync('ip', ['neigh', 'del', n.ip, 'dev', n.bridge]);
   }
   execFileSync('mkdir', ['-p', n.dir]);

@@ -25,10 +25,17 @@ test('bad values fail with CONFIG_INVALID naming the setting', () => {
     [{ logLevel: 'loud' }, /logLevel/],
     [{ 'registry.gcGraceSeconds': '-1' }, /gcGraceSeconds/],
     [{ 'registry.bogus': '1' }, /unknown setting registry.bogus/],
+    [{ 'runtime.egressInterfaces': 'eth0,a/b' }, /runtime.egressInterfaces: expected network interface names/],
+    [{ 'runtime.egressInterfaces': 'an-interface-name-too-long' }, /runtime.egressInterfaces/],
   ];
   for (const [flags, re] of cases) {
     assert.throws(() => loadSettings({ flags }), (e: unknown) => e instanceof SkiffError && e.code === 'CONFIG_INVALID' && re.test(e.message));
   }
+});
+
+test('runtime.egressInterfaces: a comma-separated list in the environment, empty by default', () => {
+  assert.deepEqual(loadSettings({}).runtime.egressInterfaces, []);
+  assert.deepEqual(loadSettings({ env: { SKIFF_RUNTIME_EGRESS_INTERFACES: 'eth0, bond0.12' } }).runtime.egressInterfaces, ['eth0', 'bond0.12']);
 });
 
 test('host:port parsing accepts IPv6 and empty hosts', () => {

@@ -59,6 +59,8 @@ export interface Settings {
     chainPrefix: string;
     /** instances may reach the outside world (masquerade) */
     egress: boolean;
+    /** the interfaces egress may leave through; empty: those holding the host's default routes, found at start */
+    egressInterfaces: string[];
     /** size of an instance's writable layer (a tmpfs: charged to its memory as well) unless its
      *  service names one (resources.disk) */
     writableLayerBytes: number;
@@ -114,6 +116,7 @@ export const DEFAULT_SETTINGS: Settings = {
     subnet: '10.213.0.0/16',
     chainPrefix: 'SKIFF',
     egress: true,
+    egressInterfaces: [],
     writableLayerBytes: 512 * 1024 * 1024,
   },
   coldStart: {
@@ -154,6 +157,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_SUBNET: 'runtime.subnet',
   SKIFF_RUNTIME_CHAIN_PREFIX: 'runtime.chainPrefix',
   SKIFF_RUNTIME_EGRESS: 'runtime.egress',
+  SKIFF_RUNTIME_EGRESS_INTERFACES: 'runtime.egressInterfaces',
   SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: 'runtime.writableLayerBytes',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
@@ -192,6 +196,12 @@ export function parseCidr(value: string, setting: string): { address: string; pr
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** A Linux interface name (IFNAMSIZ: at most 15 bytes; no slash, colon or whitespace). */
+function parseInterfaceName(value: string, setting: string): string {
+  if (!/^[^\s/:]{1,15}$/.test(value)) throw new SkiffError('CONFIG_INVALID', `${setting}: expected network interface names such as eth0, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function setPath(target: Record<string, unknown>, dotted: string, raw: unknown): void {
   const keys = dotted.split('.');
   let obj = target;
@@ -210,6 +220,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   } else if (Array.isArray(current)) {
     const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
     if (dotted === 'trustedProxies') for (const cidr of list) parseCidr(cidr, dotted);
+    if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
     obj[last] = list;
   } else if (typeof current === 'object') {
     obj[last] = typeof raw === 'string' ? parseHostPort(raw, dotted) : raw;

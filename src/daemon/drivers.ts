@@ -12,8 +12,8 @@ import { RegistryImageSource } from './image-source.ts';
 export function createDriver(settings: Settings, registry: Registry, space: FreeSpaceCheck, logger: Logger): InstanceDriver {
   switch (settings.runtime.driver) {
     case 'runc': {
-      const { bridge, subnet, chainPrefix, egress, writableLayerBytes } = settings.runtime;
-      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress }, writableLayerBytes, space, logger });
+      const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes } = settings.runtime;
+      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, space, logger });
     }
   }
 }

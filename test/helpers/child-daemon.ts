@@ -47,7 +47,7 @@ export async function startChildDaemon(dataDir: string, env: Record<string, stri
  */
 export function childDaemonFixture(t: Pick<TestContext, 'after'>, o: { prefix: string; bridge: string; subnet: string; chainPrefix: string }) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `${o.prefix}-`));
-  const net = { driver: 'runc' as const, bridge: o.bridge, subnet: o.subnet, chainPrefix: o.chainPrefix, egress: false, writableLayerBytes: 64 * 1024 ** 2 };
+  const net = { driver: 'runc' as const, bridge: o.bridge, subnet: o.subnet, chainPrefix: o.chainPrefix, egress: false, egressInterfaces: [] as string[], writableLayerBytes: 64 * 1024 ** 2 };
   const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false', SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: String(net.writableLayerBytes) };
   let child: ChildDaemon | undefined;
   t.after(async () => {

@@ -60,7 +60,7 @@ export function basicAuth(token: string): string {
 }
 
 /** Removes a test daemon's bridge, iptables chains and address reservations, if it ever made them. */
-export async function removeTestNetwork(net: Settings['runtime']): Promise<void> {
+export async function removeTestNetwork(net: Pick<Settings['runtime'], 'bridge' | 'chainPrefix'>): Promise<void> {
   if (!existsSync(`/sys/class/net/${net.bridge}`)) return;
   execFileSync('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
   await removeFirewall(net.chainPrefix);

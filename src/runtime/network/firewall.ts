@@ -1,29 +1,32 @@
-// runtime/network/firewall: Skiff's iptables rules, kept in Skiff's own chains so Docker or podman
-// rewriting the built-in chains (Docker sets FORWARD's policy to DROP) cannot break instance traffic.
-// ensureFirewall converges the chains to this one definition (refilling only when they differ):
-//   <P>-INPUT        (jumped to from INPUT, position 1)
-//     -i BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to connections the host opened
-//     -i BR                                DROP     instances never open connections to the host:
-//                                                   not the control API, not any other host port
-//   <P>-FORWARD      (jumped to from FORWARD, position 1)
-//     -o BR conntrack RELATED,ESTABLISHED  ACCEPT
-//     -i BR -o BR                          DROP     instance <-> instance (bridge ports are also
-//                                                   isolated at L2; this covers br_netfilter hairpins)
-//     -i BR -o UPLINK                      ACCEPT   egress to the outside world, when the setting allows
-//                                                   it: only out of the interfaces holding the host's
-//                                                   default routes (found at start)
-//     -i BR                                DROP     anything else an instance sends: never into another
-//                                                   bridge (another Skiff's, Docker's, podman's) or any
-//                                                   other local network — a blanket ACCEPT here, at
-//                                                   FORWARD position 1, would bypass their isolation
-//     -o BR                                DROP     the outside never reaches instances directly
+// runtime/network/firewall: Skiff's host firewall for one network, in two halves.
+//  - What must never pass is in isolation.ts (an nftables table of Skiff's own, where a drop is final
+//    whatever other tools accept and in whatever order their rules sit).
+//  - What Skiff's own traffic needs to pass is here, in iptables chains of Skiff's own, jumped to at
+//    position 1, so Docker or podman rewriting the built-in chains (Docker sets FORWARD's policy to
+//    DROP) cannot break it. Only accepts for exactly that traffic: a blanket ACCEPT ahead of other
+//    tools' chains would bypass their policies.
+// ensureFirewall converges both to this one definition (iptables chains refilled only when they differ):
+//   <P>-INPUT        (jumped to from INPUT)
+//     -i BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to connections the host (gateway) opened
+//   <P>-FORWARD      (jumped to from FORWARD)
+//     -o BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to egress
+//     -i BR -o UPLINK                      ACCEPT   egress, when the setting allows it: only out of the
+//                                                   interfaces holding the host's default routes
 //   nat <P>-POSTROUTING (jumped to from POSTROUTING)
-//     -s SUBNET ! -o BR MASQUERADE                    only when egress is enabled
+//     -s SUBNET -o UPLINK MASQUERADE                  only when egress is enabled
 import { SkiffError } from '../../core/errors.ts';
 import { execOk, execTool } from '../exec.ts';
 import { intToIp, type Subnet } from './allocator.ts';
+import { ensureIsolation, removeIsolation } from './isolation.ts';
 
-export interface FirewallConfig { bridge: string; subnet: Subnet; chainPrefix: string; egress: boolean }
+export interface FirewallConfig {
+  bridge: string;
+  subnet: Subnet;
+  chainPrefix: string;
+  egress: boolean;
+  /** where egress may leave; empty or absent: uplinks() */
+  egressInterfaces?: string[];
+}
 
 /** The interfaces the host's IPv4 default routes leave through: where egress may go. */
 export async function uplinks(): Promise<string[]> {
@@ -37,13 +40,10 @@ function rules(cfg: FirewallConfig, uplinkDevs: string[]): { input: Rule[]; forw
   const br = cfg.bridge;
   const est = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   return {
-    input: [['-i', br, ...est], ['-i', br, '-j', 'DROP']],
+    input: [['-i', br, ...est]],
     forward: [
       ['-o', br, ...est],
-      ['-i', br, '-o', br, '-j', 'DROP'],
       ...(cfg.egress ? uplinkDevs.filter((d) => d !== br).map((d) => ['-i', br, '-o', d, '-j', 'ACCEPT']) : []),
-      ['-i', br, '-j', 'DROP'],
-      ['-o', br, '-j', 'DROP'],
     ],
     postrouting: cfg.egress ? uplinkDevs.filter((d) => d !== br).map((d) => ['-s', `${intToIp(cfg.subnet.base)}/${cfg.subnet.prefix}`, '-o', d, '-j', 'MASQUERADE']) : [],
   };
@@ -66,13 +66,16 @@ async function fillChain(table: string, chain: string, from: string, body: Rule[
 }
 
 export async function ensureFirewall(cfg: FirewallConfig): Promise<void> {
-  const r = rules(cfg, cfg.egress ? await uplinks() : []);
+  const uplinkDevs = !cfg.egress ? [] : cfg.egressInterfaces?.length ? cfg.egressInterfaces : await uplinks();
+  // the drops first: the accepts below never exist without them
+  await ensureIsolation({ bridge: cfg.bridge, chainPrefix: cfg.chainPrefix, uplinks: uplinkDevs });
+  const r = rules(cfg, uplinkDevs);
   await fillChain('filter', `${cfg.chainPrefix}-INPUT`, 'INPUT', r.input);
   await fillChain('filter', `${cfg.chainPrefix}-FORWARD`, 'FORWARD', r.forward);
   await fillChain('nat', `${cfg.chainPrefix}-POSTROUTING`, 'POSTROUTING', r.postrouting);
 }
 
-/** Unhooks and deletes the chains (used when the network itself is torn down). */
+/** Unhooks and deletes the chains and the isolation table (used when the network itself is torn down). */
 export async function removeFirewall(chainPrefix: string): Promise<void> {
   for (const [table, from, suffix] of [['filter', 'INPUT', 'INPUT'], ['filter', 'FORWARD', 'FORWARD'], ['nat', 'POSTROUTING', 'POSTROUTING']] as const) {
     const chain = `${chainPrefix}-${suffix}`;
@@ -80,4 +83,6 @@ export async function removeFirewall(chainPrefix: string): Promise<void> {
     await execTool('iptables', ['-w', '-t', table, '-F', chain]);
     await execTool('iptables', ['-w', '-t', table, '-X', chain]);
   }
+  // the drops last: the accepts never exist without them
+  await removeIsolation(chainPrefix);
 }

@@ -37,6 +37,8 @@ export interface RuncRuntimeOptions {
     cidr: string;
     chainPrefix: string;
     egress: boolean;
+    /** where egress may leave; default: the interfaces holding the host's default routes */
+    egressInterfaces?: string[];
     /** address reservations, shared by every driver on the same bridge; default /run/skiff/ipam/<bridge>
      *  (tmpfs, like the netns it pairs with: both vanish on reboot) */
     ipamDir?: string;

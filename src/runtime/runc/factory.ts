@@ -23,7 +23,7 @@ import { instancesDir } from './layout.ts';
 export interface RuncDriverSetup {
   dataDir: string;
   images: ManifestSource & BlobSource;
-  network: { bridge: string; cidr: string; chainPrefix: string; egress: boolean };
+  network: { bridge: string; cidr: string; chainPrefix: string; egress: boolean; egressInterfaces?: string[] };
   /** host file bind-mounted read-only as /etc/resolv.conf in every instance */
   resolvConf?: string;
   /** writable layer size of an instance whose limits name none (default DEFAULT_WRITABLE_LAYER_BYTES) */
