@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { SkiffError } from '../core/errors.ts';
 import { digestOf } from '../core/digest.ts';
 import type { Clock } from '../core/clock.ts';
-import { parseReference } from '../core/names.ts';
+import { parseReference, type Reference } from '../core/names.ts';
 import type { BlobRecord, ManifestRecord } from '../core/registry-records.ts';
 import type { BlobStore, RegistryRepository } from './ports.ts';
 import type { DigestLocks } from './digest-locks.ts';
@@ -32,8 +32,8 @@ export class Registry {
 
   /** Resolves a tag or digest to the manifest, or NAME_UNKNOWN / MANIFEST_UNKNOWN. */
   async resolveManifest(repo: string, reference: string): Promise<ManifestRecord> {
-    const ref = parseReference(reference);
-    const digest = ref.kind === 'digest' ? ref.digest : await this.metadata.resolveTag(repo, ref.tag);
+    const ref = lookupReference(reference);
+    const digest = !ref ? undefined : ref.kind === 'digest' ? ref.digest : await this.metadata.resolveTag(repo, ref.tag);
     const manifest = digest === undefined ? undefined : await this.metadata.getManifest(repo, digest);
     if (!manifest) {
       if (!(await this.metadata.repositoryExists(repo))) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
@@ -101,8 +101,8 @@ export class Registry {
 
   /** Deletes a manifest by digest (and its tags), or only a tag. */
   async deleteManifest(repo: string, reference: string): Promise<void> {
-    const ref = parseReference(reference);
-    const deleted = ref.kind === 'digest' ? await this.metadata.deleteManifest(repo, ref.digest) : await this.metadata.deleteTag(repo, ref.tag);
+    const ref = lookupReference(reference);
+    const deleted = !ref ? false : ref.kind === 'digest' ? await this.metadata.deleteManifest(repo, ref.digest) : await this.metadata.deleteTag(repo, ref.tag);
     if (!deleted) throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
   }
 
@@ -148,3 +148,16 @@ export class Registry {
 }
 
 export const REFERRERS_MEDIA_TYPE = MEDIA.ociIndex;
+
+/**
+ * A reference to look up (GET, HEAD, DELETE): one that is not a valid tag or digest names no manifest,
+ * so it is unknown — 404 MANIFEST_UNKNOWN, as CNCF distribution answers and conformance tooling
+ * expects — not a 400. Only storing under one (PUT) rejects it as TAG_INVALID / DIGEST_INVALID.
+ */
+function lookupReference(reference: string): Reference | undefined {
+  try {
+    return parseReference(reference);
+  } catch {
+    return undefined;
+  }
+}

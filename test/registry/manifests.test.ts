@@ -211,6 +211,16 @@ test('registry manifests', async (t) => {
     });
   }
 
+  await t.test('GET, HEAD and DELETE by a reference that is no valid tag or digest: 404 MANIFEST_UNKNOWN, as distribution answers', async () => {
+    for (const ref of ['.INVALID_MANIFEST_NAME', '-lead', 'sha256:short', 'a'.repeat(129)]) {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const res = await v2(d, `/v2/${repo}/manifests/${encodeURIComponent(ref)}`, { method });
+        if (method === 'HEAD') assert.equal(res.status, 404, `${method} ${ref}`);
+        else await expectOciError(res, 404, 'MANIFEST_UNKNOWN');
+      }
+    }
+  });
+
   await t.test('a 128-character tag with _ . - works', async () => {
     const tag = `_a.b-${'c'.repeat(123)}`;
     assert.equal(tag.length, 128);
