@@ -66,6 +66,10 @@ export async function openPostgres(url: string, migrations: readonly Migration[]
   // An idle pooled connection that dies (server restart) is reported here; without a listener it
   // would crash the process. The pool replaces it, and the next query reports a lasting problem.
   pool.on('error', () => {});
+  // A connection that dies while checked out (a query in flight when the server stops) fails that
+  // query, and pg also emits 'error' on the client, where the pool listens only while it is idle:
+  // unheard, that event took the whole daemon down. The failed query is the report.
+  pool.on('connect', (client) => void client.on('error', () => {}));
   try {
     try {
       (await pool.connect()).release();
