@@ -4,6 +4,7 @@ import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
 import type { DeployResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
 import type { DeployDocument, RunRequest } from '../core/documents.ts';
+import type { TokenRole } from '../core/auth.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -41,7 +42,7 @@ export class SkiffClient {
     return this.request<{ blobsDeleted: number; bytesFreed: number; orphanFilesDeleted: number; uploadsExpired: number }>('POST', '/api/v1/registry/gc');
   }
 
-  createToken(name: string, role: 'admin' | 'push' | 'pull', tenant?: string) {
+  createToken(name: string, role: TokenRole, tenant?: string) {
     return this.request<{ id: string; secret: string }>('POST', '/api/v1/tokens', { name, role, ...(tenant ? { tenant } : {}) });
   }
 

@@ -32,8 +32,14 @@ export interface RunPort {
   start(request: RunRequest, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }>;
 }
 
+/** Readiness: each check's name and 'ok' or what is wrong. */
+export interface HealthPort {
+  checks(): Promise<Record<string, string>>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
+  health: HealthPort;
   gc: GcPort;
   serving: ServingPort;
   runs: RunPort;

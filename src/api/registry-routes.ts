@@ -1,7 +1,7 @@
 // api/registry-routes: /api/v1/registry — registry maintenance (garbage collection on demand, admin).
 import type { FastifyInstance } from 'fastify';
 import type { GcPort } from './ports.ts';
-import { requireAdmin } from './auth.ts';
+import { needs } from './auth.ts';
 import { errorRef as error } from './errors.ts';
 
 const gcResultSchema = {
@@ -10,8 +10,5 @@ const gcResultSchema = {
 } as const;
 
 export function registerRegistryRoutes(api: FastifyInstance, gc: GcPort): void {
-  api.post('/registry/gc', { schema: { summary: 'Run registry garbage collection now (admin)', response: { 200: gcResultSchema, 403: error } } }, async (req) => {
-    requireAdmin(req);
-    return gc.collect();
-  });
+  api.post('/registry/gc', { config: needs('registry:gc'), schema: { summary: 'Run registry garbage collection now (admin)', response: { 200: gcResultSchema, 403: error } } }, async () => gc.collect());
 }

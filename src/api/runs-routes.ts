@@ -8,9 +8,11 @@ import { Readable } from 'node:stream';
 import { runRequestSchema, type RunRequest } from '../core/documents.ts';
 import type { RunPort } from './ports.ts';
 import { errorRef as error } from './errors.ts';
+import { needs } from './auth.ts';
 
 export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
   api.post('/runs', {
+    config: needs('runs:create'),
     schema: {
       summary: 'Run a one-off container from an image and stream its output (like docker run --rm)',
       description:

@@ -9,12 +9,13 @@ import { SERVICE_NAME_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
 import { errorRef as error } from './errors.ts';
+import { needs } from './auth.ts';
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
 export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort): void {
-  api.post('/services', {
+  api.post('/services', { config: needs('services:write'),
     schema: {
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
       tags: ['services'],
@@ -23,32 +24,32 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     },
   }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
 
-  api.get('/services', { schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
+  api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
     services: await serving.list(),
   }));
 
-  api.get('/services/:name', { schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
+  api.get('/services/:name', { config: needs('services:read'), schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
     serving.get((req.params as { name: string }).name),
   );
 
-  api.delete('/services/:name', { schema: { summary: 'Delete a service and stop its instances', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
+  api.delete('/services/:name', { config: needs('services:write'), schema: { summary: 'Delete a service and stop its instances', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
     await serving.remove((req.params as { name: string }).name);
     return reply.code(204).send();
   });
 
-  api.put('/services/:name/traffic', {
+  api.put('/services/:name/traffic', { config: needs('services:write'),
     schema: { summary: 'Split traffic between revisions (percents add up to 100)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number }> }).traffic));
 
-  api.post('/services/:name/rollback', { schema: { summary: 'Send all traffic to the revision before the current one', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error, 409: error } } }, async (req) =>
+  api.post('/services/:name/rollback', { config: needs('services:write'), schema: { summary: 'Send all traffic to the revision before the current one', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error, 409: error } } }, async (req) =>
     serving.rollback((req.params as { name: string }).name),
   );
 
-  api.patch('/services/:name/scaling', {
+  api.patch('/services/:name/scaling', { config: needs('services:write'),
     schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 } } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.scale((req.params as { name: string }).name, req.body as { min?: number; max?: number }));
 
-  api.post('/services/:name/prewarm', {
+  api.post('/services/:name/prewarm', { config: needs('services:write'),
     schema: {
       summary: 'Start instances of the revisions taking traffic now and keep them warm for a while (ahead of known demand)',
       tags: ['services'],
@@ -61,7 +62,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     return serving.prewarm((req.params as { name: string }).name, { instances: body.instances ?? 1, forMs: parseDuration(body.for ?? '10m', 'for') });
   });
 
-  api.get('/services/:name/logs', {
+  api.get('/services/:name/logs', { config: needs('services:read'),
     schema: {
       summary: 'Logs of the service instances (text, one line per record); follow=true streams',
       tags: ['services'],

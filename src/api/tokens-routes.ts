@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { SkiffError } from '../core/errors.ts';
 import { TOKEN_ROLES, type TokenRole } from '../core/auth.ts';
 import type { TokenPort } from './ports.ts';
-import { requireAdmin } from './auth.ts';
+import { needs } from './auth.ts';
 import { errorRef as error } from './errors.ts';
 
 const tokenSchema = {
@@ -13,14 +13,14 @@ const tokenSchema = {
 } as const;
 
 export function registerTokenRoutes(api: FastifyInstance, tokens: TokenPort, now: () => number): void {
-  api.get('/tokens', { schema: { summary: 'List API tokens (admin)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }, 403: error } } }, async (req) => {
-    requireAdmin(req);
+  api.get('/tokens', { config: needs('tokens:manage'), schema: { summary: 'List API tokens (admin)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }, 403: error } } }, async (req) => {
     return { tokens: (await tokens.list()).map(({ createdAt, ...t }) => ({ ...t, created_at: createdAt })) };
   });
 
   api.post(
     '/tokens',
     {
+      config: needs('tokens:manage'),
       schema: {
         summary: 'Create an API token (admin); the secret is returned once',
         body: {
@@ -33,14 +33,12 @@ export function registerTokenRoutes(api: FastifyInstance, tokens: TokenPort, now
       },
     },
     async (req, reply) => {
-      requireAdmin(req);
       const body = req.body as { name: string; tenant?: string; role?: TokenRole };
       return reply.code(201).send(await tokens.create(body.name, body.tenant ?? 'default', body.role ?? 'push', now()));
     },
   );
 
-  api.delete('/tokens/:id', { schema: { summary: 'Revoke an API token (admin)', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
-    requireAdmin(req);
+  api.delete('/tokens/:id', { config: needs('tokens:manage'), schema: { summary: 'Revoke an API token (admin)', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
     if (!(await tokens.revoke((req.params as { id: string }).id))) throw new SkiffError('NOT_FOUND', 'no such token');
     return reply.code(204).send();
   });

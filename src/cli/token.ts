@@ -2,15 +2,16 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { clientFrom } from './context.ts';
+import { TOKEN_ROLES, type TokenRole } from '../core/auth.ts';
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description('manage API tokens');
   token
     .command('create <name>')
     .description('create a token and print its secret (shown once)')
-    .addOption(new Option('--role <role>', 'what the token may do').choices(['admin', 'push', 'pull']).default('push'))
+    .addOption(new Option('--role <role>', 'what the token may do').choices(TOKEN_ROLES).default('push'))
     .option('--tenant <tenant>', 'tenant the token belongs to', 'default')
-    .action(async (name: string, opts: { role: 'admin' | 'push' | 'pull'; tenant: string }) => {
+    .action(async (name: string, opts: { role: TokenRole; tenant: string }) => {
       const t = await clientFrom(program).createToken(name, opts.role, opts.tenant);
       process.stdout.write(`${t.secret}\n`);
     });

@@ -1,10 +1,35 @@
 // core/auth: who is calling. API tokens are API credentials and registry passwords at once; the
 // registry and the API both read them from an Authorization header.
 
-/** admin: everything; push: push and pull images; pull: read only. */
-export type TokenRole = 'admin' | 'push' | 'pull';
+/**
+ * What a token may do, each role including the one below it (docs/security.md has the route table):
+ *   pull    pull images (registry reads)
+ *   push    + push and delete images (registry writes)
+ *   deploy  + read and change services (deploy, traffic, scale, logs, delete) and run containers
+ *   admin   + manage tokens and run registry garbage collection
+ */
+export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
 
-export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'push', 'pull'];
+export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'deploy', 'push', 'pull'];
+
+/** What an operation needs; a role holds a fixed set (GRANTS). */
+export type Permission = 'images:pull' | 'images:push' | 'services:read' | 'services:write' | 'runs:create' | 'tokens:manage' | 'registry:gc';
+
+const PULL: readonly Permission[] = ['images:pull'];
+const PUSH: readonly Permission[] = [...PULL, 'images:push'];
+const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create'];
+const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc'];
+
+export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };
+
+export function allows(role: TokenRole, permission: Permission): boolean {
+  return GRANTS[role]?.includes(permission) ?? false;
+}
+
+/** The roles holding `permission`, strongest first: for error messages and docs. */
+export function rolesWith(permission: Permission): TokenRole[] {
+  return TOKEN_ROLES.filter((r) => allows(r, permission));
+}
 
 /** The caller a valid token stands for. */
 export interface Principal {

@@ -22,7 +22,7 @@ import type { GcResult } from '../core/views.ts';
 import { VERSION } from '../core/version.ts';
 import { openStore } from '../store/open.ts';
 import { SQLITE_FILE } from '../store/sqlite.ts';
-import type { TokenRepository } from '../store/repositories.ts';
+import type { Store, TokenRepository } from '../store/repositories.ts';
 import { FsBlobStore } from '../registry/fs-blob-store.ts';
 import { DigestLocks } from '../registry/digest-locks.ts';
 import { UploadManager } from '../registry/uploads.ts';
@@ -103,7 +103,9 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // leaves these their share of the fds): a flood on the gateway cannot lock the operator out.
     if (settings.listenMaxConnections > 0) app.server.maxConnections = settings.listenMaxConnections;
     registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
-    await registerApiRoutes(app, { tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
+    // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
+    app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
+    await registerApiRoutes(app, { health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });
@@ -138,6 +140,16 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     await stopAll().catch(() => {});
     throw err;
   }
+}
+
+/** What /readyz reports (unauthenticated, so no detail beyond the verdict; the log has the cause):
+ *  the store is the one dependency every request needs. */
+async function readinessChecks(store: Store, log: Logger): Promise<Record<string, string>> {
+  const verdict = await store.ping().then(
+    () => 'ok',
+    (err: unknown) => (log.warn({ err }, 'readiness: the store does not answer'), 'unreachable'),
+  );
+  return { store: verdict };
 }
 
 function principalOf(tokens: TokenRepository, header: string | undefined) {

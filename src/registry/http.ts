@@ -14,7 +14,7 @@ import { parseV2Path, type V2Route } from './paths.ts';
 import { readBody } from './body.ts';
 import { parseRangeHeader, parseContentRange } from './ranges.ts';
 import { sendOciError } from './errors.ts';
-import { tokenFromAuthorization, type TokenRole } from '../core/auth.ts';
+import { allows, rolesWith, tokenFromAuthorization, type TokenRole } from '../core/auth.ts';
 
 /** The consumer-owned auth port: resolves an Authorization header to a principal, or undefined. */
 export interface RegistryAuth {
@@ -46,8 +46,9 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
       if (!principal) {
         throw new SkiffError('UNAUTHORIZED', 'authentication required: log in with any user name and a Skiff API token as password');
       }
-      if (principal.role === 'pull' && req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new SkiffError('DENIED', 'this token may only pull');
+      const permission = req.method === 'GET' || req.method === 'HEAD' ? 'images:pull' : 'images:push';
+      if (!allows(principal.role, permission)) {
+        throw new SkiffError('DENIED', `a ${principal.role} token may not push or delete images: that needs one of the roles ${rolesWith(permission).join(', ')}`);
       }
     });
 

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import { SkiffError } from '../core/errors.ts';
+import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 import { isPostgresUrl, openPostgres, postgresTransactor } from './postgres.ts';
@@ -54,6 +55,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     registry: new KyselyRegistryRepository(db, transactor),
     tokens: new KyselyTokenRepository(db, o.clock),
     serving: new KyselyServingRepository(db, transactor),
+    ping: async () => void (await sql`select 1`.execute(db)),
     close: () => (closing ??= db.destroy()),
   };
 }

@@ -9,5 +9,7 @@ export interface Store {
   readonly registry: RegistryRepository;
   readonly tokens: TokenRepository;
   readonly serving: ServingRepository;
+  /** a round trip to the database (readiness): rejects when it cannot answer */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

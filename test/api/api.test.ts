@@ -1,5 +1,6 @@
 // Control API: auth, the one error shape, tokens, and the OpenAPI document.
 import { test } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import assert from 'node:assert/strict';
 import { rmSync, statSync } from 'node:fs';
 import { startTestDaemon } from '../helpers/daemon.ts';
@@ -60,5 +61,24 @@ test('the OpenAPI document describes the API', async (t) => {
   assert.equal(res.status, 200);
   const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
   assert.match(doc.openapi, /^3\./);
-  for (const p of ['/api/v1/health', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/registry/gc']) assert.ok(doc.paths[p], `${p} missing`);
+  for (const p of ['/api/v1/health', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/registry/gc', '/healthz', '/readyz']) assert.ok(doc.paths[p], `${p} missing`);
+  // a maintained validator accepts it (the document was 3.0.3 with JSON Schema 2020 keywords: 22 errors)
+  await assert.doesNotReject(SwaggerParser.validate(structuredClone(doc) as never), 'a valid OpenAPI document');
+});
+
+test('/healthz and /readyz answer without a token; any unknown route answers in the API error shape', async (t) => {
+  const d = await startTestDaemon(t);
+  const health = await fetch(`${d.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+  const ready = await fetch(`${d.url}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: 'ready', checks: { store: 'ok' } });
+  for (const p of ['/nope', '/api/nope', '/api/v2/services']) {
+    const res = await fetch(`${d.url}${p}`);
+    assert.equal(res.status, 404, p);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'NOT_FOUND', p);
+    assert.match(body.error.message, /no endpoint GET/);
+  }
 });

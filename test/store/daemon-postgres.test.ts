@@ -11,7 +11,7 @@ import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { gatewayGet } from '../helpers/serving.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { requirePostgres, usePostgres } from '../helpers/postgres.ts';
+import { requirePostgres, startPostgres, usePostgres } from '../helpers/postgres.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = requirePostgres() ?? (!isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : undefined);
@@ -40,4 +40,17 @@ test('a daemon on PostgreSQL keeps its registry, tokens and services there acros
   assert.equal(svc.revisions.length, 1);
   assert.equal((await gatewayGet(second.gatewayUrl, 'pgsvc')).body.trim(), 'hello from on-postgres');
   assert.equal(existsSync(path.join(dataDir, 'skiff.db')), false, 'no SQLite file with PostgreSQL configured');
+});
+
+test('/readyz is 503 naming the store when PostgreSQL goes away, while /healthz stays 200', { skip: requirePostgres() }, async (t) => {
+  const server = await startPostgres(); // its own server: this test stops it
+  t.after(() => server.stop());
+  const url = await server.createDatabase();
+  const onPg = await startTestDaemon(t, { settings: (s) => (s.store = url) });
+  assert.deepEqual(await (await fetch(`${onPg.url}/readyz`)).json(), { status: 'ready', checks: { store: 'ok' } });
+  await server.stop();
+  const ready = await fetch(`${onPg.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'not ready', checks: { store: 'unreachable' } });
+  assert.equal((await fetch(`${onPg.url}/healthz`)).status, 200, 'liveness does not depend on the store');
 });
