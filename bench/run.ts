@@ -11,7 +11,7 @@
 // docker.io, busybox-static.
 //
 //   node bin/run-ts.mjs bench/run.ts [--rounds 15]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { startTestDaemon } from '../test/helpers/daemon.ts';
 import { startDockerd } from '../test/clients/dockerd.ts';
 import { pushHttpdImage } from '../test/helpers/images.ts';
 import { makeBusyboxRootfs } from '../test/runtime/rootfs.ts';
+import { median, timedCommand } from './lib/measure.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
 const rounds = Number(args.rounds);
@@ -33,27 +34,6 @@ const DOCKER_IMAGE = `skiff-bench-run-${TAG}:latest`;
 const DOCKER = '/usr/bin/docker'; // Debian docker.io's client, as CI has it
 const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 
-/** Runs a command to its end (asynchronously: the daemon answering the CLI lives in this process);
- *  resolves with its wall time in ms, rejects unless it exits 0. */
-function timed(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { cwd: ROOT, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code === 0) resolve(ms);
-      else reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
-    });
-  });
-}
-
-const median = (xs: number[]) => {
-  const s = xs.toSorted((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const cleanups: Array<() => unknown> = [];
 const work = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-run-'));
@@ -70,7 +50,7 @@ try {
   const d = await startTestDaemon({ after: (fn: () => unknown) => void cleanups.push(fn) });
   const image = await pushHttpdImage(d, `bench-run-${TAG}`, 'v1');
   const env = { ...process.env, SKIFF_TOKEN: d.token };
-  const skiffRun = ['bin/skiff.mjs', '--api', d.url, 'run', image.reference, 'true'];
+  const skiffRun = [path.join(ROOT, 'bin/skiff.mjs'), '--api', d.url, 'run', image.reference, 'true'];
   const client = new SkiffClient({ baseUrl: d.url, token: d.token });
   const apiRun = async () => {
     const t0 = process.hrtime.bigint();
@@ -80,8 +60,8 @@ try {
   };
 
   const rootfs = makeBusyboxRootfs(path.join(work, 'rootfs'));
-  await timed('tar', ['-C', rootfs, '-cf', path.join(work, 'rootfs.tar'), '.']);
-  await timed('podman', ['import', '-q', path.join(work, 'rootfs.tar'), PODMAN_IMAGE]);
+  await timedCommand('tar', ['-C', rootfs, '-cf', path.join(work, 'rootfs.tar'), '.']);
+  await timedCommand('podman', ['import', '-q', path.join(work, 'rootfs.tar'), PODMAN_IMAGE]);
   cleanups.push(() => spawnSync('podman', ['rmi', '-f', PODMAN_IMAGE], { stdio: 'ignore' }));
   const podmanRun = ['run', '--rm', ...ULIMITS, PODMAN_IMAGE, 'true'];
 
@@ -89,21 +69,21 @@ try {
   cleanups.push(() => dockerd.stop()); // its data root holds the imported image
   const dockerEnv = { ...process.env, DOCKER_CONFIG: path.join(dockerd.dir, 'client') };
   const dockerArgs = (...argv: string[]) => ['-H', `unix://${dockerd.dir}/docker.sock`, ...argv];
-  await timed(DOCKER, dockerArgs('import', path.join(work, 'rootfs.tar'), DOCKER_IMAGE), dockerEnv);
+  await timedCommand(DOCKER, dockerArgs('import', path.join(work, 'rootfs.tar'), DOCKER_IMAGE), dockerEnv);
   const dockerRun = dockerArgs('run', '--rm', DOCKER_IMAGE, 'true');
 
-  await timed(process.execPath, skiffRun, env); // warm-up: unpacks the layer, builds the runtime
-  await timed(DOCKER, dockerRun, dockerEnv);
-  await timed('podman', podmanRun);
+  await timedCommand(process.execPath, skiffRun, env); // warm-up: unpacks the layer, builds the runtime
+  await timedCommand(DOCKER, dockerRun, dockerEnv);
+  await timedCommand('podman', podmanRun);
   const sides = ['skiff', 'docker', 'podman'] as const;
   for (let i = 0; i < rounds; i++) {
     for (const side of [...sides.slice(i % 3), ...sides.slice(0, i % 3)]) {
-      if (side === 'podman') res.podman.push(await timed('podman', podmanRun));
-      else if (side === 'docker') res.docker.push(await timed(DOCKER, dockerRun, dockerEnv));
+      if (side === 'podman') res.podman.push(await timedCommand('podman', podmanRun));
+      else if (side === 'docker') res.docker.push(await timedCommand(DOCKER, dockerRun, dockerEnv));
       else {
-        res.cli.push(await timed(process.execPath, skiffRun, env));
+        res.cli.push(await timedCommand(process.execPath, skiffRun, env));
         res.api.push(await apiRun());
-        res.version.push(await timed(process.execPath, ['bin/skiff.mjs', '--version']));
+        res.version.push(await timedCommand(process.execPath, [path.join(ROOT, 'bin/skiff.mjs'), '--version']));
       }
     }
   }

@@ -1,17 +1,15 @@
 #!/usr/bin/env node
-// The `skiff` command: registers the TypeScript loader, then runs `skiff up` (the daemon,
-// src/daemon/main.ts) or any other command (the CLI, src/cli/main.ts). Only the subcommand is looked
-// at here: the first argument that is neither an option nor the value of a global option.
-import { register } from 'tsx/esm/api';
-register();
-const GLOBAL_WITH_VALUE = new Set(['--api', '--data-dir']);
-const args = process.argv.slice(2);
-let command;
-for (let i = 0; i < args.length; i++) {
-  if (GLOBAL_WITH_VALUE.has(args[i])) i++;
-  else if (!args[i].startsWith('-')) {
-    command = args[i];
-    break;
-  }
+// The `skiff` command. Runs the compiled CLI (dist/cli.mjs, made by `npm run build`, which `npm ci`,
+// `npm start` and `npm test` run) so a command starts as plain Node; without a build, or with
+// SKIFF_FROM_SOURCE=1 (while editing src/), it registers the tsx loader and runs the TypeScript sources.
+// `skiff up` (the daemon) goes through the same entry: cli/main.ts hands it to daemon/main.ts.
+import { existsSync } from 'node:fs';
+
+const compiled = new URL('../dist/cli.mjs', import.meta.url);
+if (existsSync(compiled) && !process.env.SKIFF_FROM_SOURCE) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
 }
-await import(command === 'up' ? '../src/daemon/main.ts' : '../src/cli/main.ts');

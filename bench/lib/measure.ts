@@ -1,5 +1,6 @@
 // bench/lib/measure: what the benches measure with — percentiles and medians of samples, a timed GET
-// on a fresh connection, and integer command-line flags — so every bench reads its figures alike.
+// on a fresh connection, a timed command, and integer command-line flags — so every bench reads its figures alike.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 
 /** The p-th percentile (nearest rank) of `xs`; NaN when there are none. */
@@ -32,4 +33,21 @@ export function intFlag(value: string | undefined, flag: string, min = 1): numbe
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${value}`);
   return n;
+}
+
+/** Runs a command to its end (asynchronously, so a daemon answering it may live in the bench's own
+ *  process); resolves with its wall time in ms, rejects unless it exits 0. */
+export function timedCommand(cmd: string, argv: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
+    });
+  });
 }

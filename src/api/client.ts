@@ -5,6 +5,7 @@ import type { TrafficTarget } from '../core/service.ts';
 import type { DeployResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
 import type { DeployDocument, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
+import { open, readText, type Exchange } from './http-transport.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -18,19 +19,26 @@ export class SkiffClient {
     return `Bearer ${this.options.token}`;
   }
 
+  /** Sends a request to the API; a failure to connect is UNAVAILABLE naming the API (unless aborted). */
+  private async exchange(method: string, path: string, o: { json?: unknown; signal?: AbortSignal } = {}) {
+    const x: Exchange = {
+      method,
+      url: new URL(path, this.options.baseUrl),
+      headers: { authorization: this.authHeader, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: o.json === undefined ? undefined : JSON.stringify(o.json),
+      signal: o.signal,
+    };
+    const res = await open(x).catch((err: Error) => {
+      if (o.signal?.aborted) throw err;
+      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
+    });
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) throw errorFromBody(status, await readText(res));
+    return res;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.options.baseUrl), {
-        method,
-        headers: { authorization: this.authHeader, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${(err as Error).cause ?? (err as Error).message}`);
-    }
-    const text = await res.text();
-    if (!res.ok) throw errorFromBody(res.status, text);
+    const text = await readText(await this.exchange(method, path, { json: body }));
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -92,34 +100,19 @@ export class SkiffClient {
     if (opts.revision) q.set('revision', opts.revision);
     if (opts.tail !== undefined) q.set('tail', String(opts.tail));
     if (opts.follow) q.set('follow', 'true');
-    const res = await fetch(new URL(`/api/v1/services/${encodeURIComponent(name)}/logs?${q}`, this.options.baseUrl), {
-      headers: { authorization: this.authHeader },
-      signal: opts.signal,
-    }).catch((err: Error) => {
-      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
-    });
-    if (!res.ok) throw errorFromBody(res.status, await res.text());
+    const res = await this.exchange('GET', `/api/v1/services/${encodeURIComponent(name)}/logs?${q}`, { signal: opts.signal });
     const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) onChunk(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of res) onChunk(decoder.decode(chunk as Buffer, { stream: true }));
   }
 
   /** Runs a one-off container: `onOutput` gets its output as it comes; resolves with how it ended (after
    *  the daemon removed it). Aborting `signal` makes the daemon kill and remove it. */
   async run(req: RunRequest, onOutput: (e: Extract<RunEvent, { stream: string }>) => void, signal?: AbortSignal): Promise<RunExit> {
-    const res = await fetch(new URL('/api/v1/runs', this.options.baseUrl), {
-      method: 'POST',
-      headers: { authorization: this.authHeader, 'content-type': 'application/json' },
-      body: JSON.stringify(req),
-      signal,
-    }).catch((err: Error) => {
-      if (signal?.aborted) throw err;
-      throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
-    });
-    if (!res.ok) throw errorFromBody(res.status, await res.text());
+    const res = await this.exchange('POST', '/api/v1/runs', { json: req, signal });
     const decoder = new TextDecoder();
     let pending = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      const lines = (pending + decoder.decode(chunk, { stream: true })).split('\n');
+    for await (const chunk of res) {
+      const lines = (pending + decoder.decode(chunk as Buffer, { stream: true })).split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
         if (!line) continue;

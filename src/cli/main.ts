@@ -1,33 +1,37 @@
 // cli/main: the `skiff` command. Subcommands talk to the daemon only through the API client; `skiff up`
-// (the daemon itself) is sent to daemon/main.ts by bin/skiff.mjs and is listed here for help only.
+// (the daemon itself) hands the whole command line to daemon/main.ts before any of this is loaded.
+// Subcommands load lazily: the one named on the command line is imported alone (a chunk of its own in
+// the build), so `skiff ls` never loads `skiff push`'s tar and progress-bar libraries. Help and an
+// unknown command load them all, so the listing and commander's suggestions stay complete.
 import { Command, Option } from 'commander';
-import { registerGc } from './gc.ts';
-import { registerPush } from './push.ts';
-import { registerToken } from './token.ts';
-import { registerServices } from './services.ts';
-import { registerRun } from './run.ts';
 import { exitWithError } from '../core/exit.ts';
 import { VERSION } from '../core/version.ts';
+import { COMMANDS, MODULES, subcommandOf } from './commands.ts';
 
-const program = new Command('skiff')
-  .description('Skiff: push an image, get an endpoint that scales from zero.')
-  .version(VERSION)
-  .addOption(new Option('--api <url>', 'control API URL').env('SKIFF_API').default('http://127.0.0.1:5000'))
-  .addOption(new Option('--data-dir <dir>', 'data directory (also where admin.token is read from)').env('SKIFF_DATA_DIR'))
-  .showHelpAfterError()
-  // global options come before the subcommand, so `skiff run IMAGE CMD --flag` passes --flag to CMD
-  .enablePositionalOptions();
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('skiff')
+    .description('Skiff: push an image, get an endpoint that scales from zero.')
+    .version(VERSION)
+    .addOption(new Option('--api <url>', 'control API URL').env('SKIFF_API').default('http://127.0.0.1:5000'))
+    .addOption(new Option('--data-dir <dir>', 'data directory (also where admin.token is read from)').env('SKIFF_DATA_DIR'))
+    .showHelpAfterError()
+    // global options come before the subcommand, so `skiff run IMAGE CMD --flag` passes --flag to CMD
+    .enablePositionalOptions();
 
-// bin/skiff.mjs runs `up` in daemon/main.ts; reaching this action means the CLI was started some other way
-program
-  .command('up')
-  .description('run the Skiff daemon (control API, registry, gateway) in the foreground; `skiff up --help` for its options')
-  .allowUnknownOption()
-  .action(() => exitWithError(new Error('`skiff up` starts through bin/skiff.mjs (npx skiff up)')));
-registerGc(program);
-registerPush(program);
-registerToken(program);
-registerServices(program);
-registerRun(program);
+  // listed for help; `skiff up` itself never gets here (below)
+  program
+    .command('up')
+    .description('run the Skiff daemon (control API, registry, gateway) in the foreground; `skiff up --help` for its options')
+    .allowUnknownOption();
 
-program.parseAsync(process.argv).catch(exitWithError);
+  const named = subcommandOf(argv.slice(2));
+  const args = argv.slice(2);
+  const versionOnly = named === undefined && (args.includes('--version') || args.includes('-V'));
+  const wanted = versionOnly ? [] : named !== undefined && named in COMMANDS ? [COMMANDS[named]!] : Object.keys(MODULES);
+  for (const register of await Promise.all(wanted.map((m) => MODULES[m]!()))) register(program);
+  await program.parseAsync(argv);
+}
+
+// The daemon parses its own command line (daemon/main.ts); its modules load only for `skiff up`.
+if (subcommandOf(process.argv.slice(2)) === 'up') await import('../daemon/main.ts');
+else await main(process.argv).catch(exitWithError);

@@ -2,7 +2,6 @@
 // Every command goes through the API client; output is for people (tables, short progress lines).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import YAML from 'yaml';
 import { clientFrom } from './context.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument } from '../core/documents.ts';
@@ -55,9 +54,30 @@ export function capabilities(values: string[]): OptionalCapability[] {
   }))];
 }
 
-/** Builds the deploy document from -f FILE and/or flags (flags win). */
-export function deployDocument(name: string | undefined, f: DeployFlags): DeployDocument {
-  const fromFile = f.file ? (YAML.parse(readFileSync(f.file, 'utf8')) as Partial<DeployDocument>) : {};
+/** The -f file as deploy fields; a file that cannot be read or parsed is BAD_REQUEST naming it. */
+export async function readDeployFile(file: string): Promise<Partial<DeployDocument>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SkiffError('BAD_REQUEST', `-f ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  // yaml loads only here: no other command needs it, and it costs every start ~40 ms
+  const { default: YAML } = await import('yaml');
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text);
+  } catch (err) {
+    throw new SkiffError('BAD_REQUEST', `-f ${file}: not valid YAML: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SkiffError('BAD_REQUEST', `-f ${file}: expected a mapping of deploy fields (name, image, port, env, …)`);
+  }
+  return parsed as Partial<DeployDocument>;
+}
+
+/** Builds the deploy document from the -f file's fields and/or flags (flags win). */
+export function deployDocument(name: string | undefined, f: DeployFlags, fromFile: Partial<DeployDocument> = {}): DeployDocument {
   const doc: Partial<DeployDocument> = { ...fromFile };
   if (name) doc.name = name;
   if (f.image) doc.image = f.image;
@@ -136,7 +156,7 @@ export function registerServices(program: Command): void {
     .option('--no-wait', 'do not wait for min instances to be ready')
     .action(async (name: string | undefined, f: DeployFlags) => {
       // the flags first: a bad one is named before any question about the daemon or the token
-      const doc = deployDocument(name, f);
+      const doc = deployDocument(name, f, f.file ? await readDeployFile(f.file) : {});
       const client = clientFrom(program);
       line(`resolving ${doc.image} …`);
       const r = await client.deploy(doc);

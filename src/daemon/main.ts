@@ -1,6 +1,6 @@
 // daemon/main: `skiff up` — runs the daemon in the foreground and stops it gracefully on SIGTERM/SIGINT.
-// bin/skiff.mjs sends `skiff [global options] up …` here and every other command to the CLI, so the
-// CLI never loads the daemon (and stays fast), and the daemon's modules stay out of the CLI's imports.
+// cli/main.ts imports this module only for `skiff [global options] up …`, so the CLI never loads the
+// daemon (and stays fast), and the daemon's modules stay out of the CLI's imports.
 import { Command, Option } from 'commander';
 import { loadSettings } from '../config/settings.ts';
 import { exitWithError } from '../core/exit.ts';
@@ -16,17 +16,19 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('up')
     .description('run the Skiff daemon (control API, registry, gateway) in the foreground')
+    // also after `up` (README: `skiff up --data-dir DIR`); before it, it is the global option
+    .option('--data-dir <dir>', 'data directory (default /var/lib/skiff)')
     .option('--listen <host:port>', 'control API and registry address (default 127.0.0.1:5000)')
     .option('--gateway <host:port>', 'data plane address for services (default 0.0.0.0:8080)')
     .option('--store <url>', 'metadata store: postgres://USER:PASS@HOST:PORT/DB (default: SQLite in the data directory)')
     .option('--config <file>', 'YAML or JSON settings file', process.env.SKIFF_CONFIG)
     .option('--log-level <level>', 'debug, info, warn or error')
-    .action(async (opts: { listen?: string; gateway?: string; store?: string; config?: string; logLevel?: string }) => {
+    .action(async (opts: { dataDir?: string; listen?: string; gateway?: string; store?: string; config?: string; logLevel?: string }) => {
       const global = program.opts<{ dataDir?: string }>();
       const settings = loadSettings({
         file: opts.config,
         env: process.env,
-        flags: { dataDir: global.dataDir, listen: opts.listen, gateway: opts.gateway, store: opts.store, logLevel: opts.logLevel },
+        flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, store: opts.store, logLevel: opts.logLevel },
       });
       const { startDaemon } = await import('./daemon.ts');
       const daemon = await startDaemon(settings);

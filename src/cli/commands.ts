@@ -1,0 +1,35 @@
+// cli/commands: which module registers which subcommand, and how the subcommand is found on a command
+// line (the first argument that is neither an option nor a global option's value) — for cli/main's
+// lazy loading and bin/skiff.mjs's choice between the CLI and the daemon.
+import type { Command } from 'commander';
+
+export type Register = (program: Command) => void;
+
+/** Each subcommand → the module that registers it (several commands share one module). */
+export const MODULES: Record<string, () => Promise<Register>> = {
+  gc: async () => (await import('./gc.ts')).registerGc,
+  push: async () => (await import('./push.ts')).registerPush,
+  token: async () => (await import('./token.ts')).registerToken,
+  run: async () => (await import('./run.ts')).registerRun,
+  services: async () => (await import('./services.ts')).registerServices,
+};
+export const COMMANDS: Record<string, keyof typeof MODULES> = {
+  gc: 'gc',
+  push: 'push',
+  token: 'token',
+  run: 'run',
+  ...Object.fromEntries(['deploy', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
+};
+
+/** Options of the program itself that take a value: their value is not the subcommand. */
+export const GLOBAL_WITH_VALUE = new Set(['--api', '--data-dir']);
+
+/** The first argument that is neither an option nor a global option's value. */
+export function subcommandOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
