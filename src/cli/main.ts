@@ -1,5 +1,5 @@
 // cli/main: the `skiff` command. Subcommands talk to the daemon only through the API client; `skiff up`
-// (the daemon itself) hands the whole command line to daemon/main.ts before any of this is loaded.
+// (the daemon itself) never gets here: daemon/entry.ts sends it to daemon/main.ts.
 // Subcommands load lazily: the one named on the command line is imported alone (a chunk of its own in
 // the build), so `skiff ls` never loads `skiff push`'s tar and progress-bar libraries. Help and an
 // unknown command load them all, so the listing and commander's suggestions stay complete.
@@ -14,7 +14,9 @@ async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .addOption(new Option('--api <url>', 'control API URL').env('SKIFF_API').default('http://127.0.0.1:5000'))
     .addOption(new Option('--data-dir <dir>', 'data directory (also where admin.token is read from)').env('SKIFF_DATA_DIR'))
-    .showHelpAfterError()
+    // commander's own errors in Skiff's one form: `skiff: error USAGE: unknown option '--x'`
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'skiff: error USAGE: ')) })
+    .showHelpAfterError('(add --help for usage)')
     // global options come before the subcommand, so `skiff run IMAGE CMD --flag` passes --flag to CMD
     .enablePositionalOptions();
 
@@ -32,6 +34,4 @@ async function main(argv: string[]): Promise<void> {
   await program.parseAsync(argv);
 }
 
-// The daemon parses its own command line (daemon/main.ts); its modules load only for `skiff up`.
-if (subcommandOf(process.argv.slice(2)) === 'up') await import('../daemon/main.ts');
-else await main(process.argv).catch(exitWithError);
+await main(process.argv).catch(exitWithError);

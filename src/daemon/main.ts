@@ -1,6 +1,6 @@
 // daemon/main: `skiff up` — runs the daemon in the foreground and stops it gracefully on SIGTERM/SIGINT.
-// cli/main.ts imports this module only for `skiff [global options] up …`, so the CLI never loads the
-// daemon (and stays fast), and the daemon's modules stay out of the CLI's imports.
+// daemon/entry.ts imports this module only for `skiff [global options] up …`, so the CLI never loads
+// the daemon (and stays fast), and the daemon's modules stay out of the CLI's imports.
 import { Command, Option } from 'commander';
 import { loadSettings } from '../config/settings.ts';
 import { exitWithError } from '../core/exit.ts';
