@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { ServingPort } from './ports.ts';
-import { deployDocumentSchema, type DeployDocument } from '../core/documents.ts';
+import { DOCUMENT_MAXIMUMS, deployDocumentSchema, type DeployDocument } from '../core/documents.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
@@ -46,7 +46,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   );
 
   api.patch('/services/:name/scaling', { config: needs('services:write'),
-    schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 } } }, response: { 200: serviceView, 400: error, 404: error } },
+    schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { min: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.scale }, max: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.scale } } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.scale((req.params as { name: string }).name, req.body as { min?: number; max?: number }));
 
   api.post('/services/:name/prewarm', { config: needs('services:write'),

@@ -1,6 +1,8 @@
 // api/services-schemas: JSON schemas of what /api/v1/services answers — the service view (ServiceView
 // in core/views.ts), a deploy's result, a pre-warm's. They serialise the responses (fastify drops a
 // field a schema does not list, so a view change shows up here) and document them in /api/openapi.json.
+import { DOCUMENT_MAXIMUMS } from '../core/documents.ts';
+
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 
@@ -61,7 +63,7 @@ export const prewarmBodySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    instances: { type: 'integer', minimum: 1, default: 1, description: 'instances per revision taking traffic (bounded by maxScale)' },
+    instances: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.scale, default: 1, description: 'instances per revision taking traffic (at most the service\'s max scale: more is an error)' },
     for: { anyOf: [{ type: 'string' }, { type: 'number' }], description: 'how long to keep them, e.g. 10m (default; at most 24h)' },
   },
 } as const;

@@ -18,10 +18,14 @@ import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 
 const quantity = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
+
+/** The largest values a document may name (docs/serving.md): beyond them a number is a typo, and an
+ *  unbounded one (max scale 99999999999) would be taken at its word by the scheduler. */
+export const DOCUMENT_MAXIMUMS = { scale: 1000, concurrency: 10_000, queueLimit: 100_000, pids: 1_048_576, failureThreshold: 100, envVars: 1000 } as const;
 const probe = {
   type: 'object',
   additionalProperties: false,
-  properties: { path: { type: 'string', pattern: '^/' }, period: quantity, timeout: quantity, failureThreshold: { type: 'integer', minimum: 1 } },
+  properties: { path: { type: 'string', pattern: '^/' }, period: quantity, timeout: quantity, failureThreshold: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.failureThreshold } },
 } as const;
 
 export const deployDocumentSchema = {
@@ -34,24 +38,24 @@ export const deployDocumentSchema = {
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     command: { type: 'array', items: { type: 'string' } },
     args: { type: 'array', items: { type: 'string' } },
-    env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
-    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1 }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' } } },
+    env: { type: 'object', maxProperties: DOCUMENT_MAXIMUMS.envVars, additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+    resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.pids }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' } } },
     capabilities: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set (NET_RAW: raw sockets, e.g. ping)' },
     readOnlyRoot: { type: 'boolean' },
     timeout: quantity,
-    queueLimit: { type: 'integer', minimum: 0 },
+    queueLimit: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.queueLimit },
     drainGrace: quantity,
     scaling: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        min: { type: 'integer', minimum: 0 },
-        max: { type: 'integer', minimum: 1 },
-        concurrency: { type: 'integer', minimum: 0 },
+        min: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.scale },
+        max: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.scale },
+        concurrency: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.concurrency },
         target: { type: 'number', exclusiveMinimum: 0 },
         utilization: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
         metric: { type: 'string', enum: ['concurrency', 'rps', 'cpu', 'memory', 'custom'] },
-        customMetric: { type: 'object', required: ['path', 'name'], properties: { path: { type: 'string', pattern: '^/' }, name: { type: 'string' } } },
+        customMetric: { type: 'object', required: ['path', 'name'], additionalProperties: false, properties: { path: { type: 'string', pattern: '^/' }, name: { type: 'string' } } },
         window: quantity,
         panicWindowPercent: { type: 'number', minimum: 1, maximum: 100 },
         panicThreshold: { type: 'number', minimum: 1.1 },

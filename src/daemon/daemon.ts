@@ -34,6 +34,7 @@ import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { sendApiError } from '../api/errors.ts';
+import { schemaErrorFormatter } from '../api/validation-errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { startServing } from './serving-wiring.ts';
 import { imagesFromRegistry } from './serving-adapters.ts';
@@ -95,6 +96,10 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 1024 * 1024,
+      // Unknown fields are errors, not silently dropped (fastify's default removes them): a typo such
+      // as `scaling.maxx` must not deploy a service without the limit its author meant.
+      ajv: { customOptions: { removeAdditional: false } },
+      schemaErrorFormatter,
       forceCloseConnections: true,
       // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.
       frameworkErrors: (err, req, reply) => (req.url.startsWith('/v2/') ? sendOciError(reply, err, req) : sendApiError(reply, err, req)),
