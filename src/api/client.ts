@@ -2,7 +2,7 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { DeployResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
 import type { DeployDocument, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
@@ -10,6 +10,8 @@ import { open, readText, type Exchange } from './http-transport.ts';
 export interface ClientOptions {
   baseUrl: string;
   token: string;
+  /** where the token came from (SKIFF_TOKEN, a file): a 401 names it */
+  tokenSource?: string;
 }
 
 export class SkiffClient {
@@ -33,7 +35,11 @@ export class SkiffClient {
       throw new SkiffError('UNAVAILABLE', `cannot reach the Skiff API at ${this.options.baseUrl}: ${err.message}`);
     });
     const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) throw errorFromBody(status, await readText(res));
+    if (status < 200 || status > 299) {
+      const err = errorFromBody(status, await readText(res));
+      if (status === 401 && this.options.tokenSource) throw new SkiffError('UNAUTHORIZED', `${err.message} (the token sent came from ${this.options.tokenSource})`);
+      throw err;
+    }
     return res;
   }
 
@@ -47,7 +53,7 @@ export class SkiffClient {
   }
 
   gc() {
-    return this.request<{ blobsDeleted: number; bytesFreed: number; orphanFilesDeleted: number; uploadsExpired: number }>('POST', '/api/v1/registry/gc');
+    return this.request<GcResult>('POST', '/api/v1/registry/gc');
   }
 
   createToken(name: string, role: TokenRole, tenant?: string) {

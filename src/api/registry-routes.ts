@@ -6,7 +6,7 @@ import { errorRef as error } from './errors.ts';
 
 const gcResultSchema = {
   type: 'object',
-  properties: { blobsDeleted: { type: 'integer' }, bytesFreed: { type: 'integer' }, orphanFilesDeleted: { type: 'integer' }, uploadsExpired: { type: 'integer' } },
+  properties: { blobsDeleted: { type: 'integer' }, bytesFreed: { type: 'integer' }, orphanFilesDeleted: { type: 'integer' }, uploadsExpired: { type: 'integer' }, graceSeconds: { type: 'integer', description: 'blobs used within this window were kept (registry.gcGraceSeconds)' } },
 } as const;
 
 export function registerRegistryRoutes(api: FastifyInstance, gc: GcPort): void {

@@ -8,14 +8,15 @@ import { ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR } from '../core/data-dir.ts';
 
 export function clientFrom(program: Command): SkiffClient {
   const { api, dataDir } = program.opts<{ api: string; dataDir?: string }>();
-  return new SkiffClient({ baseUrl: api, token: findToken(dataDir) });
+  return new SkiffClient({ baseUrl: api, ...findToken(dataDir) });
 }
 
-function findToken(dataDir: string | undefined): string {
-  if (process.env.SKIFF_TOKEN) return process.env.SKIFF_TOKEN;
+/** The token and where it came from (a 401 says which, so the user knows what to fix). */
+function findToken(dataDir: string | undefined): { token: string; tokenSource: string } {
+  if (process.env.SKIFF_TOKEN) return { token: process.env.SKIFF_TOKEN, tokenSource: 'SKIFF_TOKEN' };
   const file = path.join(dataDir ?? DEFAULT_DATA_DIR, ADMIN_TOKEN_FILE);
   try {
-    return readFileSync(file, 'utf8').trim();
+    return { token: readFileSync(file, 'utf8').trim(), tokenSource: file };
   } catch {
     throw new SkiffError('UNAUTHORIZED', `no token: set SKIFF_TOKEN or run where ${file} is readable (pass --data-dir)`);
   }

@@ -3,7 +3,7 @@
 // code (128+n when a signal ended it; 137 with a message when it was OOM-killed; a message when forks
 // failed at its pids limit). Ctrl-C closes the
 // request, which makes the daemon kill and remove the container.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseCpu, parseMemory } from '../core/quantity.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { RunExit } from '../core/views.ts';
@@ -13,6 +13,8 @@ import { capabilities, collect, envPairs } from './services.ts';
 interface RunFlags {
   memory?: string;
   cpus?: string;
+  /** `skiff deploy`'s spelling, accepted here too */
+  cpu?: string;
   pids?: string;
   disk?: string;
   capAdd: string[];
@@ -44,7 +46,8 @@ export function registerRun(program: Command): void {
     .argument('<image>', 'repo[:tag] or repo@sha256:…')
     .argument('[command...]', 'replaces the image CMD (the ENTRYPOINT stays)')
     .option('--memory <size>', 'memory limit, e.g. 256Mi (default 256Mi)')
-    .option('--cpus <cores>', 'CPU limit in cores, e.g. 0.5 (default 1)')
+    .option('--cpus <cores>', 'CPU limit in cores, e.g. 0.5 (default 1; also --cpu, as skiff deploy spells it)')
+    .addOption(new Option('--cpu <cores>').hideHelp())
     .option('--pids <n>', 'maximum processes + threads (default 512)')
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--read-only', 'mount the image root read-only (/tmp stays writable)')
@@ -53,6 +56,8 @@ export function registerRun(program: Command): void {
     // flags after IMAGE belong to the command: `skiff run img sh -c 'exit 3'`
     .passThroughOptions()
     .action(async (image: string, command: string[], f: RunFlags) => {
+      if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
+      f = { ...f, cpus: f.cpus ?? f.cpu };
       const pids = f.pids === undefined ? undefined : Number(f.pids);
       if (pids !== undefined && !(Number.isInteger(pids) && pids > 0)) throw new SkiffError('BAD_REQUEST', `--pids: expected a positive integer, got ${JSON.stringify(f.pids)}`);
       const request = {

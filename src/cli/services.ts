@@ -1,7 +1,7 @@
 // cli/services: `skiff deploy | ls | describe | logs | scale | prewarm | traffic | rollback | rm`.
 // Every command goes through the API client; output is for people (tables, short progress lines).
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument } from '../core/documents.ts';
@@ -36,6 +36,8 @@ interface DeployFlags {
   env: string[];
   memory?: string;
   cpu?: string;
+  /** `skiff run`'s spelling, accepted here too */
+  cpus?: string;
   disk?: string;
   capAdd: string[];
   min?: string;
@@ -78,6 +80,8 @@ export async function readDeployFile(file: string): Promise<Partial<DeployDocume
 
 /** Builds the deploy document from the -f file's fields and/or flags (flags win). */
 export function deployDocument(name: string | undefined, f: DeployFlags, fromFile: Partial<DeployDocument> = {}): DeployDocument {
+  if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
+  f = { ...f, cpu: f.cpu ?? f.cpus };
   const doc: Partial<DeployDocument> = { ...fromFile };
   if (name) doc.name = name;
   if (f.image) doc.image = f.image;
@@ -146,7 +150,8 @@ export function registerServices(program: Command): void {
     .option('--port <port>', 'port the app listens on (default 8080)')
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--memory <size>', 'memory limit, e.g. 256Mi')
-    .option('--cpu <cores>', 'CPU limit, e.g. 0.5')
+    .option('--cpu <cores>', 'CPU limit, e.g. 0.5 (also --cpus, as skiff run and docker spell it)')
+    .addOption(new Option('--cpus <cores>').hideHelp())
     .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
     .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
     .option('--min <n>', 'minimum instances (0 = scale to zero)')
@@ -167,6 +172,8 @@ export function registerServices(program: Command): void {
         line('starting  …');
         const ms = await waitReady(client, r.service.name, r.revision, 120_000);
         line(`ready     in ${(ms / 1000).toFixed(1)}s`);
+      } else if (r.service.scaling.min > 0) {
+        line(`starting  ${r.service.scaling.min} instance(s) in the background (--no-wait); \`skiff describe ${r.service.name}\` shows them`);
       } else {
         line('scaled to zero: the first request starts an instance');
       }
@@ -207,6 +214,7 @@ export function registerServices(program: Command): void {
     .option('--min <n>', 'minimum instances')
     .option('--max <n>', 'maximum instances')
     .action(async (name: string, o: { min?: string; max?: string }) => {
+      if (o.min === undefined && o.max === undefined) throw new SkiffError('USAGE', 'scale: give --min and/or --max (nothing to change)');
       const s = await clientFrom(program).scale(name, { ...(o.min ? { min: int(o.min) } : {}), ...(o.max ? { max: int(o.max) } : {}) });
       line(`${s.name}: min ${s.scaling.min}, max ${s.scaling.max}`);
     });

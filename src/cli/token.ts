@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { clientFrom } from './context.ts';
+import { SkiffError } from '../core/errors.ts';
 import { TOKEN_ROLES, type TokenRole } from '../core/auth.ts';
 
 export function registerToken(program: Command): void {
@@ -23,9 +24,14 @@ export function registerToken(program: Command): void {
       for (const t of tokens) process.stdout.write(`${t.id}  ${t.role.padEnd(5)}  ${t.tenant.padEnd(12)}  ${t.name}\n`);
     });
   token
-    .command('rm <id>')
-    .description('revoke a token')
-    .action(async (id: string) => {
-      await clientFrom(program).revokeToken(id);
+    .command('rm <token>')
+    .description('revoke a token, by id or by name')
+    .action(async (idOrName: string) => {
+      const client = clientFrom(program);
+      const { tokens } = await client.listTokens();
+      const t = tokens.find((x) => x.id === idOrName) ?? tokens.find((x) => x.name === idOrName);
+      if (!t) throw new SkiffError('NOT_FOUND', `no token with id or name ${JSON.stringify(idOrName)} (skiff token ls lists them)`);
+      await client.revokeToken(t.id);
+      process.stdout.write(`revoked ${t.id} (${t.name}, ${t.role})\n`);
     });
 }

@@ -62,4 +62,6 @@ export interface GcResult {
   bytesFreed: number;
   orphanFilesDeleted: number;
   uploadsExpired: number;
+  /** blobs used (uploaded, pulled, mounted) within this many seconds were kept whatever refers to them */
+  graceSeconds: number;
 }

@@ -10,7 +10,12 @@ export async function ensureAdminToken(dataDir: string, tokens: TokenRepository,
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
   const existing = await fsp.readFile(file, 'utf8').then((s) => s.trim(), () => '');
   if (existing && (await tokens.verify(existing))?.role === 'admin') return file;
-  const { secret } = await tokens.create('admin', 'default', 'admin', now);
+  // token names are unique: a replacement (the file was lost) or a second data dir on a shared
+  // PostgreSQL store gets its creation time in its name
+  const { secret } = await tokens.create('admin', 'default', 'admin', now).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+    return tokens.create(`admin-${new Date(now).toISOString()}`, 'default', 'admin', now);
+  });
   await writeFileAtomic(file, secret + '\n', 0o600);
   await fsp.chmod(file, 0o600);
   return file;

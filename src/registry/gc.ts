@@ -30,7 +30,7 @@ export interface GcDeps {
 export async function collectGarbage(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
   const now = deps.clock.now();
   const cutoff = now - opts.graceMs;
-  const result: GcResult = { blobsDeleted: 0, bytesFreed: 0, orphanFilesDeleted: 0, uploadsExpired: 0 };
+  const result: GcResult = { blobsDeleted: 0, bytesFreed: 0, orphanFilesDeleted: 0, uploadsExpired: 0, graceSeconds: Math.round(opts.graceMs / 1000) };
 
   for (const digest of await deps.metadata.collectUnreferenced(cutoff)) {
     const freed = await deleteUnclaimed(deps, digest, cutoff);

@@ -104,7 +104,11 @@ export class ServingService {
   }
 
   async prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult> {
-    await this.service(name);
+    const svc = await this.service(name);
+    // said, not silently capped: the caller asked for instances the service may never have
+    if (opts.instances > svc.scale.max) {
+      throw new SkiffError('BAD_REQUEST', `instances: ${opts.instances} is more than ${name}'s max scale (${svc.scale.max}); raise it first (skiff scale ${name} --max ${opts.instances})`);
+    }
     if (opts.forMs > MAX_PREWARM_MS) throw new SkiffError('BAD_REQUEST', `for: at most 24h, got ${opts.forMs / 1000}s`);
     const untilMs = this.d.clock.now() + opts.forMs;
     const until = new Date(untilMs).toISOString();
@@ -119,7 +123,11 @@ export class ServingService {
    *  service does not exist. Streamed from the driver: memory does not grow with the logs. */
   async *logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
     await this.service(name);
-    const revisions = opts.revision ? [opts.revision] : (await this.d.records.revisionsOf(name)).map((r) => r.name);
+    const all = (await this.d.records.revisionsOf(name)).map((r) => r.name);
+    if (opts.revision !== undefined && !all.includes(opts.revision)) {
+      throw new SkiffError('NOT_FOUND', `revision: ${name} has no revision ${JSON.stringify(opts.revision)} (it has ${all.join(', ')})`);
+    }
+    const revisions = opts.revision ? [opts.revision] : all;
     const instanceIds = () => revisions.flatMap((rev) => this.d.scheduler.describe(rev).map((i) => i.id));
     const format = (id: string, l: LogLine) => `${id} ${l.time} ${l.stream} ${l.line}`;
     if (!opts.follow) {

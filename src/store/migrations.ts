@@ -299,6 +299,22 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE strpos(image_digest, '@') > 0;
     `,
   },
+  {
+    version: 5,
+    name: 'token names unique per tenant',
+    // Earlier Skiffs accepted two tokens of one name; all but one (the smallest id) get their id's first
+    // 8 characters appended, so the index can be built and no token is lost.
+    sqlite: `
+      UPDATE tokens SET name = name || '-' || substr(id, 1, 8)
+        WHERE id NOT IN (SELECT MIN(id) FROM tokens GROUP BY tenant, name);
+      CREATE UNIQUE INDEX tokens_tenant_name ON tokens(tenant, name);
+    `,
+    postgres: `
+      UPDATE tokens SET name = name || '-' || substr(id, 1, 8)
+        WHERE id NOT IN (SELECT MIN(id) FROM tokens GROUP BY tenant, name);
+      CREATE UNIQUE INDEX tokens_tenant_name ON tokens(tenant, name);
+    `,
+  },
 ];
 
 function newerThanCode(current: number, latest: number): SkiffError {

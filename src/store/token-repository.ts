@@ -6,12 +6,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, TokenRecord, TokenRole } from '../core/auth.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Db } from './database.ts';
+import { SkiffError } from '../core/errors.ts';
 import type { TokenRepository } from './repositories.ts';
 
 const TOKEN_PREFIX = 'skf_';
 export const TOKEN_CACHE_TTL_MS = 10_000;
 /** positive and negative entries together; the oldest goes first (a flood of wrong secrets cannot grow memory) */
 const TOKEN_CACHE_MAX = 10_000;
+
+/** A unique index refused the row: SQLite's constraint code, or PostgreSQL's unique_violation. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
 
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -36,7 +43,12 @@ export class KyselyTokenRepository implements TokenRepository {
   async create(name: string, tenant: string, role: TokenRole, now: number): Promise<{ id: string; secret: string }> {
     const id = randomUUID();
     const secret = TOKEN_PREFIX + randomBytes(24).toString('base64url');
-    await this.db.insertInto('tokens').values({ id, name, hash: hashSecret(secret), tenant, role, created_at: now }).execute();
+    try {
+      await this.db.insertInto('tokens').values({ id, name, hash: hashSecret(secret), tenant, role, created_at: now }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new SkiffError('CONFLICT', `a token named ${JSON.stringify(name)} exists in tenant ${tenant}: revoke it (skiff token rm ID) or pick another name`);
+      throw err;
+    }
     this.forget();
     return { id, secret };
   }

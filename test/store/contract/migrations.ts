@@ -41,7 +41,22 @@ export function migrationsContract(target: StoreTarget): void {
     const store = await open(t, o);
     assert.equal(store.kind, target.kind);
     assert.equal(await schemaVersion(o), LATEST);
-    assert.equal(LATEST, 4);
+    assert.equal(LATEST, 5);
+  });
+
+  test('migrations: a v4 database with two tokens of one name keeps both, one renamed; then names are unique', async (t) => {
+    const o = await target.fresh(t);
+    const v4 = await openDatabase(o, MIGRATIONS.slice(0, 4));
+    for (const [id, secret] of [['tok-a', 'skf_' + 'A'.repeat(32)], ['tok-b', 'skf_' + 'B'.repeat(32)]] as const) {
+      await sql`INSERT INTO tokens (id, name, hash, tenant, role, created_at) VALUES (${id}, 'ci', ${sha256hex(secret)}, 'acme', 'push', 1600000000000)`.execute(v4.db);
+    }
+    await v4.db.destroy();
+    const store = await open(t, o);
+    const names = (await store.tokens.list()).map((r) => `${r.id}:${r.name}`).sort();
+    assert.deepEqual(names, ['tok-a:ci', 'tok-b:ci-tok-b'], 'both kept; the second renamed after its id');
+    assert.equal((await store.tokens.verify('skf_' + 'B'.repeat(32)))?.tokenId, 'tok-b', 'the renamed token still works');
+    await assert.rejects(store.tokens.create('ci', 'acme', 'push', 1), (e: unknown) => e instanceof SkiffError && e.code === 'CONFLICT');
+    await store.tokens.create('ci', 'other-tenant', 'push', 1); // unique per tenant only
   });
 
   test('migrations: a v3 database with rows in the old shape opens, and its records come back right', async (t) => {
