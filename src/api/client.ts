@@ -3,7 +3,7 @@
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
-import type { DeployDocument, RunRequest } from '../core/documents.ts';
+import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
 
@@ -70,6 +70,11 @@ export class SkiffClient {
 
   deploy(doc: DeployDocument) {
     return this.request<DeployResult>('POST', '/api/v1/services', doc);
+  }
+
+  /** A new revision with `patch` merged into the latest one's document (null resets a field). */
+  update(name: string, patch: DeployPatch) {
+    return this.request<DeployResult>('PATCH', `/api/v1/services/${encodeURIComponent(name)}`, patch);
   }
 
   listServices() {

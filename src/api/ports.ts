@@ -1,7 +1,7 @@
 // api/ports: what the control API needs from the rest of Skiff, declared here; daemon/ plugs the
 // implementations in (the store's token repository, registry GC, serving/).
 import type { TokenRepository } from '../core/repositories.ts';
-import type { DeployDocument, RunRequest } from '../core/documents.ts';
+import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView } from '../core/views.ts';
 
@@ -13,6 +13,8 @@ export interface GcPort {
 
 export interface ServingPort {
   deploy(doc: DeployDocument, tenant: string): Promise<DeployResult>;
+  /** a new revision: the latest one's document with `patch` merged in (JSON merge patch) */
+  update(name: string, patch: DeployPatch, tenant: string): Promise<DeployResult>;
   list(): Promise<ServiceView[]>;
   get(name: string): Promise<ServiceView>;
   remove(name: string): Promise<void>;

@@ -30,6 +30,8 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
 
   await app.register(async (api) => {
     api.addSchema(skiffErrorSchema);
+    // PATCH bodies are JSON merge patches (RFC 7396); plain application/json is accepted as well
+    api.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, api.getDefaultJsonParser('error', 'error'));
     api.setErrorHandler((err, req, reply) => sendApiError(reply, err, req));
     api.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no API endpoint ${req.method} ${req.url}`), req));
     requireToken(api, deps.tokens);

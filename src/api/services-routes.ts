@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { ServingPort } from './ports.ts';
-import { DOCUMENT_MAXIMUMS, deployDocumentSchema, type DeployDocument } from '../core/documents.ts';
+import { DOCUMENT_MAXIMUMS, deployDocumentSchema, deployPatchSchema, type DeployDocument, type DeployPatch } from '../core/documents.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
@@ -23,6 +23,18 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       response: { 201: deployResultSchema, 400: error, 404: error, 409: error },
     },
   }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
+
+  api.patch('/services/:name', {
+    config: needs('services:write'),
+    schema: {
+      summary: 'Update a service: a new revision from the latest one with these fields changed (JSON merge patch: unstated fields carry over, null resets one to its default)',
+      description: 'Like `gcloud run deploy` / `kn service update`. The image, when not given, stays the digest the latest revision runs. Scale bounds carry over from the service.',
+      tags: ['services'],
+      params: nameParam,
+      body: deployPatchSchema,
+      response: { 200: deployResultSchema, 400: error, 404: error, 409: error },
+    },
+  }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant));
 
   api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
     services: await serving.list(),

@@ -18,15 +18,52 @@ const instanceSchema = {
   properties: { id: str, phase: { type: 'string', enum: ['pre-created', 'starting', 'ready', 'draining', 'frozen'] }, address: { type: 'string', description: 'ip:port on the instance network' } },
 } as const;
 
+const num = { type: 'number' } as const;
+const bool = { type: 'boolean' } as const;
+const probeConfig = { type: 'object', required: ['periodMs', 'timeoutMs', 'failureThreshold'], properties: { path: str, periodMs: int, timeoutMs: int, failureThreshold: int } } as const;
+
+/** RevisionConfig (core/views.ts): a revision's effective configuration, every default filled in. */
+const revisionConfigSchema = {
+  type: 'object',
+  description: 'what the revision runs with, every default filled in (sizes in bytes, times in ms)',
+  required: ['port', 'env', 'memoryBytes', 'cpus', 'pids', 'readOnlyRoot', 'timeoutMs', 'queueLimit', 'drainGraceMs', 'scaling', 'readiness'],
+  properties: {
+    port: int,
+    command: { type: 'array', items: str },
+    args: { type: 'array', items: str },
+    env: { type: 'object', additionalProperties: str },
+    memoryBytes: int,
+    cpus: num,
+    pids: int,
+    diskBytes: int,
+    capabilities: { type: 'array', items: str },
+    readOnlyRoot: bool,
+    timeoutMs: int,
+    queueLimit: int,
+    drainGraceMs: int,
+    scaling: {
+      type: 'object',
+      properties: {
+        concurrency: int, target: num, targetUtilization: num, metric: str,
+        customMetric: { type: 'object', properties: { path: str, name: str } },
+        stableWindowMs: int, panicWindowMs: int, panicThreshold: num, idleWindowMs: int, scaleToZeroGraceMs: int, freezeIdle: bool, keepAlive: str,
+      },
+    },
+    readiness: probeConfig,
+    liveness: probeConfig,
+  },
+} as const;
+
 export const serviceViewSchema = {
   type: 'object',
-  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events', 'createdAt', 'updatedAt'],
+  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events', 'createdAt', 'updatedAt'],
   properties: {
     name: str,
     url: { type: 'string', description: 'http://NAME.<domain>:<gateway port>/' },
     pathUrl: { type: 'string', description: 'http://<gateway host>:<port>/s/NAME/' },
-    image: { type: 'string', description: 'image reference as deployed' },
+    image: { type: 'string', description: 'image reference as deployed, of the revision serving most traffic' },
     latestRevision: str,
+    servingRevision: { type: 'string', description: 'the revision taking the largest share of traffic (after a rollback, not the latest)' },
     traffic: { type: 'array', items: trafficSchema.items },
     scaling: { type: 'object', required: ['min', 'max', 'concurrency', 'metric'], properties: { min: int, max: int, concurrency: int, metric: str } },
     keepAlive: {
@@ -39,8 +76,8 @@ export const serviceViewSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'image', 'digest', 'createdAt', 'instances'],
-        properties: { name: str, image: str, digest: { type: 'string', description: 'repo@sha256:… the revision is pinned to' }, createdAt: str, instances: { type: 'array', items: instanceSchema } },
+        required: ['name', 'image', 'digest', 'createdAt', 'config', 'instances'],
+        properties: { name: str, image: str, digest: { type: 'string', description: 'repo@sha256:… the revision is pinned to' }, createdAt: str, config: revisionConfigSchema, instances: { type: 'array', items: instanceSchema } },
       },
     },
     events: {

@@ -39,7 +39,7 @@ function describe(e: FastifySchemaValidationError, dataVar: string): string {
     case 'enum':
       return `${fieldOf(e, dataVar)}: must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'type':
-      return `${fieldOf(e, dataVar)}: must be ${String(p.type).replace(',', ' or ')}`;
+      return `${fieldOf(e, dataVar)}: must be ${(Array.isArray(p.type) ? p.type : String(p.type).split(',')).join(' or ')}`;
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':

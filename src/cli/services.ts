@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { DeployDocument } from '../core/documents.ts';
+import type { DeployDocument, DeployPatch } from '../core/documents.ts';
+import type { DeployResult, RevisionConfig } from '../core/views.ts';
 import type { ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
@@ -13,11 +14,21 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** `--env` values for an update: `K=V` sets K, `K-` removes it (as `kn service update --env K-`). */
+export function envPatch(pairs: string[]): Record<string, string | null> {
+  const env: Record<string, string | null> = {};
+  for (const p of pairs) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*-$/.test(p)) env[p.slice(0, -1)] = null;
+    else Object.assign(env, envPairs([p]));
+  }
+  return env;
+}
+
 export function envPairs(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new SkiffError('BAD_REQUEST', `--env expects K=V, got ${JSON.stringify(p)}`);
+    if (eq <= 0) throw new SkiffError('BAD_REQUEST', `--env expects K=V (or K- to remove K in an update), got ${JSON.stringify(p)}`);
     env[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return env;
@@ -100,6 +111,46 @@ export function deployDocument(name: string | undefined, f: DeployFlags, fromFil
   return doc as DeployDocument;
 }
 
+/** What the flags state, as an update (JSON merge patch): only the fields given. */
+export function patchFromFlags(f: DeployFlags): DeployPatch {
+  if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
+  const cpu = f.cpu ?? f.cpus;
+  const patch: DeployPatch = {};
+  if (f.image) patch.image = f.image;
+  if (f.port) patch.port = int(f.port);
+  if (f.env.length) patch.env = envPatch(f.env);
+  if (f.memory || cpu || f.disk) patch.resources = { ...(f.memory ? { memory: f.memory } : {}), ...(cpu ? { cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
+  if (f.capAdd.length) patch.capabilities = capabilities(f.capAdd);
+  if (f.timeout) patch.timeout = f.timeout;
+  const scaling: NonNullable<DeployPatch['scaling']> = {};
+  if (f.min) scaling.min = int(f.min);
+  if (f.max) scaling.max = int(f.max);
+  if (f.concurrency) scaling.concurrency = int(f.concurrency);
+  if (Object.keys(scaling).length) patch.scaling = scaling;
+  return patch;
+}
+
+/** Sends a deploy or an update, says what it made, and waits for the min instances unless --no-wait. */
+async function deployAndReport(program: Command, f: DeployFlags, send: (c: SkiffClient) => Promise<DeployResult>): Promise<void> {
+  const client = clientFrom(program);
+  line(`resolving ${f.image ?? (f.file ? 'the image' : 'the image (--image, or the digest the latest revision runs)')} …`);
+  const r = await send(client);
+  line(`pinned    ${r.imageDigest}`);
+  line(`unpacked  ${r.layers.unpacked} of ${r.layers.total} layers (${r.layers.total - r.layers.unpacked} cached)`);
+  line(`revision  ${r.revision}`);
+  if (r.service.scaling.min > 0 && f.wait) {
+    line('starting  …');
+    const ms = await waitReady(client, r.service.name, r.revision, 120_000);
+    line(`ready     in ${(ms / 1000).toFixed(1)}s`);
+  } else if (r.service.scaling.min > 0) {
+    line(`starting  ${r.service.scaling.min} instance(s) in the background (--no-wait); \`skiff describe ${r.service.name}\` shows them`);
+  } else {
+    line('scaled to zero: the first request starts an instance');
+  }
+  line(`url       ${r.service.url}`);
+  line(`          ${r.service.pathUrl}`);
+}
+
 function line(text: string): void {
   process.stdout.write(text + '\n');
 }
@@ -122,16 +173,37 @@ function keepAliveText(k: ServiceView['keepAlive']): string {
   return k.kind === 'histogram' ? `pre-warm ${s(k.preWarmMs ?? 0)}, then warm ${s(k.keepAliveMs)} (learned: ${k.reason})` : `${s(k.keepAliveMs)} after the last request (fixed: ${k.reason})`;
 }
 
+const mib = (bytes: number) => (bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2}Mi` : `${bytes} bytes`);
+const secs = (ms: number) => `${+(ms / 1000).toFixed(3)}s`;
+
+/** A revision's effective configuration, a few lines for people (the API has every field). */
+export function configText(c: RevisionConfig, indent: string): string[] {
+  const probe = (p: RevisionConfig['readiness']) => `${p.path ? `GET ${p.path}` : 'TCP'} every ${secs(p.periodMs)}, timeout ${secs(p.timeoutMs)}, ${p.failureThreshold} failures`;
+  const sc = c.scaling;
+  return [
+    `port ${c.port}${c.command ? `, command ${JSON.stringify(c.command)}` : ''}${c.args ? `, args ${JSON.stringify(c.args)}` : ''}`,
+    `env ${Object.keys(c.env).length ? Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ') : '(none)'}`,
+    `limits memory ${mib(c.memoryBytes)}, cpu ${c.cpus}, pids ${c.pids}${c.diskBytes !== undefined ? `, disk ${mib(c.diskBytes)}` : ''}${c.capabilities?.length ? `, +${c.capabilities.join(' +')}` : ''}${c.readOnlyRoot ? ', read-only root' : ''}`,
+    `requests timeout ${secs(c.timeoutMs)}, queue ${c.queueLimit}, drain grace ${secs(c.drainGraceMs)}`,
+    `scaling concurrency ${sc.concurrency || 'unlimited'}, ${sc.metric} target ${sc.target} at ${Math.round(sc.targetUtilization * 100)}%, window ${secs(sc.stableWindowMs)}, keep-alive ${sc.keepAlive ?? 'adaptive'}${sc.freezeIdle ? ', freeze idle' : ''}`,
+    `readiness ${probe(c.readiness)}`,
+    ...(c.liveness ? [`liveness ${probe(c.liveness)}`] : []),
+  ].map((l) => indent + l);
+}
+
 export function describeText(s: ServiceView): string {
+  const serving = s.revisions.find((r) => r.name === s.servingRevision);
   const out = [
     `service   ${s.name}`,
     `url       ${s.url}   (or ${s.pathUrl})`,
+    `serving   ${s.servingRevision}${s.servingRevision !== s.latestRevision ? `  (latest: ${s.latestRevision})` : ''}`,
     `image     ${s.image}`,
     `scaling   min ${s.scaling.min}, max ${s.scaling.max}, concurrency ${s.scaling.concurrency || 'unlimited'}, metric ${s.scaling.metric}`,
     `keep-alive ${keepAliveText(s.keepAlive)}`,
     `traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`,
     'revisions',
   ];
+  if (serving) out.splice(4, 0, 'config    (of the serving revision)', ...configText(serving.config, '  '));
   for (const r of s.revisions) {
     out.push(`  ${r.name}  ${r.digest}  ${r.createdAt}`);
     for (const i of r.instances) out.push(`    ${i.id}  ${i.phase}${i.address ? '  ' + i.address : ''}`);
@@ -142,44 +214,61 @@ export function describeText(s: ServiceView): string {
 }
 
 export function registerServices(program: Command): void {
-  program
-    .command('deploy [name]')
-    .description('deploy an image as a service (a new immutable revision) and print its URL')
-    .option('-f, --file <file>', 'skiff.yaml deploy document')
-    .option('--image <ref>', 'image in Skiff registry: repo:tag or repo@sha256:…')
-    .option('--port <port>', 'port the app listens on (default 8080)')
-    .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
-    .option('--memory <size>', 'memory limit, e.g. 256Mi')
-    .option('--cpu <cores>', 'CPU limit, e.g. 0.5 (also --cpus, as skiff run and docker spell it)')
-    .addOption(new Option('--cpus <cores>').hideHelp())
-    .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
-    .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
-    .option('--min <n>', 'minimum instances (0 = scale to zero)')
-    .option('--max <n>', 'maximum instances')
-    .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
-    .option('--timeout <duration>', 'request timeout, e.g. 300s')
-    .option('--no-wait', 'do not wait for min instances to be ready')
-    .action(async (name: string | undefined, f: DeployFlags) => {
-      // the flags first: a bad one is named before any question about the daemon or the token
-      const doc = deployDocument(name, f, f.file ? await readDeployFile(f.file) : {});
-      const client = clientFrom(program);
-      line(`resolving ${doc.image} …`);
-      const r = await client.deploy(doc);
-      line(`pinned    ${r.imageDigest}`);
-      line(`unpacked  ${r.layers.unpacked} of ${r.layers.total} layers (${r.layers.total - r.layers.unpacked} cached)`);
-      line(`revision  ${r.revision}`);
-      if (r.service.scaling.min > 0 && f.wait) {
-        line('starting  …');
-        const ms = await waitReady(client, r.service.name, r.revision, 120_000);
-        line(`ready     in ${(ms / 1000).toFixed(1)}s`);
-      } else if (r.service.scaling.min > 0) {
-        line(`starting  ${r.service.scaling.min} instance(s) in the background (--no-wait); \`skiff describe ${r.service.name}\` shows them`);
-      } else {
-        line('scaled to zero: the first request starts an instance');
+  /** The deploy flags, shared by `deploy` and `update`. */
+  const deployFlags = (c: Command) =>
+    c
+      .option('--image <ref>', 'image in Skiff registry: repo:tag or repo@sha256:…')
+      .option('--port <port>', 'port the app listens on (default 8080)')
+      .option('--env <K=V>', 'environment variable, repeatable; K- removes K in an update', collect, [])
+      .option('--memory <size>', 'memory limit, e.g. 256Mi')
+      .option('--cpu <cores>', 'CPU limit, e.g. 0.5 (also --cpus, as skiff run and docker spell it)')
+      .addOption(new Option('--cpus <cores>').hideHelp())
+      .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
+      .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
+      .option('--min <n>', 'minimum instances (0 = scale to zero)')
+      .option('--max <n>', 'maximum instances')
+      .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
+      .option('--timeout <duration>', 'request timeout, e.g. 300s')
+      .option('--no-wait', 'do not wait for min instances to be ready');
+
+  deployFlags(
+    program
+      .command('deploy [name]')
+      .description(
+        'deploy an image as a service (a new immutable revision) and print its URL. Of an existing service, only the flags given change: ' +
+          'everything else carries over from its latest revision, the image pinned to the digest it runs (like gcloud run deploy). ' +
+          'With -f FILE the file is the whole configuration: what it does not state goes back to its default (like gcloud run services replace)',
+      )
+      .option('-f, --file <file>', 'skiff.yaml deploy document: the whole configuration'),
+  ).action(async (name: string | undefined, f: DeployFlags) => {
+    // the flags first: a bad one is named before any question about the daemon or the token
+    if (f.file) {
+      const doc = deployDocument(name, f, await readDeployFile(f.file));
+      return deployAndReport(program, f, (c) => c.deploy(doc));
+    }
+    if (!name) throw new SkiffError('USAGE', 'deploy: a service name is required (or -f FILE with `name:`)');
+    const patch = patchFromFlags(f);
+    return deployAndReport(program, f, async (c) => {
+      try {
+        return await c.update(name, patch);
+      } catch (err) {
+        // not there yet: create it from the flags
+        if (!(err instanceof SkiffError && err.code === 'NOT_FOUND' && /no service named/.test(err.message))) throw err;
+        if (Object.values(patch.env ?? {}).includes(null)) throw new SkiffError('USAGE', `--env K-: ${name} does not exist yet, so there is nothing to remove`);
+        return c.deploy(deployDocument(name, f));
       }
-      line(`url       ${r.service.url}`);
-      line(`          ${r.service.pathUrl}`);
     });
+  });
+
+  deployFlags(
+    program
+      .command('update <name>')
+      .description('change some settings of a service: a new revision from its latest one with only the flags given changed (like kn service update)'),
+  ).action(async (name: string, f: DeployFlags) => {
+    const patch = patchFromFlags(f);
+    if (Object.keys(patch).length === 0) throw new SkiffError('USAGE', 'update: give at least one setting to change (--image, --env, --memory, …)');
+    return deployAndReport(program, f, (c) => c.update(name, patch));
+  });
 
   program
     .command('ls')
@@ -189,7 +278,8 @@ export function registerServices(program: Command): void {
       line(['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' '));
       for (const s of services) {
         const n = s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === 'ready').length, 0);
-        line([s.name.padEnd(24), s.latestRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
+        // the revision serving (after a rollback, not the latest)
+        line([s.name.padEnd(24), s.servingRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
       }
     });
 

@@ -17,7 +17,9 @@ import type { ScalingMetric } from './service.ts';
 import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 
-const quantity = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
+// a type list, not anyOf: a patch adds 'null' to it, and with fastify's type coercion an anyOf's string
+// branch would turn a null (reset) into ""
+const quantity = { type: ['string', 'number'] } as const;
 
 /** The largest values a document may name (docs/serving.md): beyond them a number is a typo, and an
  *  unbounded one (max scale 99999999999) would be taken at its word by the scheduler. */
@@ -102,6 +104,36 @@ export interface DeployDocument {
   readiness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
   liveness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
 }
+
+/** A deploy document's fields, each optional; null resets a field to its default. */
+export type DeployPatch = { [K in keyof Omit<DeployDocument, 'name'>]?: PatchOf<DeployDocument[K]> | null };
+type PatchOf<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: PatchOf<T[K]> | null } : T;
+
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; additionalProperties?: boolean | Schema; required?: readonly string[]; [k: string]: unknown };
+
+/** The patch's JSON schema, made from the deploy document's: every field optional and nullable,
+ *  nested objects likewise (JSON merge patch, RFC 7396), unknown fields still refused. */
+function patchSchemaOf(schema: Schema): Schema {
+  if (schema.type !== 'object') return schema;
+  const { required: _required, properties, additionalProperties, ...rest } = schema;
+  // null joins the type list (and an enum), never an anyOf: with fastify's type coercion, an anyOf's
+  // string branch would turn the null into "" (an env var set empty instead of removed)
+  const nullable = (s: Schema): Schema => {
+    const p = patchSchemaOf(s);
+    const types = p.type === undefined ? [] : Array.isArray(p.type) ? (p.type as string[]) : [p.type];
+    if (types.length === 0) throw new Error('a patchable field needs a type');
+    return { ...p, type: [...types, 'null'], ...(Array.isArray(p.enum) ? { enum: [...(p.enum as unknown[]), null] } : {}) };
+  };
+  return {
+    ...rest,
+    ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, nullable(v)])) } : {}),
+    additionalProperties: typeof additionalProperties === 'object' ? nullable(additionalProperties) : (additionalProperties ?? true),
+  };
+}
+
+const { name: _name, ...patchable } = (deployDocumentSchema as unknown as Schema).properties!;
+/** The body of PATCH /api/v1/services/{name} (`skiff update`, `skiff deploy NAME` of an existing service). */
+export const deployPatchSchema = patchSchemaOf({ ...(deployDocumentSchema as unknown as Schema), properties: patchable });
 
 export const runRequestSchema = {
   type: 'object',

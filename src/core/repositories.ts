@@ -2,6 +2,7 @@
 // Declared in core because the store implements them and registry, serving and api consume them, and
 // none of those may import the others (DESIGN.md); each consumer picks what it uses. The store
 // implements each once over Kysely, on SQLite and PostgreSQL (test/store/contract.ts).
+import type { DeployDocument } from './documents.ts';
 import type { Principal, TokenRecord, TokenRole } from './auth.ts';
 import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
 import type { InstanceRecord, PinnedImage, RecordedState, RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, ServiceSpec, TrafficTarget } from './service.ts';
@@ -58,7 +59,8 @@ export interface ServingRepository {
   listServices(): Promise<ServiceRecord[]>;
   /** Records a deploy: a new immutable revision (the next generation) and the service pointing at it
    *  with 100 % of its traffic; the service's bounds become `scale`. */
-  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number): Promise<{ service: ServiceRecord; revision: RevisionRecord }>;
+  /** `document`: what the user stated, kept with the revision for updates to carry over */
+  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number, document?: DeployDocument): Promise<{ service: ServiceRecord; revision: RevisionRecord }>;
   setTraffic(service: string, traffic: TrafficTarget[], now: number): Promise<void>;
   setScale(service: string, scale: ScaleBounds, now: number): Promise<void>;
   /** Deletes the service with its revisions, events and keep-alive state; false when it did not exist. */

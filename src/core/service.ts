@@ -6,6 +6,7 @@
 // Service maps onto this one to one (docs/serving.md has the table).
 
 import type { OptionalCapability } from './capabilities.ts';
+import type { DeployDocument } from './documents.ts';
 
 export type ScalingMetric = 'concurrency' | 'rps' | 'cpu' | 'memory' | 'custom';
 
@@ -92,6 +93,9 @@ export interface RevisionRecord {
   /** what spec.image resolved to at deploy time */
   image: PinnedImage;
   spec: ServiceSpec;
+  /** the deploy document as the user stated it (no defaults filled in), which updates carry over;
+   *  absent for revisions deployed before Skiff kept it */
+  document?: DeployDocument;
   createdAt: number;
 }
 

@@ -1,6 +1,6 @@
 // core/views: what the control API answers about services and runs — shaped by serving/, sent by
 // api/ (whose response schemas in api/services-schemas.ts list the same fields), read by the CLI.
-import type { TrafficTarget } from './service.ts';
+import type { TrafficTarget, ServiceSpec } from './service.ts';
 
 export interface InstanceView {
   id: string;
@@ -15,18 +15,24 @@ export interface ServiceView {
   name: string;
   url: string;
   pathUrl: string;
+  /** the image of the revision serving most traffic (servingRevision) */
   image: string;
   latestRevision: string;
+  /** the revision taking the largest share of traffic (the newest of equals): after a rollback, not the latest */
+  servingRevision: string;
   traffic: TrafficTarget[];
   scaling: { min: number; max: number; concurrency: number; metric: string };
   /** the keep-alive policy in force: fixed, or learned from the service's idle times */
   keepAlive: { kind: 'fixed' | 'histogram'; keepAliveMs: number; preWarmMs?: number; reason: string };
   /** newest first; `digest` is the pinned reference `repo@sha256:…` */
-  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; instances: InstanceView[] }>;
+  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; config: RevisionConfig; instances: InstanceView[] }>;
   events: Array<{ at: string; revision: string | null; kind: string; message: string }>;
   createdAt: string;
   updatedAt: string;
 }
+
+/** A revision's effective configuration: what it runs with, every default filled in. */
+export type RevisionConfig = Omit<ServiceSpec, 'name' | 'image'>;
 
 export interface DeployResult {
   service: ServiceView;

@@ -4,7 +4,7 @@
 // the scheduler converges instances.
 import type { Clock } from '../core/clock.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { DeployDocument } from '../core/documents.ts';
+import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
@@ -12,6 +12,7 @@ import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from '
 import { assertScale, assertTraffic, normaliseDeployDocument } from './spec.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
 import { FanIn } from './fan-in.ts';
+import { updatedDocument } from './update.ts';
 import type { LogLine } from '../core/instance.ts';
 
 export interface ServingServiceDeps {
@@ -37,11 +38,21 @@ export class ServingService {
     if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
     const image = await this.d.images.resolve(spec.image);
     const layers = await this.d.images.prepare(image);
-    const { revision } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now());
+    const { revision } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc);
     const pinned = pinnedReference(image);
     await this.d.records.addEvent(spec.name, revision.name, 'deploy', `revision ${revision.name} of ${spec.image} (${pinned})`, this.d.clock.now());
     await this.d.scheduler.refresh();
     return { service: await this.get(spec.name), revision: revision.name, imageDigest: pinned, layers };
+  }
+
+  /** A new revision from the latest one's document with `patch` applied (serving/update.ts): what the
+   *  patch does not state carries over, null resets to the default. */
+  async update(name: string, patch: DeployPatch, tenant: string): Promise<DeployResult> {
+    const svc = await this.service(name);
+    if (svc.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${name} belongs to another tenant`);
+    const latest = await this.d.records.getRevision(svc.latestRevision);
+    if (!latest) throw new SkiffError('INTERNAL', `${name}'s latest revision ${svc.latestRevision} is missing`);
+    return this.deploy(updatedDocument(latest, svc.scale, patch), tenant);
   }
 
   async list(): Promise<ServiceView[]> {

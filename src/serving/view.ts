@@ -1,7 +1,7 @@
 // serving/view: what describe and list show of a service (core/views.ts ServiceView), built from its
 // records and the scheduler's live state. Pure: the caller fetches; this only shapes.
-import type { InstanceView, ServiceView } from '../core/views.ts';
-import type { RevisionRecord, ServiceEvent, ServiceRecord } from '../core/service.ts';
+import type { InstanceView, RevisionConfig, ServiceView } from '../core/views.ts';
+import type { RevisionRecord, ServiceEvent, ServiceRecord, ServiceSpec } from '../core/service.ts';
 import { pinnedReference, serviceHost } from '../core/names.ts';
 import type { KeepAliveView } from './ports.ts';
 
@@ -27,16 +27,26 @@ export interface ViewInputs {
   gateway: GatewayAddress;
 }
 
+/** The revision with the largest share of traffic; among equals the newest (revisions are newest first). */
+export function servingRevision(service: ServiceRecord, revisions: RevisionRecord[]): RevisionRecord | undefined {
+  const share = new Map(service.traffic.map((t) => [t.revision, t.percent]));
+  let best: RevisionRecord | undefined;
+  for (const r of revisions) if ((share.get(r.name) ?? 0) > 0 && (!best || share.get(r.name)! > share.get(best.name)!)) best = r;
+  return best ?? revisions[0];
+}
+
 export function serviceView(i: ViewInputs): ServiceView {
   const s = i.service;
   const scaling = s.spec.scaling;
   const iso = (ms: number) => new Date(ms).toISOString();
+  const serving = servingRevision(s, i.revisions);
   return {
     name: s.name,
     url: `http://${serviceHost(s.name, i.gateway.domain)}:${i.gateway.port}/`,
     pathUrl: `http://${i.gateway.publicHost}:${i.gateway.port}/s/${s.name}/`,
-    image: s.spec.image,
+    image: serving?.spec.image ?? s.spec.image,
     latestRevision: s.latestRevision,
+    servingRevision: serving?.name ?? s.latestRevision,
     traffic: s.traffic,
     scaling: { min: s.scale.min, max: s.scale.max, concurrency: scaling.concurrency, metric: scaling.metric },
     keepAlive: i.keepAlive ?? {
@@ -49,10 +59,16 @@ export function serviceView(i: ViewInputs): ServiceView {
       image: r.spec.image,
       digest: pinnedReference(r.image),
       createdAt: iso(r.createdAt),
+      config: configOf(r.spec),
       instances: i.instances(r.name),
     })),
     events: i.events.map((e) => ({ at: iso(e.at), revision: e.revision, kind: e.kind, message: e.message })),
     createdAt: iso(s.createdAt),
     updatedAt: iso(s.updatedAt),
   };
+}
+
+function configOf(spec: ServiceSpec): RevisionConfig {
+  const { name: _name, image: _image, ...config } = spec;
+  return config;
 }

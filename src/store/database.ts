@@ -96,6 +96,8 @@ export interface RevisionsTable {
   image_digest: string;
   /** ServiceSpec JSON */
   spec: string;
+  /** the DeployDocument JSON as deployed (migration 6); null for revisions deployed before */
+  document: string | null;
   created_at: number;
 }
 

@@ -315,6 +315,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX tokens_tenant_name ON tokens(tenant, name);
     `,
   },
+  {
+    version: 6,
+    name: 'the deploy document of each revision',
+    // What the user stated, as opposed to the spec with every default filled in: an update carries the
+    // stated settings over and lets the unstated ones keep following their defaults (a target that
+    // followed the concurrency keeps following it). NULL for revisions deployed before.
+    sqlite: `ALTER TABLE revisions ADD COLUMN document TEXT;`,
+    postgres: `ALTER TABLE revisions ADD COLUMN document TEXT;`,
+  },
 ];
 
 function newerThanCode(current: number, latest: number): SkiffError {

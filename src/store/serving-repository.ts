@@ -2,6 +2,7 @@
 // scale bounds, traffic), their immutable revisions, the instances the scheduler runs (re-adoption
 // after a restart), service events and saved keep-alive state. List views are one query each
 // (window function / ordered scan): a list of 500 services must not cost 1000 round trips.
+import type { DeployDocument } from '../core/documents.ts';
 import type { Selectable } from 'kysely';
 import { revisionName } from '../core/names.ts';
 import type {
@@ -49,6 +50,7 @@ function toRevision(r: RevisionsTable): RevisionRecord {
     generation: r.generation,
     image: { repository: r.image_repository ?? '', digest: r.image_digest },
     spec: JSON.parse(r.spec) as ServiceSpec,
+    ...(r.document ? { document: JSON.parse(r.document) as DeployDocument } : {}),
     createdAt: r.created_at,
   };
 }
@@ -76,7 +78,7 @@ export class KyselyServingRepository implements ServingRepository {
     return (await this.db.selectFrom('services').selectAll().orderBy('name').execute()).map(toService);
   }
 
-  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number): Promise<{ service: ServiceRecord; revision: RevisionRecord }> {
+  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number, document?: DeployDocument): Promise<{ service: ServiceRecord; revision: RevisionRecord }> {
     // The generation is read and bumped in one transaction: concurrent deploys of one service (even
     // a new one) are serialised by it and get consecutive generations. The service row is written
     // before the revision so that two deploys racing on PostgreSQL collide on the row both read (a
@@ -85,7 +87,7 @@ export class KyselyServingRepository implements ServingRepository {
     return this.tx.write(async (db) => {
       const existing = await db.selectFrom('services').selectAll().where('name', '=', spec.name).executeTakeFirst();
       const generation = (existing?.generation ?? 0) + 1;
-      const revision: RevisionRecord = { name: revisionName(spec.name, generation), service: spec.name, generation, image, spec, createdAt: now };
+      const revision: RevisionRecord = { name: revisionName(spec.name, generation), service: spec.name, generation, image, spec, ...(document ? { document } : {}), createdAt: now };
       const specJson = JSON.stringify(spec);
       const row: ServicesTable = {
         name: spec.name,
@@ -117,6 +119,7 @@ export class KyselyServingRepository implements ServingRepository {
           image_repository: image.repository,
           image_digest: image.digest,
           spec: specJson,
+          document: document ? JSON.stringify(document) : null,
           created_at: now,
         })
         .execute();

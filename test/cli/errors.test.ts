@@ -23,7 +23,8 @@ async function fails(d: TestDaemon, args: string[], line: RegExp, token?: string
 }
 
 async function api(d: TestDaemon, method: string, p: string, body: unknown): Promise<{ status: number; error: { code: string; message: string } }> {
-  const res = await fetch(`${d.url}${p}`, { method, headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+  const res = await fetch(`${d.url}${p}`, { method, headers: { authorization: `Bearer ${d.token}`, 'content-type': contentType }, body: JSON.stringify(body) });
   return { status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error };
 }
 
@@ -38,6 +39,9 @@ test('the API rejects unknown fields and out-of-bounds numbers, naming the field
     ['POST', '/api/v1/services', { name: 'a' }, /^image: required$/],
     ['POST', '/api/v1/services', { name: 'a', image: 'x:1', scaling: { metric: 'qps' } }, /^scaling\.metric: must be one of "concurrency", "rps"/],
     ['PATCH', '/api/v1/services/a/scaling', {}, /^the body: give at least one field$/],
+    ['PATCH', '/api/v1/services/a', { scaling: { maxx: 3 } }, /^scaling\.maxx: unknown field$/],
+    ['PATCH', '/api/v1/services/a', { name: 'b' }, /^name: unknown field$/],
+    ['PATCH', '/api/v1/services/a', { port: 'eighty' }, /^port: must be integer or null$/],
     ['POST', '/api/v1/tokens', { name: 'x', role: 'king' }, /^role: must be one of "admin", "deploy", "push", "pull"$/],
   ];
   for (const [method, p, body, message] of cases) {

@@ -15,6 +15,7 @@ type Operation = {
 
 const ENDPOINTS: Array<[method: string, path: string, success: string]> = [
   ['post', '/api/v1/services', '201'],
+  ['patch', '/api/v1/services/{name}', '200'],
   ['get', '/api/v1/services', '200'],
   ['get', '/api/v1/services/{name}', '200'],
   ['delete', '/api/v1/services/{name}', '204'],
@@ -50,10 +51,17 @@ test('openapi.json lists every services endpoint with its request and response s
 
   // The service view, as describe, traffic, rollback and scale answer it.
   const view = json(doc.paths['/api/v1/services/{name}']!.get!, '200');
-  for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
+  for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
   assert.deepEqual(view.properties!.keepAlive!.properties!.kind!.enum, ['fixed', 'histogram']);
   const revision = view.properties!.revisions!.items!;
   assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'id', 'phase']);
+  // the effective configuration of each revision: every field of the spec but its name and image
+  for (const field of ['port', 'env', 'memoryBytes', 'cpus', 'pids', 'timeoutMs', 'scaling', 'readiness', 'liveness']) assert.ok(revision.properties!.config!.properties![field], `config: ${field}`);
+  // an update: every deploy field optional and nullable, the name not among them
+  const patch = doc.paths['/api/v1/services/{name}']!.patch!.requestBody!.content['application/json']!.schema;
+  assert.equal(patch.required, undefined);
+  assert.equal(patch.properties!.name, undefined);
+  assert.deepEqual(patch.properties!.port!.type, ['integer', 'null']);
   assert.deepEqual(Object.keys(view.properties!.events!.items!.properties!).sort(), ['at', 'kind', 'message', 'revision']);
   assert.deepEqual(json(doc.paths['/api/v1/services']!.get!, '200').properties!.services!.items, view);
 

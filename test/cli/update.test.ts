@@ -1,0 +1,92 @@
+// Update semantics as a user meets them (the compiled CLI against a daemon): `skiff deploy NAME` of an
+// existing service changes only what its flags state — the regression was a redeploy that reset min,
+// max, concurrency, env, memory and timeout — `skiff update` likewise, `--env K-` removes a variable,
+// a redeploy without --image keeps the digest the service runs, and `deploy -f` is the whole
+// configuration. describe shows the serving revision's effective configuration, before and after a
+// rollback.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { pushHttpdImage } from '../helpers/images.ts';
+import { uniqueRepo } from '../helpers/oci.ts';
+import { isCI, isRoot } from '../helpers/tools.ts';
+import { skiff } from '../helpers/cli.ts';
+import { SkiffClient } from '../../src/api/client.ts';
+
+const skip = !isRoot && !isCI ? 'needs root (image unpack: overlay whiteouts, xattrs)' : false;
+
+async function ok(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await skiff(d, args);
+  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+test('deploy of an existing service and update change only what they state; deploy -f replaces; describe shows what serves', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const repo = uniqueRepo('upd');
+  const v1 = await pushHttpdImage(d, repo, 'v1');
+  const v2 = await pushHttpdImage(d, repo, 'v2');
+  const config = async () => {
+    const s = await client.service('web');
+    return { s, c: s.revisions.find((r) => r.name === s.latestRevision)!.config, digest: s.revisions.find((r) => r.name === s.latestRevision)!.digest };
+  };
+
+  await ok(d, ['deploy', 'web', '--image', v1.reference, '--env', 'A=1', '--env', 'B=2', '--memory', '128Mi', '--max', '3', '--concurrency', '5', '--timeout', '30s']);
+  await ok(d, ['deploy', 'web', '--image', v2.reference]);
+  let { s, c, digest } = await config();
+  assert.equal(s.latestRevision, 'web-00002');
+  assert.deepEqual(c.env, { A: '1', B: '2' }, 'env carried over');
+  assert.equal(c.memoryBytes, 128 * 1024 ** 2, 'memory carried over');
+  assert.equal(c.timeoutMs, 30_000, 'timeout carried over');
+  assert.equal(c.scaling.concurrency, 5);
+  assert.deepEqual([s.scaling.min, s.scaling.max], [0, 3], 'bounds carried over');
+  assert.equal(digest, `${repo}@${v2.digest}`);
+
+  // no --image: the digest the service runs, even after the tag moves
+  await pushHttpdImage(d, repo, 'v2', 'moved');
+  await ok(d, ['deploy', 'web', '--env', 'A=2']);
+  ({ c, digest } = await config());
+  assert.deepEqual(c.env, { A: '2', B: '2' });
+  assert.equal(digest, `${repo}@${v2.digest}`, 'pinned to the digest web-00002 ran, not the moved tag');
+
+  await ok(d, ['update', 'web', '--env', 'B-', '--concurrency', '10']);
+  ({ c } = await config());
+  assert.deepEqual(c.env, { A: '2' }, '--env B- removed B');
+  assert.equal(c.scaling.target, 10, 'the target followed the concurrency, as it did when it was unstated');
+  assert.equal(c.memoryBytes, 128 * 1024 ** 2);
+
+  const none = await skiff(d, ['update', 'web']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^skiff: error USAGE: update: give at least one setting/);
+  const missing = await skiff(d, ['update', 'nope', '--env', 'A=1']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^skiff: error NOT_FOUND: no service named nope/);
+  const noImage = await skiff(d, ['deploy', 'fresh', '--env', 'A=1']);
+  assert.equal(noImage.code, 1);
+  assert.match(noImage.stderr, /--image .*is required/);
+
+  // -f is the whole configuration: what the file does not state is back to its default
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-upd-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'web.yaml'), `name: web\nimage: ${v1.reference}\nenv: { C: '3' }\n`);
+  await ok(d, ['deploy', '-f', path.join(dir, 'web.yaml')]);
+  ({ s, c } = await config());
+  assert.deepEqual(c.env, { C: '3' });
+  assert.equal(c.memoryBytes, 256 * 1024 ** 2);
+  assert.deepEqual([s.scaling.min, s.scaling.max], [0, 10]);
+
+  // after a rollback, describe and ls show the revision serving, not the latest
+  await ok(d, ['rollback', 'web']);
+  s = await client.service('web');
+  assert.equal(s.latestRevision, 'web-00005');
+  assert.equal(s.servingRevision, 'web-00004');
+  assert.equal(s.image, `${repo}@${v2.digest}`);
+  const described = await ok(d, ['describe', 'web']);
+  assert.match(described, /^serving {3}web-00004 {2}\(latest: web-00005\)$/m);
+  assert.match(described, /^ {2}env A=2$/m, 'the serving revision’s config');
+  assert.match(await ok(d, ['ls']), /^web\s+web-00004\s/m);
+});
