@@ -93,8 +93,8 @@ export class SkiffClient {
     return this.request<ServiceView>('PUT', `/api/v1/services/${encodeURIComponent(name)}/traffic`, { traffic });
   }
 
-  rollback(name: string) {
-    return this.request<ServiceView>('POST', `/api/v1/services/${encodeURIComponent(name)}/rollback`);
+  rollback(name: string, to?: string) {
+    return this.request<ServiceView>('POST', `/api/v1/services/${encodeURIComponent(name)}/rollback`, to === undefined ? undefined : { to });
   }
 
   scale(name: string, bounds: { min?: number; max?: number }) {

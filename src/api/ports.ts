@@ -19,7 +19,7 @@ export interface ServingPort {
   get(name: string): Promise<ServiceView>;
   remove(name: string): Promise<void>;
   setTraffic(name: string, traffic: TrafficTarget[]): Promise<ServiceView>;
-  rollback(name: string): Promise<ServiceView>;
+  rollback(name: string, to?: string): Promise<ServiceView>;
   scale(name: string, bounds: Partial<ScaleBounds>): Promise<ServiceView>;
   /** makes instances of the service's revisions ready now and keeps them until now + forMs */
   prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult>;

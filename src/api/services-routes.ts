@@ -53,9 +53,16 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     schema: { summary: 'Split traffic between revisions (percents add up to 100)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number }> }).traffic));
 
-  api.post('/services/:name/rollback', { config: needs('services:write'), schema: { summary: 'Send all traffic to the revision before the current one', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error, 409: error } } }, async (req) =>
-    serving.rollback((req.params as { name: string }).name),
-  );
+  api.post('/services/:name/rollback', {
+    config: needs('services:write'),
+    schema: {
+      summary: 'Send all traffic to a revision: `to`, or else the one before the newest revision serving now',
+      tags: ['services'],
+      params: nameParam,
+      body: { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'string', description: 'the revision to roll back to' } } },
+      response: { 200: serviceView, 400: error, 404: error, 409: error },
+    },
+  }, async (req) => serving.rollback((req.params as { name: string }).name, (req.body as { to?: string } | null)?.to)),
 
   api.patch('/services/:name/scaling', { config: needs('services:write'),
     schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { min: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.scale }, max: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.scale } } }, response: { 200: serviceView, 400: error, 404: error } },

@@ -18,7 +18,7 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   push: 'push',
   token: 'token',
   run: 'run',
-  ...Object.fromEntries(['deploy', 'update', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
+  ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 
 /** Options of the program itself that take a value: their value is not the subcommand. */

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
+import { print, withOutput, type OutputFlags } from './output.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, RevisionConfig } from '../core/views.ts';
@@ -191,6 +192,17 @@ export function configText(c: RevisionConfig, indent: string): string[] {
   ].map((l) => indent + l);
 }
 
+export function revisionsText(s: ServiceView): string {
+  const share = new Map(s.traffic.map((t) => [t.revision, t.percent]));
+  const rows = [['REVISION', 'TRAFFIC', 'READY', 'CREATED', 'IMAGE', '']];
+  for (const r of s.revisions) {
+    const marks = [r.name === s.servingRevision ? 'serving' : '', r.name === s.latestRevision ? 'latest' : ''].filter(Boolean).join(', ');
+    rows.push([r.name, `${share.get(r.name) ?? 0}%`, String(r.instances.filter((i) => i.phase === 'ready').length), r.createdAt, r.digest, marks ? `(${marks})` : '']);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
 export function describeText(s: ServiceView): string {
   const serving = s.revisions.find((r) => r.name === s.servingRevision);
   const out = [
@@ -270,23 +282,26 @@ export function registerServices(program: Command): void {
     return deployAndReport(program, f, (c) => c.update(name, patch));
   });
 
-  program
-    .command('ls')
-    .description('list services')
-    .action(async () => {
-      const { services } = await clientFrom(program).listServices();
-      line(['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' '));
-      for (const s of services) {
+  withOutput(program.command('ls').description('list services')).action(async (o: OutputFlags) => {
+    const listed = await clientFrom(program).listServices();
+    await print(o, listed, () => {
+      const out = [['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' ')];
+      for (const s of listed.services) {
         const n = s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === 'ready').length, 0);
         // the revision serving (after a rollback, not the latest)
-        line([s.name.padEnd(24), s.servingRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
+        out.push([s.name.padEnd(24), s.servingRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
       }
+      return out.join('\n');
     });
+  });
 
   program
-    .command('describe <name>')
-    .description('revisions, traffic, instances, URL and recent events of a service')
-    .action(async (name: string) => line(describeText(await clientFrom(program).service(name))));
+  withOutput(
+    program.command('describe <name>').description('the serving revision and its configuration, revisions, traffic, instances, URL and recent events of a service'),
+  ).action(async (name: string, o: OutputFlags) => {
+    const s = await clientFrom(program).service(name);
+    await print(o, s, () => describeText(s));
+  });
 
   program
     .command('logs <name>')
@@ -323,7 +338,7 @@ export function registerServices(program: Command): void {
 
   program
     .command('traffic <name> <split...>')
-    .description('split traffic: skiff traffic NAME REV=90 REV=10')
+    .description('split traffic: skiff traffic NAME REV=90 REV=10 (@latest=100 names the latest revision)')
     .action(async (name: string, split: string[]) => {
       const traffic = split.map((p) => {
         const [revision, percent] = p.split('=');
@@ -336,11 +351,20 @@ export function registerServices(program: Command): void {
 
   program
     .command('rollback <name>')
-    .description('send all traffic to the revision before the current one')
-    .action(async (name: string) => {
-      const s = await clientFrom(program).rollback(name);
+    .description('send all traffic to the revision before the one serving now, or to --to REV')
+    .option('--to <revision>', 'the revision to send all traffic to')
+    .action(async (name: string, o: { to?: string }) => {
+      const s = await clientFrom(program).rollback(name, o.to);
       line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
     });
+
+  program
+  withOutput(
+    program.command('revisions <name>').description('a service’s revisions, newest first: traffic share, image digest, ready instances, age'),
+  ).action(async (name: string, o: OutputFlags) => {
+    const s = await clientFrom(program).service(name);
+    await print(o, { service: s.name, latestRevision: s.latestRevision, servingRevision: s.servingRevision, traffic: s.traffic, revisions: s.revisions }, () => revisionsText(s));
+  });
 
   program
     .command('rm <name>')

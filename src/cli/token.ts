@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { clientFrom } from './context.ts';
+import { print, withOutput, type OutputFlags } from './output.ts';
 import { SkiffError } from '../core/errors.ts';
 import { TOKEN_ROLES, type TokenRole } from '../core/auth.ts';
 
@@ -16,13 +17,10 @@ export function registerToken(program: Command): void {
       const t = await clientFrom(program).createToken(name, opts.role, opts.tenant);
       process.stdout.write(`${t.secret}\n`);
     });
-  token
-    .command('ls')
-    .description('list tokens')
-    .action(async () => {
-      const { tokens } = await clientFrom(program).listTokens();
-      for (const t of tokens) process.stdout.write(`${t.id}  ${t.role.padEnd(5)}  ${t.tenant.padEnd(12)}  ${t.name}\n`);
-    });
+  withOutput(token.command('ls').description('list tokens (never their secrets: only a hash is kept)')).action(async (o: OutputFlags) => {
+    const listed = await clientFrom(program).listTokens();
+    await print(o, listed, () => listed.tokens.map((t) => `${t.id}  ${t.role.padEnd(6)}  ${t.tenant.padEnd(12)}  ${t.name}`).join('\n'));
+  });
   token
     .command('rm <token>')
     .description('revoke a token, by id or by name')

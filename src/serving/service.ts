@@ -24,6 +24,9 @@ export interface ServingServiceDeps {
   gateway: GatewayAddress;
 }
 
+/** the traffic target naming whatever revision is latest */
+const LATEST = '@latest';
+
 /** `skiff logs -f` looks for new instances this often */
 const FOLLOW_POLL_MS = 500;
 /** a pre-warm keeps instances at most this long (a cron trigger renews it for each run) */
@@ -80,8 +83,10 @@ export class ServingService {
     await this.d.scheduler.refresh();
   }
 
-  async setTraffic(name: string, traffic: TrafficTarget[]): Promise<ServiceView> {
-    await this.service(name);
+  /** `@latest` names the latest revision (resolved now: a later deploy moves traffic by itself). */
+  async setTraffic(name: string, split: TrafficTarget[]): Promise<ServiceView> {
+    const svc = await this.service(name);
+    const traffic = split.map((t) => (t.revision === LATEST ? { ...t, revision: svc.latestRevision } : t));
     assertTraffic(traffic);
     for (const t of traffic) {
       const rev = await this.d.records.getRevision(t.revision);
@@ -93,10 +98,14 @@ export class ServingService {
     return this.get(name);
   }
 
-  /** Sends all traffic to the newest revision older than the newest one taking traffic now. */
-  async rollback(name: string): Promise<ServiceView> {
+  /** Sends all traffic to `to`, or else to the newest revision older than the newest one taking traffic now. */
+  async rollback(name: string, to?: string): Promise<ServiceView> {
     const svc = await this.service(name);
     const revisions = await this.d.records.revisionsOf(name);
+    if (to !== undefined) {
+      if (!revisions.some((r) => r.name === to)) throw new SkiffError('NOT_FOUND', `to: ${name} has no revision ${JSON.stringify(to)} (it has ${revisions.map((r) => r.name).join(', ')})`);
+      return this.setTraffic(name, [{ revision: to, percent: 100 }]);
+    }
     const serving = new Set(svc.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
     const newestServing = revisions.find((r) => serving.has(r.name));
     const target = newestServing && revisions.find((r) => r.generation < newestServing.generation);

@@ -89,4 +89,17 @@ test('deploy of an existing service and update change only what they state; depl
   assert.match(described, /^serving {3}web-00004 {2}\(latest: web-00005\)$/m);
   assert.match(described, /^ {2}env A=2$/m, 'the serving revision’s config');
   assert.match(await ok(d, ['ls']), /^web\s+web-00004\s/m);
+
+  // revisions, rollback --to, traffic @latest
+  const revisions = await ok(d, ['revisions', 'web']);
+  assert.match(revisions, /^REVISION\s+TRAFFIC\s+READY\s+CREATED\s+IMAGE/);
+  assert.match(revisions, /^web-00005\s+0%\s+.*\(latest\)$/m);
+  assert.match(revisions, /^web-00004\s+100%\s+.*\(serving\)$/m);
+  await ok(d, ['rollback', 'web', '--to', 'web-00001']);
+  assert.equal((await client.service('web')).servingRevision, 'web-00001');
+  const nope = await skiff(d, ['rollback', 'web', '--to', 'web-00099']);
+  assert.equal(nope.code, 1);
+  assert.match(nope.stderr, /^skiff: error NOT_FOUND: to: web has no revision "web-00099"/);
+  await ok(d, ['traffic', 'web', '@latest=100']);
+  assert.deepEqual((await client.service('web')).traffic, [{ revision: 'web-00005', percent: 100 }]);
 });
