@@ -68,13 +68,14 @@ export class SkiffClient {
     return this.request<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
   }
 
-  deploy(doc: DeployDocument) {
-    return this.request<DeployResult>('POST', '/api/v1/services', doc);
+  /** `verify`: the daemon starts one instance of the new revision now, whatever its scale */
+  deploy(doc: DeployDocument, opts: { verify?: boolean } = {}) {
+    return this.request<DeployResult>('POST', `/api/v1/services${opts.verify ? '?verify=true' : ''}`, doc);
   }
 
   /** A new revision with `patch` merged into the latest one's document (null resets a field). */
-  update(name: string, patch: DeployPatch) {
-    return this.request<DeployResult>('PATCH', `/api/v1/services/${encodeURIComponent(name)}`, patch);
+  update(name: string, patch: DeployPatch, opts: { verify?: boolean } = {}) {
+    return this.request<DeployResult>('PATCH', `/api/v1/services/${encodeURIComponent(name)}${opts.verify ? '?verify=true' : ''}`, patch);
   }
 
   listServices() {

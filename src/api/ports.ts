@@ -12,9 +12,10 @@ export interface GcPort {
 }
 
 export interface ServingPort {
-  deploy(doc: DeployDocument, tenant: string): Promise<DeployResult>;
+  /** `verify`: start one instance of the new revision whatever its scale (its status says whether it starts) */
+  deploy(doc: DeployDocument, tenant: string, opts?: { verify?: boolean }): Promise<DeployResult>;
   /** a new revision: the latest one's document with `patch` merged in (JSON merge patch) */
-  update(name: string, patch: DeployPatch, tenant: string): Promise<DeployResult>;
+  update(name: string, patch: DeployPatch, tenant: string, opts?: { verify?: boolean }): Promise<DeployResult>;
   list(): Promise<ServiceView[]>;
   get(name: string): Promise<ServiceView>;
   remove(name: string): Promise<void>;

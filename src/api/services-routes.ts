@@ -11,6 +11,13 @@ import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceView
 import { errorRef as error } from './errors.ts';
 import { needs } from './auth.ts';
 
+/** `?verify=true`: start one instance of the new revision now, whatever its scale (what `skiff deploy` waits on) */
+const verifyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { verify: { type: 'boolean', description: 'start one instance of the new revision now, even with min 0; its status then says whether the app starts (what skiff deploy waits on)' } },
+} as const;
+
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
@@ -20,9 +27,10 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
       tags: ['services'],
       body: deployDocumentSchema,
+      querystring: verifyQuery,
       response: { 201: deployResultSchema, 400: error, 404: error, 409: error },
     },
-  }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant)));
+  }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant, req.query as { verify?: boolean })));
 
   api.patch('/services/:name', {
     config: needs('services:write'),
@@ -32,9 +40,10 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       tags: ['services'],
       params: nameParam,
       body: deployPatchSchema,
+      querystring: verifyQuery,
       response: { 200: deployResultSchema, 400: error, 404: error, 409: error },
     },
-  }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant));
+  }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant, req.query as { verify?: boolean }));
 
   api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
     services: await serving.list(),

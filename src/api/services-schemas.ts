@@ -76,8 +76,21 @@ export const serviceViewSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'image', 'digest', 'createdAt', 'config', 'instances'],
-        properties: { name: str, image: str, digest: { type: 'string', description: 'repo@sha256:… the revision is pinned to' }, createdAt: str, config: revisionConfigSchema, instances: { type: 'array', items: instanceSchema } },
+        required: ['name', 'image', 'digest', 'createdAt', 'config', 'status', 'instances'],
+        properties: {
+          name: str,
+          image: str,
+          digest: { type: 'string', description: 'repo@sha256:… the revision is pinned to' },
+          createdAt: str,
+          config: revisionConfigSchema,
+          status: {
+            type: 'object',
+            description: 'a crash loop: consecutive failed starts or crashes, the last cause, when the next start is due (starts back off 1 s, 2 s, 4 s … 5 min)',
+            required: ['started', 'failures'],
+            properties: { started: { type: 'boolean', description: 'an instance has been ready since the daemon started (it may be at zero again)' }, failures: int, lastFailure: str, nextStartAt: str },
+          },
+          instances: { type: 'array', items: instanceSchema },
+        },
       },
     },
     events: {

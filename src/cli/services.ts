@@ -132,17 +132,18 @@ export function patchFromFlags(f: DeployFlags): DeployPatch {
 }
 
 /** Sends a deploy or an update, says what it made, and waits for the min instances unless --no-wait. */
-async function deployAndReport(program: Command, f: DeployFlags, send: (c: SkiffClient) => Promise<DeployResult>): Promise<void> {
+async function deployAndReport(program: Command, f: DeployFlags, send: (c: SkiffClient, opts: { verify: boolean }) => Promise<DeployResult>): Promise<void> {
   const client = clientFrom(program);
   line(`resolving ${f.image ?? (f.file ? 'the image' : 'the image (--image, or the digest the latest revision runs)')} …`);
-  const r = await send(client);
+  // verify: the daemon starts one instance of the new revision even with min 0, and we wait for it
+  const r = await send(client, { verify: f.wait });
   line(`pinned    ${r.imageDigest}`);
   line(`unpacked  ${r.layers.unpacked} of ${r.layers.total} layers (${r.layers.total - r.layers.unpacked} cached)`);
   line(`revision  ${r.revision}`);
-  if (r.service.scaling.min > 0 && f.wait) {
+  if (f.wait) {
     line('starting  …');
-    const ms = await waitReady(client, r.service.name, r.revision, 120_000);
-    line(`ready     in ${(ms / 1000).toFixed(1)}s`);
+    const ms = await waitReady(client, r.service.name, r.revision, 150_000);
+    line(`ready     in ${(ms / 1000).toFixed(1)}s${r.service.scaling.min === 0 ? ' (min 0: it goes again when idle)' : ''}`);
   } else if (r.service.scaling.min > 0) {
     line(`starting  ${r.service.scaling.min} instance(s) in the background (--no-wait); \`skiff describe ${r.service.name}\` shows them`);
   } else {
@@ -156,14 +157,29 @@ function line(text: string): void {
   process.stdout.write(text + '\n');
 }
 
+/**
+ * Waits for an instance of the revision to be ready. It fails with the cause once the revision is in a
+ * crash loop: two failures in a row (one may be a fluke), or one readiness deadline (60 s spent
+ * already; a second would double it).
+ */
 async function waitReady(client: SkiffClient, name: string, revision: string, timeoutMs: number): Promise<number> {
   const start = Date.now();
   for (;;) {
     const svc = await client.service(name);
     const rev = svc.revisions.find((r) => r.name === revision);
-    if (rev?.instances.some((i) => i.phase === 'ready')) return Date.now() - start;
-    const failed = svc.events.find((e) => e.revision === revision && (e.kind === 'start-failed' || e.kind === 'not-ready'));
-    if (failed) throw new SkiffError('UNAVAILABLE', `${revision} did not start: ${failed.message}`);
+    // started: it may have been ready and gone to zero again between two looks
+    if (rev?.status.started || rev?.instances.some((i) => i.phase === 'ready')) return Date.now() - start;
+    const status = rev?.status;
+    if (status && (status.failures >= 2 || (status.failures >= 1 && / not ready after /.test(status.lastFailure ?? '')))) {
+      // revisions are newest first: the one deployed before this one keeps its traffic until this is ready
+      const previous = svc.revisions[svc.revisions.findIndex((r) => r.name === revision) + 1];
+      throw new SkiffError(
+        'REVISION_FAILED',
+        `${revision} cannot start: ${status.lastFailure}. ` +
+          (previous ? `Requests stay with ${previous.name} until it is ready; ` : '') +
+          `it is retried with back-off (skiff describe ${name}; skiff logs ${name} --revision ${revision})`,
+      );
+    }
     if (Date.now() - start > timeoutMs) throw new SkiffError('UNAVAILABLE', `${revision} not ready after ${timeoutMs / 1000}s; see \`skiff describe ${name}\``);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -218,6 +234,10 @@ export function describeText(s: ServiceView): string {
   if (serving) out.splice(4, 0, 'config    (of the serving revision)', ...configText(serving.config, '  '));
   for (const r of s.revisions) {
     out.push(`  ${r.name}  ${r.digest}  ${r.createdAt}`);
+    if (r.status.failures > 0) {
+      out.push(`    crash loop: ${r.status.failures} failure(s) in a row${r.status.nextStartAt ? `, next start at ${r.status.nextStartAt}` : ''}`);
+      if (r.status.lastFailure) out.push(`    last: ${r.status.lastFailure}`);
+    }
     for (const i of r.instances) out.push(`    ${i.id}  ${i.phase}${i.address ? '  ' + i.address : ''}`);
   }
   out.push('events');
@@ -256,18 +276,18 @@ export function registerServices(program: Command): void {
     // the flags first: a bad one is named before any question about the daemon or the token
     if (f.file) {
       const doc = deployDocument(name, f, await readDeployFile(f.file));
-      return deployAndReport(program, f, (c) => c.deploy(doc));
+      return deployAndReport(program, f, (c, o) => c.deploy(doc, o));
     }
     if (!name) throw new SkiffError('USAGE', 'deploy: a service name is required (or -f FILE with `name:`)');
     const patch = patchFromFlags(f);
-    return deployAndReport(program, f, async (c) => {
+    return deployAndReport(program, f, async (c, o) => {
       try {
-        return await c.update(name, patch);
+        return await c.update(name, patch, o);
       } catch (err) {
         // not there yet: create it from the flags
         if (!(err instanceof SkiffError && err.code === 'NOT_FOUND' && /no service named/.test(err.message))) throw err;
         if (Object.values(patch.env ?? {}).includes(null)) throw new SkiffError('USAGE', `--env K-: ${name} does not exist yet, so there is nothing to remove`);
-        return c.deploy(deployDocument(name, f));
+        return c.deploy(deployDocument(name, f), o);
       }
     });
   });
@@ -279,7 +299,7 @@ export function registerServices(program: Command): void {
   ).action(async (name: string, f: DeployFlags) => {
     const patch = patchFromFlags(f);
     if (Object.keys(patch).length === 0) throw new SkiffError('USAGE', 'update: give at least one setting to change (--image, --env, --memory, …)');
-    return deployAndReport(program, f, (c) => c.update(name, patch));
+    return deployAndReport(program, f, (c, o) => c.update(name, patch, o));
   });
 
   withOutput(program.command('ls').description('list services')).action(async (o: OutputFlags) => {
@@ -327,7 +347,7 @@ export function registerServices(program: Command): void {
   program
     .command('prewarm <name>')
     .description('start instances now and keep them warm for a while (ahead of known demand)')
-    .option('--instances <n>', 'instances per revision taking traffic (bounded by max)', '1')
+    .option('--instances <n>', 'instances per revision taking traffic (at most the service\'s max)', '1')
     .option('--for <duration>', 'how long to keep them, e.g. 10m (at most 24h)', '10m')
     .action(async (name: string, o: { instances: string; for: string }) => {
       const r = await clientFrom(program).prewarm(name, { instances: int(o.instances), for: o.for });

@@ -13,12 +13,14 @@
 //   scaling: { min, max, concurrency, target, utilization, metric, window, ..., keepAlive }
 //                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
 //   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
-import type { ScalingMetric } from './service.ts';
 import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 
 // a type list, not anyOf: a patch adds 'null' to it, and with fastify's type coercion an anyOf's string
 // branch would turn a null (reset) into ""
+/** What a revision's autoscaler follows (deploy documents name it; core/service.ts re-exports it). */
+export type ScalingMetric = 'concurrency' | 'rps' | 'cpu' | 'memory' | 'custom';
+
 const quantity = { type: ['string', 'number'] } as const;
 
 /** The largest values a document may name (docs/serving.md): beyond them a number is a typo, and an

@@ -6,9 +6,9 @@
 // Service maps onto this one to one (docs/serving.md has the table).
 
 import type { OptionalCapability } from './capabilities.ts';
-import type { DeployDocument } from './documents.ts';
+import type { DeployDocument, ScalingMetric } from './documents.ts';
 
-export type ScalingMetric = 'concurrency' | 'rps' | 'cpu' | 'memory' | 'custom';
+export type { ScalingMetric };
 
 export interface ProbeSpec {
   /** HTTP GET path; absent → TCP connect to the port */

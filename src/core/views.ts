@@ -25,10 +25,20 @@ export interface ServiceView {
   /** the keep-alive policy in force: fixed, or learned from the service's idle times */
   keepAlive: { kind: 'fixed' | 'histogram'; keepAliveMs: number; preWarmMs?: number; reason: string };
   /** newest first; `digest` is the pinned reference `repo@sha256:…` */
-  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; config: RevisionConfig; instances: InstanceView[] }>;
+  revisions: Array<{ name: string; image: string; digest: string; createdAt: string; config: RevisionConfig; status: RevisionStatus; instances: InstanceView[] }>;
   events: Array<{ at: string; revision: string | null; kind: string; message: string }>;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Whether a revision's instances keep failing (a crash loop): how many times in a row, the last
+ *  cause (exit code and last output, a start error, no readiness), and when the next start is due. */
+export interface RevisionStatus {
+  /** an instance of it has been ready since the daemon started (it may be scaled to zero again) */
+  started: boolean;
+  failures: number;
+  lastFailure?: string;
+  nextStartAt?: string;
 }
 
 /** A revision's effective configuration: what it runs with, every default filled in. */

@@ -98,7 +98,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       bodyLimit: 1024 * 1024,
       // Unknown fields are errors, not silently dropped (fastify's default removes them): a typo such
       // as `scaling.maxx` must not deploy a service without the limit its author meant.
-      ajv: { customOptions: { removeAdditional: false } },
+      ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
       schemaErrorFormatter,
       forceCloseConnections: true,
       // Errors raised before routing (a malformed URL) reach no plugin's error handler: give them each surface's shape.

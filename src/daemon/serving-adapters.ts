@@ -54,6 +54,7 @@ export function routingFromGateway(gateway: Gateway, domain: string): RoutingPor
     sample: () => gateway.sample(),
     whenIdle: (revision, id) => gateway.pool(revision)?.whenIdle(id) ?? Promise.resolve(),
     capacityFailed: (revision) => gateway.pool(revision)?.capacityFailed(),
+    revisionFailed: (revision, cause, retryInMs) => gateway.pool(revision)?.fail(cause, retryInMs),
   };
 }
 

@@ -4,6 +4,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { RevisionLimits } from './ports.ts';
+import type { Refusal } from './pool.ts';
 
 function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
@@ -27,9 +28,11 @@ export function rawGatewayError(code: ErrorCode, message: string, close = true):
 }
 
 /** Why the activator gave a request no instance, as the error both paths answer with. */
-export function refusalError(reason: 'queue-full' | 'timeout' | 'closed', pool: { revision: string; limits: RevisionLimits }): [ErrorCode, string] {
+export function refusalError(refusal: Refusal, pool: { revision: string; limits: RevisionLimits }): [ErrorCode, string] {
   const { revision, limits } = pool;
-  switch (reason) {
+  switch (refusal.reason) {
+    case 'failed':
+      return ['REVISION_FAILED', `revision ${revision} cannot start: ${refusal.cause} (next attempt in ${Math.ceil(refusal.retryInMs / 1000)}s)`];
     case 'queue-full':
       return ['QUEUE_FULL', `revision ${revision}: all instances busy and ${limits.queueLimit} requests already waiting`];
     case 'timeout':

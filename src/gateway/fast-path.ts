@@ -200,7 +200,7 @@ export class FastConnection implements UpstreamOwner {
     }
     const buf = this.pending!;
     if (!got.ok) {
-      const [code, message] = refusalError(got.reason, routed.pool);
+      const [code, message] = refusalError(got, routed.pool);
       if (!this.wholeRequestPending()) return this.fail(code, message);
       // nothing of it was sent: answer, drop the request's bytes and go on with the connection
       this.pending = this.requestEnd < buf.length ? buf.subarray(this.requestEnd) : null;

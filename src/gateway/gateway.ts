@@ -294,7 +294,7 @@ export class Gateway implements FastPathHost {
       // Most acquires are synchronous: await only a held request's promise (saves a tick per request).
       let got = pool.acquire(refused);
       if (got instanceof Promise) got = await got;
-      if (!got.ok) return sendGatewayError(res, ...refusalError(got.reason, pool));
+      if (!got.ok) return sendGatewayError(res, ...refusalError(got, pool));
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
       const onHead = extra && this.onColdStart ? () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived) : undefined;
@@ -327,7 +327,7 @@ export class Gateway implements FastPathHost {
     if ('error' in routed) return void socket.end(rawGatewayError(routed.error, routed.message));
     const { pool, match } = routed;
     const got = await pool.acquire();
-    if (!got.ok) return void socket.end(rawGatewayError(...refusalError(got.reason, pool)));
+    if (!got.ok) return void socket.end(rawGatewayError(...refusalError(got, pool)));
     if (socket.destroyed) return got.slot.release();
     new UpgradeExchange(socket, got.slot, {
       method: req.method ?? 'GET',

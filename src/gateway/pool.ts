@@ -42,7 +42,14 @@ export interface Slot {
   toTunnel(): Tunnel;
 }
 
-export type AcquireResult = { ok: true; slot: Slot } | { ok: false; reason: 'queue-full' | 'timeout' | 'closed' };
+export type AcquireResult =
+  | { ok: true; slot: Slot }
+  | { ok: false; reason: 'queue-full' | 'timeout' | 'closed' }
+  /** the revision cannot start now (crash-loop back-off): why, and when the next start is due */
+  | { ok: false; reason: 'failed'; cause: string; retryInMs: number };
+
+/** An answer that is not a slot. */
+export type Refusal = Extract<AcquireResult, { ok: false }>;
 
 interface Waiter {
   resolve(r: AcquireResult): void;
@@ -92,6 +99,8 @@ export class RevisionPool {
   private readonly waiters: Waiter[] = [];
   private capacityRequested = false;
   private closed = false;
+  /** the scheduler said the revision cannot start before `until` (this pool's clock), and why */
+  private failing: { cause: string; until: number } | undefined;
   /** requests in flight + queued; with `served`, what the autoscaler samples each tick */
   private inFlight = 0;
   private arrivedSinceSample = 0;
@@ -144,7 +153,10 @@ export class RevisionPool {
         this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false, tunnels: 0 });
       }
     }
-    if (endpoints.length > 0) this.capacityRequested = false;
+    if (endpoints.length > 0) {
+      this.capacityRequested = false;
+      this.failing = undefined;
+    }
     this.dispatch();
   }
 
@@ -179,6 +191,9 @@ export class RevisionPool {
       const inst = this.pick(avoid);
       if (inst) return { ok: true, slot: this.take(inst, 0) };
     }
+    // No instance, and the revision is backing off after failures: the cause now, not a timeout later.
+    const failed = this.failedNow();
+    if (failed && this.readyCount === 0) return failed;
     if (this.waiters.length >= this.limits.queueLimit) return { ok: false, reason: 'queue-full' };
     if (!this.capacityRequested) {
       this.capacityRequested = true;
@@ -205,6 +220,26 @@ export class RevisionPool {
       this.capacityRequested = true;
       this.requestCapacity();
     }
+  }
+
+  /** The revision cannot start for `retryInMs` (its instances fail to start or crash): every held
+   *  request is answered with the cause now, and so is every request arriving meanwhile while no
+   *  instance is ready. Afterwards requests ask for capacity again. */
+  fail(cause: string, retryInMs: number): void {
+    this.failing = { cause, until: this.now() + retryInMs };
+    this.capacityRequested = false;
+    const refusal = this.failedNow()!;
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve(refusal);
+    }
+  }
+
+  private failedNow(): Refusal | undefined {
+    if (!this.failing) return undefined;
+    const left = this.failing.until - this.now();
+    if (left <= 0) return (this.failing = undefined);
+    return { ok: false, reason: 'failed', cause: this.failing.cause, retryInMs: left };
   }
 
   close(): void {

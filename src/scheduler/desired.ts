@@ -22,7 +22,11 @@ export interface DesiredInput {
  *  nothing can be decided yet (the autoscaler has no samples and no pre-warm applies). */
 export function desiredScale(i: DesiredInput): { desired: number; reason: string; why: string } | undefined {
   const floor = i.prewarm && i.now < i.prewarm.untilMs ? Math.min(i.prewarm.instances, i.maxScale) : 0;
-  if (!i.kpa.valid) return floor > 0 ? { desired: floor, reason: `pre-warmed: ${floor} until ${new Date(i.prewarm!.untilMs).toISOString()}`, why: 'pre-warm' } : undefined;
+  if (!i.kpa.valid) {
+    if (floor > 0) return { desired: floor, reason: `pre-warmed: ${floor} until ${new Date(i.prewarm!.untilMs).toISOString()}`, why: 'pre-warm' };
+    // a warm-up needs no samples: one instance, whatever the autoscaler will say
+    return i.warmUp ? { desired: Math.min(1, i.maxScale), reason: 'warm-up: one instance before traffic moves (or a deploy verifies it)', why: 'warm-up' } : undefined;
+  }
   let desired = i.warmUp ? Math.max(1, i.kpa.desired) : i.kpa.desired;
   let reason = i.kpa.reason;
   let why = 'autoscaler';

@@ -1,15 +1,14 @@
 // scheduler/launcher: brings one instance to ready — creates it (or waits for its pre-creation to
 // finish), `runc start`, then readiness probes in a tight loop (back to back for the first
 // milliseconds, since a small app listens within a few, then backing off to the probe period) →
-// ready → published to the gateway. A failed start is an event; held requests may ask again after a
-// pause. A cold start a request waited for has its breakdown recorded (cold-start-stats.ts).
+// ready → published to the gateway. A failed start, or no readiness by the deadline, is a failure:
+// the scheduler backs off and the gateway answers held requests with the cause (scheduler.failed).
+// A cold start a request waited for has its breakdown recorded (cold-start-stats.ts).
 import type { ColdStartSource } from './cold-start-stats.ts';
 import type { InstanceHost } from './lifecycle.ts';
 import type { PreCreatedPool } from './pool.ts';
 import type { RevisionState, TrackedInstance } from './revision-state.ts';
 
-/** held requests ask again this long after a failed start, so a broken image cannot spin the start loop */
-const START_RETRY_PAUSE_MS = 1000;
 /** readiness probes go back to back this long after start (a small app listens within a few ms) */
 const PROBE_SPIN_MS = 10;
 
@@ -38,10 +37,11 @@ export class Launcher {
       inst.address = await this.h.instances.start(inst.id);
     } catch (err) {
       this.h.log.warn({ err, instance: inst.id }, 'instance failed to start');
-      this.h.writes.event(state.record.service, state.name, 'start-failed', `${inst.id}: ${(err as Error).message}`);
+      const cause = `${inst.id} failed to start: ${(err as Error).message}`;
+      this.h.writes.event(state.record.service, state.name, 'start-failed', cause);
       await this.h.remove(state, inst);
-      // Held requests may ask again, after a pause so a broken image cannot spin the start loop.
-      this.h.clock.after(START_RETRY_PAUSE_MS, () => this.h.routing.capacityFailed(state.name));
+      // backs off, so a broken image cannot spin the start loop, and held requests get the cause
+      this.h.failed(state, cause);
       return;
     }
     const started = performance.now();
@@ -69,6 +69,8 @@ export class Launcher {
       if ((await this.h.probes.check(inst.address!, probe.path, probe.timeoutMs)) === 'ready') {
         if (inst.phase !== 'starting') return undefined;
         inst.phase = 'ready';
+        inst.readyAt = this.h.clock.now();
+        state.proven = true;
         inst.nextLivenessAt = this.h.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
         this.h.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
         this.h.publish(state);
@@ -76,7 +78,10 @@ export class Launcher {
         return probes;
       }
       if (this.h.clock.now() > deadline) {
-        this.h.writes.event(state.record.service, state.name, 'not-ready', `${inst.id} not ready after ${this.h.readinessDeadlineMs} ms; replacing`);
+        const what = probe.path ? `its readiness check GET ${probe.path} on port ${state.record.spec.port} never answered 2xx or 3xx` : `nothing accepted connections on port ${state.record.spec.port} (the service's port)`;
+        const cause = `${inst.id} not ready after ${this.h.readinessDeadlineMs / 1000}s: ${what}`;
+        this.h.writes.event(state.record.service, state.name, 'not-ready', cause);
+        this.h.failed(state, cause);
         await this.h.drain(state, inst, 'readiness deadline');
         return undefined;
       }

@@ -48,6 +48,8 @@ export interface InstanceHost {
   publish(state: RevisionState): void;
   /** one more serving instance, from wherever is fastest (see scheduler.startInstance) */
   startInstance(state: RevisionState, why: string, askedAt?: number): void;
+  /** a start failed or an instance crashed: back off before the next start, and say why */
+  failed(state: RevisionState, cause: string): void;
   /** keeps a background step alive until the scheduler stops */
   track(p: Promise<unknown>): void;
 }

@@ -6,7 +6,7 @@ import type { InstanceRecord, RecordedState, RevisionRecord, ScaleBounds, Scalin
 export type { InstanceAddress } from '../core/instance.ts';
 
 /** The instance driver, as the scheduler drives it (core/instance.ts has the whole port). */
-export type InstancePort = Pick<InstanceDriver, 'create' | 'start' | 'pause' | 'resume' | 'stop' | 'delete' | 'list' | 'watch' | 'stats'>;
+export type InstancePort = Pick<InstanceDriver, 'create' | 'start' | 'pause' | 'resume' | 'stop' | 'delete' | 'list' | 'watch' | 'stats' | 'logs'>;
 
 export type ProbeOutcome = 'ready' | 'not-ready';
 
@@ -33,6 +33,9 @@ export interface RoutingPort {
   whenIdle(revision: string, instanceId: string): Promise<void>;
   /** the activator's capacity request could not be met; let it ask again */
   capacityFailed(revision: string): void;
+  /** the revision cannot start for `retryInMs` (crash-loop back-off): answer its held and new
+   *  requests with `cause` now instead of holding them */
+  revisionFailed(revision: string, cause: string, retryInMs: number): void;
 }
 
 /** Desired state (read when the API changed it) and the record of what runs (written behind). */

@@ -13,6 +13,8 @@ export interface TrackedInstance {
   phase: Phase;
   address?: InstanceAddress;
   startedAt: number;
+  /** when it last became ready (clock ms): one ready long enough ends a crash loop */
+  readyAt?: number;
   livenessFailures: number;
   nextLivenessAt: number;
   /** pre-created: settles true once created, false if creating failed */
@@ -33,6 +35,15 @@ export class RevisionState {
   prewarm: { instances: number; untilMs: number } | undefined;
   /** when a request last arrived or was held (clock ms): who deserves a pre-created instance */
   lastRequestAt: number | undefined;
+  /** an instance of it has been ready (since the daemon started): a deploy's new revision is warmed
+   *  up to one instance until it is, so a broken app shows at deploy time, not at the first request */
+  proven = false;
+  /** consecutive failed starts and crashes; reset once an instance has stayed ready a while */
+  failures = 0;
+  /** no start before this time (clock ms): the crash-loop back-off */
+  backoffUntil = 0;
+  /** why the last start failed or the last instance crashed, and when (clock ms) */
+  lastFailure: { cause: string; at: number } | undefined;
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 

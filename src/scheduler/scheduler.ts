@@ -17,6 +17,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { instanceId } from '../core/names.ts';
 import type { ServiceRecord } from '../core/service.ts';
+import type { ExitReason } from '../core/instance.ts';
 import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
@@ -29,6 +30,43 @@ import { Launcher } from './launcher.ts';
 import { metricOf } from './metrics.ts';
 import { KeepAlivePolicies } from './keep-alive-policies.ts';
 import { desiredScale } from './desired.ts';
+
+/** crash-loop back-off: the first wait, doubled per consecutive failure up to the cap */
+const CRASH_BACKOFF_BASE_MS = 1000;
+const CRASH_BACKOFF_MAX_MS = 300_000;
+/** an instance ready this long ends a crash loop (Kubernetes resets its back-off after 10 min; an
+ *  app that crashes later than a minute after becoming ready is not looping on start) */
+const CRASH_RESET_MS = 60_000;
+/** a revision being verified is warmed up until it has been ready once, or failed this many times in a row */
+const VERIFY_ATTEMPTS = 3;
+/** consecutive failures after which requests are answered with the cause instead of held */
+const FAILURES_BEFORE_REFUSING = 2;
+/** lines of a crashed instance's output its failure quotes */
+const CRASH_OUTPUT_LINES = 5;
+
+/** How an instance's process ended, in words. */
+export function exitText(exit: ExitReason | undefined, memoryBytes: number): string {
+  if (!exit) return 'exited';
+  switch (exit.reason) {
+    case 'exited':
+      return `exited with code ${exit.exitCode}`;
+    case 'oom-killed':
+      return `was killed at its memory limit (${Math.round(memoryBytes / 1024 ** 2)} MiB): out of memory`;
+    case 'signalled':
+      return `was killed by signal ${exit.signal}`;
+  }
+}
+
+/** `; last output: "…" "…"`: the instance's last lines, or nothing when it printed none. */
+async function lastOutput(instances: InstancePort, id: string): Promise<string> {
+  const lines: string[] = [];
+  try {
+    for await (const l of instances.logs(id, { tail: CRASH_OUTPUT_LINES })) lines.push(l.line.length > 200 ? `${l.line.slice(0, 200)}…` : l.line);
+  } catch {
+    // gone already: no output to quote
+  }
+  return lines.length ? `; last output: ${lines.map((l) => JSON.stringify(l)).join(' ')}` : '';
+}
 
 export type { ColdStartOptions } from './lifecycle.ts';
 
@@ -73,6 +111,8 @@ export class Scheduler {
   private routesSignature = '';
   private stopped = false;
   private routesLoaded = false;
+  /** revisions a deploy asked to verify: warmed up to one instance until one has been ready */
+  private readonly verifying = new Set<string>();
   /** the reload in progress (reloads run one after another) */
   private reloading: Promise<void> = Promise.resolve();
   /** revisions the gateway asked capacity for before start() finished; undefined once it has */
@@ -110,6 +150,7 @@ export class Scheduler {
       waitIdle: (state, inst, until) => this.waitIdle(state, inst, until),
       publish: (state) => this.publish(state),
       startInstance: (state, why, askedAt) => this.startInstance(state, why, askedAt),
+      failed: (state, cause) => this.failed(state, cause),
       track: (p) => this.track(p),
     };
     this.pool = new PreCreatedPool(host);
@@ -288,15 +329,22 @@ export class Scheduler {
         const metric = await metricOf(state, sample, now, { instances: this.d.instances, scrape: this.d.scrape, tickMs: this.d.tickMs ?? 1000 });
         state.scaler.record(now, metric, sample.concurrency + sample.arrivals);
         if (sample.concurrency + sample.arrivals > 0) state.lastRequestAt = now;
-        // A declared revision whose share still goes to its predecessor is warmed up to one instance.
-        const warmUp = declared.has(state.name) && !routed.has(state.name);
+        // A declared revision whose share still goes to its predecessor is warmed up to one instance, and
+        // so is one a deploy asked to verify (a first deploy with min 0 too) until it has been ready: the
+        // deploy finds out whether the app starts. A few failures in a row end the verification.
+        if (state.proven || state.failures >= VERIFY_ATTEMPTS) this.verifying.delete(state.name);
+        const warmUp = declared.has(state.name) && (!routed.has(state.name) || this.verifying.has(state.name));
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
         this.checkLiveness(state, now);
+        if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
+          state.failures = 0;
+          state.lastFailure = undefined;
+        }
         if (declared.has(state.name)) this.pool.replenish(state);
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       // What is in use now, not at the start of this tick: a reload during it may have added revisions.
-      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services)]));
+      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services), ...this.services.flatMap((s) => s.previousServing ?? [])]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
@@ -352,6 +400,12 @@ export class Scheduler {
   /** One more serving instance: thaw a frozen one, else start a pre-created one, else create one.
    *  `askedAt` (performance.now()) is set when a request waits for it: its breakdown is recorded. */
   private startInstance(state: RevisionState, why: string, askedAt?: number): void {
+    const waitMs = state.backoffUntil - this.d.clock.now();
+    if (waitMs > 0) {
+      // backing off after failures: past a fluke, the held requests learn why now (else they ask again at its end)
+      if (state.failures >= FAILURES_BEFORE_REFUSING) this.d.routing.revisionFailed(state.name, state.lastFailure?.cause ?? 'its instances fail', waitMs);
+      return;
+    }
     const frozen = state.inPhase('frozen')[0];
     if (frozen) return this.track(this.freezer.thaw(state, frozen, why, askedAt));
     const pooled = this.pool.take(state);
@@ -361,16 +415,59 @@ export class Scheduler {
 
   private watchExit(state: RevisionState, inst: TrackedInstance): void {
     void this.d.instances.watch(inst.id).then(
-      () => this.onExited(state, inst),
+      (exit) => this.onExited(state, inst, exit),
       (err: unknown) => this.d.log.warn({ err, instance: inst.id }, 'watching an instance failed'),
     );
   }
 
-  private onExited(state: RevisionState, inst: TrackedInstance): void {
+  /** An instance's process ended though nobody stopped it: a crash, before or after it was ready. */
+  private onExited(state: RevisionState, inst: TrackedInstance, exit: ExitReason | undefined): void {
     if (inst.phase === 'draining' || !state.instances.has(inst.id) || this.stopped) return;
-    this.writes.event(state.record.service, state.name, 'exited', `${inst.id} exited unexpectedly; replacing`);
-    this.track(this.remove(state, inst).then(() => this.tick()));
-    if (inst.phase === 'starting') this.d.routing.capacityFailed(state.name); // (remove forgot it at once)
+    this.track(
+      (async () => {
+        // its last lines first: removing the instance deletes its logs
+        const cause = `${inst.id} ${exitText(exit, state.record.spec.memoryBytes)}${await lastOutput(this.d.instances, inst.id)}`;
+        this.writes.event(state.record.service, state.name, 'exited', cause);
+        this.failed(state, cause);
+        await this.remove(state, inst);
+        await this.tick();
+      })(),
+    );
+  }
+
+  /**
+   * A start failed or an instance crashed. Starts back off exponentially, as Kubernetes' CrashLoopBackOff
+   * does (1 s, 2 s, 4 s … 5 min), so a broken app does not restart in a tight loop. One failure may be a
+   * fluke: held requests wait for the next start. From the second in a row the revision cannot start,
+   * and the gateway answers its held and new requests with the cause until the next start, instead of
+   * holding them until their timeout. An instance that stays ready CRASH_RESET_MS ends the loop (tick).
+   */
+  private failed(state: RevisionState, cause: string): void {
+    const now = this.d.clock.now();
+    state.failures++;
+    const backoffMs = Math.min(CRASH_BACKOFF_BASE_MS * 2 ** (state.failures - 1), CRASH_BACKOFF_MAX_MS);
+    state.backoffUntil = now + backoffMs;
+    state.lastFailure = { cause, at: now };
+    this.writes.event(state.record.service, state.name, 'back-off', `failure ${state.failures}: next start in ${backoffMs / 1000}s`);
+    // past a fluke its share goes back to the revision that served before, if there is one
+    if (state.failures >= FAILURES_BEFORE_REFUSING) this.pushRoutes();
+    if (state.failures >= FAILURES_BEFORE_REFUSING) this.d.routing.revisionFailed(state.name, cause, backoffMs);
+    else this.d.clock.after(backoffMs, () => this.d.routing.capacityFailed(state.name)); // held requests ask again then
+    this.d.clock.after(backoffMs, () => void this.tick());
+  }
+
+  /** Warms `revision` up to one instance until one has been ready (or it failed VERIFY_ATTEMPTS times
+   *  in a row), whatever its traffic and scale: a deploy that waits sees the app start, or why not. */
+  verify(revision: string): void {
+    this.verifying.add(revision);
+  }
+
+  /** Where a revision stands: its crash loop, if any (describe, and `skiff deploy` waiting on it). */
+  revisionStatus(revision: string): { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number } {
+    const state = this.revisions.get(revision);
+    if (!state) return { started: false, failures: 0 };
+    if (state.failures === 0) return { started: state.proven, failures: 0 };
+    return { started: state.proven, failures: state.failures, ...(state.lastFailure ? { lastFailure: state.lastFailure.cause } : {}), ...(state.backoffUntil > this.d.clock.now() ? { nextStartAt: state.backoffUntil } : {}) };
   }
 
   private checkLiveness(state: RevisionState, now: number): void {
@@ -461,7 +558,9 @@ export class Scheduler {
    *  that take a share. */
   private pushRoutes(): Set<string> {
     const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
-    const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount) }));
+    // failing: in a crash loop past a fluke (two failures in a row), as the gateway refuses it
+    const failing = (rev: string) => (this.revisions.get(rev)?.failures ?? 0) >= FAILURES_BEFORE_REFUSING;
+    const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount, failing) }));
     this.routed = new Set(takingTraffic(routedServices));
     const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
     if (signature !== this.routesSignature) {
@@ -486,8 +585,9 @@ export class Scheduler {
   private async readDesired(): Promise<void> {
     const services = await this.d.desired.services();
     for (const svc of services) {
-      for (const t of svc.traffic) {
-        const state = this.revisions.get(t.revision) ?? (await this.load(t.revision, svc));
+      // the revision that served before is loaded too: a new revision in a crash loop sends it its share
+      for (const name of [...svc.traffic.map((t) => t.revision), ...(svc.previousServing ? [svc.previousServing] : [])]) {
+        const state = this.revisions.get(name) ?? (await this.load(name, svc));
         if (state && (state.scale.min !== svc.scale.min || state.scale.max !== svc.scale.max)) {
           state.scale = svc.scale;
           state.scaler.update(svc.scale);

@@ -35,7 +35,9 @@ const MAX_PREWARM_MS = 24 * 3600_000;
 export class ServingService {
   constructor(private readonly d: ServingServiceDeps) {}
 
-  async deploy(doc: DeployDocument, tenant: string): Promise<DeployResult> {
+  /** `verify`: start one instance of the new revision even with min 0 (and no traffic yet), so the
+   *  caller can wait for it to be ready or learn why it is not (revision status). */
+  async deploy(doc: DeployDocument, tenant: string, opts: { verify?: boolean } = {}): Promise<DeployResult> {
     const { spec, scale } = normaliseDeployDocument(doc);
     const existing = await this.d.records.getService(spec.name);
     if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
@@ -44,18 +46,19 @@ export class ServingService {
     const { revision } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc);
     const pinned = pinnedReference(image);
     await this.d.records.addEvent(spec.name, revision.name, 'deploy', `revision ${revision.name} of ${spec.image} (${pinned})`, this.d.clock.now());
+    if (opts.verify) this.d.scheduler.verify(revision.name);
     await this.d.scheduler.refresh();
     return { service: await this.get(spec.name), revision: revision.name, imageDigest: pinned, layers };
   }
 
   /** A new revision from the latest one's document with `patch` applied (serving/update.ts): what the
    *  patch does not state carries over, null resets to the default. */
-  async update(name: string, patch: DeployPatch, tenant: string): Promise<DeployResult> {
+  async update(name: string, patch: DeployPatch, tenant: string, opts: { verify?: boolean } = {}): Promise<DeployResult> {
     const svc = await this.service(name);
     if (svc.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${name} belongs to another tenant`);
     const latest = await this.d.records.getRevision(svc.latestRevision);
     if (!latest) throw new SkiffError('INTERNAL', `${name}'s latest revision ${svc.latestRevision} is missing`);
-    return this.deploy(updatedDocument(latest, svc.scale, patch), tenant);
+    return this.deploy(updatedDocument(latest, svc.scale, patch), tenant, opts);
   }
 
   async list(): Promise<ServiceView[]> {
@@ -196,6 +199,7 @@ export class ServingService {
       revisions,
       events,
       instances: (rev) => this.d.scheduler.describe(rev),
+      status: (rev) => this.d.scheduler.revisionStatus(rev),
       keepAlive: this.d.scheduler.keepAlive(service.name),
       gateway: this.d.gateway,
     });

@@ -1,6 +1,6 @@
 // serving/view: what describe and list show of a service (core/views.ts ServiceView), built from its
 // records and the scheduler's live state. Pure: the caller fetches; this only shapes.
-import type { InstanceView, RevisionConfig, ServiceView } from '../core/views.ts';
+import type { InstanceView, RevisionConfig, RevisionStatus, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ServiceEvent, ServiceRecord, ServiceSpec } from '../core/service.ts';
 import { pinnedReference, serviceHost } from '../core/names.ts';
 import type { KeepAliveView } from './ports.ts';
@@ -23,6 +23,7 @@ export interface ViewInputs {
   /** oldest first */
   events: ServiceEvent[];
   instances(revision: string): InstanceView[];
+  status(revision: string): { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number };
   keepAlive: KeepAliveView | undefined;
   gateway: GatewayAddress;
 }
@@ -60,6 +61,7 @@ export function serviceView(i: ViewInputs): ServiceView {
       digest: pinnedReference(r.image),
       createdAt: iso(r.createdAt),
       config: configOf(r.spec),
+      status: statusOf(i.status(r.name)),
       instances: i.instances(r.name),
     })),
     events: i.events.map((e) => ({ at: iso(e.at), revision: e.revision, kind: e.kind, message: e.message })),
@@ -71,4 +73,8 @@ export function serviceView(i: ViewInputs): ServiceView {
 function configOf(spec: ServiceSpec): RevisionConfig {
   const { name: _name, image: _image, ...config } = spec;
   return config;
+}
+
+function statusOf(s: { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number }): RevisionStatus {
+  return { started: s.started, failures: s.failures, ...(s.lastFailure ? { lastFailure: s.lastFailure } : {}), ...(s.nextStartAt !== undefined ? { nextStartAt: new Date(s.nextStartAt).toISOString() } : {}) };
 }

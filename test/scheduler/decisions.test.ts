@@ -54,6 +54,7 @@ function routing() {
   const busy = new Map<string, () => void>();
   const samples = new Map<string, { concurrency: number; arrivals: number }>();
   let capacityFailures = 0;
+  const refusals: Array<{ revision: string; cause: string; retryInMs: number }> = [];
   const routes = new Map<string, Array<{ revision: string; percent: number }>>();
   const port: RoutingPort = {
     setRevision: () => {},
@@ -66,6 +67,7 @@ function routing() {
     sample: () => new Map(samples),
     whenIdle: (_rev, id) => (busy.has(id) ? new Promise<void>((resolve) => busy.set(id, resolve)) : Promise.resolve()),
     capacityFailed: () => void capacityFailures++,
+    revisionFailed: (revision, cause, retryInMs) => void refusals.push({ revision, cause, retryInMs }),
   };
   return {
     port,
@@ -80,6 +82,8 @@ function routing() {
       tell?.();
     },
     capacityFailures: () => capacityFailures,
+    /** the revisionFailed calls: requests answered with a cause instead of held */
+    refusals,
   };
 }
 
@@ -104,6 +108,7 @@ async function setup(t: TestContext, opts: Partial<SchedulerDeps> & { probe?: (i
       list: () => driver.list(),
       watch: (id) => driver.watch(id),
       stats: (id) => driver.stats(id),
+      logs: (id, o) => driver.logs(id, o),
     },
     probes: { check: async (address) => opts.probe?.(addressOwner.get(address.port) ?? '') ?? 'ready' },
     scrape: { scrape: async () => undefined },
@@ -202,7 +207,7 @@ test('an instance never ready is replaced at the readiness deadline of clock tim
   assert.equal(s.route.endpoints.get(rev.name)?.length, 1, 'the replacement serves');
 });
 
-test('a failed start asks for capacity again after the retry pause, not at once', async (t) => {
+test('a failed start: held requests ask again after a 1 s back-off; from the second failure in a row they get the cause, and starts back off 2 s, 4 s …', async (t) => {
   const s = await setup(t);
   const rev = s.desired.deploy({ name: 'broken', scaling: QUICK });
   await s.scheduler.refresh();
@@ -212,10 +217,27 @@ test('a failed start asks for capacity again after the retry pause, not at once'
   s.scheduler.requestCapacity(rev.name);
   await s.clock.advance(150); // the create fails at once; its event is written behind (100 ms)
   assert.ok(s.desired.events.some((e) => e.kind === 'start-failed'));
+  assert.equal(s.route.refusals.length, 0, 'one failure may be a fluke: requests stay held');
   await s.clock.advance(800);
-  assert.equal(s.route.capacityFailures(), before, 'not within the pause');
+  assert.equal(s.route.capacityFailures(), before, 'not within the back-off');
   await s.clock.advance(100);
-  assert.equal(s.route.capacityFailures(), before + 1, 'at the end of the 1 s pause');
+  assert.equal(s.route.capacityFailures(), before + 1, 'at the end of the 1 s back-off');
+
+  s.scheduler.requestCapacity(rev.name); // the held request asks again: the second start fails too
+  await s.clock.advance(10);
+  assert.ok(s.route.refusals.length >= 1, 'the second failure in a row refuses requests with the cause');
+  const [first] = s.route.refusals;
+  assert.equal(first!.revision, rev.name);
+  assert.match(first!.cause, /failed to start: /);
+  assert.equal(first!.retryInMs, 2000, 'the back-off doubled');
+  const started = s.driver.started;
+  const refused = s.route.refusals.length;
+  s.scheduler.requestCapacity(rev.name); // within the back-off: refused again at once, nothing started
+  await s.clock.advance(10);
+  assert.equal(s.route.refusals.length, refused + 1);
+  assert.ok(s.route.refusals.at(-1)!.retryInMs < 2000);
+  assert.equal(s.driver.started, started, 'nothing starts during the back-off');
+  assert.equal(s.scheduler.revisionStatus(rev.name).failures, 2);
 });
 
 test('pre-warm: instances ready without a request, kept until the deadline, then scaled away', async (t) => {

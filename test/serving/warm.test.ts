@@ -23,9 +23,12 @@ test('prewarm and the adaptive keep-alive, end to end', { skip }, async (t) => {
   await t.test('skiff prewarm: instances ready before any request, which is then served warm', async () => {
     const name = `${RUN}-early`;
     await client.deploy({ name, image: image.reference, scaling: { ...FAST, max: 2 } });
-    const r = await skiff(d, ['prewarm', name, '--instances', '3', '--for', '1m']);
+    const beyond = await skiff(d, ['prewarm', name, '--instances', '3', '--for', '1m']);
+    assert.equal(beyond.code, 1, 'more than max 2 is an error, not silently capped');
+    assert.match(beyond.stderr, /instances: 3 is more than \S+'s max scale \(2\)/);
+    const r = await skiff(d, ['prewarm', name, '--instances', '2', '--for', '1m']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /^\S+ {2}2\/2 ready, kept warm until /m, 'bounded by max 2');
+    assert.match(r.stdout, /^\S+ {2}2\/2 ready, kept warm until /m);
     assert.equal(await readyCount(client, name), 2);
     const res = await gatewayGet(d.gatewayUrl, name);
     assert.equal(res.status, 200);

@@ -1,0 +1,54 @@
+// Broken apps fail fast with the cause (the compiled CLI against real runc instances): a deploy of an
+// app that exits at once fails in seconds naming the exit code and the app's last output, requests
+// to it get 503 REVISION_FAILED with that cause instead of waiting out their timeout, restarts back
+// off exponentially (1 s, 2 s, 4 s …), and a broken update leaves the previous revision serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestDaemon } from '../helpers/daemon.ts';
+import { pushHttpdImage } from '../helpers/images.ts';
+import { uniqueRepo } from '../helpers/oci.ts';
+import { isCI, isRoot } from '../helpers/tools.ts';
+import { skiff } from '../helpers/cli.ts';
+import { gatewayGet, until } from '../helpers/serving.ts';
+import { SkiffClient } from '../../src/api/client.ts';
+
+const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
+
+test('an app that exits at once: deploy fails with its exit code and output, requests get the cause, restarts back off', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const image = await pushHttpdImage(d, uniqueRepo('crash'), 'v1');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-crash-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // a good first revision, then a broken update of it
+  const good = await skiff(d, ['deploy', 'web', '--image', image.reference, '--timeout', '120s']);
+  assert.equal(good.code, 0, good.stderr);
+  writeFileSync(path.join(dir, 'broken.yaml'), `name: web\nimage: ${image.reference}\ntimeout: 120s\ncommand: ['/bin/sh', '-c', 'echo starting; echo boom >&2; exit 3']\n`);
+  const broken = await skiff(d, ['deploy', '-f', path.join(dir, 'broken.yaml')]);
+  assert.equal(broken.code, 1, broken.stdout);
+  const message = broken.stderr.split('\n')[0]!;
+  assert.match(message, /^skiff: error REVISION_FAILED: web-00002 cannot start: web-00002-\S+ exited with code 3; last output: ("starting" "boom"|"boom" "starting")\./); // stdout and stderr of one ms: either order
+  assert.match(message, /Requests stay with web-00001 until it is ready/);
+  const served = await gatewayGet(d.gatewayUrl, 'web');
+  assert.equal(served.status, 200, 'the previous revision keeps serving');
+
+  // a service whose only revision crashes: its requests get the cause, not a 120 s wait
+  writeFileSync(path.join(dir, 'only.yaml'), `name: only\nimage: ${image.reference}\ntimeout: 120s\ncommand: ['/bin/sh', '-c', 'echo boom >&2; exit 7']\n`);
+  assert.equal((await skiff(d, ['deploy', '-f', path.join(dir, 'only.yaml')])).code, 1);
+  const refused = await gatewayGet(d.gatewayUrl, 'only');
+  assert.equal(refused.status, 503);
+  assert.match(refused.body, /"code":"REVISION_FAILED"/);
+  assert.match(refused.body, /exited with code 7; last output: \\"boom\\"/);
+
+  // restarts back off: 1 s, 2 s, 4 s …, and describe shows the loop
+  await until('three back-offs', async () => (await client.service('only')).events.filter((e) => e.kind === 'back-off').length >= 3, 30_000);
+  const backoffs = (await client.service('only')).events.filter((e) => e.kind === 'back-off').map((e) => /next start in (\d+)s/.exec(e.message)?.[1]);
+  assert.deepEqual(backoffs.slice(0, 3), ['1', '2', '4']);
+  const described = await skiff(d, ['describe', 'only']);
+  assert.match(described.stdout, /crash loop: \d+ failure\(s\) in a row/);
+  assert.match(described.stdout, /last: only-00001-\S+ exited with code 7/);
+});
