@@ -159,8 +159,8 @@ function line(text: string): void {
 
 /**
  * Waits for an instance of the revision to be ready. It fails with the cause once the revision is in a
- * crash loop: two failures in a row (one may be a fluke), or one readiness deadline (60 s spent
- * already; a second would double it).
+ * crash loop: two failures in a row (one exit may be a fluke), or one readiness deadline (60 s spent
+ * already; a second would double it), or one app listening where the gateway cannot reach it.
  */
 async function waitReady(client: SkiffClient, name: string, revision: string, timeoutMs: number): Promise<number> {
   const start = Date.now();
@@ -170,7 +170,8 @@ async function waitReady(client: SkiffClient, name: string, revision: string, ti
     // started: it may have been ready and gone to zero again between two looks
     if (rev?.status.started || rev?.instances.some((i) => i.phase === 'ready')) return Date.now() - start;
     const status = rev?.status;
-    if (status && (status.failures >= 2 || (status.failures >= 1 && / not ready after /.test(status.lastFailure ?? '')))) {
+    // a readiness deadline or a socket in the wrong place is a verdict at once; an exit may be a fluke
+    if (status && (status.failures >= 2 || (status.failures >= 1 && / (not ready after|is not reachable:) /.test(status.lastFailure ?? '')))) {
       // revisions are newest first: the one deployed before this one keeps its traffic until this is ready
       const previous = svc.revisions[svc.revisions.findIndex((r) => r.name === revision) + 1];
       throw new SkiffError(

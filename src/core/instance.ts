@@ -68,6 +68,12 @@ export interface InstanceInfo {
   exit?: ExitReason;
 }
 
+/** A listening TCP socket: the address it is bound to (0.0.0.0 / :: for all) and its port. */
+export interface ListeningSocket {
+  address: string;
+  port: number;
+}
+
 export interface InstanceStats {
   /** cumulative CPU time */
   cpuNanos: number;
@@ -121,4 +127,7 @@ export interface InstanceDriver {
   followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncIterable<LogLine>;
   /** CPU time and memory of a running or paused instance; undefined otherwise. */
   stats(id: string): Promise<InstanceStats | undefined>;
+  /** The TCP sockets listening in a running instance (its own network view); undefined when it is not
+   *  running. Tells an app on the wrong port, or on 127.0.0.1 only, from one still starting. */
+  listening(id: string): Promise<ListeningSocket[] | undefined>;
 }

@@ -4,7 +4,7 @@
 // `leftovers()` says an earlier daemon left instances behind (they must be re-adopted); until then the
 // queries answer "nothing here" (empty list, no logs, undefined) without building anything.
 import { SkiffError } from '../core/errors.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, LogLine } from '../core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine } from '../core/instance.ts';
 import type { PinnedImage } from '../core/service.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 
@@ -90,6 +90,10 @@ export class LazyDriver implements InstanceDriver {
   async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {
     const d = await this.existing();
     if (d) yield* d.followLogs(id, signal, opts);
+  }
+
+  async listening(id: string): Promise<ListeningSocket[] | undefined> {
+    return (await this.existing())?.listening(id);
   }
 
   async stats(id: string): Promise<InstanceStats | undefined> {

@@ -4,6 +4,7 @@
 // ready → published to the gateway. A failed start, or no readiness by the deadline, is a failure:
 // the scheduler backs off and the gateway answers held requests with the cause (scheduler.failed).
 // A cold start a request waited for has its breakdown recorded (cold-start-stats.ts).
+import type { InstanceAddress, ListeningSocket } from '../core/instance.ts';
 import type { ColdStartSource } from './cold-start-stats.ts';
 import type { InstanceHost } from './lifecycle.ts';
 import type { PreCreatedPool } from './pool.ts';
@@ -11,6 +12,26 @@ import type { RevisionState, TrackedInstance } from './revision-state.ts';
 
 /** readiness probes go back to back this long after start (a small app listens within a few ms) */
 const PROBE_SPIN_MS = 10;
+/** an app not ready this long after start has its listening sockets looked at (every second): some
+ *  apps open another port first, so only a second look that still misses the port is a verdict */
+const LISTEN_CHECK_AFTER_MS = 5000;
+const LISTEN_CHECK_EVERY_MS = 1000;
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** Why `socks` cannot be what serves `address`, or undefined when they can (or nothing listens yet). */
+export function listeningProblem(socks: ListeningSocket[], address: InstanceAddress): string | undefined {
+  if (socks.length === 0) return undefined;
+  const onPort = socks.filter((s) => s.port === address.port);
+  const where = (list: ListeningSocket[]) => [...new Set(list.map((s) => `${s.address}:${s.port}`))].join(', ');
+  if (onPort.length === 0) {
+    const ports = [...new Set(socks.map((s) => s.port))].sort((a, b) => a - b);
+    return `it listens on ${where(socks)}, not on port ${address.port} (the service's port): deploy it with --port ${ports[0]}, or make it listen on $PORT`;
+  }
+  const reachable = onPort.some((s) => s.address === '0.0.0.0' || s.address === '::' || s.address === address.host || !LOOPBACK.test(s.address));
+  if (!reachable) return `it listens on ${where(onPort)} only, which the gateway cannot reach: make it listen on 0.0.0.0 (all interfaces)`;
+  return undefined;
+}
 
 export class Launcher {
   constructor(
@@ -63,6 +84,8 @@ export class Launcher {
     const spinUntil = performance.now() + PROBE_SPIN_MS;
     let delayMs = 1;
     let probes = 0;
+    let nextListenCheck = this.h.clock.now() + LISTEN_CHECK_AFTER_MS;
+    let suspect: string | undefined;
     // (an instance removed meanwhile, e.g. it exited, is no longer probed)
     while (inst.phase === 'starting' && state.instances.get(inst.id) === inst && !this.h.stopped()) {
       probes++;
@@ -77,8 +100,25 @@ export class Launcher {
         this.h.writes.event(state.record.service, state.name, 'ready', `${inst.id} ready in ${this.h.clock.now() - inst.startedAt} ms (${why})`);
         return probes;
       }
+      // Listening, but not where it can be reached: a verdict in seconds, not at the deadline.
+      if (this.h.clock.now() >= nextListenCheck) {
+        nextListenCheck = this.h.clock.now() + LISTEN_CHECK_EVERY_MS;
+        const socks = await this.h.instances.listening(inst.id);
+        const problem = socks && listeningProblem(socks, inst.address!);
+        if (problem && problem === suspect && inst.phase === 'starting') {
+          const cause = `${inst.id} is not reachable: ${problem}`;
+          this.h.writes.event(state.record.service, state.name, 'not-ready', cause);
+          this.h.failed(state, cause);
+          await this.h.drain(state, inst, 'listens elsewhere');
+          return undefined;
+        }
+        suspect = problem;
+      }
       if (this.h.clock.now() > deadline) {
-        const what = probe.path ? `its readiness check GET ${probe.path} on port ${state.record.spec.port} never answered 2xx or 3xx` : `nothing accepted connections on port ${state.record.spec.port} (the service's port)`;
+        const socks = await this.h.instances.listening(inst.id);
+        const what = probe.path
+          ? `its readiness check GET ${probe.path} on port ${state.record.spec.port} never answered 2xx or 3xx`
+          : `nothing accepted connections on port ${state.record.spec.port} (the service's port)${socks && socks.length === 0 ? '; it listens on no TCP port at all' : ''}`;
         const cause = `${inst.id} not ready after ${this.h.readinessDeadlineMs / 1000}s: ${what}`;
         this.h.writes.event(state.record.service, state.name, 'not-ready', cause);
         this.h.failed(state, cause);

@@ -6,7 +6,7 @@ import type { InstanceRecord, RecordedState, RevisionRecord, ScaleBounds, Scalin
 export type { InstanceAddress } from '../core/instance.ts';
 
 /** The instance driver, as the scheduler drives it (core/instance.ts has the whole port). */
-export type InstancePort = Pick<InstanceDriver, 'create' | 'start' | 'pause' | 'resume' | 'stop' | 'delete' | 'list' | 'watch' | 'stats' | 'logs'>;
+export type InstancePort = Pick<InstanceDriver, 'create' | 'start' | 'pause' | 'resume' | 'stop' | 'delete' | 'list' | 'watch' | 'stats' | 'logs' | 'listening'>;
 
 export type ProbeOutcome = 'ready' | 'not-ready';
 

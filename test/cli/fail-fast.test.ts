@@ -52,3 +52,21 @@ test('an app that exits at once: deploy fails with its exit code and output, req
   assert.match(described.stdout, /crash loop: \d+ failure\(s\) in a row/);
   assert.match(described.stdout, /last: only-00001-\S+ exited with code 7/);
 });
+
+test('an app on the wrong port, or on 127.0.0.1 only: deploy fails in seconds saying where it listens', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const image = await pushHttpdImage(d, uniqueRepo('port'), 'v1');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-port-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cases: Array<[string, string, RegExp]> = [
+    ['elsewhere', '3000', /is not reachable: it listens on (0\.0\.0\.0|::):3000, not on port 8080 \(the service's port\): deploy it with --port 3000/],
+    ['loopback', '127.0.0.1:8080', /is not reachable: it listens on 127\.0\.0\.1:8080 only, which the gateway cannot reach: make it listen on 0\.0\.0\.0/],
+  ];
+  for (const [name, listen, cause] of cases) {
+    writeFileSync(path.join(dir, `${name}.yaml`), `name: ${name}\nimage: ${image.reference}\ncommand: ['/bin/busybox', 'httpd', '-f', '-p', '${listen}', '-h', '/www']\n`);
+    const r = await skiff(d, ['deploy', '-f', path.join(dir, `${name}.yaml`)]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr.split('\n')[0]!, /^skiff: error REVISION_FAILED: /);
+    assert.match(r.stderr, cause);
+  }
+});

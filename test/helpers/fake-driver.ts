@@ -21,7 +21,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SkiffError } from '../../src/core/errors.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, InstanceStatus, LogLine } from '../../src/core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, InstanceStatus, ListeningSocket, LogLine } from '../../src/core/instance.ts';
 import { assertInstanceId, isInstanceId, pinnedReference } from '../../src/core/names.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
@@ -327,6 +327,13 @@ export class FakeDriver implements InstanceDriver {
       if (inst.exit || signal.aborted || !this.live.has(id)) return;
       await Promise.race([inner.waitChange(), aborted]);
     }
+  }
+
+  /** A serving instance listens where its address says; a program listens nowhere. */
+  async listening(id: string): Promise<ListeningSocket[] | undefined> {
+    const inst = isInstanceId(id) ? this.live.get(id) : undefined;
+    if (!inst || (inst.status !== 'running' && inst.status !== 'paused')) return undefined;
+    return inst.server && inst.address ? [{ address: inst.address.host, port: inst.address.port }] : [];
   }
 
   async stats(id: string): Promise<InstanceStats | undefined> {

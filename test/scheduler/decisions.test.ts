@@ -109,6 +109,7 @@ async function setup(t: TestContext, opts: Partial<SchedulerDeps> & { probe?: (i
       watch: (id) => driver.watch(id),
       stats: (id) => driver.stats(id),
       logs: (id, o) => driver.logs(id, o),
+      listening: (id) => driver.listening(id),
     },
     probes: { check: async (address) => opts.probe?.(addressOwner.get(address.port) ?? '') ?? 'ready' },
     scrape: { scrape: async () => undefined },

@@ -3,7 +3,7 @@
 // (instance-driver.ts), which turns the driver-neutral port (core/instance.ts) into these calls;
 // nothing outside runtime/runc/ codes against it. Types only; RuncRuntime (driver.ts) implements it.
 // Outcomes a caller must branch on are discriminated unions, not exceptions. Imports only core.
-import type { ExitReason, InstanceLimits, InstanceStatus, LogLine } from '../../core/instance.ts';
+import type { ExitReason, InstanceLimits, InstanceStatus, LogLine, ListeningSocket } from '../../core/instance.ts';
 import type { OptionalCapability } from '../../core/capabilities.ts';
 
 /** One container: a process on a root filesystem that is already on the host. */
@@ -71,6 +71,8 @@ export interface ContainerRuntime {
   wait(id: string, timeoutMs: number): Promise<WaitResult>;
   /** Usage of a started container whose process has not ended; not found otherwise. */
   stats(id: string): Promise<Lookup<ContainerStats>>;
+  /** TCP sockets listening in a started container whose process has not ended; undefined otherwise. */
+  listening(id: string): Promise<ListeningSocket[] | undefined>;
   list(): Promise<ContainerState[]>;
   /** Captured stdout/stderr, oldest first; readable after exit until delete. NOT_FOUND for an unknown id. */
   logs(id: string, opts?: { tail?: number }): AsyncIterable<LogLine>;

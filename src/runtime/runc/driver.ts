@@ -5,6 +5,8 @@
 // port are instance-driver.ts's job.
 // All state is on disk (layout.ts), so a restarted daemon constructing a driver on the same root
 // re-adopts running instances: their supervisors kept logging and will record the exit.
+import { listeningSockets } from '../network/listening.ts';
+import type { ListeningSocket } from '../../core/instance.ts';
 import { existsSync, promises as fsp, watch, type FSWatcher } from 'node:fs';
 import { SkiffError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
@@ -271,6 +273,13 @@ export class RuncRuntime implements ContainerRuntime {
     const rec = await this.record(id);
     const stats = rec && (await readStats(rec.cgroupsPath));
     return stats ? { found: true, value: stats } : { found: false };
+  }
+
+  async listening(id: string): Promise<ListeningSocket[] | undefined> {
+    const p = this.paths(id);
+    if (!existsSync(p.started) || existsSync(p.exit)) return undefined;
+    const pid = await readPid(p.initPid);
+    return pid === undefined ? undefined : listeningSockets(pid);
   }
 
   async list(): Promise<ContainerState[]> {

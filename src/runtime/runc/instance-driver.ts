@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
 import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, LogLine } from '../../core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine } from '../../core/instance.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { assertInstanceId, isInstanceId, revisionOfInstance } from '../../core/names.ts';
 import type { PinnedImage } from '../../core/service.ts';
@@ -230,6 +230,10 @@ export class RuncInstanceDriver implements InstanceDriver {
     } catch (err) {
       if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: nothing to follow
     }
+  }
+
+  async listening(id: string): Promise<ListeningSocket[] | undefined> {
+    return isInstanceId(id) ? this.opts.containers.listening(id) : undefined;
   }
 
   async stats(id: string): Promise<InstanceStats | undefined> {
