@@ -107,9 +107,11 @@ export class SkiffClient {
   }
 
   /** Streams log lines; resolves when the server ends the stream (never, with follow, until aborted). */
-  async logs(name: string, opts: { revision?: string; tail?: number; follow?: boolean; signal?: AbortSignal }, onChunk: (text: string) => void): Promise<void> {
+  async logs(name: string, opts: { revision?: string; instance?: string; since?: string; tail?: number; follow?: boolean; signal?: AbortSignal }, onChunk: (text: string) => void): Promise<void> {
     const q = new URLSearchParams();
     if (opts.revision) q.set('revision', opts.revision);
+    if (opts.instance) q.set('instance', opts.instance);
+    if (opts.since) q.set('since', opts.since);
     if (opts.tail !== undefined) q.set('tail', String(opts.tail));
     if (opts.follow) q.set('follow', 'true');
     const res = await this.exchange('GET', `/api/v1/services/${encodeURIComponent(name)}/logs?${q}`, { signal: opts.signal });

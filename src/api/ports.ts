@@ -25,7 +25,7 @@ export interface ServingPort {
   /** makes instances of the service's revisions ready now and keeps them until now + forMs */
   prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult>;
   /** log lines of the service's instances, oldest first; `follow` keeps streaming new lines */
-  logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
+  logs(name: string, opts: { revision?: string; instance?: string; sinceMs?: number; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
 }
 
 export interface RunPort {

@@ -95,14 +95,25 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       summary: 'Logs of the service instances (text, one line per record); follow=true streams',
       tags: ['services'],
       params: nameParam,
-      querystring: { type: 'object', properties: { revision: { type: 'string' }, tail: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          revision: { type: 'string' },
+          instance: { type: 'string', description: 'one instance (running, or deleted with its logs kept)' },
+          since: { type: 'string', description: 'only lines newer than this long ago: 90s, 30m, 1h' },
+          tail: { type: 'integer', minimum: 0 },
+          follow: { type: 'boolean' },
+        },
+      },
       response: { 200: logsResponse, 404: error },
     },
   }, async (req, reply) => {
-    const q = req.query as { revision?: string; tail?: number; follow?: boolean };
+    const q = req.query as { revision?: string; instance?: string; since?: string; tail?: number; follow?: boolean };
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
-    const lines = serving.logs((req.params as { name: string }).name, { revision: q.revision, tail: q.tail, follow: q.follow ?? false, signal: abort.signal });
+    const sinceMs = q.since === undefined ? undefined : Date.now() - parseDuration(q.since, 'since');
+    const lines = serving.logs((req.params as { name: string }).name, { revision: q.revision, instance: q.instance, sinceMs, tail: q.tail, follow: q.follow ?? false, signal: abort.signal });
     // Fail before the status line when the service does not exist.
     const iterator = lines[Symbol.asyncIterator]();
     const first = await iterator.next();

@@ -329,9 +329,11 @@ export function registerServices(program: Command): void {
     .description('logs of a service’s instances')
     .option('-f, --follow', 'keep streaming new lines')
     .option('--revision <rev>', 'only this revision')
+    .option('--instance <id>', 'only this instance (running, or deleted with its logs kept)')
+    .option('--since <duration>', 'only lines newer than this long ago, e.g. 30m or 1h')
     .option('--tail <n>', 'only the last n lines per instance')
-    .action(async (name: string, o: { follow?: boolean; revision?: string; tail?: string }) => {
-      await clientFrom(program).logs(name, { follow: o.follow, revision: o.revision, tail: o.tail ? int(o.tail) : undefined }, (t) => process.stdout.write(t));
+    .action(async (name: string, o: { follow?: boolean; revision?: string; instance?: string; since?: string; tail?: string }) => {
+      await clientFrom(program).logs(name, { follow: o.follow, revision: o.revision, instance: o.instance, since: o.since, tail: o.tail ? int(o.tail) : undefined }, (t) => process.stdout.write(t));
     });
 
   program

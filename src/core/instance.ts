@@ -68,6 +68,13 @@ export interface InstanceInfo {
   exit?: ExitReason;
 }
 
+/** A deleted instance whose output is kept: its revision and when it ended (epoch ms). */
+export interface PastInstance {
+  id: string;
+  revision: string;
+  endedAt: number;
+}
+
 /** A listening TCP socket: the address it is bound to (0.0.0.0 / :: for all) and its port. */
 export interface ListeningSocket {
   address: string;
@@ -127,6 +134,11 @@ export interface InstanceDriver {
   followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncIterable<LogLine>;
   /** CPU time and memory of a running or paused instance; undefined otherwise. */
   stats(id: string): Promise<InstanceStats | undefined>;
+  /** Instances of `service` deleted whose output is still kept (logs(id) reads it), oldest first;
+   *  bounded per service by count, size and age. One-off runs are not kept. */
+  pastInstances(service: string): Promise<PastInstance[]>;
+  /** Drops the kept output of every deleted instance of `service` (the service is gone). */
+  forgetLogs(service: string): Promise<void>;
   /** The TCP sockets listening in a running instance (its own network view); undefined when it is not
    *  running. Tells an app on the wrong port, or on 127.0.0.1 only, from one still starting. */
   listening(id: string): Promise<ListeningSocket[] | undefined>;

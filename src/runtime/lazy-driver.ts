@@ -4,7 +4,7 @@
 // `leftovers()` says an earlier daemon left instances behind (they must be re-adopted); until then the
 // queries answer "nothing here" (empty list, no logs, undefined) without building anything.
 import { SkiffError } from '../core/errors.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine } from '../core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine, PastInstance } from '../core/instance.ts';
 import type { PinnedImage } from '../core/service.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 
@@ -80,6 +80,14 @@ export class LazyDriver implements InstanceDriver {
 
   async watch(id: string): Promise<ExitReason | undefined> {
     return (await this.existing())?.watch(id);
+  }
+
+  async pastInstances(service: string): Promise<PastInstance[]> {
+    return (await (await this.existing())?.pastInstances(service)) ?? [];
+  }
+
+  async forgetLogs(service: string): Promise<void> {
+    await (await this.existing())?.forgetLogs(service);
   }
 
   async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {

@@ -41,7 +41,7 @@ export interface SchedulerPort {
 }
 
 /** Captured output of an instance, oldest first. */
-export type InstanceLogPort = Pick<InstanceDriver, 'logs' | 'followLogs'>;
+export type InstanceLogPort = Pick<InstanceDriver, 'logs' | 'followLogs' | 'pastInstances' | 'forgetLogs'>;
 
 /** What a one-off run needs of the instance driver. */
 export type RunDriverPort = Pick<InstanceDriver, 'create' | 'start' | 'followLogs' | 'watch' | 'delete'>;

@@ -84,6 +84,8 @@ export class ServingService {
     await this.service(name);
     await this.d.records.deleteService(name);
     await this.d.scheduler.refresh();
+    // the kept logs of its deleted instances go with it (a new service of that name starts clean)
+    await this.d.instanceLogs.forgetLogs(name);
   }
 
   /** `@latest` names the latest revision (resolved now: a later deploy moves traffic by itself). */
@@ -140,23 +142,43 @@ export class ServingService {
     return { service: name, until, revisions };
   }
 
-  /** Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, oldest
-   *  first per instance (with `tail`, its last `tail` lines); `follow` keeps streaming new lines — of
-   *  instances that start later too — until the signal aborts. NOT_FOUND before the first line when the
-   *  service does not exist. Streamed from the driver: memory does not grow with the logs. */
-  async *logs(name: string, opts: { revision?: string; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
+  /**
+   * Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, oldest
+   * first per instance (with `tail`, its last `tail` lines): first the deleted instances whose output
+   * the driver kept (scaled to zero, crashed, replaced), oldest first, then the live ones. `instance`
+   * and `revision` narrow it, `sinceMs` drops older lines. `follow` keeps streaming new lines — of
+   * instances that start later too — until the signal aborts. NOT_FOUND before the first line for an
+   * unknown service, revision or instance. Streamed from the driver: memory does not grow with the logs.
+   */
+  async *logs(name: string, opts: { revision?: string; instance?: string; sinceMs?: number; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
     await this.service(name);
     const all = (await this.d.records.revisionsOf(name)).map((r) => r.name);
     if (opts.revision !== undefined && !all.includes(opts.revision)) {
       throw new SkiffError('NOT_FOUND', `revision: ${name} has no revision ${JSON.stringify(opts.revision)} (it has ${all.join(', ')})`);
     }
     const revisions = opts.revision ? [opts.revision] : all;
-    const instanceIds = () => revisions.flatMap((rev) => this.d.scheduler.describe(rev).map((i) => i.id));
-    const format = (id: string, l: LogLine) => `${id} ${l.time} ${l.stream} ${l.line}`;
+    const wanted = (id: string) => opts.instance === undefined || id === opts.instance;
+    const liveIds = () => revisions.flatMap((rev) => this.d.scheduler.describe(rev).map((i) => i.id)).filter(wanted);
+    const past = (await this.d.instanceLogs.pastInstances(name)).filter((p) => revisions.includes(p.revision) && wanted(p.id));
+    if (opts.instance !== undefined && past.length === 0 && liveIds().length === 0) {
+      throw new SkiffError('NOT_FOUND', `instance: ${name} has no instance ${JSON.stringify(opts.instance)}, running or with kept logs (skiff logs ${name} lists every instance's lines)`);
+    }
+    const since = opts.sinceMs === undefined ? undefined : new Date(opts.sinceMs).toISOString();
+    // ISO times of one format compare as strings
+    const format = (id: string, l: LogLine) => (since !== undefined && l.time < since ? undefined : `${id} ${l.time} ${l.stream} ${l.line}`);
+    for (const p of past) {
+      for await (const l of this.d.instanceLogs.logs(p.id, { tail: opts.tail })) {
+        const line = format(p.id, l);
+        if (line !== undefined) yield line;
+      }
+    }
     if (!opts.follow) {
-      for (const id of instanceIds()) {
+      for (const id of liveIds()) {
         try {
-          for await (const l of this.d.instanceLogs.logs(id, { tail: opts.tail })) yield format(id, l);
+          for await (const l of this.d.instanceLogs.logs(id, { tail: opts.tail })) {
+            const line = format(id, l);
+            if (line !== undefined) yield line;
+          }
         } catch {
           // deleted while being read: what was read stands
         }
@@ -164,15 +186,18 @@ export class ServingService {
       return;
     }
     const fanIn = new FanIn<string>();
-    const followed = new Set<string>();
+    const followed = new Set<string>(past.map((p) => p.id));
     const follow = (first: boolean) => {
-      for (const id of instanceIds()) {
+      for (const id of liveIds()) {
         if (followed.has(id)) continue;
         followed.add(id);
         // a tail applies to the instances there now; one that starts later is followed from its start
         const lines = this.d.instanceLogs.followLogs(id, opts.signal, first && opts.tail !== undefined ? { tail: opts.tail } : undefined);
         fanIn.add((async function* () {
-          for await (const l of lines) yield format(id, l);
+          for await (const l of lines) {
+            const line = format(id, l);
+            if (line !== undefined) yield line;
+          }
         })());
       }
     };

@@ -51,6 +51,26 @@ test('an app that exits at once: deploy fails with its exit code and output, req
   const described = await skiff(d, ['describe', 'only']);
   assert.match(described.stdout, /crash loop: \d+ failure\(s\) in a row/);
   assert.match(described.stdout, /last: only-00001-\S+ exited with code 7/);
+
+  // the crashed instances are gone, their output is not: skiff logs shows each one's stderr
+  const logs = await skiff(d, ['logs', 'only']);
+  assert.equal(logs.code, 0, logs.stderr);
+  const crashed = [...logs.stdout.matchAll(/^(only-00001-[0-9a-f]{6}) \S+ stderr boom$/gm)].map((m) => m[1]!);
+  assert.ok(new Set(crashed).size >= 3, `one line per crashed instance:\n${logs.stdout}`);
+  const one = await skiff(d, ['logs', 'only', '--instance', crashed[0]!]);
+  assert.deepEqual(one.stdout.trim().split('\n').map((l) => l.split(' ')[0]), [crashed[0]]);
+  const unknown = await skiff(d, ['logs', 'only', '--instance', 'only-00001-ffffff']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^skiff: error NOT_FOUND: instance: only has no instance "only-00001-ffffff"/);
+  await new Promise((r) => setTimeout(r, 1500));
+  const recent = await skiff(d, ['logs', 'only', '--since', '1s']);
+  assert.ok(recent.stdout.split('\n').filter(Boolean).length < crashed.length, 'older lines are left out');
+
+  // rm takes the kept logs with it
+  assert.equal((await skiff(d, ['rm', 'only'])).code, 0);
+  assert.equal((await skiff(d, ['deploy', 'only', '--image', image.reference, '--no-wait'])).code, 0);
+  const fresh = await skiff(d, ['logs', 'only']);
+  assert.doesNotMatch(fresh.stdout, /boom/, 'a new service of that name starts with no logs');
 });
 
 test('an app on the wrong port, or on 127.0.0.1 only: deploy fails in seconds saying where it listens', { skip }, async (t) => {

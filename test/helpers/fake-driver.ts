@@ -21,7 +21,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SkiffError } from '../../src/core/errors.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, InstanceStatus, ListeningSocket, LogLine } from '../../src/core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, InstanceStatus, ListeningSocket, LogLine, PastInstance } from '../../src/core/instance.ts';
 import { assertInstanceId, isInstanceId, pinnedReference } from '../../src/core/names.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
@@ -49,6 +49,8 @@ export interface FakeInstance {
 export interface FakeState {
   live: Map<string, FakeInstance>;
   prepared: Set<string>;
+  /** deleted instances of services whose output is kept, by id */
+  past?: Map<string, { past: PastInstance; service: string; logs: LogLine[] }>;
 }
 
 interface Internals {
@@ -91,6 +93,10 @@ export class FakeDriver implements InstanceDriver {
   /** Every instance until it is deleted, by id. */
   get live(): Map<string, FakeInstance> {
     return this.state.live;
+  }
+
+  private get past(): NonNullable<FakeState['past']> {
+    return (this.state.past ??= new Map());
   }
 
   /** A second driver on the same state: what a restarted daemon builds. */
@@ -278,6 +284,8 @@ export class FakeDriver implements InstanceDriver {
     const inner = this.inner(inst);
     inner.end(KILLED);
     this.live.delete(id);
+    // a service's instance keeps its output, as the runc driver's archive keeps it (runs do not)
+    if (inst.revision) this.past.set(id, { past: { id, revision: inst.revision, endedAt: Date.now() }, service: inst.spec.service, logs: inst.logs });
     inner.markDeleted();
     inner.changed();
   }
@@ -309,9 +317,17 @@ export class FakeDriver implements InstanceDriver {
   }
 
   async *logs(id: string, opts?: { tail?: number }): AsyncGenerator<LogLine> {
-    const inst = isInstanceId(id) ? this.live.get(id) : undefined;
-    if (!inst) return;
-    yield* opts?.tail === undefined ? [...inst.logs] : opts.tail > 0 ? inst.logs.slice(-opts.tail) : [];
+    const logs = (isInstanceId(id) ? this.live.get(id) : undefined)?.logs ?? this.past.get(id)?.logs;
+    if (!logs) return;
+    yield* opts?.tail === undefined ? [...logs] : opts.tail > 0 ? logs.slice(-opts.tail) : [];
+  }
+
+  async pastInstances(service: string): Promise<PastInstance[]> {
+    return [...this.past.values()].filter((p) => p.service === service).map((p) => p.past);
+  }
+
+  async forgetLogs(service: string): Promise<void> {
+    for (const [id, p] of this.past) if (p.service === service) this.past.delete(id);
   }
 
   async *followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncGenerator<LogLine> {

@@ -113,7 +113,16 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     assert.equal(await f.driver.inspect(id), undefined);
     assert.ok(!(await f.driver.list()).some((i) => i.id === id));
     assert.equal(await f.driver.watch(id), undefined);
-    assert.deepEqual(await collect(f.driver.logs(id)), []);
+    // a service's instance keeps its output once deleted (skiff logs after a scale to zero or a crash)
+    assert.deepEqual((await collect(f.driver.logs(id))).map((l) => l.line), ['started']);
+    assert.deepEqual((await collect(f.driver.logs(id, { tail: 1 }))).map((l) => l.line), ['started']);
+    const past = (await f.driver.pastInstances('svc-a')).find((p) => p.id === id);
+    assert.equal(past?.revision, 'svc-a-00001');
+    assert.ok(past && past.endedAt > 0);
+    assert.deepEqual(await f.driver.pastInstances('svc-none'), []);
+    await f.driver.forgetLogs('svc-a');
+    assert.deepEqual(await collect(f.driver.logs(id)), [], 'forgotten with its service');
+    assert.equal((await f.driver.pastInstances('svc-a')).length, 0);
     await f.driver.delete(id);
     await f.driver.stop(id, 0);
     for (const unknown of [`${f.idPrefix}-never-created`, 'Not_Valid']) {

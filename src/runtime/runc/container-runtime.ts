@@ -62,8 +62,9 @@ export interface ContainerRuntime {
    *  ran, is killed at once). Idempotent; NOT_FOUND for an unknown id. */
   stop(id: string, graceMs: number): Promise<StopResult>;
   kill(id: string, signal: NodeJS.Signals): Promise<void>;
-  /** Removes the container and everything it owns (process, cgroup, netns, address, logs). Idempotent. */
-  delete(id: string): Promise<void>;
+  /** Removes the container and everything it owns (process, cgroup, netns, address, logs), except
+   *  that with `keepLogsAt` its log directory is moved there instead of deleted. Idempotent. */
+  delete(id: string, opts?: { keepLogsAt?: string }): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   state(id: string): Promise<Lookup<ContainerState>>;

@@ -248,7 +248,7 @@ export class RuncRuntime implements ContainerRuntime {
     });
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, opts: { keepLogsAt?: string } = {}): Promise<void> {
     const p = this.paths(id);
     // A start in flight settles first (within exec-fifo's guard when the init is gone): removing the
     // runc state under it would leave its open of the exec FIFO waiting forever, and a libuv thread with it.
@@ -259,6 +259,8 @@ export class RuncRuntime implements ContainerRuntime {
       await stopSupervisor(p);
       await detachInstance(this.bridgeConfig(), id, (await this.record(id))?.ip ?? (await this.ipam.addressOf(id)));
       await this.ipam.release(id);
+      // the supervisor has ended: its log files are complete and may move (a rename, same filesystem)
+      if (opts.keepLogsAt) await fsp.rename(p.logs, opts.keepLogsAt).catch(() => undefined);
       await fsp.rm(p.dir, { recursive: true, force: true });
     } finally {
       this.deleting.delete(id);

@@ -18,6 +18,7 @@ import { LazyDriver } from '../lazy-driver.ts';
 import { createRuncRuntime } from './driver.ts';
 import { RuncImages } from './images.ts';
 import { RuncInstanceDriver } from './instance-driver.ts';
+import { LogArchive } from './log-archive.ts';
 import { instancesDir } from './layout.ts';
 
 export interface RuncDriverSetup {
@@ -42,13 +43,15 @@ const hasEntries = async (dir: string) => existsSync(dir) && (await fsp.readdir(
 export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
   const instances = path.join(o.dataDir, 'instances');
   const runtimeRoot = path.join(o.dataDir, 'runtime');
+  // deleted instances' output (log-archive.ts): its presence also means there is something to show
+  const logs = path.join(o.dataDir, 'logs');
   const build = async (): Promise<InstanceDriver> => {
     const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
     await layers.init();
     const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
-    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, images: new RuncImages(o.images, layers, o.platform), containers, logger: o.logger });
+    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, images: new RuncImages(o.images, layers, o.platform), containers, logArchive: new LogArchive(logs), logger: o.logger });
   };
   // A container without an instance dir is possible only after a crash half-way through delete.
-  const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot)));
+  const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot))) || (await hasEntries(logs));
   return new LazyDriver(build, leftovers);
 }

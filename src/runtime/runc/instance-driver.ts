@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
 import type { FreeSpaceCheck } from '../../core/free-space.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
-import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine } from '../../core/instance.ts';
+import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine, PastInstance } from '../../core/instance.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { assertInstanceId, isInstanceId, revisionOfInstance } from '../../core/names.ts';
 import type { PinnedImage } from '../../core/service.ts';
@@ -20,6 +20,7 @@ import { mountRootfs, removeRootfs } from '../../images/rootfs.ts';
 import type { InstanceDriver } from '../../core/instance.ts';
 import type { ContainerRuntime, ContainerState } from './container-runtime.ts';
 import type { RuncImages } from './images.ts';
+import type { LogArchive } from './log-archive.ts';
 import { containerSpec } from './process.ts';
 
 export interface RuncInstanceDriverOptions {
@@ -31,6 +32,8 @@ export interface RuncInstanceDriverOptions {
   space?: FreeSpaceCheck;
   images: RuncImages;
   containers: ContainerRuntime;
+  /** where deleted instances' logs are kept (skiff logs after a scale to zero or a crash); none: not kept */
+  logArchive?: LogArchive;
   logger?: Logger;
 }
 
@@ -159,11 +162,24 @@ export class RuncInstanceDriver implements InstanceDriver {
     });
   }
 
-  /** Container (process, netns, address, cgroup, logs) first, then the rootfs mount and dir. */
+  /** Container (process, netns, address, cgroup) first — its logs moved to the archive for a service's
+   *  instance —, then the rootfs mount and dir. */
   private async remove(id: string): Promise<void> {
     this.ports.delete(id);
-    await this.opts.containers.delete(id);
+    const revision = (await this.record(id))?.revision;
+    const keepLogsAt = revision && this.opts.logArchive ? await this.opts.logArchive.destination(id, revision) : undefined;
+    await this.opts.containers.delete(id, { keepLogsAt });
+    if (keepLogsAt) await this.opts.logArchive!.kept(id, revision!);
     await removeRootfs(this.dirOf(id));
+  }
+
+
+  async pastInstances(service: string): Promise<PastInstance[]> {
+    return (await this.opts.logArchive?.past(service)) ?? [];
+  }
+
+  async forgetLogs(service: string): Promise<void> {
+    await this.opts.logArchive?.forget(service);
   }
 
   private once(inflight: Map<string, Promise<void>>, id: string, run: () => Promise<void>): Promise<void> {
@@ -219,7 +235,9 @@ export class RuncInstanceDriver implements InstanceDriver {
     try {
       yield* this.opts.containers.logs(id, opts);
     } catch (err) {
-      if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: no output
+      if (!isCode(err, 'NOT_FOUND')) throw err;
+      // deleted: what the archive kept of it, if anything
+      if (this.opts.logArchive) yield* this.opts.logArchive.logs(id, opts?.tail);
     }
   }
 
@@ -228,7 +246,9 @@ export class RuncInstanceDriver implements InstanceDriver {
     try {
       yield* this.opts.containers.followLogs(id, signal, opts);
     } catch (err) {
-      if (!isCode(err, 'NOT_FOUND')) throw err; // unknown or already deleted: nothing to follow
+      if (!isCode(err, 'NOT_FOUND')) throw err;
+      // deleted: what the archive kept of it, and nothing more will come
+      if (this.opts.logArchive) yield* this.opts.logArchive.logs(id, opts?.tail);
     }
   }
 
