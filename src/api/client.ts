@@ -52,6 +52,22 @@ export class SkiffClient {
     return this.request<{ status: string; version: string }>('GET', '/api/v1/health');
   }
 
+  /** `skiff down`: the daemon drains and stops every instance, then stops (answers before it does). */
+  down() {
+    return this.request<{ status: 'draining' }>('POST', '/api/v1/daemon/down');
+  }
+
+  /** Whether the daemon answers /healthz (no token needed). */
+  async alive(): Promise<boolean> {
+    try {
+      const res = await open({ method: 'GET', url: new URL('/healthz', this.options.baseUrl), signal: AbortSignal.timeout(2000) });
+      res.resume();
+      return (res.statusCode ?? 0) === 200;
+    } catch {
+      return false;
+    }
+  }
+
   gc() {
     return this.request<GcResult>('POST', '/api/v1/registry/gc');
   }

@@ -40,8 +40,15 @@ export interface HealthPort {
   checks(): Promise<Record<string, string>>;
 }
 
+/** The daemon's own life: `skiff down`. */
+export interface LifecyclePort {
+  /** drain and stop every instance, then stop the daemon (returns at once; the work goes on) */
+  down(): void;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
+  lifecycle: LifecyclePort;
   health: HealthPort;
   gc: GcPort;
   serving: ServingPort;

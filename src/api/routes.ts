@@ -12,6 +12,7 @@ import { registerServiceRoutes } from './services-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { registerDaemonRoutes } from './daemon-routes.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -45,5 +46,6 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerServiceRoutes(api, deps.serving);
     registerRunRoutes(api, deps.runs);
     registerRegistryRoutes(api, deps.gc);
+    registerDaemonRoutes(api, deps.lifecycle);
   }, { prefix: '/api/v1' });
 }

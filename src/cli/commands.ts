@@ -8,6 +8,7 @@ export type Register = (program: Command) => void;
 /** Each subcommand → the module that registers it (several commands share one module). */
 export const MODULES: Record<string, () => Promise<Register>> = {
   gc: async () => (await import('./gc.ts')).registerGc,
+  down: async () => (await import('./down.ts')).registerDown,
   push: async () => (await import('./push.ts')).registerPush,
   token: async () => (await import('./token.ts')).registerToken,
   run: async () => (await import('./run.ts')).registerRun,
@@ -15,6 +16,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
+  down: 'down',
   push: 'push',
   token: 'token',
   run: 'run',

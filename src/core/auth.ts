@@ -6,19 +6,19 @@
  *   pull    pull images (registry reads)
  *   push    + push and delete images (registry writes)
  *   deploy  + read and change services (deploy, traffic, scale, logs, delete) and run containers
- *   admin   + manage tokens and run registry garbage collection
+ *   admin   + manage tokens, run registry garbage collection, stop the daemon (skiff down)
  */
 export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
 
 export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'deploy', 'push', 'pull'];
 
 /** What an operation needs; a role holds a fixed set (GRANTS). */
-export type Permission = 'images:pull' | 'images:push' | 'services:read' | 'services:write' | 'runs:create' | 'tokens:manage' | 'registry:gc';
+export type Permission = 'images:pull' | 'images:push' | 'services:read' | 'services:write' | 'runs:create' | 'tokens:manage' | 'registry:gc' | 'daemon:down';
 
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
 const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create'];
-const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc'];
+const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc', 'daemon:down'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };
 

@@ -50,7 +50,12 @@ export interface Daemon {
   gc(): Promise<GcResult>;
   /** Stops the daemon; instances keep running so the next daemon re-adopts them. */
   stop(): Promise<void>;
-  /** Deletes every instance this daemon's driver has (tests, and `skiff down --all` later). */
+  /** `skiff down`: no new connections, every instance finishes its requests and stops, then the
+   *  daemon stops. Desired state is kept: the next daemon starts the services' min instances. */
+  down(): Promise<void>;
+  /** Resolves once the daemon has stopped, by stop() or down() (`skiff up` exits then). */
+  readonly stopped: Promise<void>;
+  /** Deletes every instance this daemon's driver has (tests). */
   stopInstances(): Promise<void>;
 }
 
@@ -89,7 +94,9 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const driver = options.driver ?? createDriver(settings, registry, space, log);
     const images = imagesFromRegistry(registry, driver);
     const serving = await startServing({ settings, records: store.serving, clock, log, driver, images });
-    stopping.push(() => serving.stop());
+    // `skiff down` drains; a plain stop leaves instances to the next daemon
+    let drainOnStop = false;
+    stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
     const runs = new RunService({ driver, images, log: log.child({ component: 'runs' }) });
 
     const app = Fastify({
@@ -108,9 +115,11 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // leaves these their share of the fds): a flood on the gateway cannot lock the operator out.
     if (settings.listenMaxConnections > 0) app.server.maxConnections = settings.listenMaxConnections;
     registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
+    // `skiff down` reaches the daemon's stop, defined below once everything it stops exists
+    const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });
@@ -127,7 +136,14 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       stopping.push(async () => cancel());
     }
 
-    let stopped: Promise<void> | undefined;
+    let stopping_: Promise<void> | undefined;
+    let markStopped!: () => void;
+    const stoppedPromise = new Promise<void>((resolve) => (markStopped = resolve));
+    const stop = (drain: boolean) => {
+      drainOnStop ||= drain;
+      return (stopping_ ??= stopAll().finally(markStopped));
+    };
+    lifecycle.down = () => void stop(true).catch((err: unknown) => log.error({ err }, 'skiff down failed'));
     const gw = serving.gatewayAddress;
     return {
       apiUrl,
@@ -139,7 +155,9 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       stopInstances: async () => {
         for (const inst of await driver.list()) await driver.delete(inst.id);
       },
-      stop: () => (stopped ??= stopAll()),
+      stop: () => stop(false),
+      down: () => stop(true),
+      stopped: stoppedPromise,
     };
   } catch (err) {
     await stopAll().catch(() => {});

@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write(`skiff: ${signal} received, shutting down\n`);
         daemon.stop().then(() => process.exit(0), exitWithError);
       };
+      // `skiff down` stops the daemon from the API: the process ends with it
+      void daemon.stopped.then(() => process.exit(0));
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });

@@ -23,6 +23,9 @@ export interface ServingPlane {
   /** per-revision cold-start breakdowns (for metrics) */
   coldStarts: ColdStartStats;
   stop(): Promise<void>;
+  /** `skiff down`: the gateway takes no new connection, every instance finishes its requests and
+   *  stops, then stop(). Resolves with how many instances there were. */
+  drainAndStop(): Promise<number>;
 }
 
 export async function startServing(deps: {
@@ -86,6 +89,12 @@ export async function startServing(deps: {
     stop: async () => {
       await scheduler!.stop();
       await gateway.close();
+    },
+    drainAndStop: async () => {
+      gateway.stopAccepting();
+      const instances = await scheduler!.drainAll();
+      await gateway.close();
+      return instances;
     },
   };
 }

@@ -160,6 +160,11 @@ export class Gateway implements FastPathHost {
     return { host, port: addr.port };
   }
 
+  /** Accepts no new connection; requests on the open ones go on (a drain before close()). */
+  stopAccepting(): void {
+    this.listener?.close();
+  }
+
   async close(): Promise<void> {
     for (const pool of this.pools.values()) pool.close();
     for (const socket of this.upgraded) socket.destroy();

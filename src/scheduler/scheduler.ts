@@ -219,6 +219,25 @@ export class Scheduler {
     await Promise.all(Array.from({ length: Math.min(ORPHAN_REMOVALS_AT_ONCE, queue.length) }, worker));
   }
 
+  /**
+   * `skiff down`: starts nothing more, lets every serving instance finish its requests (unpublished
+   * first, then stopped with its drain grace) and removes every other one (starting, pre-created,
+   * frozen); then stops as stop() does. Desired state is untouched: the next daemon starts min
+   * instances again. Resolves with how many instances there were.
+   */
+  async drainAll(): Promise<number> {
+    this.stopped = true;
+    this.stopTicking?.();
+    await Promise.allSettled([...this.pending]);
+    const work: Array<Promise<void>> = [];
+    for (const state of this.revisions.values()) {
+      for (const inst of [...state.instances.values()]) work.push(inst.phase === 'ready' ? this.drain(state, inst, 'skiff down') : this.remove(state, inst));
+    }
+    await Promise.allSettled(work);
+    await this.stop();
+    return work.length;
+  }
+
   /** Stops ticking; instances keep running so the next daemon can re-adopt them. */
   async stop(): Promise<void> {
     this.stopped = true;
