@@ -38,6 +38,23 @@ test('runtime.egressInterfaces: a comma-separated list in the environment, empty
   assert.deepEqual(loadSettings({ env: { SKIFF_RUNTIME_EGRESS_INTERFACES: 'eth0, bond0.12' } }).runtime.egressInterfaces, ['eth0', 'bond0.12']);
 });
 
+test('a daemon on another data dir gets network names of its own, stable, unless given', () => {
+  const def = loadSettings({}).runtime;
+  assert.deepEqual([def.bridge, def.subnet, def.chainPrefix], ['skiff0', '10.213.0.0/16', 'SKIFF'], 'the default data dir keeps the defaults');
+  const a = loadSettings({ flags: { dataDir: '/srv/skiff-a' } }).runtime;
+  const b = loadSettings({ flags: { dataDir: '/srv/skiff-b' } }).runtime;
+  assert.match(a.bridge, /^sk[0-9a-f]{6}$/);
+  assert.ok(a.bridge.length <= 15, 'a Linux interface name');
+  assert.match(a.chainPrefix, /^SK[0-9A-F]{6}$/);
+  assert.match(a.subnet, /^10\.(22[4-9]|23\d)\.\d{1,3}\.0\/24$/);
+  assert.notEqual(a.bridge, b.bridge);
+  assert.notEqual(a.chainPrefix, b.chainPrefix);
+  assert.deepEqual(loadSettings({ flags: { dataDir: '/srv/skiff-a/' } }).runtime, a, 'the same directory, the same names');
+  const given = loadSettings({ flags: { dataDir: '/srv/skiff-a' }, env: { SKIFF_RUNTIME_BRIDGE: 'mybr0' } }).runtime;
+  assert.equal(given.bridge, 'mybr0');
+  assert.equal(given.chainPrefix, a.chainPrefix, 'only what was given is taken as given');
+});
+
 test('host:port parsing accepts IPv6 and empty hosts', () => {
   assert.deepEqual(parseHostPort('[::1]:5000', 'x'), { host: '::1', port: 5000 });
   assert.deepEqual(parseHostPort(':8080', 'x'), { host: '0.0.0.0', port: 8080 });

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { SkiffError } from '../core/errors.ts';
 import { DEFAULT_DATA_DIR } from '../core/data-dir.ts';
+import { createHash } from 'node:crypto';
 
 export interface HostPort {
   host: string;
@@ -241,9 +242,27 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Array<[string, unkn
   });
 }
 
+/**
+ * The network names of a daemon on `dataDir` (not the default one): bridge `sk<6 hex>`, firewall chain
+ * prefix `SK<6 HEX>` (also its nftables tables), and a /24 in 10.224.0.0/12 — apart from the default
+ * daemon's 10.213.0.0/16 and podman's 10.88.0.0/16 —, all from a hash of the directory's path, so
+ * they stay the same across restarts (instances are re-adopted on them).
+ */
+export function networkNamesFor(dataDir: string): Pick<Settings['runtime'], 'bridge' | 'subnet' | 'chainPrefix'> {
+  const h = createHash('sha256').update(path.resolve(dataDir)).digest();
+  const hex = h.subarray(0, 3).toString('hex');
+  return { bridge: `sk${hex}`, chainPrefix: `SK${hex.toUpperCase()}`, subnet: `10.${224 + (h[3]! % 16)}.${h[4]!}.0/24` };
+}
+
 /** Builds settings from defaults, then an optional YAML/JSON file, then env, then flags (later wins). */
 export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, string | undefined> }): Settings {
   const settings = structuredClone(DEFAULT_SETTINGS) as unknown as Record<string, unknown>;
+  /** the settings given (file, env, flags), as opposed to defaults */
+  const given = new Set<string>();
+  const set = (key: string, value: unknown) => {
+    setPath(settings, key, value);
+    given.add(key);
+  };
   if (opts.file) {
     let parsed: unknown;
     try {
@@ -252,16 +271,22 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv; fla
       throw new SkiffError('CONFIG_INVALID', `cannot read config file ${opts.file}: ${(err as Error).message}`);
     }
     if (parsed !== null && typeof parsed === 'object') {
-      for (const [k, v] of flatten(parsed as Record<string, unknown>)) setPath(settings, k, v);
+      for (const [k, v] of flatten(parsed as Record<string, unknown>)) set(k, v);
     }
   }
   const env = opts.env ?? {};
   for (const [name, key] of Object.entries(ENV_SETTINGS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(settings, key, v);
+    if (v !== undefined && v !== '') set(key, v);
   }
-  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) setPath(settings, k, v);
+  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) set(k, v);
   const result = settings as unknown as Settings;
   result.dataDir = path.resolve(result.dataDir);
+  // A daemon on another data dir gets a network of its own unless one was given, so two daemons on
+  // one host never share a bridge, subnet or firewall chains by default.
+  if (result.dataDir !== DEFAULT_DATA_DIR) {
+    const own = networkNamesFor(result.dataDir);
+    for (const key of ['bridge', 'subnet', 'chainPrefix'] as const) if (!given.has(`runtime.${key}`)) result.runtime[key] = own[key];
+  }
   return result;
 }
