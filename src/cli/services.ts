@@ -35,9 +35,10 @@ export function envPairs(pairs: string[]): Record<string, string> {
   return env;
 }
 
-function int(value: string): number {
+/** A flag's non-negative integer; an error naming the flag otherwise. */
+function int(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new SkiffError('BAD_REQUEST', `expected a non-negative integer, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new SkiffError('USAGE', `${flag}: expected a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -97,15 +98,15 @@ export function deployDocument(name: string | undefined, f: DeployFlags, fromFil
   const doc: Partial<DeployDocument> = { ...fromFile };
   if (name) doc.name = name;
   if (f.image) doc.image = f.image;
-  if (f.port) doc.port = int(f.port);
+  if (f.port) doc.port = int(f.port, '--port');
   if (f.env.length) doc.env = { ...doc.env, ...envPairs(f.env) };
   if (f.memory || f.cpu || f.disk) doc.resources = { ...doc.resources, ...(f.memory ? { memory: f.memory } : {}), ...(f.cpu ? { cpu: f.cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
   if (f.capAdd.length) doc.capabilities = capabilities(f.capAdd);
   if (f.timeout) doc.timeout = f.timeout;
   const scaling = { ...doc.scaling };
-  if (f.min) scaling.min = int(f.min);
-  if (f.max) scaling.max = int(f.max);
-  if (f.concurrency) scaling.concurrency = int(f.concurrency);
+  if (f.min) scaling.min = int(f.min, '--min');
+  if (f.max) scaling.max = int(f.max, '--max');
+  if (f.concurrency) scaling.concurrency = int(f.concurrency, '--concurrency');
   if (Object.keys(scaling).length) doc.scaling = scaling;
   if (!doc.name) throw new SkiffError('BAD_REQUEST', 'a service name is required (argument or `name:` in the file)');
   if (!doc.image) throw new SkiffError('BAD_REQUEST', '--image (or `image:` in the file) is required');
@@ -118,15 +119,15 @@ export function patchFromFlags(f: DeployFlags): DeployPatch {
   const cpu = f.cpu ?? f.cpus;
   const patch: DeployPatch = {};
   if (f.image) patch.image = f.image;
-  if (f.port) patch.port = int(f.port);
+  if (f.port) patch.port = int(f.port, '--port');
   if (f.env.length) patch.env = envPatch(f.env);
   if (f.memory || cpu || f.disk) patch.resources = { ...(f.memory ? { memory: f.memory } : {}), ...(cpu ? { cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
   if (f.capAdd.length) patch.capabilities = capabilities(f.capAdd);
   if (f.timeout) patch.timeout = f.timeout;
   const scaling: NonNullable<DeployPatch['scaling']> = {};
-  if (f.min) scaling.min = int(f.min);
-  if (f.max) scaling.max = int(f.max);
-  if (f.concurrency) scaling.concurrency = int(f.concurrency);
+  if (f.min) scaling.min = int(f.min, '--min');
+  if (f.max) scaling.max = int(f.max, '--max');
+  if (f.concurrency) scaling.concurrency = int(f.concurrency, '--concurrency');
   if (Object.keys(scaling).length) patch.scaling = scaling;
   return patch;
 }
@@ -333,7 +334,7 @@ export function registerServices(program: Command): void {
     .option('--since <duration>', 'only lines newer than this long ago, e.g. 30m or 1h')
     .option('--tail <n>', 'only the last n lines per instance')
     .action(async (name: string, o: { follow?: boolean; revision?: string; instance?: string; since?: string; tail?: string }) => {
-      await clientFrom(program).logs(name, { follow: o.follow, revision: o.revision, instance: o.instance, since: o.since, tail: o.tail ? int(o.tail) : undefined }, (t) => process.stdout.write(t));
+      await clientFrom(program).logs(name, { follow: o.follow, revision: o.revision, instance: o.instance, since: o.since, tail: o.tail ? int(o.tail, '--tail') : undefined }, (t) => process.stdout.write(t));
     });
 
   program
@@ -343,7 +344,7 @@ export function registerServices(program: Command): void {
     .option('--max <n>', 'maximum instances')
     .action(async (name: string, o: { min?: string; max?: string }) => {
       if (o.min === undefined && o.max === undefined) throw new SkiffError('USAGE', 'scale: give --min and/or --max (nothing to change)');
-      const s = await clientFrom(program).scale(name, { ...(o.min ? { min: int(o.min) } : {}), ...(o.max ? { max: int(o.max) } : {}) });
+      const s = await clientFrom(program).scale(name, { ...(o.min ? { min: int(o.min, '--min') } : {}), ...(o.max ? { max: int(o.max, '--max') } : {}) });
       line(`${s.name}: min ${s.scaling.min}, max ${s.scaling.max}`);
     });
 
@@ -353,7 +354,7 @@ export function registerServices(program: Command): void {
     .option('--instances <n>', 'instances per revision taking traffic (at most the service\'s max)', '1')
     .option('--for <duration>', 'how long to keep them, e.g. 10m (at most 24h)', '10m')
     .action(async (name: string, o: { instances: string; for: string }) => {
-      const r = await clientFrom(program).prewarm(name, { instances: int(o.instances), for: o.for });
+      const r = await clientFrom(program).prewarm(name, { instances: int(o.instances, '--instances'), for: o.for });
       for (const rev of r.revisions) line(`${rev.revision}  ${rev.ready}/${rev.instances} ready, kept warm until ${r.until}`);
       const short = r.revisions.filter((rev) => rev.ready < rev.instances);
       if (short.length) throw new SkiffError('UNAVAILABLE', `${short.map((rev) => rev.revision).join(', ')} not all ready; see \`skiff describe ${name}\``);
@@ -366,7 +367,7 @@ export function registerServices(program: Command): void {
       const traffic = split.map((p) => {
         const [revision, percent] = p.split('=');
         if (!revision || percent === undefined) throw new SkiffError('BAD_REQUEST', `expected REVISION=PERCENT, got ${JSON.stringify(p)}`);
-        return { revision, percent: int(percent) };
+        return { revision, percent: int(percent, `${revision}=`) };
       });
       const s = await clientFrom(program).setTraffic(name, traffic);
       line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
