@@ -9,6 +9,7 @@ export type Register = (program: Command) => void;
 export const MODULES: Record<string, () => Promise<Register>> = {
   gc: async () => (await import('./gc.ts')).registerGc,
   down: async () => (await import('./down.ts')).registerDown,
+  images: async () => (await import('./images.ts')).registerImages,
   push: async () => (await import('./push.ts')).registerPush,
   token: async () => (await import('./token.ts')).registerToken,
   run: async () => (await import('./run.ts')).registerRun,
@@ -17,6 +18,8 @@ export const MODULES: Record<string, () => Promise<Register>> = {
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
   down: 'down',
+  images: 'images',
+  image: 'images',
   push: 'push',
   token: 'token',
   run: 'run',

@@ -2,6 +2,7 @@
 // and the process defaults (entrypoint, cmd, env, working dir, user, ports, healthcheck, stop signal).
 // Parsing is pure; resolveImage() walks index → platform manifest → config through a ManifestSource.
 // Media types are spelled here, not imported from src/registry (images imports only core).
+import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES } from '../core/media-types.ts';
 import { digestOf, parseDigest } from '../core/digest.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { ManifestSource } from './ports.ts';
@@ -53,8 +54,8 @@ interface Desc {
 
 export type ParsedManifest = { kind: 'index'; manifests: Desc[] } | { kind: 'image'; config: Desc; layers: LayerRef[] };
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const IMAGE_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
+const INDEX_TYPES = INDEX_MEDIA_TYPES;
+const IMAGE_TYPES = IMAGE_MEDIA_TYPES;
 const CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 // OCI `…layer.v1.tar[+gzip|+zstd]` (also nondistributable), Docker `…rootfs.diff.tar.gzip` (also foreign)
 const LAYER_TYPE = /[.]tar([.]gzip|\+gzip|\+zstd)?$/;

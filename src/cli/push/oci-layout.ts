@@ -1,6 +1,7 @@
 // cli/push/oci-layout: plans the push of an OCI image layout (directory or tar). The image is chosen
 // from index.json by --ref (org.opencontainers.image.ref.name, or containerd's image name) or is
 // the only one; an image index is pushed whole, its platform manifests before the index itself.
+import { INDEX_MEDIA_TYPES } from '../../core/media-types.ts';
 import { parseDigest } from '../../core/digest.ts';
 import { mustFind, readSmall, readJson, type ImageSource } from './source.ts';
 import { addBlob, archiveError, sha256, type PushPlan } from './plan.ts';
@@ -14,7 +15,7 @@ interface Descriptor {
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const INDEX_TYPES = INDEX_MEDIA_TYPES;
 
 export async function planOciLayout(src: ImageSource, ref: string | undefined): Promise<PushPlan> {
   const { json: index } = await readJson<{ manifests?: Descriptor[] }>(src, 'index.json');
