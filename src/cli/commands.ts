@@ -10,6 +10,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   gc: async () => (await import('./gc.ts')).registerGc,
   down: async () => (await import('./down.ts')).registerDown,
   images: async () => (await import('./images.ts')).registerImages,
+  completion: async () => (await import('./completion.ts')).registerCompletion,
   push: async () => (await import('./push.ts')).registerPush,
   token: async () => (await import('./token.ts')).registerToken,
   run: async () => (await import('./run.ts')).registerRun,
@@ -20,11 +21,16 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   down: 'down',
   images: 'images',
   image: 'images',
+  completion: 'completion',
+  __names: 'completion',
   push: 'push',
   token: 'token',
   run: 'run',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
+
+/** Subcommands that need every module loaded: `completion` describes them all. */
+export const NEEDS_ALL: ReadonlySet<string> = new Set(['completion']);
 
 /** Options of the program itself that take a value: their value is not the subcommand. */
 export const GLOBAL_WITH_VALUE = new Set(['--api', '--data-dir']);

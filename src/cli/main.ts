@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { exitWithError } from '../core/exit.ts';
 import { VERSION } from '../core/version.ts';
-import { COMMANDS, MODULES, subcommandOf } from './commands.ts';
+import { COMMANDS, MODULES, NEEDS_ALL, subcommandOf } from './commands.ts';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('skiff')
@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<void> {
   const named = subcommandOf(argv.slice(2));
   const args = argv.slice(2);
   const versionOnly = named === undefined && (args.includes('--version') || args.includes('-V'));
-  const wanted = versionOnly ? [] : named !== undefined && named in COMMANDS ? [COMMANDS[named]!] : Object.keys(MODULES);
+  const alone = named !== undefined && named in COMMANDS && !NEEDS_ALL.has(named);
+  const wanted = versionOnly ? [] : alone ? [COMMANDS[named]!] : Object.keys(MODULES);
   for (const register of await Promise.all(wanted.map((m) => MODULES[m]!()))) register(program);
   await program.parseAsync(argv);
 }
