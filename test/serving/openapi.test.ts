@@ -81,6 +81,6 @@ test('openapi.json lists every services endpoint with its request and response s
   assert.deepEqual(Object.keys(prewarm.requestBody!.content['application/json']!.schema.properties!).sort(), ['for', 'instances']);
   assert.deepEqual(json(prewarm, '200').properties!.revisions!.items!.required, ['revision', 'instances', 'ready']);
   const logs = doc.paths['/api/v1/services/{name}/logs']!.get!;
-  assert.deepEqual(logs.parameters!.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['follow', 'revision', 'tail']);
+  assert.deepEqual(logs.parameters!.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['follow', 'instance', 'revision', 'since', 'tail']);
   assert.equal(logs.responses['200']!.content!['text/plain']!.schema.type, 'string');
 });
