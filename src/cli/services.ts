@@ -38,7 +38,7 @@ export function envPairs(pairs: string[]): Record<string, string> {
 /** A flag's non-negative integer; an error naming the flag otherwise. */
 function int(value: string, flag: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new SkiffError('USAGE', `${flag}: expected a non-negative integer, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new SkiffError('BAD_REQUEST', `${flag}: expected a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -367,7 +367,7 @@ export function registerServices(program: Command): void {
       const traffic = split.map((p) => {
         const [revision, percent] = p.split('=');
         if (!revision || percent === undefined) throw new SkiffError('BAD_REQUEST', `expected REVISION=PERCENT, got ${JSON.stringify(p)}`);
-        return { revision, percent: int(percent, `${revision}=`) };
+        return { revision, percent: int(percent, `${revision}=PERCENT`) };
       });
       const s = await clientFrom(program).setTraffic(name, traffic);
       line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);

@@ -62,8 +62,8 @@ test('CLI usage errors: unknown option, missing argument, scale without flags, b
   await fails(d, ['scale', 'a'], /^skiff: error USAGE: scale: give --min and\/or --max/);
   await fails(d, ['deploy', 'a', '--image', 'x:1', '--cpu', '1', '--cpus', '2'], /^skiff: error USAGE: --cpu and --cpus are the same flag/);
   await fails(d, ['deploy', 'a', '--image', 'x:1', '--max', '99999999999'], /^skiff: error BAD_REQUEST: scaling\.max: must be <= 1000$/);
-  await fails(d, ['deploy', 'a', '--image', 'x:1', '--min', 'two'], /^skiff: error USAGE: --min: expected a non-negative integer, got "two"$/);
-  await fails(d, ['logs', 'a', '--tail', '-1'], /^skiff: error USAGE: --tail: expected a non-negative integer, got "-1"$/);
+  await fails(d, ['deploy', 'a', '--image', 'x:1', '--min', 'two'], /^skiff: error BAD_REQUEST: --min: expected a non-negative integer, got "two"$/);
+  await fails(d, ['logs', 'a', '--tail', '-1'], /^skiff: error BAD_REQUEST: --tail: expected a non-negative integer, got "-1"$/);
 });
 
 test('tokens: duplicate names are a conflict, rm by id or name says what it revoked, a 401 names where the token came from', async (t) => {
