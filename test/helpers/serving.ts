@@ -17,13 +17,18 @@ export interface GatewayResponse {
 /** GET `path` of `service` through the gateway at `gatewayUrl`, routed by Host: <service>.localhost. */
 export function gatewayGet(gatewayUrl: string, service: string, path = '/'): Promise<GatewayResponse> {
   return new Promise((resolve, reject) => {
-    http
-      .get(`${gatewayUrl}${path}`, { headers: { host: `${service}.localhost` }, agent }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-      })
-      .on('error', reject);
+    const req = http.get(`${gatewayUrl}${path}`, { headers: { host: `${service}.localhost` }, agent }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the gateway closed as idle (after 5 s) just as this GET reused it:
+      // the request never reached it, and a client may send an idempotent request again (RFC 9112
+      // 9.3.1; Node's docs give this very retry for req.reusedSocket). Any other error is the answer.
+      if (req.reusedSocket && err.code === 'ECONNRESET') gatewayGet(gatewayUrl, service, path).then(resolve, reject);
+      else reject(err);
+    });
   });
 }
 
