@@ -30,6 +30,12 @@ export async function main(argv: string[]): Promise<void> {
         env: process.env,
         flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, store: opts.store, logLevel: opts.logLevel },
       });
+      // Signals are caught from the start: one that arrives while the daemon starts (systemd stopping
+      // a slow start) stops it once it has started, instead of killing it half way.
+      let signalled: string | undefined;
+      let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
       const { startDaemon } = await import('./daemon.ts');
       const daemon = await startDaemon(settings);
       process.stdout.write(
@@ -48,8 +54,8 @@ export async function main(argv: string[]): Promise<void> {
       };
       // `skiff down` stops the daemon from the API: the process ends with it
       void daemon.stopped.then(() => process.exit(0));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      onSignal = shutdown;
+      if (signalled) shutdown(signalled);
     });
   await program.parseAsync(argv);
 }
