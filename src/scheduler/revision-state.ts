@@ -26,6 +26,9 @@ export interface TrackedInstance {
   frozenAt?: number;
 }
 
+/** consecutive failures after which a revision's requests are answered with the cause, not held */
+export const FAILURES_BEFORE_REFUSING = 2;
+
 export class RevisionState {
   readonly instances = new Map<string, TrackedInstance>();
   lastDesired: number | undefined;
@@ -44,6 +47,11 @@ export class RevisionState {
   backoffUntil = 0;
   /** why the last start failed or the last instance crashed, and when (clock ms) */
   lastFailure: { cause: string; at: number } | undefined;
+  /** In a crash loop past a fluke (FAILURES_BEFORE_REFUSING in a row): requests get the cause
+   *  instead of being held, and its share of traffic goes back to the revision that served before. */
+  refusing(): boolean {
+    return this.failures >= FAILURES_BEFORE_REFUSING;
+  }
   /** CPU time seen at the previous tick per instance, for CPU-rate metrics */
   readonly cpuSeen = new Map<string, { at: number; nanos: number }>();
 

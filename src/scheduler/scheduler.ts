@@ -39,8 +39,6 @@ const CRASH_BACKOFF_MAX_MS = 300_000;
 const CRASH_RESET_MS = 60_000;
 /** a revision being verified is warmed up until it has been ready once, or failed this many times in a row */
 const VERIFY_ATTEMPTS = 3;
-/** consecutive failures after which requests are answered with the cause instead of held */
-const FAILURES_BEFORE_REFUSING = 2;
 /** lines of a crashed instance's output its failure quotes */
 const CRASH_OUTPUT_LINES = 5;
 
@@ -422,7 +420,7 @@ export class Scheduler {
     const waitMs = state.backoffUntil - this.d.clock.now();
     if (waitMs > 0) {
       // backing off after failures: past a fluke, the held requests learn why now (else they ask again at its end)
-      if (state.failures >= FAILURES_BEFORE_REFUSING) this.d.routing.revisionFailed(state.name, state.lastFailure?.cause ?? 'its instances fail', waitMs);
+      if (state.refusing()) this.d.routing.revisionFailed(state.name, state.lastFailure?.cause ?? 'its instances fail', waitMs);
       return;
     }
     const frozen = state.inPhase('frozen')[0];
@@ -468,10 +466,12 @@ export class Scheduler {
     state.backoffUntil = now + backoffMs;
     state.lastFailure = { cause, at: now };
     this.writes.event(state.record.service, state.name, 'back-off', `failure ${state.failures}: next start in ${backoffMs / 1000}s`);
-    // past a fluke its share goes back to the revision that served before, if there is one
-    if (state.failures >= FAILURES_BEFORE_REFUSING) this.pushRoutes();
-    if (state.failures >= FAILURES_BEFORE_REFUSING) this.d.routing.revisionFailed(state.name, cause, backoffMs);
-    else this.d.clock.after(backoffMs, () => this.d.routing.capacityFailed(state.name)); // held requests ask again then
+    if (state.refusing()) {
+      this.pushRoutes(); // its share goes back to the revision that served before, if there is one
+      this.d.routing.revisionFailed(state.name, cause, backoffMs);
+    } else {
+      this.d.clock.after(backoffMs, () => this.d.routing.capacityFailed(state.name)); // held requests ask again then
+    }
     this.d.clock.after(backoffMs, () => void this.tick());
   }
 
@@ -485,7 +485,6 @@ export class Scheduler {
   revisionStatus(revision: string): { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number } {
     const state = this.revisions.get(revision);
     if (!state) return { started: false, failures: 0 };
-    if (state.failures === 0) return { started: state.proven, failures: 0 };
     return { started: state.proven, failures: state.failures, ...(state.lastFailure ? { lastFailure: state.lastFailure.cause } : {}), ...(state.backoffUntil > this.d.clock.now() ? { nextStartAt: state.backoffUntil } : {}) };
   }
 
@@ -577,8 +576,7 @@ export class Scheduler {
    *  that take a share. */
   private pushRoutes(): Set<string> {
     const readyCount = (rev: string) => this.revisions.get(rev)?.count('ready') ?? 0;
-    // failing: in a crash loop past a fluke (two failures in a row), as the gateway refuses it
-    const failing = (rev: string) => (this.revisions.get(rev)?.failures ?? 0) >= FAILURES_BEFORE_REFUSING;
+    const failing = (rev: string) => this.revisions.get(rev)?.refusing() ?? false;
     const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount, failing) }));
     this.routed = new Set(takingTraffic(routedServices));
     const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
@@ -598,9 +596,9 @@ export class Scheduler {
     return next;
   }
 
-  /** Reads the desired services and loads the revisions their traffic names; new bounds of a service
-   *  go to its revisions' autoscalers, which keep what they observed. (A previous revision matters
-   *  for rollout only while it has ready instances, and then it is already loaded.) */
+  /** Reads the desired services and loads the revisions their traffic names, and each service's
+   *  previous serving revision (the rollout's fallback); new bounds of a service go to its revisions'
+   *  autoscalers, which keep what they observed. */
   private async readDesired(): Promise<void> {
     const services = await this.d.desired.services();
     for (const svc of services) {
