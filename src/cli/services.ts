@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
 import { print, withOutput, type OutputFlags } from './output.ts';
 import { SkiffError } from '../core/errors.ts';
+import { mergePatch } from '../core/merge-patch.ts';
 import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, RevisionConfig } from '../core/views.ts';
 import type { ServiceView } from '../core/views.ts';
@@ -91,36 +92,25 @@ export async function readDeployFile(file: string): Promise<Partial<DeployDocume
   return parsed as Partial<DeployDocument>;
 }
 
-/** Builds the deploy document from the -f file's fields and/or flags (flags win). */
+/** Builds the deploy document from the -f file's fields and/or flags: the flags merged onto the file,
+ *  as an update merges them onto a revision (K- is not allowed here: there is nothing to remove). */
 export function deployDocument(name: string | undefined, f: DeployFlags, fromFile: Partial<DeployDocument> = {}): DeployDocument {
-  if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
-  f = { ...f, cpu: f.cpu ?? f.cpus };
-  const doc: Partial<DeployDocument> = { ...fromFile };
+  const doc: Partial<DeployDocument> = mergePatch(fromFile, patchFromFlags(f, { removals: false }));
   if (name) doc.name = name;
-  if (f.image) doc.image = f.image;
-  if (f.port) doc.port = int(f.port, '--port');
-  if (f.env.length) doc.env = { ...doc.env, ...envPairs(f.env) };
-  if (f.memory || f.cpu || f.disk) doc.resources = { ...doc.resources, ...(f.memory ? { memory: f.memory } : {}), ...(f.cpu ? { cpu: f.cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
-  if (f.capAdd.length) doc.capabilities = capabilities(f.capAdd);
-  if (f.timeout) doc.timeout = f.timeout;
-  const scaling = { ...doc.scaling };
-  if (f.min) scaling.min = int(f.min, '--min');
-  if (f.max) scaling.max = int(f.max, '--max');
-  if (f.concurrency) scaling.concurrency = int(f.concurrency, '--concurrency');
-  if (Object.keys(scaling).length) doc.scaling = scaling;
   if (!doc.name) throw new SkiffError('BAD_REQUEST', 'a service name is required (argument or `name:` in the file)');
   if (!doc.image) throw new SkiffError('BAD_REQUEST', '--image (or `image:` in the file) is required');
   return doc as DeployDocument;
 }
 
-/** What the flags state, as an update (JSON merge patch): only the fields given. */
-export function patchFromFlags(f: DeployFlags): DeployPatch {
+/** What the flags state, as a JSON merge patch: only the fields given. `removals`: `--env K-` removes
+ *  K (an update); without, only K=V is accepted. */
+export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { removals: true }): DeployPatch {
   if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
   const cpu = f.cpu ?? f.cpus;
   const patch: DeployPatch = {};
   if (f.image) patch.image = f.image;
   if (f.port) patch.port = int(f.port, '--port');
-  if (f.env.length) patch.env = envPatch(f.env);
+  if (f.env.length) patch.env = opts.removals ? envPatch(f.env) : envPairs(f.env);
   if (f.memory || cpu || f.disk) patch.resources = { ...(f.memory ? { memory: f.memory } : {}), ...(cpu ? { cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
   if (f.capAdd.length) patch.capabilities = capabilities(f.capAdd);
   if (f.timeout) patch.timeout = f.timeout;
@@ -317,7 +307,6 @@ export function registerServices(program: Command): void {
     });
   });
 
-  program
   withOutput(
     program.command('describe <name>').description('the serving revision and its configuration, revisions, traffic, instances, URL and recent events of a service'),
   ).action(async (name: string, o: OutputFlags) => {

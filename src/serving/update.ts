@@ -7,21 +7,10 @@
 // moved meanwhile. Scale bounds come from the service, where `skiff scale` changes them.
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument, DeployPatch } from '../core/documents.ts';
+import { mergePatch } from '../core/merge-patch.ts';
 import { pinnedReference } from '../core/names.ts';
 import type { ProbeSpec, RevisionRecord, ScaleBounds, ServiceSpec } from '../core/service.ts';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** RFC 7396: objects merge key by key, null deletes, anything else (arrays included) replaces. */
-export function mergePatch<T>(base: T, patch: unknown): T {
-  if (!isObject(patch)) return patch as T;
-  const out: Record<string, unknown> = isObject(base) ? { ...base } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out as T;
-}
 
 const ms = (n: number) => `${n}ms`;
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { DeployDocument } from '../../src/core/documents.ts';
 import type { RevisionRecord } from '../../src/core/service.ts';
 import { normaliseDeployDocument } from '../../src/serving/spec.ts';
-import { currentDocument, documentFromSpec, mergePatch, updatedDocument } from '../../src/serving/update.ts';
+import { mergePatch } from '../../src/core/merge-patch.ts';
+import { currentDocument, documentFromSpec, updatedDocument } from '../../src/serving/update.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
