@@ -6,6 +6,7 @@ import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceV
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
+import type { DeployOptions } from './ports.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -84,14 +85,15 @@ export class SkiffClient {
     return this.request<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
   }
 
-  /** `verify`: the daemon starts one instance of the new revision now, whatever its scale */
-  deploy(doc: DeployDocument, opts: { verify?: boolean } = {}) {
-    return this.request<DeployResult>('POST', `/api/v1/services${opts.verify ? '?verify=true' : ''}`, doc);
+  /** `verify`: the daemon starts one instance of the new revision now, whatever its scale;
+   *  `noTraffic`, `tag`: how the new revision is routed */
+  deploy(doc: DeployDocument, opts: DeployOptions = {}) {
+    return this.request<DeployResult>('POST', `/api/v1/services${deployQuery(opts)}`, doc);
   }
 
   /** A new revision with `patch` merged into the latest one's document (null resets a field). */
-  update(name: string, patch: DeployPatch, opts: { verify?: boolean } = {}) {
-    return this.request<DeployResult>('PATCH', `/api/v1/services/${encodeURIComponent(name)}${opts.verify ? '?verify=true' : ''}`, patch);
+  update(name: string, patch: DeployPatch, opts: DeployOptions = {}) {
+    return this.request<DeployResult>('PATCH', `/api/v1/services/${encodeURIComponent(name)}${deployQuery(opts)}`, patch);
   }
 
   listServices() {
@@ -168,4 +170,13 @@ export function errorFromBody(status: number, text: string): SkiffError {
   }
   const known = code !== undefined && code in ERROR_CATALOGUE ? (code as ErrorCode) : status === 401 ? 'UNAUTHORIZED' : 'INTERNAL';
   return new SkiffError(known, message || `HTTP ${status}`);
+}
+
+function deployQuery(opts: DeployOptions): string {
+  const q = new URLSearchParams();
+  if (opts.verify) q.set('verify', 'true');
+  if (opts.noTraffic) q.set('noTraffic', 'true');
+  if (opts.tag !== undefined) q.set('tag', opts.tag);
+  const text = q.toString();
+  return text ? `?${text}` : '';
 }

@@ -5,6 +5,12 @@ import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView } from '../core/views.ts';
 
+export interface DeployOptions {
+  verify?: boolean;
+  noTraffic?: boolean;
+  tag?: string;
+}
+
 export type TokenPort = TokenRepository;
 
 export interface GcPort {
@@ -12,10 +18,11 @@ export interface GcPort {
 }
 
 export interface ServingPort {
-  /** `verify`: start one instance of the new revision whatever its scale (its status says whether it starts) */
-  deploy(doc: DeployDocument, tenant: string, opts?: { verify?: boolean }): Promise<DeployResult>;
+  /** `verify`: start one instance of the new revision whatever its scale (its status says whether it
+   *  starts); `noTraffic`: leave the split as it is; `tag`: give the new revision the address TAG--NAME */
+  deploy(doc: DeployDocument, tenant: string, opts?: DeployOptions): Promise<DeployResult>;
   /** a new revision: the latest one's document with `patch` merged in (JSON merge patch) */
-  update(name: string, patch: DeployPatch, tenant: string, opts?: { verify?: boolean }): Promise<DeployResult>;
+  update(name: string, patch: DeployPatch, tenant: string, opts?: DeployOptions): Promise<DeployResult>;
   list(): Promise<ServiceView[]>;
   get(name: string): Promise<ServiceView>;
   remove(name: string): Promise<void>;

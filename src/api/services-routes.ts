@@ -3,19 +3,23 @@
 // Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import type { ServingPort } from './ports.ts';
+import type { DeployOptions, ServingPort } from './ports.ts';
 import { DOCUMENT_MAXIMUMS, deployDocumentSchema, deployPatchSchema, type DeployDocument, type DeployPatch } from '../core/documents.ts';
-import { SERVICE_NAME_RE } from '../core/names.ts';
+import { SERVICE_NAME_RE, TRAFFIC_TAG_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
 import { errorRef as error } from './errors.ts';
 import { needs } from './auth.ts';
 
-/** `?verify=true`: start one instance of the new revision now, whatever its scale (what `skiff deploy` waits on) */
-const verifyQuery = {
+/** How a deploy starts and routes its new revision (`?verify=true&noTraffic=true&tag=NAME`). */
+const deployQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { verify: { type: 'boolean', description: 'start one instance of the new revision now, even with min 0; its status then says whether the app starts (what skiff deploy waits on)' } },
+  properties: {
+    verify: { type: 'boolean', description: 'start one instance of the new revision now, even with min 0; its status then says whether the app starts (what skiff deploy waits on)' },
+    noTraffic: { type: 'boolean', description: 'leave the traffic split as it is (the new revision takes no share); not for a new service' },
+    tag: { type: 'string', pattern: TRAFFIC_TAG_RE.source, maxLength: 61, description: 'give the new revision its own address TAG--NAME.<domain> (and /s/TAG--NAME/), moved off any revision that had it' },
+  },
 } as const;
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
@@ -27,10 +31,10 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
       tags: ['services'],
       body: deployDocumentSchema,
-      querystring: verifyQuery,
+      querystring: deployQuery,
       response: { 201: deployResultSchema, 400: error, 404: error, 409: error },
     },
-  }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant, req.query as { verify?: boolean })));
+  }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant, req.query as DeployOptions)));
 
   api.patch('/services/:name', {
     config: needs('services:write'),
@@ -40,10 +44,10 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       tags: ['services'],
       params: nameParam,
       body: deployPatchSchema,
-      querystring: verifyQuery,
+      querystring: deployQuery,
       response: { 200: deployResultSchema, 400: error, 404: error, 409: error },
     },
-  }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant, req.query as { verify?: boolean }));
+  }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant, req.query as DeployOptions));
 
   api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
     services: await serving.list(),
@@ -59,8 +63,8 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   });
 
   api.put('/services/:name/traffic', { config: needs('services:write'),
-    schema: { summary: 'Split traffic between revisions (percents add up to 100)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
-  }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number }> }).traffic));
+    schema: { summary: 'Set the traffic split: percents add up to 100; a tagged entry gives its revision the address TAG--NAME whatever its percent (tags left out are removed)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
+  }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number; tag?: string }> }).traffic));
 
   api.post('/services/:name/rollback', {
     config: needs('services:write'),

@@ -2,6 +2,7 @@
 // in core/views.ts), a deploy's result, a pre-warm's. They serialise the responses (fastify drops a
 // field a schema does not list, so a view change shows up here) and document them in /api/openapi.json.
 import { DOCUMENT_MAXIMUMS } from '../core/documents.ts';
+import { TRAFFIC_TAG_RE } from '../core/names.ts';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -9,7 +10,16 @@ const int = { type: 'integer' } as const;
 export const trafficSchema = {
   type: 'array',
   minItems: 1,
-  items: { type: 'object', required: ['revision', 'percent'], additionalProperties: false, properties: { revision: str, percent: { type: 'integer', minimum: 0, maximum: 100 } } },
+  items: {
+    type: 'object',
+    required: ['revision', 'percent'],
+    additionalProperties: false,
+    properties: {
+      revision: { type: 'string', description: '@latest names the latest revision' },
+      percent: { type: 'integer', minimum: 0, maximum: 100 },
+      tag: { type: 'string', pattern: TRAFFIC_TAG_RE.source, maxLength: 61, description: 'the revision also answers at TAG--NAME.<domain> and /s/TAG--NAME/' },
+    },
+  },
 } as const;
 
 const instanceSchema = {
@@ -64,7 +74,7 @@ export const serviceViewSchema = {
     image: { type: 'string', description: 'image reference as deployed, of the revision serving most traffic' },
     latestRevision: str,
     servingRevision: { type: 'string', description: 'the revision taking the largest share of traffic (after a rollback, not the latest)' },
-    traffic: { type: 'array', items: trafficSchema.items },
+    traffic: { type: 'array', items: { ...trafficSchema.items, properties: { ...trafficSchema.items.properties, url: { type: 'string', description: 'a tagged revision\'s own address' } } } },
     scaling: { type: 'object', required: ['min', 'max', 'concurrency', 'metric'], properties: { min: int, max: int, concurrency: int, metric: str } },
     keepAlive: {
       type: 'object',

@@ -10,6 +10,8 @@ import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, RevisionConfig } from '../core/views.ts';
 import type { ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
+import type { DeployOptions } from '../api/ports.ts';
+import { assertTag } from '../serving/traffic.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
 
 export function collect(value: string, previous: string[]): string[] {
@@ -59,6 +61,9 @@ interface DeployFlags {
   concurrency?: string;
   timeout?: string;
   wait: boolean;
+  /** commander's --no-traffic: false when given */
+  traffic: boolean;
+  tag?: string;
 }
 
 /** `--cap-add` values: `NET_RAW` or `CAP_NET_RAW`, any case, as docker accepts them. */
@@ -107,6 +112,7 @@ export function deployDocument(name: string | undefined, f: DeployFlags, fromFil
 export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { removals: true }): DeployPatch {
   if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
   const cpu = f.cpu ?? f.cpus;
+  if (f.tag !== undefined) assertTag('', f.tag, '--tag'); // its length with the service's name: the daemon checks
   const patch: DeployPatch = {};
   if (f.image) patch.image = f.image;
   if (f.port) patch.port = int(f.port, '--port');
@@ -123,11 +129,11 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
 }
 
 /** Sends a deploy or an update, says what it made, and waits for the min instances unless --no-wait. */
-async function deployAndReport(program: Command, f: DeployFlags, send: (c: SkiffClient, opts: { verify: boolean }) => Promise<DeployResult>): Promise<void> {
+async function deployAndReport(program: Command, f: DeployFlags, send: (c: SkiffClient, opts: DeployOptions) => Promise<DeployResult>): Promise<void> {
   const client = clientFrom(program);
   line(`resolving ${f.image ?? (f.file ? 'the image' : 'the image (--image, or the digest the latest revision runs)')} …`);
   // verify: the daemon starts one instance of the new revision even with min 0, and we wait for it
-  const r = await send(client, { verify: f.wait });
+  const r = await send(client, { verify: f.wait, ...(f.traffic ? {} : { noTraffic: true }), ...(f.tag !== undefined ? { tag: f.tag } : {}) });
   line(`pinned    ${r.imageDigest}`);
   line(`unpacked  ${r.layers.unpacked} of ${r.layers.total} layers (${r.layers.total - r.layers.unpacked} cached)`);
   line(`revision  ${r.revision}`);
@@ -135,13 +141,26 @@ async function deployAndReport(program: Command, f: DeployFlags, send: (c: Skiff
     line('starting  …');
     const ms = await waitReady(client, r.service.name, r.revision, 150_000);
     line(`ready     in ${(ms / 1000).toFixed(1)}s${r.service.scaling.min === 0 ? ' (min 0: it goes again when idle)' : ''}`);
-  } else if (r.service.scaling.min > 0) {
+  } else if (r.service.scaling.min > 0 && f.traffic) {
     line(`starting  ${r.service.scaling.min} instance(s) in the background (--no-wait); \`skiff describe ${r.service.name}\` shows them`);
   } else {
     line('scaled to zero: the first request starts an instance');
   }
+  if (!f.traffic) line(`traffic   unchanged (--no-traffic): ${trafficText(r.service.traffic)}`);
+  const tagged = r.service.traffic.find((t) => t.tag !== undefined && t.tag === f.tag);
+  if (tagged?.url) line(`tag url   ${tagged.url}   (${r.revision}, tag ${tagged.tag})`);
   line(`url       ${r.service.url}`);
   line(`          ${r.service.pathUrl}`);
+}
+
+/** `REV=90%  REV=10%  REV=0% (tag NAME)` */
+function trafficText(traffic: ServiceView['traffic']): string {
+  return traffic.map((t) => `${t.revision}=${t.percent}%${t.tag !== undefined ? ` (tag ${t.tag})` : ''}`).join('  ');
+}
+
+/** A revision's share: the percents of its entries (a tagged one may name it too). */
+function shareOf(s: ServiceView, revision: string): number {
+  return s.traffic.reduce((a, t) => a + (t.revision === revision ? t.percent : 0), 0);
 }
 
 function line(text: string): void {
@@ -201,11 +220,11 @@ export function configText(c: RevisionConfig, indent: string): string[] {
 }
 
 export function revisionsText(s: ServiceView): string {
-  const share = new Map(s.traffic.map((t) => [t.revision, t.percent]));
   const rows = [['REVISION', 'TRAFFIC', 'READY', 'CREATED', 'IMAGE', '']];
   for (const r of s.revisions) {
-    const marks = [r.name === s.servingRevision ? 'serving' : '', r.name === s.latestRevision ? 'latest' : ''].filter(Boolean).join(', ');
-    rows.push([r.name, `${share.get(r.name) ?? 0}%`, String(r.instances.filter((i) => i.phase === 'ready').length), r.createdAt, r.digest, marks ? `(${marks})` : '']);
+    const tags = s.traffic.filter((t) => t.revision === r.name && t.tag !== undefined).map((t) => `tag ${t.tag}`);
+    const marks = [r.name === s.servingRevision ? 'serving' : '', r.name === s.latestRevision ? 'latest' : '', ...tags].filter(Boolean).join(', ');
+    rows.push([r.name, `${shareOf(s, r.name)}%`, String(r.instances.filter((i) => i.phase === 'ready').length), r.createdAt, r.digest, marks ? `(${marks})` : '']);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
@@ -220,7 +239,8 @@ export function describeText(s: ServiceView): string {
     `image     ${s.image}`,
     `scaling   min ${s.scaling.min}, max ${s.scaling.max}, concurrency ${s.scaling.concurrency || 'unlimited'}, metric ${s.scaling.metric}`,
     `keep-alive ${keepAliveText(s.keepAlive)}`,
-    `traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`,
+    `traffic   ${trafficText(s.traffic)}`,
+    ...s.traffic.flatMap((t) => (t.url ? [`tag url   ${t.url}   (${t.revision}, tag ${t.tag})`] : [])),
     'revisions',
   ];
   if (serving) out.splice(4, 0, 'config    (of the serving revision)', ...configText(serving.config, '  '));
@@ -253,7 +273,9 @@ export function registerServices(program: Command): void {
       .option('--max <n>', 'maximum instances')
       .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
       .option('--timeout <duration>', 'request timeout, e.g. 300s')
-      .option('--no-wait', 'do not wait for min instances to be ready');
+      .option('--no-wait', 'do not wait for min instances to be ready')
+      .option('--no-traffic', 'the new revision takes no share of traffic (the split stays as it is); with --tag, try it at its own URL first')
+      .option('--tag <name>', 'give the new revision its own URL, TAG--NAME.<domain>, whatever its share (moved off any revision that had it)');
 
   deployFlags(
     program
@@ -279,6 +301,7 @@ export function registerServices(program: Command): void {
         // not there yet: create it from the flags
         if (!(err instanceof SkiffError && err.code === 'NOT_FOUND' && /no service named/.test(err.message))) throw err;
         if (Object.values(patch.env ?? {}).includes(null)) throw new SkiffError('USAGE', `--env K-: ${name} does not exist yet, so there is nothing to remove`);
+        if (!f.traffic) throw new SkiffError('USAGE', `--no-traffic: ${name} does not exist yet, and a service's first revision takes all its traffic`);
         return c.deploy(deployDocument(name, f), o);
       }
     });
@@ -350,16 +373,33 @@ export function registerServices(program: Command): void {
     });
 
   program
-    .command('traffic <name> <split...>')
-    .description('split traffic: skiff traffic NAME REV=90 REV=10 (@latest=100 names the latest revision)')
-    .action(async (name: string, split: string[]) => {
-      const traffic = split.map((p) => {
-        const [revision, percent] = p.split('=');
-        if (!revision || percent === undefined) throw new SkiffError('BAD_REQUEST', `expected REVISION=PERCENT, got ${JSON.stringify(p)}`);
-        return { revision, percent: int(percent, `${revision}=PERCENT`) };
+    .command('traffic <name> [split...]')
+    .description('split traffic: skiff traffic NAME REV=90 REV=10 (@latest=100 names the latest revision); tags stay on their revisions unless --tag or --remove-tag moves them')
+    .option('--tag <TAG=REV>', 'give REV its own URL TAG--NAME.<domain> (repeatable; @latest works here too)', collect, [])
+    .option('--remove-tag <tag>', 'remove a tag and its URL (repeatable)', collect, [])
+    .action(async (name: string, split: string[], o: { tag: string[]; removeTag: string[] }) => {
+      if (split.length === 0 && o.tag.length === 0 && o.removeTag.length === 0) throw new SkiffError('USAGE', 'traffic: give a split (REV=PERCENT …), --tag TAG=REV or --remove-tag TAG');
+      const client = clientFrom(program);
+      const current = (await client.service(name)).traffic;
+      const shares = split.length
+        ? split.map((p) => {
+            const [revision, percent] = p.split('=');
+            if (!revision || percent === undefined) throw new SkiffError('BAD_REQUEST', `expected REVISION=PERCENT, got ${JSON.stringify(p)}`);
+            return { revision, percent: int(percent, `${revision}=PERCENT`) };
+          })
+        : current.filter((t) => t.tag === undefined && t.percent > 0).map((t) => ({ revision: t.revision, percent: t.percent }));
+      const added = o.tag.map((p) => {
+        const [tag, revision] = p.split('=');
+        if (!tag || !revision) throw new SkiffError('BAD_REQUEST', `--tag: expected TAG=REVISION, got ${JSON.stringify(p)}`);
+        return { revision, percent: 0, tag };
       });
-      const s = await clientFrom(program).setTraffic(name, traffic);
-      line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
+      for (const t of o.removeTag) if (!current.some((c) => c.tag === t)) throw new SkiffError('NOT_FOUND', `--remove-tag: ${name} has no tag ${JSON.stringify(t)}`);
+      const gone = new Set([...o.removeTag, ...added.map((t) => t.tag)]);
+      // a tagged entry that also carried a share keeps it untagged when the split is not restated
+      const kept = current.filter((t) => t.tag !== undefined && !gone.has(t.tag)).map((t) => ({ revision: t.revision, percent: 0, tag: t.tag! }));
+      const s = await client.setTraffic(name, [...shares, ...kept, ...added]);
+      line(`traffic   ${trafficText(s.traffic)}`);
+      for (const t of s.traffic) if (t.url) line(`tag url   ${t.url}   (${t.revision}, tag ${t.tag})`);
     });
 
   program
@@ -368,7 +408,7 @@ export function registerServices(program: Command): void {
     .option('--to <revision>', 'the revision to send all traffic to')
     .action(async (name: string, o: { to?: string }) => {
       const s = await clientFrom(program).rollback(name, o.to);
-      line(`traffic   ${s.traffic.map((t) => `${t.revision}=${t.percent}%`).join('  ')}`);
+      line(`traffic   ${trafficText(s.traffic)}`);
     });
 
   program

@@ -113,6 +113,14 @@ export function runId(): string {
   return `run-${randomBytes(6).toString('hex')}`;
 }
 
+/** A traffic tag: a DNS label without `--`, so that TAG--NAME splits one way only. */
+export const TRAFFIC_TAG_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,61}$/;
+
+/** The name a tagged revision answers to: `TAG--NAME` (NAME.<domain> and /s/NAME/ forms alike). */
+export function taggedName(tag: string, service: string): string {
+  return `${tag}--${service}`;
+}
+
 /** The host name a service answers at on the gateway. */
 export function serviceHost(service: string, domain: string): string {
   return `${service}.${domain}`;

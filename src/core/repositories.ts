@@ -57,10 +57,19 @@ export interface TokenRepository {
 export interface ServingRepository {
   getService(name: string): Promise<ServiceRecord | undefined>;
   listServices(): Promise<ServiceRecord[]>;
-  /** Records a deploy: a new immutable revision (the next generation) and the service pointing at it
-   *  with 100 % of its traffic; the service's bounds become `scale`. */
-  /** `document`: what the user stated, kept with the revision for updates to carry over */
-  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number, document?: DeployDocument): Promise<{ service: ServiceRecord; revision: RevisionRecord }>;
+  /** Records a deploy: a new immutable revision (the next generation) and the service pointing at it;
+   *  the service's bounds become `scale`. `document`: what the user stated, kept with the revision for
+   *  updates to carry over. `traffic` gives the new split from the one stored (undefined for a new
+   *  service), in the same transaction; by default the new revision takes 100 %. */
+  deploy(
+    tenant: string,
+    spec: ServiceSpec,
+    scale: ScaleBounds,
+    image: PinnedImage,
+    now: number,
+    document?: DeployDocument,
+    traffic?: (old: TrafficTarget[] | undefined, revision: string) => TrafficTarget[],
+  ): Promise<{ service: ServiceRecord; revision: RevisionRecord }>;
   setTraffic(service: string, traffic: TrafficTarget[], now: number): Promise<void>;
   setScale(service: string, scale: ScaleBounds, now: number): Promise<void>;
   /** Deletes the service with its revisions, events and keep-alive state; false when it did not exist. */

@@ -77,6 +77,8 @@ export interface ServiceSpec {
 export interface TrafficTarget {
   revision: string;
   percent: number;
+  /** gives the revision its own address, TAG--NAME, whatever its percent (Knative's traffic tags) */
+  tag?: string;
 }
 
 /** An image pinned to its content: a repository of Skiff's registry and a manifest digest in it. */

@@ -20,7 +20,8 @@ export interface ServiceView {
   latestRevision: string;
   /** the revision taking the largest share of traffic (the newest of equals): after a rollback, not the latest */
   servingRevision: string;
-  traffic: TrafficTarget[];
+  /** the split as set; a tagged entry has its own `url` (TAG--NAME.<domain>) */
+  traffic: Array<TrafficTarget & { url?: string }>;
   scaling: { min: number; max: number; concurrency: number; metric: string };
   /** the keep-alive policy in force: fixed, or learned from the service's idle times */
   keepAlive: { kind: 'fixed' | 'histogram'; keepAliveMs: number; preWarmMs?: number; reason: string };

@@ -1,7 +1,7 @@
 // daemon/serving-adapters: plugs the store, the gateway, the registry and the autoscaler into the
 // ports the scheduler and serving/ declare.
 import type { Clock } from '../core/clock.ts';
-import { parseImageReference, serviceHost } from '../core/names.ts';
+import { parseImageReference, serviceHost, taggedName } from '../core/names.ts';
 import type { ScaleBounds } from '../core/service.ts';
 import type { ServingRepository } from '../store/repositories.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -50,7 +50,14 @@ export function routingFromGateway(gateway: Gateway, domain: string): RoutingPor
     setRevision: (r) => gateway.setRevision(r.name, { concurrency: r.spec.scaling.concurrency, queueLimit: r.spec.queueLimit, timeoutMs: r.spec.timeoutMs }),
     removeRevision: (name) => gateway.removeRevision(name),
     setEndpoints: (revision, endpoints) => gateway.setEndpoints(revision, endpoints),
-    setRoutes: (services) => gateway.setRoutes(services.map((s) => ({ service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic }))),
+    setRoutes: (services) =>
+      gateway.setRoutes(
+        services.flatMap((s) => [
+          { service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic.filter((t) => t.percent > 0) },
+          // a tag is the address of one revision, whatever its share
+          ...s.traffic.flatMap((t) => (t.tag === undefined ? [] : [{ service: s.name, name: taggedName(t.tag, s.name), hosts: [serviceHost(taggedName(t.tag, s.name), domain)], targets: [{ revision: t.revision, percent: 100 }] }])),
+        ]),
+      ),
     sample: () => gateway.sample(),
     whenIdle: (revision, id) => gateway.pool(revision)?.whenIdle(id) ?? Promise.resolve(),
     capacityFailed: (revision) => gateway.pool(revision)?.capacityFailed(),

@@ -24,6 +24,8 @@ export interface RevisionTarget {
 
 export interface Route {
   service: string;
+  /** what /s/NAME/ matches: the service's name, or TAG--NAME for a tagged revision's route */
+  name?: string;
   /** full host names routed to this service (without port), e.g. "hello.skiff.localhost" */
   hosts: string[];
   targets: RevisionTarget[];

@@ -12,11 +12,12 @@ export class RouteTable {
   private byHost = new Map<string, Route>();
   private byName = new Map<string, Route>();
 
+  /** A service's own route wins over a tag's route of the same name (service `a--b` over tag a of b). */
   replace(routes: Route[]): void {
     const byHost = new Map<string, Route>();
     const byName = new Map<string, Route>();
-    for (const r of routes) {
-      byName.set(r.service, r);
+    for (const r of [...routes.filter((r) => r.name !== undefined), ...routes.filter((r) => r.name === undefined)]) {
+      byName.set(r.name ?? r.service, r);
       for (const h of r.hosts) byHost.set(h.toLowerCase(), r);
     }
     this.byHost = byHost;

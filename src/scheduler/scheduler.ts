@@ -93,9 +93,14 @@ const ORPHAN_REMOVALS_AT_ONCE = 4;
 /** pauses before each new attempt at a failed instance delete */
 const DELETE_RETRIES_MS = [250, 1000, 2000, 4000, 8000];
 
-/** The revisions that take a share of their service's traffic. */
+/** The revisions that take a share of their service's traffic, or answer at a tag's address. */
 function takingTraffic(services: readonly ServiceRecord[]): string[] {
-  return services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
+  return services.flatMap((s) => s.traffic.filter((t) => t.percent > 0 || t.tag !== undefined).map((t) => t.revision));
+}
+
+/** The revisions that take a share of their service's traffic (a tag is an address, not a share). */
+function sharing(services: readonly ServiceRecord[]): Set<string> {
+  return new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
 }
 
 export class Scheduler {
@@ -110,7 +115,13 @@ export class Scheduler {
   private stopped = false;
   private routesLoaded = false;
   /** revisions a deploy asked to verify: warmed up to one instance until one has been ready */
-  private readonly verifying = new Set<string>();
+  /** revisions a deploy asked to verify → their service */
+  private readonly verifying = new Map<string, string>();
+  /** counts verify() calls: a read of desired state that began before one must not forget it */
+  private verifyCalls = 0;
+  /** revisions that were ready once and have been forgotten since (a --no-traffic deploy's, once
+   *  verified): their status still says they started */
+  private readonly startedAndGone = new Map<string, string>();
   /** the reload in progress (reloads run one after another) */
   private reloading: Promise<void> = Promise.resolve();
   /** revisions the gateway asked capacity for before start() finished; undefined once it has */
@@ -124,6 +135,8 @@ export class Scheduler {
   private readonly keepAlives: KeepAlivePolicies;
   /** revisions the gateway routes requests to, as of the last route push */
   private routed = new Set<string>();
+  /** of those, the revisions that take a share of a service's own address now (not only a tag's) */
+  private sharing = new Set<string>();
   /** told when a revision's ready instances change (pre-warm waits on it) */
   private readonly publishWaiters = new Set<() => void>();
 
@@ -284,7 +297,8 @@ export class Scheduler {
   async prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<Array<{ revision: string; instances: number; ready: number }>> {
     await this.reload();
     const svc = this.services.find((s) => s.name === service);
-    const states = (svc?.traffic ?? []).filter((t) => t.percent > 0).flatMap((t) => this.revisions.get(t.revision) ?? []);
+    const names = new Set((svc?.traffic ?? []).filter((t) => t.percent > 0).map((t) => t.revision));
+    const states = [...names].flatMap((name) => this.revisions.get(name) ?? []);
     const target = (st: RevisionState) => Math.min(opts.instances, st.scale.max);
     for (const st of states) {
       st.prewarm = { instances: opts.instances, untilMs: opts.untilMs };
@@ -335,6 +349,7 @@ export class Scheduler {
       const samples = this.d.routing.sample();
       const routed = this.pushRoutes();
       const declared = new Set(takingTraffic(services));
+      const declaredShares = sharing(services);
       const requested = new Set<string>();
       for (const [rev, s] of samples) {
         const service = this.revisions.get(rev)?.record.service;
@@ -350,7 +365,7 @@ export class Scheduler {
         // so is one a deploy asked to verify (a first deploy with min 0 too) until it has been ready: the
         // deploy finds out whether the app starts. A few failures in a row end the verification.
         if (state.proven || state.failures >= VERIFY_ATTEMPTS) this.verifying.delete(state.name);
-        const warmUp = declared.has(state.name) && (!routed.has(state.name) || this.verifying.has(state.name));
+        const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || this.verifying.has(state.name);
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
         this.checkLiveness(state, now);
         if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
@@ -361,7 +376,7 @@ export class Scheduler {
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       // What is in use now, not at the start of this tick: a reload during it may have added revisions.
-      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services), ...this.services.flatMap((s) => s.previousServing ?? [])]));
+      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services), ...this.services.flatMap((s) => s.previousServing ?? []), ...this.verifying.keys()]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
@@ -477,14 +492,15 @@ export class Scheduler {
 
   /** Warms `revision` up to one instance until one has been ready (or it failed VERIFY_ATTEMPTS times
    *  in a row), whatever its traffic and scale: a deploy that waits sees the app start, or why not. */
-  verify(revision: string): void {
-    this.verifying.add(revision);
+  verify(service: string, revision: string): void {
+    this.verifyCalls++;
+    this.verifying.set(revision, service);
   }
 
   /** Where a revision stands: its crash loop, if any (describe, and `skiff deploy` waiting on it). */
   revisionStatus(revision: string): { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number } {
     const state = this.revisions.get(revision);
-    if (!state) return { started: false, failures: 0 };
+    if (!state) return { started: this.startedAndGone.has(revision), failures: 0 };
     return { started: state.proven, failures: state.failures, ...(state.lastFailure ? { lastFailure: state.lastFailure.cause } : {}), ...(state.backoffUntil > this.d.clock.now() ? { nextStartAt: state.backoffUntil } : {}) };
   }
 
@@ -579,7 +595,8 @@ export class Scheduler {
     const failing = (rev: string) => this.revisions.get(rev)?.refusing() ?? false;
     const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount, failing) }));
     this.routed = new Set(takingTraffic(routedServices));
-    const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}`).join(',')}`).join(';');
+    this.sharing = sharing(routedServices);
+    const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}${t.tag !== undefined ? `#${t.tag}` : ''}`).join(',')}`).join(';');
     if (signature !== this.routesSignature) {
       this.routesSignature = signature;
       this.d.routing.setRoutes(routedServices);
@@ -600,10 +617,13 @@ export class Scheduler {
    *  previous serving revision (the rollout's fallback); new bounds of a service go to its revisions'
    *  autoscalers, which keep what they observed. */
   private async readDesired(): Promise<void> {
+    const verifyCallsBefore = this.verifyCalls;
     const services = await this.d.desired.services();
     for (const svc of services) {
       // the revision that served before is loaded too: a new revision in a crash loop sends it its share
-      for (const name of [...svc.traffic.map((t) => t.revision), ...(svc.previousServing ? [svc.previousServing] : [])]) {
+      // and so is one a deploy verifies, which may take no traffic (--no-traffic)
+      const verified = [...this.verifying].flatMap(([revision, service]) => (service === svc.name ? [revision] : []));
+      for (const name of [...svc.traffic.map((t) => t.revision), ...(svc.previousServing ? [svc.previousServing] : []), ...verified]) {
         const state = this.revisions.get(name) ?? (await this.load(name, svc));
         if (state && (state.scale.min !== svc.scale.min || state.scale.max !== svc.scale.max)) {
           state.scale = svc.scale;
@@ -613,6 +633,11 @@ export class Scheduler {
     }
     this.services = services;
     this.keepAlives.configure(services);
+    // a deleted service's revisions are forgotten: a new service of that name starts at generation 1
+    // (unless a deploy asked to verify one while this read was under way: its service may be newer)
+    const live = new Set(services.map((s) => s.name));
+    const memos = this.verifyCalls === verifyCallsBefore ? [this.verifying, this.startedAndGone] : [this.startedAndGone];
+    for (const memo of memos) for (const [revision, service] of memo) if (!live.has(service)) memo.delete(revision);
   }
 
   private async load(name: string, svc: ServiceRecord): Promise<RevisionState | undefined> {
@@ -629,6 +654,7 @@ export class Scheduler {
     for (const [name, state] of this.revisions) {
       if (inUse.has(name) || state.instances.size > 0) continue;
       this.revisions.delete(name);
+      if (state.proven) this.startedAndGone.set(name, state.record.service);
       this.d.coldStarts?.forget(name);
       this.d.routing.removeRevision(name);
     }

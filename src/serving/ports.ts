@@ -30,8 +30,9 @@ export interface SchedulerPort {
   prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<PrewarmResult['revisions']>;
   /** the instances of a revision now */
   describe(revision: string): InstanceView[];
-  /** warm the revision up to one instance until it has been ready once (a deploy that verifies) */
-  verify(revision: string): void;
+  /** warm the revision up to one instance until it has been ready once (a deploy that verifies),
+   *  whether or not it takes traffic */
+  verify(service: string, revision: string): void;
   /** the revision's crash loop, if any: consecutive failures, the last cause, the next start (clock ms) */
   revisionStatus(revision: string): { started: boolean; failures: number; lastFailure?: string; nextStartAt?: number };
   /** undefined before the service's first request since the daemon started */

@@ -9,7 +9,8 @@ import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts'
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
 import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from './ports.ts';
-import { assertScale, assertTraffic, normaliseDeployDocument } from './spec.ts';
+import { assertScale, normaliseDeployDocument } from './spec.ts';
+import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
 import { FanIn } from './fan-in.ts';
 import { updatedDocument } from './update.ts';
@@ -36,24 +37,30 @@ export class ServingService {
   constructor(private readonly d: ServingServiceDeps) {}
 
   /** `verify`: start one instance of the new revision even with min 0 (and no traffic yet), so the
-   *  caller can wait for it to be ready or learn why it is not (revision status). */
-  async deploy(doc: DeployDocument, tenant: string, opts: { verify?: boolean } = {}): Promise<DeployResult> {
+   *  caller can wait for it to be ready or learn why it is not (revision status). `noTraffic` and
+   *  `tag`: how the new revision is routed (serving/traffic.ts). */
+  async deploy(doc: DeployDocument, tenant: string, opts: { verify?: boolean } & DeployRouting = {}): Promise<DeployResult> {
     const { spec, scale } = normaliseDeployDocument(doc);
     const existing = await this.d.records.getService(spec.name);
     if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
+    const routing: DeployRouting = { ...(opts.noTraffic ? { noTraffic: true } : {}), ...(opts.tag !== undefined ? { tag: opts.tag } : {}) };
+    trafficAfterDeploy(spec.name, existing?.traffic, 'check', routing); // a bad tag or --no-traffic is said before any work
     const image = await this.d.images.resolve(spec.image);
     const layers = await this.d.images.prepare(image);
-    const { revision } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc);
+    const { revision, service } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc, (old, rev) => trafficAfterDeploy(spec.name, old, rev, routing));
     const pinned = pinnedReference(image);
-    await this.d.records.addEvent(spec.name, revision.name, 'deploy', `revision ${revision.name} of ${spec.image} (${pinned})`, this.d.clock.now());
-    if (opts.verify) this.d.scheduler.verify(revision.name);
+    const routed = routing.noTraffic ? ', no traffic' : '';
+    const tagged = routing.tag !== undefined ? `, tag ${routing.tag}` : '';
+    await this.d.records.addEvent(spec.name, revision.name, 'deploy', `revision ${revision.name} of ${spec.image} (${pinned})${routed}${tagged}`, this.d.clock.now());
+    if (routing.noTraffic || routing.tag !== undefined) await this.d.records.addEvent(spec.name, null, 'traffic', trafficText(service.traffic), this.d.clock.now());
+    if (opts.verify) this.d.scheduler.verify(spec.name, revision.name);
     await this.d.scheduler.refresh();
     return { service: await this.get(spec.name), revision: revision.name, imageDigest: pinned, layers };
   }
 
   /** A new revision from the latest one's document with `patch` applied (serving/update.ts): what the
    *  patch does not state carries over, null resets to the default. */
-  async update(name: string, patch: DeployPatch, tenant: string, opts: { verify?: boolean } = {}): Promise<DeployResult> {
+  async update(name: string, patch: DeployPatch, tenant: string, opts: { verify?: boolean } & DeployRouting = {}): Promise<DeployResult> {
     const svc = await this.service(name);
     if (svc.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${name} belongs to another tenant`);
     const latest = await this.d.records.getRevision(svc.latestRevision);
@@ -88,17 +95,18 @@ export class ServingService {
     await this.d.instanceLogs.forgetLogs(name);
   }
 
-  /** `@latest` names the latest revision (resolved now: a later deploy moves traffic by itself). */
+  /** `@latest` names the latest revision (resolved now: a later deploy moves traffic by itself). The
+   *  split is the whole list: tags it leaves out are removed. */
   async setTraffic(name: string, split: TrafficTarget[]): Promise<ServiceView> {
     const svc = await this.service(name);
     const traffic = split.map((t) => (t.revision === LATEST ? { ...t, revision: svc.latestRevision } : t));
-    assertTraffic(traffic);
+    assertTraffic(name, traffic);
     for (const t of traffic) {
       const rev = await this.d.records.getRevision(t.revision);
       if (!rev || rev.service !== name) throw new SkiffError('NOT_FOUND', `revision ${t.revision} does not belong to ${name}`);
     }
     await this.d.records.setTraffic(name, traffic, this.d.clock.now());
-    await this.d.records.addEvent(name, null, 'traffic', traffic.map((t) => `${t.revision}=${t.percent}%`).join(' '), this.d.clock.now());
+    await this.d.records.addEvent(name, null, 'traffic', trafficText(traffic), this.d.clock.now());
     await this.d.scheduler.refresh();
     return this.get(name);
   }
@@ -109,13 +117,13 @@ export class ServingService {
     const revisions = await this.d.records.revisionsOf(name);
     if (to !== undefined) {
       if (!revisions.some((r) => r.name === to)) throw new SkiffError('NOT_FOUND', `to: ${name} has no revision ${JSON.stringify(to)} (it has ${revisions.map((r) => r.name).join(', ')})`);
-      return this.setTraffic(name, [{ revision: to, percent: 100 }]);
+      return this.setTraffic(name, keepingTags(svc.traffic, [{ revision: to, percent: 100 }]));
     }
     const serving = new Set(svc.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
     const newestServing = revisions.find((r) => serving.has(r.name));
     const target = newestServing && revisions.find((r) => r.generation < newestServing.generation);
     if (!target) throw new SkiffError('CONFLICT', `${name} has no revision older than ${newestServing?.name ?? 'the current one'} to roll back to`);
-    return this.setTraffic(name, [{ revision: target.name, percent: 100 }]);
+    return this.setTraffic(name, keepingTags(svc.traffic, [{ revision: target.name, percent: 100 }]));
   }
 
   /** Changes the service's bounds without a new revision; they apply to every revision, running ones included. */
@@ -229,4 +237,8 @@ export class ServingService {
       gateway: this.d.gateway,
     });
   }
+}
+
+function trafficText(traffic: TrafficTarget[]): string {
+  return traffic.map((t) => `${t.revision}=${t.percent}%${t.tag !== undefined ? ` (tag ${t.tag})` : ''}`).join(' ');
 }

@@ -1,12 +1,12 @@
 // serving/spec: a deploy document (core/documents.ts) normalised into the records a deploy stores — the
-// ServiceSpec a revision freezes, with every default filled in, and the service's ScaleBounds — and
-// the rules a traffic split must follow. Knative's defaults where Knative has one (stable window 60 s,
+// ServiceSpec a revision freezes, with every default filled in, and the service's ScaleBounds (the
+// rules of a traffic split: traffic.ts). Knative's defaults where Knative has one (stable window 60 s,
 // panic 10 % of it at 200 %, target 100 or the concurrency, utilisation 70 %, scale-to-zero grace
 // 30 s, timeout 300 s).
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument } from '../core/documents.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
-import type { ProbeSpec, ScaleBounds, ServiceSpec, TrafficTarget } from '../core/service.ts';
+import type { ProbeSpec, ScaleBounds, ServiceSpec } from '../core/service.ts';
 import { parseCpu, parseDuration, parseMemory } from '../core/quantity.ts';
 
 /** Limits of an instance (or a `skiff run` container) that asks for none. */
@@ -72,11 +72,4 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     ...(doc.liveness ? { liveness: normaliseProbe(doc.liveness, 'liveness', { periodMs: 10_000, timeoutMs: 1000, failureThreshold: 3 }) } : {}),
   };
   return { spec, scale };
-}
-
-/** A traffic split names each revision once and its percents add up to 100. */
-export function assertTraffic(traffic: TrafficTarget[]): void {
-  const sum = traffic.reduce((a, t) => a + t.percent, 0);
-  if (sum !== 100) throw new SkiffError('BAD_REQUEST', `traffic percents add up to ${sum}, not 100`);
-  if (new Set(traffic.map((t) => t.revision)).size !== traffic.length) throw new SkiffError('BAD_REQUEST', 'a revision appears twice in traffic');
 }

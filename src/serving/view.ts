@@ -2,7 +2,7 @@
 // records and the scheduler's live state. Pure: the caller fetches; this only shapes.
 import type { InstanceView, RevisionConfig, RevisionStatus, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ServiceEvent, ServiceRecord, ServiceSpec } from '../core/service.ts';
-import { pinnedReference, serviceHost } from '../core/names.ts';
+import { pinnedReference, serviceHost, taggedName } from '../core/names.ts';
 import type { KeepAliveView } from './ports.ts';
 
 export interface GatewayAddress {
@@ -30,7 +30,8 @@ export interface ViewInputs {
 
 /** The revision with the largest share of traffic; among equals the newest (revisions are newest first). */
 export function servingRevision(service: ServiceRecord, revisions: RevisionRecord[]): RevisionRecord | undefined {
-  const share = new Map(service.traffic.map((t) => [t.revision, t.percent]));
+  const share = new Map<string, number>();
+  for (const t of service.traffic) share.set(t.revision, (share.get(t.revision) ?? 0) + t.percent);
   let best: RevisionRecord | undefined;
   for (const r of revisions) if ((share.get(r.name) ?? 0) > 0 && (!best || share.get(r.name)! > share.get(best.name)!)) best = r;
   return best ?? revisions[0];
@@ -48,7 +49,7 @@ export function serviceView(i: ViewInputs): ServiceView {
     image: serving?.spec.image ?? s.spec.image,
     latestRevision: s.latestRevision,
     servingRevision: serving?.name ?? s.latestRevision,
-    traffic: s.traffic,
+    traffic: s.traffic.map((t) => (t.tag !== undefined ? { ...t, url: `http://${serviceHost(taggedName(t.tag, s.name), i.gateway.domain)}:${i.gateway.port}/` } : t)),
     scaling: { min: s.scale.min, max: s.scale.max, concurrency: scaling.concurrency, metric: scaling.metric },
     keepAlive: i.keepAlive ?? {
       kind: 'fixed',

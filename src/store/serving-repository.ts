@@ -78,7 +78,15 @@ export class KyselyServingRepository implements ServingRepository {
     return (await this.db.selectFrom('services').selectAll().orderBy('name').execute()).map(toService);
   }
 
-  deploy(tenant: string, spec: ServiceSpec, scale: ScaleBounds, image: PinnedImage, now: number, document?: DeployDocument): Promise<{ service: ServiceRecord; revision: RevisionRecord }> {
+  deploy(
+    tenant: string,
+    spec: ServiceSpec,
+    scale: ScaleBounds,
+    image: PinnedImage,
+    now: number,
+    document?: DeployDocument,
+    traffic: (old: TrafficTarget[] | undefined, revision: string) => TrafficTarget[] = (_old, revision) => [{ revision, percent: 100 }],
+  ): Promise<{ service: ServiceRecord; revision: RevisionRecord }> {
     // The generation is read and bumped in one transaction: concurrent deploys of one service (even
     // a new one) are serialised by it and get consecutive generations. The service row is written
     // before the revision so that two deploys racing on PostgreSQL collide on the row both read (a
@@ -93,7 +101,7 @@ export class KyselyServingRepository implements ServingRepository {
         name: spec.name,
         tenant: existing?.tenant ?? tenant,
         spec: specJson,
-        traffic: JSON.stringify([{ revision: revision.name, percent: 100 }]),
+        traffic: JSON.stringify(traffic(existing ? (JSON.parse(existing.traffic) as TrafficTarget[]) : undefined, revision.name)),
         latest_revision: revision.name,
         previous_serving: existing ? topRevision(JSON.parse(existing.traffic) as TrafficTarget[]) : null,
         generation,

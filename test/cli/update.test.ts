@@ -15,6 +15,7 @@ import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
 import { skiff } from '../helpers/cli.ts';
 import { SkiffClient } from '../../src/api/client.ts';
+import { gatewayGet } from '../helpers/serving.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (image unpack: overlay whiteouts, xattrs)' : false;
 
@@ -102,4 +103,50 @@ test('deploy of an existing service and update change only what they state; depl
   assert.match(nope.stderr, /^skiff: error NOT_FOUND: to: web has no revision "web-00099"/);
   await ok(d, ['traffic', 'web', '@latest=100']);
   assert.deepEqual((await client.service('web')).traffic, [{ revision: 'web-00005', percent: 100 }]);
+});
+
+test('deploy --no-traffic --tag: the new revision answers only at TAG--NAME until the split moves; traffic --tag/--remove-tag', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const repo = uniqueRepo('tag');
+  const v1 = await pushHttpdImage(d, repo, 'v1');
+  const v2 = await pushHttpdImage(d, repo, 'v2');
+
+  const fresh = await skiff(d, ['deploy', 'web', '--image', v1.reference, '--no-traffic']);
+  assert.equal(fresh.code, 1);
+  assert.match(fresh.stderr, /^skiff: error USAGE: --no-traffic: web does not exist yet/);
+  await ok(d, ['deploy', 'web', '--image', v1.reference]);
+  const out = await ok(d, ['deploy', 'web', '--image', v2.reference, '--no-traffic', '--tag', 'cand']);
+  assert.match(out, /^ready {5}in /m, 'it waited for the new revision to start, though it takes no traffic');
+  assert.match(out, /^traffic {3}unchanged \(--no-traffic\): web-00001=100% {2}web-00002=0% \(tag cand\)$/m);
+  assert.match(out, /^tag url {3}http:\/\/cand--web\.localhost:\d+\/ {3}\(web-00002, tag cand\)$/m);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'web')).body, 'hello from v1\n');
+  assert.equal((await gatewayGet(d.gatewayUrl, 'cand--web')).body, 'hello from v2\n');
+  assert.equal((await gatewayGet(d.gatewayUrl, 'x', '/s/cand--web/')).body, 'hello from v2\n');
+  const s = await client.service('web');
+  assert.equal(s.servingRevision, 'web-00001');
+  assert.match(s.traffic.find((x) => x.tag === 'cand')?.url ?? '', /^http:\/\/cand--web\.localhost:\d+\/$/);
+  assert.match(await ok(d, ['revisions', 'web']), /^web-00002\s+0%\s+.*\(latest, tag cand\)$/m);
+  assert.match(await ok(d, ['describe', 'web']), /^tag url {3}http:\/\/cand--web\.localhost:\d+\/ {3}\(web-00002, tag cand\)$/m);
+
+  // the split moves; the tag stays; a second tag; then tags go
+  await ok(d, ['traffic', 'web', 'web-00001=50', 'web-00002=50', '--tag', 'stable=web-00001']);
+  assert.deepEqual((await client.service('web')).traffic.map(({ url: _u, ...x }) => x), [
+    { revision: 'web-00001', percent: 50 },
+    { revision: 'web-00002', percent: 50 },
+    { revision: 'web-00002', percent: 0, tag: 'cand' },
+    { revision: 'web-00001', percent: 0, tag: 'stable' },
+  ]);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'stable--web')).body, 'hello from v1\n');
+  await ok(d, ['rollback', 'web', '--to', 'web-00002']);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'stable--web')).body, 'hello from v1\n', 'a rollback keeps the tags');
+  await ok(d, ['traffic', 'web', '--remove-tag', 'cand']);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'cand--web')).status, 404);
+  assert.deepEqual((await client.service('web')).traffic.map(({ url: _u, ...x }) => x), [{ revision: 'web-00002', percent: 100 }, { revision: 'web-00001', percent: 0, tag: 'stable' }]);
+  const unknown = await skiff(d, ['traffic', 'web', '--remove-tag', 'nope']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^skiff: error NOT_FOUND: --remove-tag: web has no tag "nope"/);
+  const bad = await skiff(d, ['deploy', 'web', '--tag', 'Bad_Tag']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^skiff: error BAD_REQUEST: --tag: must be a DNS label without '--'/);
 });

@@ -11,6 +11,7 @@ import { Scheduler, type SchedulerDeps } from '../../src/scheduler/scheduler.ts'
 import { netProbes, promScrape } from '../../src/scheduler/probes.ts';
 import { desiredStateFromStore, kpaScalers, routingFromGateway } from '../../src/daemon/serving-adapters.ts';
 import { normaliseDeployDocument } from '../../src/serving/spec.ts';
+import { trafficAfterDeploy, type DeployRouting } from '../../src/serving/traffic.ts';
 import type { DeployDocument } from '../../src/core/documents.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -38,14 +39,16 @@ export async function setup(t: TestContext, instances = new FakeDriver(), opts: 
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const deploy = async (doc: Partial<DeployDocument> & { name: string }) => {
+  /** a deploy as serving/ makes it: `routing` as --no-traffic/--tag, `verify` as a deploy that waits */
+  const deploy = async (doc: Partial<DeployDocument> & { name: string }, opts: { routing?: DeployRouting; verify?: boolean } = {}) => {
     const { spec, scale } = normaliseDeployDocument({ image: 'x', ...doc });
-    const r = await store.deploy('default', spec, scale, { repository: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now());
+    const r = await store.deploy('default', spec, scale, { repository: 'x', digest: 'sha256:' + '0'.repeat(64) }, Date.now(), undefined, (old, rev) => trafficAfterDeploy(spec.name, old, rev, opts.routing));
+    if (opts.verify) scheduler!.verify(spec.name, r.revision.name);
     await scheduler!.refresh();
     return r;
   };
   /** a traffic change as the API makes it: stored, then the scheduler told */
-  const setTraffic = async (service: string, traffic: Array<{ revision: string; percent: number }>) => {
+  const setTraffic = async (service: string, traffic: Array<{ revision: string; percent: number; tag?: string }>) => {
     await store.setTraffic(service, traffic, Date.now());
     await scheduler!.refresh();
   };
@@ -64,9 +67,9 @@ export async function setup(t: TestContext, instances = new FakeDriver(), opts: 
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-export function get(url: string, host: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function get(url: string, host: string, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { host }, agent }, (res) => {
+    http.get(url + path, { headers: { host }, agent }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));

@@ -77,6 +77,34 @@ test('traffic split, rollback, and a crashed instance is replaced', async (t) =>
   assert.equal((await get(s.url, 'split.test')).status, 200);
 });
 
+test('--no-traffic and --tag: the split stays, a tagged revision answers at TAG--NAME from zero, a verified untagged one starts once and goes', async (t) => {
+  const s = await setup(t);
+  const v1 = (await s.deploy({ name: 'tags', scaling: { ...FAST } })).revision;
+  const v2 = (await s.deploy({ name: 'tags', scaling: { ...FAST } }, { routing: { noTraffic: true, tag: 'cand' } })).revision;
+  assert.deepEqual((await s.store.getService('tags'))!.traffic, [{ revision: v1.name, percent: 100 }, { revision: v2.name, percent: 0, tag: 'cand' }]);
+  for (let i = 0; i < 5; i++) assert.match((await get(s.url, 'tags.test')).body, new RegExp(`^${v1.name} `), 'the split did not move');
+  const tagged = await get(s.url, 'cand--tags.test');
+  assert.equal(tagged.status, 200, tagged.body);
+  assert.match(tagged.body, new RegExp(`^${v2.name} `), 'the tag reaches its revision, started from zero');
+  assert.match((await get(s.url, 'x.test', '/s/cand--tags/')).body, new RegExp(`^${v2.name} `), 'and by path');
+  assert.equal((await get(s.url, 'other--tags.test')).status, 404);
+
+  // a verified deploy without traffic or tag: one instance proves it starts, then it goes (nothing routes to it)
+  const v3 = (await s.deploy({ name: 'tags', scaling: { ...FAST, min: 1 } }, { routing: { noTraffic: true }, verify: true })).revision;
+  await until('v3 started once', () => s.scheduler().revisionStatus(v3.name).started);
+  await until('v3 gone again', () => s.instances.countOf(v3.name) === 0);
+  assert.equal(s.scheduler().revisionStatus(v3.name).started, true, 'its status still says it started');
+  assert.match((await get(s.url, 'tags.test')).body, new RegExp(`^${v1.name} `));
+  assert.match((await get(s.url, 'cand--tags.test')).body, new RegExp(`^${v2.name} `), 'the tag stayed on v2');
+
+  // a plain deploy takes all traffic and keeps the tags where they are; a tag moved by a deploy leaves v2
+  const v4 = (await s.deploy({ name: 'tags', scaling: { ...FAST } }, { routing: { tag: 'cand' } })).revision;
+  assert.deepEqual((await s.store.getService('tags'))!.traffic, [{ revision: v4.name, percent: 100 }, { revision: v4.name, percent: 0, tag: 'cand' }]);
+  await until('v4 serves', async () => (await get(s.url, 'tags.test')).body.startsWith(v4.name));
+  assert.match((await get(s.url, 'cand--tags.test')).body, new RegExp(`^${v4.name} `));
+  await until('v2 (no longer tagged) scaled away', () => s.instances.countOf(v2.name) === 0);
+});
+
 test('a failing liveness probe restarts the instance; a restarted scheduler re-adopts running instances', async (t) => {
   const s = await setup(t);
   const rev = (await s.deploy({ name: 'live', scaling: { ...FAST, min: 1 }, liveness: { path: '/healthz', period: '0.1s', failureThreshold: 2 } })).revision;
