@@ -71,6 +71,9 @@ export interface Settings {
     poolPerRevision: number;
     /** pre-created instances on this node, all revisions together */
     poolMax: number;
+    /** `skiff run` requests (image, command, env, limits) that keep a created container for their next
+     *  identical run; 0 turns run spares off */
+    runSpares: number;
     /** memory frozen idle instances (scaling.freezeIdle) may hold on this node; 0 turns freezing off */
     frozenMemoryBytes: number;
   };
@@ -123,6 +126,7 @@ export const DEFAULT_SETTINGS: Settings = {
   coldStart: {
     poolPerRevision: 1,
     poolMax: 32,
+    runSpares: 4,
     frozenMemoryBytes: 512 * 1024 * 1024,
   },
   minFreeBytes: 1024 * 1024 * 1024,
@@ -162,6 +166,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: 'runtime.writableLayerBytes',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
+  SKIFF_COLD_START_RUN_SPARES: 'coldStart.runSpares',
   SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',
   SKIFF_MIN_FREE_BYTES: 'minFreeBytes',
   SKIFF_KEEP_ALIVE_BIN_MS: 'keepAlive.binMs',

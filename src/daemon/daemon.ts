@@ -32,6 +32,8 @@ import { sendOciError } from '../registry/errors.ts';
 import { collectGarbage } from '../registry/gc.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
+import { RunSpares } from '../serving/run-spares.ts';
+import { runId } from '../core/names.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { sendApiError } from '../api/errors.ts';
 import { schemaErrorFormatter } from '../api/validation-errors.ts';
@@ -97,7 +99,10 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
-    const runs = new RunService({ driver, images, log: log.child({ component: 'runs' }) });
+    const runLog = log.child({ component: 'runs' });
+    const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
+    if (spares) stopping.push(() => spares.stop());
+    const runs = new RunService({ driver, images, log: runLog, ...(spares ? { spares } : {}) });
 
     const app = Fastify({
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,

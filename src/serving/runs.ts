@@ -14,6 +14,7 @@ import { parseCpu, parseMemory } from '../core/quantity.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { ImagePort, RunDriverPort } from './ports.ts';
 import { DEFAULT_LIMITS } from './spec.ts';
+import type { RunSpares } from './run-spares.ts';
 
 /** A run request with every default filled in. */
 export interface RunSpec {
@@ -46,6 +47,8 @@ export interface RunServiceDeps {
   driver: RunDriverPort;
   images: Pick<ImagePort, 'resolve'>;
   log: Logger;
+  /** created containers of recent requests, taken by the same request again (none: always create) */
+  spares?: RunSpares;
 }
 
 export class RunService {
@@ -57,10 +60,19 @@ export class RunService {
   async start(request: RunRequest, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }> {
     const spec = normaliseRunRequest(request);
     const image = await this.d.images.resolve(spec.image);
-    const id = runId();
-    await this.d.driver.create(id, { image, service: id, args: spec.command, env: spec.env, readOnlyRoot: spec.readOnlyRoot, limits: spec.limits, capabilities: spec.capabilities });
+    // the container is named by what it was created from: the digest, not the tag, which may move
+    const key = JSON.stringify([image.repository, image.digest, spec.command ?? null, spec.env, spec.limits, spec.readOnlyRoot, spec.capabilities ?? []]);
+    const create = (id: string) => this.d.driver.create(id, { image, service: id, args: spec.command, env: spec.env, readOnlyRoot: spec.readOnlyRoot, limits: spec.limits, capabilities: spec.capabilities });
+    let id = await this.d.spares?.take(key);
+    const spare = id !== undefined;
+    if (id === undefined) {
+      id = runId();
+      await create(id);
+    }
     await this.d.driver.start(id); // (a failed start deletes the instance)
-    this.d.log.info({ run: id, image }, 'run started');
+    this.d.log.info({ run: id, image, spare }, 'run started');
+    // the next identical run finds a created container (made while this one runs)
+    this.d.spares?.replenish(key, create);
     let removal: Promise<void> | undefined;
     const remove = () => (removal ??= this.d.driver.delete(id).catch((err: unknown) => this.d.log.warn({ run: id, err }, 'removing a run failed')));
     // Not only from the event stream: a client gone before the stream is first read never runs its body.

@@ -1,12 +1,14 @@
 // `skiff run` end to end: the real CLI in a child process against an in-process daemon running real runc
 // one-off containers of the busybox test image — output streamed live to the right stream, exit codes,
-// OOM kill, env, read-only root, by tag and by digest, unknown images, Ctrl-C, and nothing left behind.
+// OOM kill, env, read-only root, by tag and by digest, unknown images, Ctrl-C, and nothing left behind;
+// and the created containers kept for the next identical run (serving/run-spares.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { removeTestNetwork, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
@@ -40,7 +42,8 @@ test('exit status: exit code, 128+signal, 137 with the OOM message naming the li
 });
 
 test('skiff run: output, exit codes, limits, env, read-only root, digests, errors, Ctrl-C', { skip, timeout: 180_000 }, async (t) => {
-  const d = await startTestDaemon(t);
+  // no spares: each run here must leave nothing behind (spares have their own test below)
+  const d = await startTestDaemon(t, { settings: (s) => void (s.coldStart.runSpares = 0) });
   const repo = uniqueRepo('cli-run');
   const image = await pushHttpdImage(d, repo, 'v1');
   const run = (...args: string[]) => skiff(d, ['run', ...args]);
@@ -125,4 +128,43 @@ test('skiff run: output, exit codes, limits, env, read-only root, digests, error
     assert.equal(await closed, 130);
     await until('the container to be removed', async () => JSON.stringify(leftovers(d, ids)) === JSON.stringify(NOTHING), 20_000);
   });
+});
+
+test('run spares: the next identical run starts the container created for it; a different one creates; stop removes them', { skip, timeout: 120_000 }, async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-spares-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const stopped = { done: false };
+  const d = await startTestDaemon({ after: (fn: () => unknown) => void t.after(async () => void (stopped.done || (await fn()))) }, { dataDir, settings: (s) => void (s.coldStart.runSpares = 2) });
+  const image = await pushHttpdImage(d, uniqueRepo('spares'), 'v1');
+  /** the run's id (x-skiff-run) and what it printed */
+  const runOnce = async (command: string[], env: Record<string, string> = {}) => {
+    const res = await fetch(`${d.url}/api/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ image: image.reference, command, env }) });
+    assert.equal(res.status, 200);
+    return { id: res.headers.get('x-skiff-run')!, body: await res.text() };
+  };
+  const created = () => leftovers(d).instances.filter((id) => id.startsWith('run-'));
+
+  const first = await runOnce(['sh', '-c', 'echo "one $X"'], { X: 'x' });
+  assert.match(first.body, /"data":"one x\\n"/);
+  await until('a spare for that request', async () => created().length === 1);
+  const [spare] = created();
+  assert.notEqual(spare, first.id);
+  const second = await runOnce(['sh', '-c', 'echo "one $X"'], { X: 'x' });
+  assert.equal(second.id, spare, 'the identical request took the spare');
+  assert.match(second.body, /"data":"one x\\n"/);
+  assert.match(second.body, /"exit":\{"reason":"exited","exitCode":0\}/);
+
+  // another env is another container: created at once, and it gets a spare of its own
+  const other = await runOnce(['sh', '-c', 'echo "one $X"'], { X: 'y' });
+  assert.notEqual(other.id, spare);
+  assert.match(other.body, /"data":"one y\\n"/);
+  await until('a spare for each request', async () => created().length === 2);
+  // a third request: the least recently run one's spare goes (at most 2)
+  await runOnce(['true']);
+  await until('at most two spares', async () => created().length === 2 && !created().includes(spare!));
+
+  stopped.done = true;
+  await d.daemon.stop();
+  await removeTestNetwork(d.settings.runtime);
+  assert.deepEqual(leftovers(d), NOTHING, 'the daemon removed its spares when it stopped');
 });
