@@ -13,6 +13,7 @@ import { assertScale, normaliseDeployDocument } from './spec.ts';
 import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
 import { FanIn } from './fan-in.ts';
+import { mergeSorted } from './merge-sorted.ts';
 import { updatedDocument } from './update.ts';
 import type { LogLine } from '../core/instance.ts';
 
@@ -151,9 +152,10 @@ export class ServingService {
   }
 
   /**
-   * Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, oldest
-   * first per instance (with `tail`, its last `tail` lines): first the deleted instances whose output
-   * the driver kept (scaled to zero, crashed, replaced), oldest first, then the live ones. `instance`
+   * Log lines of the service's instances as `<instance id> <ISO time> <stdout|stderr> <line>`, every
+   * instance's interleaved by time (with `tail`, each instance's last `tail` lines): the deleted
+   * instances whose output the driver kept (scaled to zero, crashed, replaced) and the live ones; with
+   * `follow`, the kept ones first, then the live ones' as they arrive. `instance`
    * and `revision` narrow it, `sinceMs` drops older lines. `follow` keeps streaming new lines — of
    * instances that start later too — until the signal aborts. NOT_FOUND before the first line for an
    * unknown service, revision or instance. Streamed from the driver: memory does not grow with the logs.
@@ -172,27 +174,20 @@ export class ServingService {
       throw new SkiffError('NOT_FOUND', `instance: ${name} has no instance ${JSON.stringify(opts.instance)}, running or with kept logs (skiff logs ${name} lists every instance's lines)`);
     }
     const since = opts.sinceMs === undefined ? undefined : new Date(opts.sinceMs).toISOString();
-    // ISO times of one format compare as strings
-    const format = (id: string, l: LogLine) => (since !== undefined && l.time < since ? undefined : `${id} ${l.time} ${l.stream} ${l.line}`);
-    for (const p of past) {
-      for await (const l of this.d.instanceLogs.logs(p.id, { tail: opts.tail })) {
-        const line = format(p.id, l);
-        if (line !== undefined) yield line;
+    const tail = opts.tail !== undefined ? { tail: opts.tail } : undefined;
+    const lines = async function* (id: string, source: AsyncIterable<LogLine>, live: boolean): AsyncGenerator<TimedLine> {
+      try {
+        // ISO times of one format compare as strings
+        for await (const l of source) if (since === undefined || l.time >= since) yield { time: l.time, text: `${id} ${l.time} ${l.stream} ${l.line}` };
+      } catch (err) {
+        if (!live) throw err; // a live instance deleted while being read: what was read stands
       }
-    }
-    if (!opts.follow) {
-      for (const id of liveIds()) {
-        try {
-          for await (const l of this.d.instanceLogs.logs(id, { tail: opts.tail })) {
-            const line = format(id, l);
-            if (line !== undefined) yield line;
-          }
-        } catch {
-          // deleted while being read: what was read stands
-        }
-      }
-      return;
-    }
+    };
+    // every instance's lines interleaved by time: the kept ones, and without follow the live ones too
+    const sources = past.map((p) => lines(p.id, this.d.instanceLogs.logs(p.id, tail), false));
+    if (!opts.follow) sources.push(...liveIds().map((id) => lines(id, this.d.instanceLogs.logs(id, tail), true)));
+    for await (const l of mergeSorted(sources, (a, b) => a.time < b.time)) yield l.text;
+    if (!opts.follow) return;
     const fanIn = new FanIn<string>();
     const followed = new Set<string>(past.map((p) => p.id));
     const follow = (first: boolean) => {
@@ -200,12 +195,9 @@ export class ServingService {
         if (followed.has(id)) continue;
         followed.add(id);
         // a tail applies to the instances there now; one that starts later is followed from its start
-        const lines = this.d.instanceLogs.followLogs(id, opts.signal, first && opts.tail !== undefined ? { tail: opts.tail } : undefined);
+        const source = this.d.instanceLogs.followLogs(id, opts.signal, first ? tail : undefined);
         fanIn.add((async function* () {
-          for await (const l of lines) {
-            const line = format(id, l);
-            if (line !== undefined) yield line;
-          }
+          for await (const l of lines(id, source, true)) yield l.text;
         })());
       }
     };
@@ -241,4 +233,9 @@ export class ServingService {
 
 function trafficText(traffic: TrafficTarget[]): string {
   return traffic.map((t) => `${t.revision}=${t.percent}%${t.tag !== undefined ? ` (tag ${t.tag})` : ''}`).join(' ');
+}
+
+interface TimedLine {
+  time: string;
+  text: string;
 }

@@ -128,3 +128,24 @@ test('bad input: unknown service, unknown image, traffic to an unknown revision'
   await fails(d, ['traffic', 'y', 'y-99=100'], /error NOT_FOUND: revision y-99/);
   await fails(d, ['traffic', 'y', 'y-99=abc'], /error BAD_REQUEST/);
 });
+
+test('skiff logs interleaves every instance’s lines by time, kept and live alike', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const image = await pushHttpdImage(d, uniqueRepo('logs-order'), 'v1');
+  writeFileSync(path.join(d.dataDir, 'web.yaml'), `name: web\nimage: ${image.reference}\ncommand: ['/bin/app']\nscaling: { min: 2, max: 2, concurrency: 1 }\n`);
+  await ok(d, ['deploy', '-f', path.join(d.dataDir, 'web.yaml')]);
+  await until('two ready instances', async () => (await readyCount(client, 'web')) === 2);
+  // concurrency 1 and two requests at a time: each round reaches both instances, so their lines alternate in time
+  for (let i = 0; i < 4; i++) {
+    await Promise.all([gatewayGet(d.gatewayUrl, 'web', `/cgi-bin/slow?0.3`), gatewayGet(d.gatewayUrl, 'web', `/cgi-bin/say?r${i}`)]);
+    await Promise.all([gatewayGet(d.gatewayUrl, 'web', `/cgi-bin/say?s${i}`), gatewayGet(d.gatewayUrl, 'web', `/cgi-bin/slow?0.3`)]);
+  }
+  const out = await ok(d, ['logs', 'web']);
+  const lines = out.trim().split('\n').map((l) => l.split(' '));
+  assert.equal(new Set(lines.map((l) => l[0])).size, 2, `both instances' lines:\n${out}`);
+  const times = lines.map((l) => l[1]!);
+  assert.deepEqual(times, [...times].sort(), `in time order:\n${out}`);
+  const switches = lines.slice(1).filter((l, i) => l[0] !== lines[i]![0]).length;
+  assert.ok(switches >= 2, `the instances' lines alternate (${switches} switches):\n${out}`);
+});
