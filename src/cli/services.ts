@@ -11,7 +11,7 @@ import type { DeployResult, RevisionConfig } from '../core/views.ts';
 import type { ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
 import type { DeployOptions } from '../api/ports.ts';
-import { assertTag } from '../serving/traffic.ts';
+import { assertTrafficTag } from '../core/names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
 
 export function collect(value: string, previous: string[]): string[] {
@@ -112,7 +112,7 @@ export function deployDocument(name: string | undefined, f: DeployFlags, fromFil
 export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { removals: true }): DeployPatch {
   if (f.cpu !== undefined && f.cpus !== undefined) throw new SkiffError('USAGE', '--cpu and --cpus are the same flag: give one');
   const cpu = f.cpu ?? f.cpus;
-  if (f.tag !== undefined) assertTag('', f.tag, '--tag'); // its length with the service's name: the daemon checks
+  if (f.tag !== undefined) assertTrafficTag('', f.tag, '--tag'); // its length with the service's name: the daemon checks
   const patch: DeployPatch = {};
   if (f.image) patch.image = f.image;
   if (f.port) patch.port = int(f.port, '--port');

@@ -121,6 +121,12 @@ export function taggedName(tag: string, service: string): string {
   return `${tag}--${service}`;
 }
 
+/** BAD_REQUEST naming `field` unless `tag` is a traffic tag that makes TAG--SERVICE a DNS label. */
+export function assertTrafficTag(service: string, tag: string, field = 'tag'): void {
+  if (!TRAFFIC_TAG_RE.test(tag)) throw new SkiffError('BAD_REQUEST', `${field}: must be a DNS label without '--' (lowercase letters, digits, '-'), got ${JSON.stringify(tag)}`);
+  if (taggedName(tag, service).length > 63) throw new SkiffError('BAD_REQUEST', `${field}: ${tag}--${service} is longer than a DNS label (63 characters)`);
+}
+
 /** The host name a service answers at on the gateway. */
 export function serviceHost(service: string, domain: string): string {
   return `${service}.${domain}`;

@@ -3,7 +3,9 @@
 // address (TAG--NAME.<domain>, /s/TAG--NAME/) whatever its percent, so a revision can be tried before
 // it takes any share. Pure.
 import { SkiffError } from '../core/errors.ts';
-import { taggedName, TRAFFIC_TAG_RE } from '../core/names.ts';
+import { assertTrafficTag as assertTag } from '../core/names.ts';
+
+
 import type { TrafficTarget } from '../core/service.ts';
 
 /** How a deploy routes its new revision: by default all traffic; `noTraffic` leaves the split as it
@@ -29,11 +31,6 @@ export function assertTraffic(service: string, traffic: TrafficTarget[]): void {
     if (tags.has(t.tag)) throw new SkiffError('BAD_REQUEST', `traffic: tag ${t.tag} names two revisions`);
     tags.add(t.tag);
   }
-}
-
-export function assertTag(service: string, tag: string, field = 'tag'): void {
-  if (!TRAFFIC_TAG_RE.test(tag)) throw new SkiffError('BAD_REQUEST', `${field}: must be a DNS label without '--' (lowercase letters, digits, '-'), got ${JSON.stringify(tag)}`);
-  if (taggedName(tag, service).length > 63) throw new SkiffError('BAD_REQUEST', `${field}: ${tag}--${service} is longer than a DNS label (63 characters)`);
 }
 
 /** The split after a deploy of `revision`; `old` is undefined for a new service. */
