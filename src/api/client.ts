@@ -7,6 +7,7 @@ import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
 import type { DeployOptions } from './ports.ts';
+import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -122,6 +123,49 @@ export class SkiffClient {
 
   prewarm(name: string, opts: { instances?: number; for?: string }) {
     return this.request<PrewarmResult>('POST', `/api/v1/services/${encodeURIComponent(name)}/prewarm`, opts);
+  }
+
+  addTrigger(doc: TriggerDocument) {
+    return this.request<TriggerView>('POST', '/api/v1/triggers', doc);
+  }
+
+  listTriggers() {
+    return this.request<{ triggers: TriggerView[] }>('GET', '/api/v1/triggers');
+  }
+
+  trigger(name: string) {
+    return this.request<TriggerView>('GET', `/api/v1/triggers/${encodeURIComponent(name)}`);
+  }
+
+  pauseTrigger(name: string, paused: boolean) {
+    return this.request<TriggerView>('POST', `/api/v1/triggers/${encodeURIComponent(name)}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  removeTrigger(name: string) {
+    return this.request<void>('DELETE', `/api/v1/triggers/${encodeURIComponent(name)}`);
+  }
+
+  deadLetters(trigger: string) {
+    return this.request<{ deadLetters: DeadLetterView[] }>('GET', `/api/v1/triggers/${encodeURIComponent(trigger)}/dead-letters`);
+  }
+
+  /** `ids` undefined: all of them */
+  replayDeadLetters(trigger: string, ids?: string[]) {
+    return this.request<{ replayed: string[]; invocations: string[] }>('POST', `/api/v1/triggers/${encodeURIComponent(trigger)}/dead-letters/replay`, ids ? { ids } : {});
+  }
+
+  purgeDeadLetters(trigger: string, ids?: string[]) {
+    const q = new URLSearchParams();
+    for (const id of ids ?? []) q.append('id', id);
+    return this.request<{ purged: number }>('DELETE', `/api/v1/triggers/${encodeURIComponent(trigger)}/dead-letters${ids ? `?${q}` : ''}`);
+  }
+
+  invoke(service: string, body: InvokeBody) {
+    return this.request<InvokeAnswer>('POST', `/api/v1/services/${encodeURIComponent(service)}/invocations`, body);
+  }
+
+  invocation(id: string) {
+    return this.request<InvocationView>('GET', `/api/v1/invocations/${encodeURIComponent(id)}`);
   }
 
   /** Streams log lines; resolves when the server ends the stream (never, with follow, until aborted). */

@@ -1,6 +1,7 @@
 // api/ports: what the control API needs from the rest of Skiff, declared here; daemon/ plugs the
 // implementations in (the store's token repository, registry GC, serving/).
 import type { TokenRepository } from '../core/repositories.ts';
+import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView } from '../core/views.ts';
@@ -53,6 +54,21 @@ export interface LifecyclePort {
   down(): void;
 }
 
+/** Triggers, dead letters and invocations (triggers/service.ts). */
+export interface EventsPort {
+  add(doc: TriggerDocument, tenant: string): Promise<TriggerView>;
+  list(): Promise<TriggerView[]>;
+  get(name: string): Promise<TriggerView>;
+  setPaused(name: string, paused: boolean): Promise<TriggerView>;
+  remove(name: string): Promise<void>;
+  deadLetters(name: string): Promise<DeadLetterView[]>;
+  replay(name: string, ids?: string[]): Promise<{ replayed: string[]; invocations: string[] }>;
+  purge(name: string, ids?: string[]): Promise<{ purged: number }>;
+  /** sync: the service's answer; async: where to read the queued invocation back */
+  invoke(service: string, body: InvokeBody): Promise<InvokeAnswer>;
+  invocation(id: string): Promise<InvocationView>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
   lifecycle: LifecyclePort;
@@ -60,6 +76,7 @@ export interface ApiDeps {
   gc: GcPort;
   serving: ServingPort;
   runs: RunPort;
+  events: EventsPort;
   version: string;
   now(): number;
 }

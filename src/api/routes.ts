@@ -10,6 +10,7 @@ import { needs, requireToken } from './auth.ts';
 import { registerTokenRoutes } from './tokens-routes.ts';
 import { registerServiceRoutes } from './services-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
+import { registerEventsRoutes } from './events-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
@@ -20,7 +21,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       // 3.1: its schemas are JSON Schema 2020-12, which the route schemas are written in (type 'null',
       // const, …); declared 3.0.3 a validator found 22 errors
       openapi: '3.1.0',
-      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, registry maintenance.' },
+      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, triggers and invocations, registry maintenance.' },
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
@@ -45,6 +46,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerTokenRoutes(api, deps.tokens, deps.now);
     registerServiceRoutes(api, deps.serving);
     registerRunRoutes(api, deps.runs);
+    registerEventsRoutes(api, deps.events);
     registerRegistryRoutes(api, deps.gc);
     registerDaemonRoutes(api, deps.lifecycle);
   }, { prefix: '/api/v1' });

@@ -15,6 +15,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   token: async () => (await import('./token.ts')).registerToken,
   run: async () => (await import('./run.ts')).registerRun,
   services: async () => (await import('./services.ts')).registerServices,
+  events: async () => (await import('./events.ts')).registerEvents,
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
@@ -26,6 +27,9 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   push: 'push',
   token: 'token',
   run: 'run',
+  trigger: 'events',
+  dlq: 'events',
+  invoke: 'events',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 

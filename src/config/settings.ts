@@ -34,6 +34,11 @@ export interface Settings {
   };
   /** CIDRs of front proxies whose X-Forwarded-* / Forwarded headers the gateway keeps (and appends to) */
   trustedProxies: string[];
+  events: {
+    /** CIDRs an async invocation's X-Skiff-Callback may reach besides public addresses (loopback,
+     *  private and link-local ones are refused unless listed: a callback must not probe the host) */
+    callbackNetworks: string[];
+  };
   /** open connections to the control API and registry (--listen), counted apart from the gateway's */
   listenMaxConnections: number;
   /** services answer at NAME.<domain> on the gateway port */
@@ -105,6 +110,7 @@ export const DEFAULT_SETTINGS: Settings = {
     tunnelIdleTimeoutMs: 60_000,
   },
   trustedProxies: [],
+  events: { callbackNetworks: [] },
   listenMaxConnections: 512,
   domain: 'localhost',
   logLevel: 'info',
@@ -150,6 +156,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_GATEWAY_HEAD_TIMEOUT_MS: 'gatewayLimits.headTimeoutMs',
   SKIFF_GATEWAY_TUNNEL_IDLE_TIMEOUT_MS: 'gatewayLimits.tunnelIdleTimeoutMs',
   SKIFF_TRUSTED_PROXIES: 'trustedProxies',
+  SKIFF_EVENTS_CALLBACK_NETWORKS: 'events.callbackNetworks',
   SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
   SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',
@@ -225,7 +232,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     obj[last] = n;
   } else if (Array.isArray(current)) {
     const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
-    if (dotted === 'trustedProxies') for (const cidr of list) parseCidr(cidr, dotted);
+    if (dotted === 'trustedProxies' || dotted === 'events.callbackNetworks') for (const cidr of list) parseCidr(cidr, dotted);
     if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
     obj[last] = list;
   } else if (typeof current === 'object') {

@@ -5,7 +5,8 @@
  * What a token may do, each role including the one below it (docs/security.md has the route table):
  *   pull    pull images (registry reads)
  *   push    + push and delete images (registry writes)
- *   deploy  + read and change services (deploy, traffic, scale, logs, delete) and run containers
+ *   deploy  + read and change services (deploy, traffic, scale, logs, delete), run containers, manage
+ *           triggers and their dead letters, invoke services from the API and read invocations
  *   admin   + manage tokens, run registry garbage collection, stop the daemon (skiff down)
  */
 export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
@@ -13,11 +14,23 @@ export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
 export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'deploy', 'push', 'pull'];
 
 /** What an operation needs; a role holds a fixed set (GRANTS). */
-export type Permission = 'images:pull' | 'images:push' | 'services:read' | 'services:write' | 'runs:create' | 'tokens:manage' | 'registry:gc' | 'daemon:down';
+export type Permission =
+  | 'images:pull'
+  | 'images:push'
+  | 'services:read'
+  | 'services:write'
+  | 'runs:create'
+  | 'triggers:read'
+  | 'triggers:write'
+  | 'invocations:create'
+  | 'invocations:read'
+  | 'tokens:manage'
+  | 'registry:gc'
+  | 'daemon:down';
 
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
-const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create'];
+const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read'];
 const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc', 'daemon:down'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };

@@ -2,6 +2,7 @@
 // Declared in core because the store implements them and registry, serving and api consume them, and
 // none of those may import the others (DESIGN.md); each consumer picks what it uses. The store
 // implements each once over Kysely, on SQLite and PostgreSQL (test/store/contract.ts).
+import type { DeadLetterRecord, InvocationRecord, TriggerRecord, TriggerStats } from './events.ts';
 import type { DeployDocument } from './documents.ts';
 import type { Principal, TokenRecord, TokenRole } from './auth.ts';
 import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
@@ -91,4 +92,37 @@ export interface ServingRepository {
   /** A service's saved keep-alive state (opaque JSON of the autoscaler's idle-time histogram). */
   putKeepAlive(service: string, state: string, now: number): Promise<void>;
   listKeepAlive(): Promise<Array<{ service: string; state: string }>>;
+}
+
+/** Triggers, the durable invocation queue and dead letters (core/events.ts). */
+export interface EventsRepository {
+  /** CONFLICT when a trigger of that name exists */
+  addTrigger(trigger: TriggerRecord, stats: TriggerStats): Promise<void>;
+  getTrigger(name: string): Promise<{ trigger: TriggerRecord; stats: TriggerStats } | undefined>;
+  listTriggers(): Promise<Array<{ trigger: TriggerRecord; stats: TriggerStats }>>;
+  setPaused(name: string, paused: boolean, now: number): Promise<boolean>;
+  saveStats(name: string, stats: TriggerStats): Promise<void>;
+  /** the trigger, its dead letters and its invocations not yet finished; false when it did not exist */
+  deleteTrigger(name: string): Promise<boolean>;
+
+  /** Stores a new invocation, or when one of the service has the same idempotency key, returns that
+   *  one (created false) and stores nothing. */
+  enqueue(invocation: InvocationRecord): Promise<{ invocation: InvocationRecord; created: boolean }>;
+  getInvocation(id: string): Promise<InvocationRecord | undefined>;
+  /** queued invocations due at `now`, the earliest first */
+  dueInvocations(now: number, limit: number): Promise<InvocationRecord[]>;
+  /** when the next queued invocation is due; undefined when none is queued */
+  nextDueAt(): Promise<number | undefined>;
+  updateInvocation(id: string, changes: Partial<Pick<InvocationRecord, 'status' | 'attempts' | 'nextAttemptAt' | 'response' | 'lastError'>>, now: number): Promise<void>;
+  /** invocations left `running` by a daemon that stopped mid-delivery go back to the queue (start) */
+  requeueRunning(now: number): Promise<number>;
+  /** a trigger's queued and running invocations */
+  activeInvocations(trigger: string): Promise<InvocationRecord[]>;
+
+  addDeadLetter(letter: DeadLetterRecord): Promise<void>;
+  /** oldest first */
+  deadLetters(trigger: string): Promise<DeadLetterRecord[]>;
+  countDeadLetters(trigger: string): Promise<number>;
+  /** deletes the trigger's dead letters (those of `ids` only, when given); returns those deleted */
+  takeDeadLetters(trigger: string, ids?: string[]): Promise<DeadLetterRecord[]>;
 }

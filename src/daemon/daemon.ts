@@ -32,6 +32,7 @@ import { sendOciError } from '../registry/errors.ts';
 import { collectGarbage } from '../registry/gc.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
+import { startEvents } from './events-wiring.ts';
 import { RunSpares } from '../serving/run-spares.ts';
 import { runId } from '../core/names.ts';
 import { registerApiRoutes } from '../api/routes.ts';
@@ -99,6 +100,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
+    const events = await startEvents({ settings, store, serving, clock, log });
+    stopping.push(() => events.stop());
     const runLog = log.child({ component: 'runs' });
     const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
     if (spares) stopping.push(() => spares.stop());
@@ -124,7 +127,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });

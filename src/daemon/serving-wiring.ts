@@ -22,6 +22,8 @@ export interface ServingPlane {
   gatewayAddress: { host: string; port: number };
   /** per-revision cold-start breakdowns (for metrics) */
   coldStarts: ColdStartStats;
+  /** the data plane (events plug their async invocations into it) */
+  gateway: Gateway;
   stop(): Promise<void>;
   /** `skiff down`: the gateway takes no new connection, every instance finishes its requests and
    *  stops, then stop(). Resolves with how many instances there were. */
@@ -86,6 +88,7 @@ export async function startServing(deps: {
     service,
     gatewayAddress,
     coldStarts,
+    gateway,
     stop: async () => {
       await scheduler!.stop();
       await gateway.close();

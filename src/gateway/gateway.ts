@@ -18,7 +18,9 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import type { Endpoint, Route, RevisionLimits, ScalePort } from './ports.ts';
+import type { AsyncPort, Endpoint, Route, RevisionLimits, ScalePort } from './ports.ts';
+import { acceptAsync, answerStatus, wantsAsync } from './async.ts';
+import { INVOCATION_BODY_LIMIT } from '../core/events.ts';
 import { RouteTable, pickRevision, type Match } from './routing.ts';
 import { RevisionPool, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
@@ -68,6 +70,7 @@ export class Gateway implements FastPathHost {
   readonly limits: ConnectionLimits;
   private readonly connections: ConnectionCounter;
   private readonly trust: ProxyTrust;
+  private async: AsyncPort | undefined;
   /** connections refused by the limits since start (for tests and metrics) */
   refusedConnections = 0;
 
@@ -222,8 +225,15 @@ export class Gateway implements FastPathHost {
     }
   }
 
+  /** Async invocations: answered here instead of forwarded (async.ts). */
+  setAsync(port: AsyncPort): void {
+    this.async = port;
+  }
+
   /** FastPathHost: the same route and split as the slow path; a miss is left to it to answer. */
   routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined {
+    // an invocation's status may be answered by the gateway itself: the slow path looks
+    if (this.async && target.startsWith('/api/v1/invocations/')) return undefined;
     const routed = this.resolve(host, target);
     return 'error' in routed ? undefined : { path: routed.match.path, pool: routed.pool, service: routed.match.route.service };
   }
@@ -291,6 +301,11 @@ export class Gateway implements FastPathHost {
       return sendGatewayError(res, 'BAD_REQUEST', hostProblem);
     }
     const routed = this.route(req);
+    if (this.async) {
+      const service = 'error' in routed ? undefined : routed.match.route.service;
+      if (await answerStatus(this.async, req, res, service)) return;
+      if (service !== undefined && wantsAsync(req.headers.prefer)) return acceptAsync(this.async, req, res, service, (routed as { match: Match }).match.path, INVOCATION_BODY_LIMIT);
+    }
     if ('error' in routed) return sendGatewayError(res, routed.error, routed.message);
     const { match, pool } = routed;
     const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, false, this.trust.trusts(req.socket.remoteAddress));

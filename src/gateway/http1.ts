@@ -41,8 +41,9 @@ export interface RequestHead {
   forwarded: string | undefined;
 }
 
-/** Request headers that end the fast path: they change framing or need an interim exchange. */
-const SLOW_REQUEST_HEADERS = new Set(['transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
+/** Request headers that end the fast path: they change framing or need an interim exchange, or
+ *  (Prefer: respond-async) the gateway answers the request itself (async.ts). */
+const SLOW_REQUEST_HEADERS = new Set(['transfer-encoding', 'upgrade', 'expect', 'http2-settings', 'prefer']);
 /** Hop-by-hop headers dropped on the way (Connection itself is interpreted, then dropped). */
 const HOP_BY_HOP = new Set(['keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Every header name either parser acts on; lengths first, so most names are never lower-cased. */

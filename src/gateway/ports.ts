@@ -39,3 +39,14 @@ export interface RevisionLimits {
   /** end-to-end request timeout (waiting + upstream) */
   timeoutMs: number;
 }
+
+/** Async invocations (Prefer: respond-async): the gateway answers 202 and hands the request to the
+ *  durable invocation queue; GET /api/v1/invocations/ID at the service's address reads one back. */
+export interface AsyncPort {
+  accept(
+    req: { service: string; method: string; path: string; headers: Record<string, string>; body: Buffer },
+    opts: { idempotencyKey?: string; callback?: string },
+  ): Promise<{ id: string; created: boolean; status: string }>;
+  /** the invocation's service and its view, if there is one */
+  status(id: string): Promise<{ service: string; view: unknown } | undefined>;
+}

@@ -95,6 +95,13 @@ export class ColdStartStats {
     );
   }
 
+  /** The largest `q`-quantile of `stage` over the revisions `of` picks; undefined when none has one. */
+  quantile(of: (revision: string) => boolean, stage: Stage, q: number): number | undefined {
+    let out: number | undefined;
+    for (const [name, r] of this.revisions) if (of(name) && r.stages[stage].count > 0) out = Math.max(out ?? 0, r.stages[stage].quantile(q));
+    return out;
+  }
+
   get(revision: string): RevisionColdStarts | undefined {
     return this.revisions.get(revision);
   }

@@ -127,6 +127,54 @@ export interface KeepAliveTable {
   updated_at: number;
 }
 
+export interface TriggersTable {
+  name: string;
+  tenant: string;
+  /** TriggerSource JSON */
+  source: string;
+  /** TriggerTarget JSON */
+  target: string;
+  /** DeliveryPolicy JSON */
+  delivery: string;
+  /** 0 or 1 */
+  paused: number;
+  /** TriggerStats JSON */
+  stats: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InvocationsTable {
+  id: string;
+  service: string;
+  tenant: string;
+  trigger: string | null;
+  idempotency_key: string | null;
+  /** InvocationRequest JSON */
+  request: string;
+  callback: string | null;
+  status: string;
+  attempts: number;
+  /** DeliveryPolicy JSON */
+  delivery: string;
+  next_attempt_at: number;
+  /** InvocationResponse JSON */
+  response: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeadLettersTable {
+  id: string;
+  trigger: string;
+  /** InvocationRequest JSON */
+  request: string;
+  attempts: number;
+  error: string;
+  created_at: number;
+}
+
 export interface Database {
   blobs: BlobsTable;
   repositories: RepositoriesTable;
@@ -141,6 +189,9 @@ export interface Database {
   instances: InstancesTable;
   events: EventsTable;
   keep_alive: KeepAliveTable;
+  triggers: TriggersTable;
+  invocations: InvocationsTable;
+  dead_letters: DeadLettersTable;
 }
 
 /** The database or a transaction on it: repositories write their queries against this. */

@@ -323,6 +323,97 @@ export const MIGRATIONS: readonly Migration[] = [
     // followed the concurrency keeps following it). NULL for revisions deployed before.
     sqlite: `ALTER TABLE revisions ADD COLUMN document TEXT;`,
     postgres: `ALTER TABLE revisions ADD COLUMN document TEXT;`,
+  },  {
+    version: 7,
+    name: 'triggers, invocations and dead letters',
+    // Invocations are the durable queue of everything Skiff itself delivers (async HTTP calls, cron
+    // fires, replayed dead letters): a row is written before the caller is told "accepted", and a
+    // daemon killed mid-delivery finds it again at start. (service, idempotency_key) is unique: NULL
+    // keys never collide, in both dialects.
+    sqlite: `
+      CREATE TABLE triggers (
+        name TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        paused INTEGER NOT NULL,
+        stats TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE invocations (
+        id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        trigger TEXT,
+        idempotency_key TEXT,
+        request TEXT NOT NULL,
+        callback TEXT,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        delivery TEXT NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        response TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX invocations_idempotency ON invocations(service, idempotency_key);
+      CREATE INDEX invocations_due ON invocations(status, next_attempt_at);
+      CREATE INDEX invocations_trigger ON invocations(trigger, status);
+      CREATE TABLE dead_letters (
+        id TEXT PRIMARY KEY,
+        trigger TEXT NOT NULL,
+        request TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX dead_letters_trigger ON dead_letters(trigger, created_at);
+    `,
+    postgres: `
+      CREATE TABLE triggers (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        paused INTEGER NOT NULL,
+        stats TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE invocations (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        service TEXT COLLATE "C" NOT NULL,
+        tenant TEXT NOT NULL,
+        trigger TEXT COLLATE "C",
+        idempotency_key TEXT COLLATE "C",
+        request TEXT NOT NULL,
+        callback TEXT,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        delivery TEXT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        response TEXT,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE UNIQUE INDEX invocations_idempotency ON invocations(service, idempotency_key);
+      CREATE INDEX invocations_due ON invocations(status, next_attempt_at);
+      CREATE INDEX invocations_trigger ON invocations(trigger, status);
+      CREATE TABLE dead_letters (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        trigger TEXT COLLATE "C" NOT NULL,
+        request TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX dead_letters_trigger ON dead_letters(trigger, created_at);
+    `,
   },
 ];
 

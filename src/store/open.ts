@@ -12,6 +12,7 @@ import { isPostgresUrl, openPostgres, postgresTransactor } from './postgres.ts';
 import { KyselyRegistryRepository } from './registry-repository.ts';
 import type { Store } from './repositories.ts';
 import { KyselyServingRepository } from './serving-repository.ts';
+import { KyselyEventsRepository } from './events-repository.ts';
 import { openSqlite, SQLITE_FILE, sqliteTransactor } from './sqlite.ts';
 import { KyselyTokenRepository } from './token-repository.ts';
 import type { Transactor } from './transaction.ts';
@@ -55,6 +56,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     registry: new KyselyRegistryRepository(db, transactor),
     tokens: new KyselyTokenRepository(db, o.clock),
     serving: new KyselyServingRepository(db, transactor),
+    events: new KyselyEventsRepository(db, transactor),
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => (closing ??= db.destroy()),
   };

@@ -1,14 +1,15 @@
 // store/repositories: the Store — the repositories (core/repositories.ts) on one database, SQLite
 // (embedded default) or PostgreSQL (--store postgres://…), as openStore (open.ts) builds it.
-import type { RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+import type { EventsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
 
-export type { RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+export type { EventsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly registry: RegistryRepository;
   readonly tokens: TokenRepository;
   readonly serving: ServingRepository;
+  readonly events: EventsRepository;
   /** a round trip to the database (readiness): rejects when it cannot answer */
   ping(): Promise<void>;
   close(): Promise<void>;

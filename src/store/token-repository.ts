@@ -14,10 +14,10 @@ export const TOKEN_CACHE_TTL_MS = 10_000;
 /** positive and negative entries together; the oldest goes first (a flood of wrong secrets cannot grow memory) */
 const TOKEN_CACHE_MAX = 10_000;
 
-/** A unique index refused the row: SQLite's constraint code, or PostgreSQL's unique_violation. */
-function isUniqueViolation(err: unknown): boolean {
+/** A unique index or primary key refused the row: SQLite's constraint codes, or PostgreSQL's unique_violation. */
+export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
 function hashSecret(secret: string): string {

@@ -26,7 +26,7 @@ export interface HttpdImage {
   digest: string;
 }
 
-const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail'];
+const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail', 'grep', 'sort', 'tr'];
 const TEXT = 'printf "Content-Type: text/plain\\r\\n\\r\\n"';
 const AGE = 'age=$(( $(date +%s) - $(cat /tmp/started) ))';
 const CGI: Record<string, string> = {
@@ -42,6 +42,10 @@ const CGI: Record<string, string> = {
   setq: `echo "$QUERY_STRING" > /tmp/queue_depth\n${TEXT}\nhostname`,
   say: `echo "said $QUERY_STRING" >&2\n${TEXT}\necho "$QUERY_STRING"`,
   env: `${TEXT}\nenv`,
+  // fails (500) the first QUERY_STRING (default 2) requests an instance gets, then answers "attempt N"
+  flaky: `n=$(cat /tmp/flaky 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > /tmp/flaky\nif [ "$n" -le "\${QUERY_STRING:-2}" ]; then printf "Status: 500 Flaky\\r\\n"; fi\n${TEXT}\necho "attempt $n"`,
+  // logs the request (method, CloudEvent headers, body) to stderr, one line, and echoes the body
+  record: `body=$(head -c "\${CONTENT_LENGTH:-0}")\necho "record $REQUEST_METHOD $(env | grep '^HTTP_CE_' | sort | tr '\\n' ' ')type=$CONTENT_TYPE body=$body" >&2\n${TEXT}\necho "$body"`,
   limits: `${TEXT}\ncd /sys/fs/cgroup\nif [ -e memory.max ]; then echo "memory $(cat memory.max)"; echo "cpu $(cat cpu.max)"; else echo "memory $(cat memory/memory.limit_in_bytes)"; echo "cpu $(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`,
 };
 const APP = `#!/bin/sh

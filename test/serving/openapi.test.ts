@@ -24,6 +24,7 @@ const ENDPOINTS: Array<[method: string, path: string, success: string]> = [
   ['patch', '/api/v1/services/{name}/scaling', '200'],
   ['post', '/api/v1/services/{name}/prewarm', '200'],
   ['get', '/api/v1/services/{name}/logs', '200'],
+  ['post', '/api/v1/services/{name}/invocations', '200'],
 ];
 
 test('openapi.json lists every services endpoint with its request and response schemas', async (t) => {

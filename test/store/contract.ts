@@ -2,6 +2,7 @@
 // (sqlite.test.ts, postgres.test.ts) calls storeContract with its target: how to get a fresh, empty
 // database; every test opens its own and closes it after itself.
 import { concurrencyContract } from './contract/concurrency.ts';
+import { eventsContract } from './contract/events.ts';
 import { migrationsContract } from './contract/migrations.ts';
 import { registryListsContract } from './contract/registry-lists.ts';
 import { registryContract } from './contract/registry.ts';
@@ -16,6 +17,7 @@ export function storeContract(target: StoreTarget): void {
   registryListsContract(target);
   servingContract(target);
   tokensContract(target);
+  eventsContract(target);
   concurrencyContract(target);
   migrationsContract(target);
 }

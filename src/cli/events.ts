@@ -1,0 +1,175 @@
+// cli/events: `skiff trigger add|ls|describe|pause|resume|rm`, `skiff dlq ls|replay|purge` and
+// `skiff invoke` — the event side of Skiff (docs/events.md).
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { clientFrom } from './context.ts';
+import { print, withOutput, type OutputFlags } from './output.ts';
+import { SkiffError } from '../core/errors.ts';
+import type { InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function int(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new SkiffError('BAD_REQUEST', `${flag}: expected a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** `@file` reads the file (`@-`: stdin), anything else is the text itself (as curl's --data). */
+function dataOf(value: string | undefined): string | undefined {
+  if (value === undefined || !value.startsWith('@')) return value;
+  const file = value.slice(1);
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new SkiffError('BAD_REQUEST', `--data ${value}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+const line = (text: string) => process.stdout.write(text + '\n');
+
+export function triggerText(t: TriggerView): string {
+  const s = t.stats;
+  const src = t.source;
+  return [
+    `trigger   ${t.name}${t.paused ? '  (paused)' : ''}`,
+    `service   ${t.service}  ${t.target.method} ${t.target.path}`,
+    `schedule  ${src.schedule} (${src.timezone}), concurrency ${src.concurrencyPolicy}, missed fires ${src.missed}`,
+    ...(t.nextFireAt ? [`next fire ${t.nextFireAt}`] : []),
+    ...(s.lastFireAt ? [`last fire ${s.lastFireAt}`] : []),
+    `delivery  at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
+    `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
+    `now       ${s.backlog} queued or in flight, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
+    ...(s.lastErrors.length ? ['last errors', ...s.lastErrors.map((e) => `  ${e.at}  ${e.message}`)] : []),
+  ].join('\n');
+}
+
+export function registerEvents(program: Command): void {
+  const trigger = program.command('trigger').description('triggers: events that wake a service (cron schedules)');
+  trigger
+    .command('add <name>')
+    .description('add a trigger: each event reaches the service as an HTTP request carrying a CloudEvent (binary mode)')
+    .requiredOption('--service <name>', 'the service each event is sent to')
+    .option('--cron <schedule>', 'a cron schedule: "0 3 * * *" (5 fields; 6 with seconds first)')
+    .option('--tz <zone>', 'IANA time zone of the schedule, e.g. Europe/Paris (default UTC)')
+    .option('--path <path>', 'request path (default /)')
+    .option('--method <method>', 'request method (default POST)')
+    .option('--body <data>', 'request body of each event (@file reads a file)')
+    .option('--content-type <type>', 'media type of --body (default: application/json when it is JSON, else text/plain)')
+    .addOption(new Option('--concurrency-policy <policy>', 'a fire due while the previous one is still delivered').choices(['allow', 'forbid', 'replace']))
+    .addOption(new Option('--missed <policy>', 'fires missed while the daemon was down').choices(['skip', 'run-once']))
+    .option('--max-attempts <n>', 'attempts per event before it is dead-lettered (default 5)')
+    .option('--backoff <duration>', 'delay before the first retry, doubling each time (default 1s)')
+    .option('--max-backoff <duration>', 'longest delay between attempts (default 60s)')
+    .action(async (name: string, o: { service: string; cron?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string }) => {
+      if (o.cron === undefined) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE"');
+      const body = dataOf(o.body);
+      const doc: TriggerDocument = {
+        name,
+        service: o.service,
+        cron: o.cron,
+        ...(o.tz !== undefined ? { timezone: o.tz } : {}),
+        ...(o.path !== undefined ? { path: o.path } : {}),
+        ...(o.method !== undefined ? { method: o.method } : {}),
+        ...(body !== undefined ? { body } : {}),
+        ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+        ...(o.concurrencyPolicy !== undefined ? { concurrencyPolicy: o.concurrencyPolicy } : {}),
+        ...(o.missed !== undefined ? { missed: o.missed } : {}),
+        ...(o.maxAttempts !== undefined ? { maxAttempts: int(o.maxAttempts, '--max-attempts') } : {}),
+        ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
+        ...(o.maxBackoff !== undefined ? { maxBackoff: o.maxBackoff } : {}),
+      };
+      const t = await clientFrom(program).addTrigger(doc);
+      line(`added     ${t.name} → ${t.service}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : ''}`);
+    });
+  withOutput(trigger.command('ls').description('list triggers with their counters')).action(async (o: OutputFlags) => {
+    const listed = await clientFrom(program).listTriggers();
+    await print(o, listed, () => {
+      const rows = [['NAME', 'SERVICE', 'SCHEDULE', 'NEXT FIRE', 'DELIVERED', 'FAILED', 'DLQ', '']];
+      for (const t of listed.triggers) rows.push([t.name, t.service, `${t.source.schedule} ${t.source.timezone}`, t.nextFireAt ?? '-', String(t.stats.deliveries), String(t.stats.failures), String(t.stats.deadLetters), t.paused ? '(paused)' : '']);
+      const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+      return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+    });
+  });
+  withOutput(trigger.command('describe <name>').description('a trigger: source, target, delivery policy, counters, backlog, dead letters, last errors')).action(async (name: string, o: OutputFlags) => {
+    const t = await clientFrom(program).trigger(name);
+    await print(o, t, () => triggerText(t));
+  });
+  for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
+    trigger
+      .command(`${action} <name>`)
+      .description(paused ? 'pause a trigger (fires due while paused are not made up)' : 'resume a paused trigger')
+      .action(async (name: string) => {
+        const t = await clientFrom(program).pauseTrigger(name, paused);
+        line(`${paused ? 'paused ' : 'resumed'}   ${t.name}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : ''}`);
+      });
+  }
+  trigger
+    .command('rm <name>')
+    .description('remove a trigger, its dead letters and its events not yet delivered')
+    .action(async (name: string) => {
+      await clientFrom(program).removeTrigger(name);
+      line(`removed   ${name}`);
+    });
+
+  const dlq = program.command('dlq').description("a trigger's dead letters: events that failed every attempt");
+  withOutput(dlq.command('ls <trigger>').description('dead letters, oldest first, with the last error')).action(async (name: string, o: OutputFlags) => {
+    const listed = await clientFrom(program).deadLetters(name);
+    await print(o, listed, () => (listed.deadLetters.length ? listed.deadLetters.map((l) => `${l.id}  ${l.createdAt}  ${l.attempts} attempts  ${l.request.method} ${l.request.path}  ${l.error}`).join('\n') : `(no dead letters for ${name})`));
+  });
+  const pick = (c: Command) => c.option('--id <id>', 'a dead letter (repeatable)', collect, []).option('--all', 'every dead letter of the trigger');
+  const chosen = (o: { id: string[]; all?: boolean }, verb: string): string[] | undefined => {
+    if (o.all && o.id.length) throw new SkiffError('USAGE', `dlq ${verb}: give --id or --all, not both`);
+    if (!o.all && !o.id.length) throw new SkiffError('USAGE', `dlq ${verb}: give --id ID (repeatable) or --all`);
+    return o.all ? undefined : o.id;
+  };
+  pick(dlq.command('replay <trigger>').description("send dead letters to the service again, as new events with the trigger's delivery policy")).action(async (name: string, o: { id: string[]; all?: boolean }) => {
+    const ids = chosen(o, 'replay');
+    const r = await clientFrom(program).replayDeadLetters(name, ids);
+    const missing = (ids ?? []).filter((id) => !r.replayed.includes(id));
+    line(`replayed  ${r.replayed.length} dead letter(s)`);
+    if (missing.length) throw new SkiffError('NOT_FOUND', `--id: ${name} has no dead letter ${missing.join(', ')}`);
+  });
+  pick(dlq.command('purge <trigger>').description('delete dead letters')).action(async (name: string, o: { id: string[]; all?: boolean }) => {
+    const r = await clientFrom(program).purgeDeadLetters(name, chosen(o, 'purge'));
+    line(`purged    ${r.purged} dead letter(s)`);
+  });
+
+  program
+    .command('invoke <service>')
+    .description('send a request to a service through the gateway and print its answer; --async queues it and prints where to read it back')
+    .option('--async', 'queue it (like Prefer: respond-async) and print the invocation id')
+    .option('--data <data>', 'request body (@file reads a file, @- stdin)')
+    .option('--path <path>', 'request path (default /)')
+    .option('--method <method>', 'request method (default POST)')
+    .option('-H, --header <K: V>', 'a request header (repeatable)', collect, [])
+    .option('--idempotency-key <key>', 'with --async: a second invocation with this key returns the first one')
+    .option('--callback <url>', 'with --async: an http(s) URL the finished invocation is POSTed to')
+    .action(async (service: string, o: { async?: boolean; data?: string; path?: string; method?: string; header: string[]; idempotencyKey?: string; callback?: string }) => {
+      const headers: Record<string, string> = {};
+      for (const h of o.header) {
+        const colon = h.indexOf(':');
+        if (colon <= 0) throw new SkiffError('BAD_REQUEST', `--header: expected "Name: value", got ${JSON.stringify(h)}`);
+        headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+      }
+      const data = dataOf(o.data);
+      if (!o.async && (o.idempotencyKey !== undefined || o.callback !== undefined)) throw new SkiffError('USAGE', '--idempotency-key and --callback go with --async');
+      const body: InvokeBody = {
+        ...(o.async ? { async: true } : {}),
+        ...(o.method !== undefined ? { method: o.method } : {}),
+        ...(o.path !== undefined ? { path: o.path } : {}),
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(data !== undefined ? { body: data } : {}),
+        ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
+        ...(o.callback !== undefined ? { callback: o.callback } : {}),
+      };
+      const r = await clientFrom(program).invoke(service, body);
+      if ('location' in r) {
+        line(`${r.id}${r.duplicate ? '  (an invocation with this idempotency key exists: this is it)' : ''}`);
+        return;
+      }
+      process.stdout.write(Buffer.from(r.bodyBase64, 'base64'));
+      if (r.status >= 400) throw new SkiffError('UPSTREAM_FAILED', `${service} answered HTTP ${r.status}`);
+    });
+}

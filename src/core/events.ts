@@ -1,0 +1,196 @@
+// core/events: what wakes a service besides an HTTP request — triggers (a schedule or a broker
+// subscription feeding a service), the invocations they and async HTTP calls make (a durable queue in
+// the store), and the dead letters of deliveries that kept failing. Records as the store keeps them.
+
+/** How one event reaches its service: an HTTP request through the gateway, like user traffic. */
+export interface TriggerTarget {
+  service: string;
+  /** request path, `/` by default */
+  path: string;
+  /** POST by default */
+  method: string;
+}
+
+/** At-least-once delivery: a non-2xx answer, a timeout or a failed connection is retried with
+ *  exponential back-off and jitter, at most maxAttempts attempts, then dead-lettered. */
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  /** the first retry's delay; each next one doubles, up to maxBackoffMs */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
+export type MissedPolicy = 'skip' | 'run-once';
+
+export interface CronSource {
+  kind: 'cron';
+  /** 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first */
+  schedule: string;
+  /** an IANA time zone; the schedule is in its wall-clock time, DST included */
+  timezone: string;
+  /** a fire still running when the next is due: run both, skip the new one, or cancel the old one */
+  concurrencyPolicy: ConcurrencyPolicy;
+  /** fires missed while the daemon was down: none, or the latest one once at start */
+  missed: MissedPolicy;
+  /** the request body of each fire (the CloudEvent's data), and its content type */
+  body?: string;
+  contentType?: string;
+}
+
+export type TriggerSource = CronSource;
+
+export interface TriggerRecord {
+  name: string;
+  tenant: string;
+  source: TriggerSource;
+  target: TriggerTarget;
+  delivery: DeliveryPolicy;
+  paused: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a trigger has done since it was added (kept in the store, flushed every few seconds). */
+export interface TriggerStats {
+  /** events handed to the service (each counted once, however many attempts) */
+  deliveries: number;
+  successes: number;
+  /** attempts that failed (each retry of an event counts) */
+  failures: number;
+  retries: number;
+  deadLettered: number;
+  /** the last few errors, newest last */
+  lastErrors: Array<{ at: number; message: string }>;
+  /** the last scheduled fire enqueued (cron), clock ms */
+  lastFireAt?: number;
+}
+
+export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** The request an invocation makes: the original async HTTP request, or a trigger's CloudEvent. */
+export interface InvocationRequest {
+  method: string;
+  path: string;
+  /** lower-case names */
+  headers: Record<string, string>;
+  /** base64 */
+  body: string;
+}
+
+export interface InvocationResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** base64, at most INVOCATION_BODY_LIMIT bytes */
+  body: string;
+  truncated: boolean;
+}
+
+export interface InvocationRecord {
+  id: string;
+  service: string;
+  tenant: string;
+  /** the trigger that made it (a cron fire, a replayed dead letter); null for an async HTTP call */
+  trigger: string | null;
+  idempotencyKey: string | null;
+  request: InvocationRequest;
+  /** POSTed the invocation's view when it ends */
+  callback: string | null;
+  status: InvocationStatus;
+  attempts: number;
+  delivery: DeliveryPolicy;
+  /** clock ms; a queued invocation is not attempted before */
+  nextAttemptAt: number;
+  response: InvocationResponse | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeadLetterRecord {
+  id: string;
+  trigger: string;
+  /** the request as it was last attempted */
+  request: InvocationRequest;
+  attempts: number;
+  error: string;
+  createdAt: number;
+}
+
+/** Request and response bodies an invocation keeps (a bigger request is refused with 413). */
+export const INVOCATION_BODY_LIMIT = 1024 * 1024;
+
+/** A trigger as the user states it (POST /api/v1/triggers, `skiff trigger add`); triggers/spec.ts fills in the defaults. */
+export interface TriggerDocument {
+  name: string;
+  service: string;
+  /** a cron schedule (the trigger's kind: cron) */
+  cron?: string;
+  timezone?: string;
+  concurrencyPolicy?: ConcurrencyPolicy;
+  missed?: MissedPolicy;
+  path?: string;
+  method?: string;
+  /** the request body of each event (text), and its content type */
+  body?: string;
+  contentType?: string;
+  maxAttempts?: number;
+  /** the first retry's delay, e.g. `1s`; doubles each time */
+  backoff?: string;
+  maxBackoff?: string;
+}
+
+/** What describe and the API show of a trigger. */
+export interface TriggerView {
+  name: string;
+  service: string;
+  kind: TriggerRecord['source']['kind'];
+  source: TriggerRecord['source'];
+  target: TriggerRecord['target'];
+  delivery: DeliveryPolicy;
+  paused: boolean;
+  /** cron: the next fire (ISO), when active */
+  nextFireAt?: string;
+  stats: Omit<TriggerStats, 'lastErrors' | 'lastFireAt'> & { lastErrors: Array<{ at: string; message: string }>; lastFireAt?: string; deadLetters: number; backlog: number };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** POST /api/v1/services/NAME/invocations. */
+export interface InvokeBody {
+  async?: boolean;
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  bodyBase64?: string;
+  idempotencyKey?: string;
+  callback?: string;
+}
+
+/** What POST /api/v1/services/NAME/invocations answers: the service's response, or (async) where to
+ *  read the queued invocation back. */
+export type InvokeAnswer = { id: string; status: string; location: string; duplicate?: boolean } | { status: number; headers: Record<string, string>; body: string; bodyBase64: string; truncated: boolean };
+
+/** What GET /api/v1/invocations/ID (and the gateway at an invocation's Location, and a callback) show. */
+export interface InvocationView {
+  id: string;
+  service: string;
+  trigger?: string;
+  status: InvocationStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  response?: { status: number; headers: Record<string, string>; body: string; bodyBase64: string; truncated: boolean };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DeadLetterView {
+  id: string;
+  attempts: number;
+  error: string;
+  createdAt: string;
+  request: { method: string; path: string; headers: Record<string, string>; body: string; bodyBase64: string };
+}

@@ -1,0 +1,53 @@
+// daemon/events-wiring: builds the event side — the triggers service, the invocation worker, the
+// gateway's async hook — on the store, the serving plane and the gateway's own listener, and owns its
+// start/stop order:
+//   start: worker requeues what a killed daemon left running → triggers load, cron plans (missed fires)
+//   stop:  cron and worker stop taking work (in-flight deliveries stay running in the store and are
+//          queued again at the next start) → counters flushed
+import type { Settings } from '../config/settings.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Store } from '../store/repositories.ts';
+import type { ServingPlane } from './serving-wiring.ts';
+import { TriggersService } from '../triggers/service.ts';
+import { InvocationWorker, invocationView } from '../triggers/invocation-worker.ts';
+import type { ServicesPort } from '../triggers/ports.ts';
+import { callbackPoster, gatewayInvoker } from './events-adapters.ts';
+
+export interface EventsPlane {
+  service: TriggersService;
+  stop(): Promise<void>;
+}
+
+export async function startEvents(deps: { settings: Settings; store: Pick<Store, 'events' | 'serving'>; serving: ServingPlane; clock: Clock; log: Logger }): Promise<EventsPlane> {
+  const { settings, store, serving, clock } = deps;
+  const log = deps.log.child({ component: 'events' });
+  const invoker = gatewayInvoker(serving.gatewayAddress, settings.domain);
+  const services: ServicesPort = {
+    tenantOf: async (name) => (await store.serving.getService(name))?.tenant,
+    prewarm: (name, untilMs) =>
+      void serving.service.prewarm(name, { instances: 1, forMs: Math.max(1000, untilMs - clock.now()) }).catch((err: unknown) => log.warn({ err: (err as Error).message, service: name }, 'pre-warm ahead of a cron fire failed')),
+    // the revisions of a service are named <service>-<5 digits> (core/names.ts revisionName)
+    coldStartMs: (name) => serving.coldStarts.quantile((rev) => rev.length === name.length + 6 && rev.startsWith(`${name}-`) && /^\d{5}$/.test(rev.slice(-5)), 'ready', 0.9),
+  };
+  const triggers = new TriggersService({ records: store.events, services, invoker, clock, log });
+  const worker = new InvocationWorker({ records: store.events, invoker, callbacks: callbackPoster(settings.events.callbackNetworks), clock, log, onSettled: (inv, s) => triggers.settled(inv, s) });
+  triggers.attach(worker);
+  serving.gateway.setAsync({
+    accept: (req, opts) => triggers.accept(req, opts),
+    status: async (id) => {
+      const inv = await store.events.getInvocation(id);
+      return inv ? { service: inv.service, view: invocationView(inv) } : undefined;
+    },
+  });
+  await worker.start();
+  await triggers.start();
+  return {
+    service: triggers,
+    stop: async () => {
+      worker.stop();
+      await triggers.stop();
+      invoker.close();
+    },
+  };
+}

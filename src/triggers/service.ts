@@ -1,0 +1,351 @@
+// triggers/service: the event side's control plane — triggers (add, list, describe, pause, resume,
+// remove), their dead letters (list, replay, purge), and invocations (async HTTP calls accepted by the
+// gateway, `skiff invoke`, reading one back). Every delivery goes through the durable invocation queue
+// (invocation-worker.ts) except broker messages, whose broker is the durable store. Counters per
+// trigger are kept in memory and written to the store every few seconds and at stop.
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import { SkiffError } from '../core/errors.ts';
+import type { DeliveryPolicy, InvocationRecord, InvocationRequest, InvokeBody, TriggerRecord, TriggerStats, TriggerView } from '../core/events.ts';
+import { INVOCATION_BODY_LIMIT } from '../core/events.ts';
+import type { EventsRecords, Invoker, ServicesPort } from './ports.ts';
+import { CronScheduler } from './cron-scheduler.ts';
+import { assertCron, nextFire } from './cron.ts';
+import { binaryEvent } from './cloudevent.ts';
+import { invocationView, type InvocationWorker, type Settled } from './invocation-worker.ts';
+import { normaliseTrigger, type TriggerDocument } from './spec.ts';
+
+/** the errors a trigger's describe keeps, newest last */
+const LAST_ERRORS = 5;
+const STATS_FLUSH_MS = 2000;
+/** a pre-warm starts this much before the service's measured cold start would */
+const PREWARM_MARGIN_MS = 1000;
+/** a service that never had a cold start here is pre-warmed this long ahead */
+const PREWARM_DEFAULT_MS = 5000;
+
+export const EMPTY_STATS: TriggerStats = { deliveries: 0, successes: 0, failures: 0, retries: 0, deadLettered: 0, lastErrors: [] };
+
+export interface TriggersServiceDeps {
+  records: EventsRecords;
+  services: ServicesPort;
+  invoker: Invoker;
+  clock: Clock;
+  log: Logger;
+}
+
+/** An async request as the gateway accepted it (Prefer: respond-async). */
+export interface AsyncRequest {
+  service: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export class TriggersService {
+  private readonly stats = new Map<string, TriggerStats>();
+  private readonly dirty = new Set<string>();
+  private readonly cron: CronScheduler;
+  private worker: InvocationWorker | undefined;
+  private stopFlushing: (() => void) | undefined;
+
+  constructor(private readonly d: TriggersServiceDeps) {
+    this.cron = new CronScheduler({
+      clock: d.clock,
+      log: d.log,
+      fire: (t, at, missed) => this.fireCron(t, at, missed),
+      prewarm: (t, at) => d.services.prewarm(t.target.service, at + 60_000),
+      leadMs: (t) => (d.services.coldStartMs(t.target.service) ?? PREWARM_DEFAULT_MS - PREWARM_MARGIN_MS) + PREWARM_MARGIN_MS,
+    });
+  }
+
+  /** The worker delivering the queue (built around this service's onSettled). */
+  attach(worker: InvocationWorker): void {
+    this.worker = worker;
+  }
+
+  async start(): Promise<void> {
+    const all = await this.d.records.listTriggers();
+    for (const { trigger, stats } of all) this.stats.set(trigger.name, stats);
+    this.stopFlushing = this.d.clock.every(STATS_FLUSH_MS, () => void this.flush());
+    await this.cron.start(all.map(({ trigger, stats }) => ({ trigger, lastFireAt: stats.lastFireAt ?? trigger.createdAt })));
+  }
+
+  async stop(): Promise<void> {
+    this.cron.stop();
+    this.stopFlushing?.();
+    await this.flush();
+  }
+
+  async add(doc: TriggerDocument, tenant: string): Promise<TriggerView> {
+    const now = this.d.clock.now();
+    const trigger = normaliseTrigger(doc, tenant, now);
+    if (trigger.source.kind === 'cron') assertCron(trigger.source);
+    const owner = await this.d.services.tenantOf(trigger.target.service);
+    if (owner === undefined || owner !== tenant) throw new SkiffError('NOT_FOUND', `service: no service named ${trigger.target.service} (deploy it first: a trigger feeds a service)`);
+    await this.d.records.addTrigger(trigger, EMPTY_STATS);
+    this.stats.set(trigger.name, { ...EMPTY_STATS, lastErrors: [] });
+    this.cron.plan(trigger);
+    return this.get(trigger.name);
+  }
+
+  async list(): Promise<TriggerView[]> {
+    const all = await this.d.records.listTriggers();
+    return Promise.all(all.map(({ trigger, stats }) => this.view(trigger, stats)));
+  }
+
+  async get(name: string): Promise<TriggerView> {
+    const found = await this.d.records.getTrigger(name);
+    if (!found) throw notFound(name);
+    return this.view(found.trigger, found.stats);
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<TriggerView> {
+    if (!(await this.d.records.setPaused(name, paused, this.d.clock.now()))) throw notFound(name);
+    const found = (await this.d.records.getTrigger(name))!;
+    this.cron.plan(found.trigger);
+    return this.view(found.trigger, found.stats);
+  }
+
+  async remove(name: string): Promise<void> {
+    this.cron.unplan(name);
+    for (const inv of await this.d.records.activeInvocations(name)) this.worker?.cancel(inv.id);
+    if (!(await this.d.records.deleteTrigger(name))) throw notFound(name);
+    this.stats.delete(name);
+    this.dirty.delete(name);
+  }
+
+  async deadLetters(name: string) {
+    await this.get(name);
+    return (await this.d.records.deadLetters(name)).map((l) => ({
+      id: l.id,
+      attempts: l.attempts,
+      error: l.error,
+      createdAt: new Date(l.createdAt).toISOString(),
+      request: { method: l.request.method, path: l.request.path, headers: l.request.headers, body: Buffer.from(l.request.body, 'base64').toString('utf8'), bodyBase64: l.request.body },
+    }));
+  }
+
+  /** Sends the trigger's dead letters (those of `ids`, or all) to its service again, each as a new
+   *  invocation with the trigger's delivery policy; they leave the dead-letter store. */
+  async replay(name: string, ids?: string[]): Promise<{ replayed: string[]; invocations: string[] }> {
+    const { trigger } = (await this.d.records.getTrigger(name)) ?? throwNotFound(name);
+    const letters = await this.d.records.takeDeadLetters(name, ids);
+    if (ids) {
+      const missing = ids.filter((id) => !letters.some((l) => l.id === id));
+      if (missing.length) this.d.log.warn({ trigger: name, missing }, 'replay: dead letters not found');
+    }
+    const invocations: string[] = [];
+    for (const l of letters) {
+      const inv = this.newInvocation(trigger.target.service, trigger.tenant, l.request, { trigger: name, delivery: trigger.delivery });
+      await this.d.records.enqueue(inv);
+      invocations.push(inv.id);
+    }
+    this.worker?.wake();
+    return { replayed: letters.map((l) => l.id), invocations };
+  }
+
+  async purge(name: string, ids?: string[]): Promise<{ purged: number }> {
+    await this.get(name);
+    return { purged: (await this.d.records.takeDeadLetters(name, ids)).length };
+  }
+
+  /** Queues an async request (the gateway answers 202 with its Location); the same idempotency key
+   *  for the same service gives back the first one. */
+  async accept(req: AsyncRequest, opts: { idempotencyKey?: string; callback?: string; delivery?: DeliveryPolicy } = {}): Promise<{ id: string; created: boolean; status: string }> {
+    if (req.body.length > INVOCATION_BODY_LIMIT) throw new SkiffError('PAYLOAD_TOO_LARGE', `an async request body is at most ${INVOCATION_BODY_LIMIT} bytes`);
+    const tenant = (await this.d.services.tenantOf(req.service)) ?? throwServiceNotFound(req.service);
+    const request: InvocationRequest = { method: req.method, path: req.path, headers: req.headers, body: req.body.toString('base64') };
+    const inv = this.newInvocation(req.service, tenant, request, {
+      // a caller's keys live apart from Skiff's own (cron:…), so no caller can pre-empt a fire
+      idempotencyKey: opts.idempotencyKey !== undefined ? `key:${opts.idempotencyKey}` : null,
+      callback: opts.callback ?? null,
+      delivery: opts.delivery ?? ASYNC_DELIVERY,
+    });
+    const { invocation, created } = await this.d.records.enqueue(inv);
+    if (created) this.worker?.wake();
+    return { id: invocation.id, created, status: invocation.status };
+  }
+
+  /** `skiff invoke` / POST /services/NAME/invocations: the service's answer, or with `async` the
+   *  queued invocation's location. */
+  async invoke(service: string, b: InvokeBody) {
+    const method = (b.method ?? 'POST').toUpperCase();
+    const path = b.path ?? '/';
+    if (b.body !== undefined && b.bodyBase64 !== undefined) throw new SkiffError('BAD_REQUEST', 'body, bodyBase64: give one');
+    const body = b.bodyBase64 !== undefined ? Buffer.from(b.bodyBase64, 'base64') : Buffer.from(b.body ?? '', 'utf8');
+    const headers = Object.fromEntries(Object.entries(b.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    if (b.async) {
+      const r = await this.accept({ service, method, path, headers, body }, { ...(b.idempotencyKey !== undefined ? { idempotencyKey: b.idempotencyKey } : {}), ...(b.callback !== undefined ? { callback: assertCallback(b.callback) } : {}) });
+      return { id: r.id, status: r.status, location: `/api/v1/invocations/${r.id}`, ...(r.created ? {} : { duplicate: true }) };
+    }
+    if (b.idempotencyKey !== undefined || b.callback !== undefined) throw new SkiffError('BAD_REQUEST', 'idempotencyKey, callback: only for an async invocation (async: true)');
+    if ((await this.d.services.tenantOf(service)) === undefined) throwServiceNotFound(service);
+    const r = await this.d.invoker.invoke({ service, method, path, headers, body });
+    return { status: r.status, headers: r.headers, body: r.body.toString('utf8'), bodyBase64: r.body.toString('base64'), truncated: r.truncated };
+  }
+
+  async invocation(id: string) {
+    const inv = await this.d.records.getInvocation(id);
+    if (!inv) throw new SkiffError('NOT_FOUND', `no invocation ${id}`);
+    return invocationView(inv);
+  }
+
+  /** The invocation's service, if there is such an invocation (the gateway answers its status only
+   *  at that service's address). */
+  async serviceOfInvocation(id: string): Promise<string | undefined> {
+    return (await this.d.records.getInvocation(id))?.service;
+  }
+
+  /** The worker's hook: counts each attempt of a trigger's invocation; a last failure is dead-lettered. */
+  async settled(inv: InvocationRecord, s: Settled): Promise<void> {
+    if (!inv.trigger) return;
+    const stats = this.stats.get(inv.trigger);
+    if (!stats) return; // removed meanwhile
+    const now = this.d.clock.now();
+    if (s.outcome === 'succeeded') {
+      stats.deliveries++;
+      stats.successes++;
+    } else if (s.outcome === 'retrying') {
+      stats.failures++;
+      stats.retries++;
+      pushError(stats, now, s.error);
+    } else if (s.outcome === 'failed') {
+      stats.deliveries++;
+      stats.failures++;
+      stats.deadLettered++;
+      pushError(stats, now, s.error);
+      await this.d.records.addDeadLetter({ id: newId('dl'), trigger: inv.trigger, request: inv.request, attempts: inv.attempts, error: s.error, createdAt: now });
+    }
+    this.dirty.add(inv.trigger);
+  }
+
+  /** A cron fire: the trigger's concurrency policy, then one invocation carrying a CloudEvent; its
+   *  idempotency key is the scheduled time, so a fire made twice (a restart right after it) is queued once. */
+  private async fireCron(trigger: TriggerRecord, at: number, missed: boolean): Promise<void> {
+    if (trigger.source.kind !== 'cron') return;
+    const source = trigger.source;
+    const stats = this.stats.get(trigger.name);
+    if (!stats) return;
+    const active = await this.d.records.activeInvocations(trigger.name);
+    if (active.length && source.concurrencyPolicy === 'forbid') {
+      pushError(stats, this.d.clock.now(), `fire of ${new Date(at).toISOString()} skipped: the previous one is still running (concurrency policy forbid)`);
+      stats.lastFireAt = at;
+      this.dirty.add(trigger.name);
+      return;
+    }
+    if (active.length && source.concurrencyPolicy === 'replace') {
+      for (const inv of active) {
+        if (!this.worker?.cancel(inv.id)) await this.d.records.updateInvocation(inv.id, { status: 'cancelled', lastError: 'cancelled (replaced by a newer fire)' }, this.d.clock.now());
+      }
+    }
+    const id = `${trigger.name}-${at}`;
+    const event = binaryEvent(
+      { id, source: `/skiff/triggers/${trigger.name}`, type: 'dev.skiff.cron.fired', subject: trigger.name, time: new Date(at).toISOString(), ...(source.contentType ? { contentType: source.contentType } : {}) },
+      Buffer.from(source.body ?? '', 'utf8'),
+    );
+    const request: InvocationRequest = { method: trigger.target.method, path: trigger.target.path, headers: { ...event.headers, ...(missed ? { 'x-skiff-missed-fire': 'true' } : {}) }, body: event.body.toString('base64') };
+    await this.d.records.enqueue(this.newInvocation(trigger.target.service, trigger.tenant, request, { trigger: trigger.name, idempotencyKey: `cron:${trigger.name}:${at}`, delivery: trigger.delivery }));
+    stats.lastFireAt = at;
+    this.dirty.add(trigger.name);
+    await this.flushOne(trigger.name); // the fire is recorded before anything else can fail
+    this.worker?.wake();
+  }
+
+  private newInvocation(service: string, tenant: string, request: InvocationRequest, o: { trigger?: string; idempotencyKey?: string | null; callback?: string | null; delivery: DeliveryPolicy }): InvocationRecord {
+    const now = this.d.clock.now();
+    return {
+      id: newId('inv'),
+      service,
+      tenant,
+      trigger: o.trigger ?? null,
+      idempotencyKey: o.idempotencyKey ?? null,
+      request,
+      callback: o.callback ?? null,
+      status: 'queued',
+      attempts: 0,
+      delivery: o.delivery,
+      nextAttemptAt: now,
+      response: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  private async view(t: TriggerRecord, stored: TriggerStats): Promise<TriggerView> {
+    const s = this.stats.get(t.name) ?? stored;
+    const [deadLetters, active] = await Promise.all([this.d.records.countDeadLetters(t.name), this.d.records.activeInvocations(t.name)]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const next = t.source.kind === 'cron' && !t.paused ? nextFire(t.source, this.d.clock.now()) : undefined;
+    return {
+      name: t.name,
+      service: t.target.service,
+      kind: t.source.kind,
+      source: t.source,
+      target: t.target,
+      delivery: t.delivery,
+      paused: t.paused,
+      ...(next !== undefined ? { nextFireAt: iso(next) } : {}),
+      stats: {
+        deliveries: s.deliveries,
+        successes: s.successes,
+        failures: s.failures,
+        retries: s.retries,
+        deadLettered: s.deadLettered,
+        lastErrors: s.lastErrors.map((e) => ({ at: iso(e.at), message: e.message })),
+        ...(s.lastFireAt !== undefined ? { lastFireAt: iso(s.lastFireAt) } : {}),
+        deadLetters,
+        backlog: active.length,
+      },
+      createdAt: iso(t.createdAt),
+      updatedAt: iso(t.updatedAt),
+    };
+  }
+
+  private async flush(): Promise<void> {
+    for (const name of [...this.dirty]) await this.flushOne(name);
+  }
+
+  private async flushOne(name: string): Promise<void> {
+    const s = this.stats.get(name);
+    this.dirty.delete(name);
+    if (s) await this.d.records.saveStats(name, s).catch((err: unknown) => (this.dirty.add(name), this.d.log.warn({ err, trigger: name }, 'saving trigger counters failed')));
+  }
+}
+
+/** Async HTTP invocations: 5 attempts, 1 s, 2 s, 4 s, 8 s apart (with jitter). */
+export const ASYNC_DELIVERY: DeliveryPolicy = { maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000 };
+
+function assertCallback(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SkiffError('BAD_REQUEST', `callback: not a URL: ${JSON.stringify(url.slice(0, 200))}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SkiffError('BAD_REQUEST', 'callback: must be an http:// or https:// URL');
+  return url;
+}
+
+function pushError(stats: TriggerStats, at: number, message: string): void {
+  stats.lastErrors.push({ at, message });
+  if (stats.lastErrors.length > LAST_ERRORS) stats.lastErrors.splice(0, stats.lastErrors.length - LAST_ERRORS);
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(16).toString('hex')}`;
+}
+
+function notFound(name: string): SkiffError {
+  return new SkiffError('NOT_FOUND', `no trigger named ${name}`);
+}
+
+function throwNotFound(name: string): never {
+  throw notFound(name);
+}
+
+function throwServiceNotFound(service: string): never {
+  throw new SkiffError('NOT_FOUND', `no service named ${service}`);
+}
