@@ -103,7 +103,7 @@ export class InvocationWorker {
     }
     this.cancelTimer?.();
     const next = await this.d.records.nextDueAt();
-    if (next !== undefined && !this.stopped) this.cancelTimer = this.d.clock.after(Math.max(0, next - this.d.clock.now()) + 1, () => this.wake());
+    if (next !== undefined && !this.stopped) this.cancelTimer = this.d.clock.after(Math.max(0, next - this.d.clock.now()), () => this.wake());
   }
 
   private begin(inv: InvocationRecord): void {
