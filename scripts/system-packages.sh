@@ -7,10 +7,12 @@
 #   busybox-static: test images; umoci: unpack cross-check in tests; docker-registry: benchmark peer
 #   nginx-light, wrk: the gateway benchmark's peer proxy/backend and load generator (bench/gateway.ts)
 #   postgresql: the PostgreSQL store's contract tests start a real server (test/helpers/postgres.ts)
+#   nats-server, rabbitmq-server, redis-server, mosquitto: event-trigger tests start private brokers (test/helpers/brokers.ts)
 SKIFF_APT_PACKAGES=(
   ca-certificates build-essential python3 git
   runc iptables nftables iproute2 attr zstd uidmap perl
   docker.io podman skopeo containernetworking-plugins
   busybox-static umoci docker-registry nginx-light wrk
   postgresql
+  nats-server rabbitmq-server redis-server mosquitto
 )
