@@ -19,7 +19,20 @@ export const triggerDocumentSchema = {
   properties: {
     name: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'a DNS label' },
     service: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'the service each event is sent to' },
-    cron: { type: 'string', maxLength: 200, description: 'a cron schedule: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first' },
+    cron: { type: 'string', maxLength: 200, description: 'source: a cron schedule: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first' },
+    nats: { type: 'string', maxLength: 2048, description: 'source: a NATS server URL (nats://HOST:4222), with subject (+ queueGroup) or stream + consumer (JetStream)' },
+    subject: { type: 'string', maxLength: 512 },
+    queueGroup: { type: 'string', maxLength: 256 },
+    stream: { type: 'string', maxLength: 256, description: 'JetStream stream (nats) or Redis stream (redis)' },
+    consumer: { type: 'string', maxLength: 256, description: 'JetStream durable consumer' },
+    amqp: { type: 'string', maxLength: 2048, description: 'source: a RabbitMQ URL (amqp://USER:PASS@HOST:5672/vhost), with queue' },
+    queue: { type: 'string', maxLength: 256 },
+    prefetch: { type: 'integer', minimum: 1, maximum: 10_000 },
+    redis: { type: 'string', maxLength: 2048, description: 'source: a Redis URL (redis://HOST:6379), with stream and group' },
+    group: { type: 'string', maxLength: 256 },
+    mqtt: { type: 'string', maxLength: 2048, description: 'source: an MQTT broker URL (mqtt://HOST:1883), with topic' },
+    topic: { type: 'string', maxLength: 1024 },
+    qos: { type: 'integer', enum: [0, 1, 2] },
     timezone: { type: 'string', maxLength: 64, description: 'IANA time zone of the schedule (default UTC); DST transitions follow croner’s fixed-time rule' },
     concurrencyPolicy: { type: 'string', enum: ['allow', 'forbid', 'replace'], description: 'a fire due while the previous one is still delivered: run both (allow, the default), skip the new one (forbid), or cancel the old one (replace)' },
     missed: { type: 'string', enum: ['skip', 'run-once'], description: 'fires missed while the daemon was down: none (skip, the default) or the latest one, once, at start (run-once)' },
@@ -46,6 +59,7 @@ const statsSchema = {
     backlog: { ...int, description: 'events queued or being delivered now' },
     lastErrors: { type: 'array', items: { type: 'object', required: ['at', 'message'], properties: { at: str, message: str } } },
     lastFireAt: { ...str, description: 'cron: the last scheduled fire made' },
+    brokerBacklog: { ...int, description: 'messages waiting in the broker for this trigger, where the broker tells' },
   },
 } as const;
 
@@ -55,12 +69,31 @@ export const triggerViewSchema = {
   properties: {
     name: str,
     service: str,
-    kind: { type: 'string', enum: ['cron'] },
+    kind: { type: 'string', enum: ['cron', 'nats', 'amqp', 'redis', 'mqtt'] },
     source: {
       type: 'object',
       required: ['kind'],
-      properties: { kind: str, schedule: str, timezone: str, concurrencyPolicy: str, missed: str, body: str, contentType: str },
+      properties: {
+        kind: str,
+        schedule: str,
+        timezone: str,
+        concurrencyPolicy: str,
+        missed: str,
+        body: str,
+        contentType: str,
+        url: { ...str, description: 'the broker, its password shown as ***' },
+        subject: str,
+        queueGroup: str,
+        stream: str,
+        consumer: str,
+        queue: str,
+        prefetch: int,
+        group: str,
+        topic: str,
+        qos: int,
+      },
     },
+    state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str } },
     target: { type: 'object', required: ['service', 'path', 'method'], properties: { service: str, path: str, method: str } },
     delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
     paused: { type: 'boolean' },
@@ -117,7 +150,7 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
 
   api.post('/triggers', {
     config: needs('triggers:write'),
-    schema: { summary: 'Add a trigger: a cron schedule that sends a CloudEvent to a service', tags: ['triggers'], body: triggerDocumentSchema, response: { 201: triggerViewSchema, 400: error, 404: error, 409: error } },
+    schema: { summary: 'Add a trigger: a cron schedule or a broker subscription (NATS, JetStream, RabbitMQ, Redis Streams, MQTT) whose events reach a service as CloudEvents', tags: ['triggers'], body: triggerDocumentSchema, response: { 201: triggerViewSchema, 400: error, 404: error, 409: error } },
   }, async (req, reply) => reply.code(201).send(await events.add(req.body as never, req.principal!.tenant)));
 
   api.get('/triggers', { config: needs('triggers:read'), schema: { summary: 'List triggers with their counters', tags: ['triggers'], response: { 200: { type: 'object', required: ['triggers'], properties: { triggers: { type: 'array', items: triggerViewSchema } } } } } }, async () => ({

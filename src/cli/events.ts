@@ -29,29 +29,60 @@ function dataOf(value: string | undefined): string | undefined {
 
 const line = (text: string) => process.stdout.write(text + '\n');
 
+/** One line naming a trigger's source: its schedule, or its broker and what it reads there. */
+export function sourceText(t: TriggerView): string {
+  const src = t.source;
+  switch (src.kind) {
+    case 'cron':
+      return `${src.schedule} ${src.timezone}`;
+    case 'nats':
+      return `${src.url} ${src.stream !== undefined ? `stream ${src.stream} consumer ${src.consumer}` : `subject ${src.subject}${src.queueGroup ? ` queue group ${src.queueGroup}` : ''}`}`;
+    case 'amqp':
+      return `${src.url} queue ${src.queue}${src.prefetch !== undefined ? ` prefetch ${src.prefetch}` : ''}`;
+    case 'redis':
+      return `${src.url} stream ${src.stream} group ${src.group}`;
+    case 'mqtt':
+      return `${src.url} topic ${src.topic} qos ${src.qos ?? 1}`;
+  }
+}
+
 export function triggerText(t: TriggerView): string {
   const s = t.stats;
   const src = t.source;
   return [
     `trigger   ${t.name}${t.paused ? '  (paused)' : ''}`,
     `service   ${t.service}  ${t.target.method} ${t.target.path}`,
-    `schedule  ${src.schedule} (${src.timezone}), concurrency ${src.concurrencyPolicy}, missed fires ${src.missed}`,
+    src.kind === 'cron' ? `schedule  ${src.schedule} (${src.timezone}), concurrency ${src.concurrencyPolicy}, missed fires ${src.missed}` : `source    ${src.kind} ${sourceText(t)}`,
+    ...(t.state ? [`state     ${t.state.status} since ${t.state.since}${t.state.error ? `: ${t.state.error}` : ''}`] : []),
     ...(t.nextFireAt ? [`next fire ${t.nextFireAt}`] : []),
     ...(s.lastFireAt ? [`last fire ${s.lastFireAt}`] : []),
     `delivery  at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
     `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
-    `now       ${s.backlog} queued or in flight, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
+    `now       ${s.backlog} queued or in flight${s.brokerBacklog !== undefined ? `, ${s.brokerBacklog} waiting in the broker` : ''}, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
     ...(s.lastErrors.length ? ['last errors', ...s.lastErrors.map((e) => `  ${e.at}  ${e.message}`)] : []),
   ].join('\n');
 }
 
 export function registerEvents(program: Command): void {
-  const trigger = program.command('trigger').description('triggers: events that wake a service (cron schedules)');
+  const trigger = program.command('trigger').description('triggers: events that wake a service (cron schedules, NATS, RabbitMQ, Redis Streams, MQTT)');
   trigger
     .command('add <name>')
     .description('add a trigger: each event reaches the service as an HTTP request carrying a CloudEvent (binary mode)')
     .requiredOption('--service <name>', 'the service each event is sent to')
     .option('--cron <schedule>', 'a cron schedule: "0 3 * * *" (5 fields; 6 with seconds first)')
+    .option('--nats <url>', 'a NATS server: nats://HOST:4222, with --subject [--queue-group] or --stream and --consumer (JetStream)')
+    .option('--subject <subject>', 'NATS subject, wildcards allowed: orders.>')
+    .option('--queue-group <group>', 'NATS queue group')
+    .option('--stream <name>', 'JetStream stream (with --nats) or Redis stream (with --redis)')
+    .option('--consumer <name>', 'JetStream durable consumer (explicit ack)')
+    .option('--amqp <url>', 'a RabbitMQ server: amqp://USER:PASS@HOST:5672/vhost, with --queue')
+    .option('--queue <name>', 'RabbitMQ queue (it must exist)')
+    .option('--prefetch <n>', 'RabbitMQ: unacked messages at most (default: what the service can take at once)')
+    .option('--redis <url>', 'a Redis server: redis://HOST:6379, with --stream and --group')
+    .option('--group <name>', 'Redis consumer group (it must exist)')
+    .option('--mqtt <url>', 'an MQTT broker: mqtt://HOST:1883, with --topic')
+    .option('--topic <filter>', 'MQTT topic filter: sensors/#')
+    .addOption(new Option('--qos <n>', 'MQTT QoS (default 1)').choices(['0', '1', '2']))
     .option('--tz <zone>', 'IANA time zone of the schedule, e.g. Europe/Paris (default UTC)')
     .option('--path <path>', 'request path (default /)')
     .option('--method <method>', 'request method (default POST)')
@@ -62,13 +93,26 @@ export function registerEvents(program: Command): void {
     .option('--max-attempts <n>', 'attempts per event before it is dead-lettered (default 5)')
     .option('--backoff <duration>', 'delay before the first retry, doubling each time (default 1s)')
     .option('--max-backoff <duration>', 'longest delay between attempts (default 60s)')
-    .action(async (name: string, o: { service: string; cron?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string }) => {
-      if (o.cron === undefined) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE"');
+    .action(async (name: string, o: { service: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string }) => {
+      if ([o.cron, o.nats, o.amqp, o.redis, o.mqtt].every((x) => x === undefined)) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE", --nats URL, --amqp URL, --redis URL or --mqtt URL');
       const body = dataOf(o.body);
       const doc: TriggerDocument = {
         name,
         service: o.service,
-        cron: o.cron,
+        ...(o.cron !== undefined ? { cron: o.cron } : {}),
+        ...(o.nats !== undefined ? { nats: o.nats } : {}),
+        ...(o.subject !== undefined ? { subject: o.subject } : {}),
+        ...(o.queueGroup !== undefined ? { queueGroup: o.queueGroup } : {}),
+        ...(o.stream !== undefined ? { stream: o.stream } : {}),
+        ...(o.consumer !== undefined ? { consumer: o.consumer } : {}),
+        ...(o.amqp !== undefined ? { amqp: o.amqp } : {}),
+        ...(o.queue !== undefined ? { queue: o.queue } : {}),
+        ...(o.prefetch !== undefined ? { prefetch: int(o.prefetch, '--prefetch') } : {}),
+        ...(o.redis !== undefined ? { redis: o.redis } : {}),
+        ...(o.group !== undefined ? { group: o.group } : {}),
+        ...(o.mqtt !== undefined ? { mqtt: o.mqtt } : {}),
+        ...(o.topic !== undefined ? { topic: o.topic } : {}),
+        ...(o.qos !== undefined ? { qos: Number(o.qos) as 0 | 1 | 2 } : {}),
         ...(o.tz !== undefined ? { timezone: o.tz } : {}),
         ...(o.path !== undefined ? { path: o.path } : {}),
         ...(o.method !== undefined ? { method: o.method } : {}),
@@ -81,13 +125,13 @@ export function registerEvents(program: Command): void {
         ...(o.maxBackoff !== undefined ? { maxBackoff: o.maxBackoff } : {}),
       };
       const t = await clientFrom(program).addTrigger(doc);
-      line(`added     ${t.name} → ${t.service}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : ''}`);
+      line(`added     ${t.name} → ${t.service}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : `, consuming ${sourceText(t)}`}`);
     });
   withOutput(trigger.command('ls').description('list triggers with their counters')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listTriggers();
     await print(o, listed, () => {
-      const rows = [['NAME', 'SERVICE', 'SCHEDULE', 'NEXT FIRE', 'DELIVERED', 'FAILED', 'DLQ', '']];
-      for (const t of listed.triggers) rows.push([t.name, t.service, `${t.source.schedule} ${t.source.timezone}`, t.nextFireAt ?? '-', String(t.stats.deliveries), String(t.stats.failures), String(t.stats.deadLetters), t.paused ? '(paused)' : '']);
+      const rows = [['NAME', 'SERVICE', 'SOURCE', 'NEXT FIRE/STATE', 'DELIVERED', 'FAILED', 'DLQ', '']];
+      for (const t of listed.triggers) rows.push([t.name, t.service, sourceText(t), t.nextFireAt ?? t.state?.status ?? '-', String(t.stats.deliveries), String(t.stats.failures), String(t.stats.deadLetters), t.paused ? '(paused)' : '']);
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
     });

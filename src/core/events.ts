@@ -38,7 +38,44 @@ export interface CronSource {
   contentType?: string;
 }
 
-export type TriggerSource = CronSource;
+/** NATS: core subjects (at most once in NATS itself: a message is lost if no Skiff is subscribed), or
+ *  with `stream` + `consumer` a JetStream durable pull consumer (acknowledged: at least once). */
+export interface NatsSource {
+  kind: 'nats';
+  url: string;
+  subject?: string;
+  queueGroup?: string;
+  stream?: string;
+  consumer?: string;
+}
+
+/** RabbitMQ (AMQP 0-9-1): a queue consumed with manual acks and at most `prefetch` unacked. */
+export interface AmqpSource {
+  kind: 'amqp';
+  url: string;
+  queue: string;
+  prefetch?: number;
+}
+
+/** Redis Streams: a consumer group (XREADGROUP, XACK; a dead consumer's pending entries are claimed). */
+export interface RedisSource {
+  kind: 'redis';
+  url: string;
+  stream: string;
+  group: string;
+}
+
+/** MQTT 3.1.1/5: a topic filter, a persistent session (clean: false) and QoS 1 by default. */
+export interface MqttSource {
+  kind: 'mqtt';
+  url: string;
+  topic: string;
+  qos?: 0 | 1 | 2;
+}
+
+export type BrokerSource = NatsSource | AmqpSource | RedisSource | MqttSource;
+
+export type TriggerSource = CronSource | BrokerSource;
 
 export interface TriggerRecord {
   name: string;
@@ -124,16 +161,34 @@ export const INVOCATION_BODY_LIMIT = 1024 * 1024;
 export interface TriggerDocument {
   name: string;
   service: string;
-  /** a cron schedule (the trigger's kind: cron) */
+  /** the source: exactly one of cron, nats, amqp, redis, mqtt */
   cron?: string;
   timezone?: string;
   concurrencyPolicy?: ConcurrencyPolicy;
   missed?: MissedPolicy;
-  path?: string;
-  method?: string;
-  /** the request body of each event (text), and its content type */
+  /** cron: the request body of each event (text), and its content type */
   body?: string;
   contentType?: string;
+  /** NATS server URL; with `subject` (and `queueGroup`), or `stream` + `consumer` (JetStream) */
+  nats?: string;
+  subject?: string;
+  queueGroup?: string;
+  /** JetStream stream (with nats) or Redis stream (with redis) */
+  stream?: string;
+  consumer?: string;
+  /** RabbitMQ URL, with `queue` and `prefetch` */
+  amqp?: string;
+  queue?: string;
+  prefetch?: number;
+  /** Redis URL, with `stream` and `group` */
+  redis?: string;
+  group?: string;
+  /** MQTT broker URL, with `topic` and `qos` */
+  mqtt?: string;
+  topic?: string;
+  qos?: 0 | 1 | 2;
+  path?: string;
+  method?: string;
   maxAttempts?: number;
   /** the first retry's delay, e.g. `1s`; doubles each time */
   backoff?: string;
@@ -151,7 +206,11 @@ export interface TriggerView {
   paused: boolean;
   /** cron: the next fire (ISO), when active */
   nextFireAt?: string;
-  stats: Omit<TriggerStats, 'lastErrors' | 'lastFireAt'> & { lastErrors: Array<{ at: string; message: string }>; lastFireAt?: string; deadLetters: number; backlog: number };
+  /** a broker trigger's connection: running, or reconnecting and why (since: ISO) */
+  state?: { status: 'connecting' | 'running' | 'reconnecting' | 'stopped'; error?: string; since: string };
+  /** backlog: events queued in Skiff or being delivered; brokerBacklog: messages waiting in the broker
+   *  (JetStream pending + unacked, Redis group lag + pending, RabbitMQ ready messages), where it tells */
+  stats: Omit<TriggerStats, 'lastErrors' | 'lastFireAt'> & { lastErrors: Array<{ at: string; message: string }>; lastFireAt?: string; deadLetters: number; backlog: number; brokerBacklog?: number };
   createdAt: string;
   updatedAt: string;
 }

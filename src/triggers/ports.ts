@@ -37,6 +37,8 @@ export interface ServicesPort {
   prewarm(service: string, untilMs: number): void;
   /** how long the service's cold starts take (a high quantile), when it has had some */
   coldStartMs(service: string): number | undefined;
+  /** requests the service can take at once: its concurrency × max scale (unlimited concurrency counts 100) */
+  capacity(service: string): Promise<number>;
 }
 
 /** Where a finished invocation's view is POSTed (X-Skiff-Callback). */

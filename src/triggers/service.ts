@@ -15,6 +15,9 @@ import { assertCron, nextFire } from './cron.ts';
 import { binaryEvent } from './cloudevent.ts';
 import { invocationView, type InvocationWorker, type Settled } from './invocation-worker.ts';
 import { normaliseTrigger, type TriggerDocument } from './spec.ts';
+import { BrokerConsumer } from './broker-consumer.ts';
+import { brokerSource, redactUrl } from './brokers/index.ts';
+import type { BrokerSource as BrokerSpec } from '../core/events.ts';
 
 /** the errors a trigger's describe keeps, newest last */
 const LAST_ERRORS = 5;
@@ -47,6 +50,7 @@ export class TriggersService {
   private readonly stats = new Map<string, TriggerStats>();
   private readonly dirty = new Set<string>();
   private readonly cron: CronScheduler;
+  private readonly consumers = new Map<string, BrokerConsumer>();
   private worker: InvocationWorker | undefined;
   private stopFlushing: (() => void) | undefined;
 
@@ -70,10 +74,13 @@ export class TriggersService {
     for (const { trigger, stats } of all) this.stats.set(trigger.name, stats);
     this.stopFlushing = this.d.clock.every(STATS_FLUSH_MS, () => void this.flush());
     await this.cron.start(all.map(({ trigger, stats }) => ({ trigger, lastFireAt: stats.lastFireAt ?? trigger.createdAt })));
+    for (const { trigger } of all) if (!trigger.paused) await this.startConsumer(trigger);
   }
 
   async stop(): Promise<void> {
     this.cron.stop();
+    await Promise.all([...this.consumers.values()].map((c) => c.stop()));
+    this.consumers.clear();
     this.stopFlushing?.();
     await this.flush();
   }
@@ -84,9 +91,11 @@ export class TriggersService {
     if (trigger.source.kind === 'cron') assertCron(trigger.source);
     const owner = await this.d.services.tenantOf(trigger.target.service);
     if (owner === undefined || owner !== tenant) throw new SkiffError('NOT_FOUND', `service: no service named ${trigger.target.service} (deploy it first: a trigger feeds a service)`);
+    if (trigger.source.kind !== 'cron') await probeBroker(trigger.source, trigger.name);
     await this.d.records.addTrigger(trigger, EMPTY_STATS);
     this.stats.set(trigger.name, { ...EMPTY_STATS, lastErrors: [] });
     this.cron.plan(trigger);
+    await this.startConsumer(trigger);
     return this.get(trigger.name);
   }
 
@@ -105,11 +114,14 @@ export class TriggersService {
     if (!(await this.d.records.setPaused(name, paused, this.d.clock.now()))) throw notFound(name);
     const found = (await this.d.records.getTrigger(name))!;
     this.cron.plan(found.trigger);
+    if (paused) await this.stopConsumer(name);
+    else await this.startConsumer(found.trigger);
     return this.view(found.trigger, found.stats);
   }
 
   async remove(name: string): Promise<void> {
     this.cron.unplan(name);
+    await this.stopConsumer(name);
     for (const inv of await this.d.records.activeInvocations(name)) this.worker?.cancel(inv.id);
     if (!(await this.d.records.deleteTrigger(name))) throw notFound(name);
     this.stats.delete(name);
@@ -200,25 +212,66 @@ export class TriggersService {
 
   /** The worker's hook: counts each attempt of a trigger's invocation; a last failure is dead-lettered. */
   async settled(inv: InvocationRecord, s: Settled): Promise<void> {
-    if (!inv.trigger) return;
-    const stats = this.stats.get(inv.trigger);
+    if (!inv.trigger || !this.stats.has(inv.trigger) || s.outcome === 'cancelled') return;
+    this.count(inv.trigger, s.outcome, 'error' in s ? s.error : undefined);
+    if (s.outcome === 'failed') await this.d.records.addDeadLetter({ id: newId('dl'), trigger: inv.trigger, request: inv.request, attempts: inv.attempts, error: s.error, createdAt: this.d.clock.now() });
+  }
+
+  private async startConsumer(trigger: TriggerRecord): Promise<void> {
+    if (trigger.source.kind === 'cron' || trigger.paused || this.consumers.has(trigger.name)) return;
+    const spec: BrokerSpec = trigger.source;
+    const inFlight = await this.d.services.capacity(trigger.target.service).catch(() => 64);
+    const { source, mode } = brokerSource(spec, trigger.name, inFlight);
+    const name = trigger.name;
+    const consumer = new BrokerConsumer({
+      trigger: { ...trigger, source: spec },
+      source,
+      mode,
+      invoker: this.d.invoker,
+      enqueue: async (request, eventId) => {
+        await this.d.records.enqueue(this.newInvocation(trigger.target.service, trigger.tenant, request, { trigger: name, idempotencyKey: `msg:${eventId}`, delivery: trigger.delivery }));
+        this.worker?.wake();
+      },
+      settled: (outcome, error) => this.count(name, outcome, error),
+      failed: (error) => {
+        const stats = this.stats.get(name);
+        if (stats) pushError(stats, this.d.clock.now(), error);
+        this.dirty.add(name);
+      },
+      deadLetter: (request, attempts, error) => this.d.records.addDeadLetter({ id: newId('dl'), trigger: name, request, attempts, error, createdAt: this.d.clock.now() }),
+      clock: this.d.clock,
+      log: this.d.log,
+      inFlight,
+    });
+    this.consumers.set(name, consumer);
+    consumer.start();
+  }
+
+  private async stopConsumer(name: string): Promise<void> {
+    const c = this.consumers.get(name);
+    this.consumers.delete(name);
+    await c?.stop();
+  }
+
+  /** A trigger's counters: each attempt's outcome. */
+  private count(name: string, outcome: 'succeeded' | 'retrying' | 'failed', error?: string): void {
+    const stats = this.stats.get(name);
     if (!stats) return; // removed meanwhile
     const now = this.d.clock.now();
-    if (s.outcome === 'succeeded') {
+    if (outcome === 'succeeded') {
       stats.deliveries++;
       stats.successes++;
-    } else if (s.outcome === 'retrying') {
+    } else if (outcome === 'retrying') {
       stats.failures++;
       stats.retries++;
-      pushError(stats, now, s.error);
-    } else if (s.outcome === 'failed') {
+      pushError(stats, now, error ?? '');
+    } else {
       stats.deliveries++;
       stats.failures++;
       stats.deadLettered++;
-      pushError(stats, now, s.error);
-      await this.d.records.addDeadLetter({ id: newId('dl'), trigger: inv.trigger, request: inv.request, attempts: inv.attempts, error: s.error, createdAt: now });
+      pushError(stats, now, error ?? '');
     }
-    this.dirty.add(inv.trigger);
+    this.dirty.add(name);
   }
 
   /** A cron fire: the trigger's concurrency policy, then one invocation carrying a CloudEvent; its
@@ -279,11 +332,15 @@ export class TriggersService {
     const [deadLetters, active] = await Promise.all([this.d.records.countDeadLetters(t.name), this.d.records.activeInvocations(t.name)]);
     const iso = (ms: number) => new Date(ms).toISOString();
     const next = t.source.kind === 'cron' && !t.paused ? nextFire(t.source, this.d.clock.now()) : undefined;
+    const consumer = this.consumers.get(t.name);
+    const brokerBacklog = consumer ? await withTimeout(consumer.backlog(), 2000) : undefined;
+    const state = consumer?.current;
     return {
       name: t.name,
       service: t.target.service,
       kind: t.source.kind,
-      source: t.source,
+      source: t.source.kind === 'cron' ? t.source : { ...t.source, url: redactUrl(t.source.url) },
+      ...(state ? { state: { status: state.status, ...(state.error ? { error: state.error } : {}), since: iso(state.since) } } : t.source.kind !== 'cron' && t.paused ? { state: { status: 'stopped' as const, since: iso(t.updatedAt) } } : {}),
       target: t.target,
       delivery: t.delivery,
       paused: t.paused,
@@ -298,6 +355,7 @@ export class TriggersService {
         ...(s.lastFireAt !== undefined ? { lastFireAt: iso(s.lastFireAt) } : {}),
         deadLetters,
         backlog: active.length,
+        ...(brokerBacklog !== undefined ? { brokerBacklog } : {}),
       },
       createdAt: iso(t.createdAt),
       updatedAt: iso(t.updatedAt),
@@ -317,6 +375,29 @@ export class TriggersService {
 
 /** Async HTTP invocations: 5 attempts, 1 s, 2 s, 4 s, 8 s apart (with jitter). */
 export const ASYNC_DELIVERY: DeliveryPolicy = { maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000 };
+
+/** Connects to the broker once and checks the subscription exists: `trigger add` says at once what
+ *  is wrong (unreachable, refused credentials, no such queue, stream or group). */
+async function probeBroker(spec: BrokerSpec, name: string): Promise<void> {
+  const { source } = brokerSource(spec, `${name}-probe`, 1);
+  try {
+    await withTimeout(source.open(), 15_000, () => new SkiffError('BAD_REQUEST', `${spec.kind}: ${source.describe}: no answer within 15 s`));
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout?: () => Error): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve, reject) => {
+    timer = setTimeout(() => (onTimeout ? reject(onTimeout()) : resolve(undefined)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function assertCallback(url: string): string {
   let u: URL;

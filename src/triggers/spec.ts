@@ -2,7 +2,7 @@
 // record it becomes, with every default filled in. The API's JSON schema checks shapes; this checks
 // meaning (durations, names) and names the field at fault.
 import { SkiffError } from '../core/errors.ts';
-import type { DeliveryPolicy, TriggerDocument, TriggerRecord } from '../core/events.ts';
+import type { DeliveryPolicy, TriggerDocument, TriggerRecord, TriggerSource } from '../core/events.ts';
 
 export type { TriggerDocument };
 import { SERVICE_NAME_RE } from '../core/names.ts';
@@ -12,7 +12,7 @@ export const TRIGGER_DEFAULTS = { timezone: 'UTC', path: '/', method: 'POST', co
 
 export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: number): TriggerRecord {
   if (!SERVICE_NAME_RE.test(doc.name)) throw new SkiffError('BAD_REQUEST', `name: must be a DNS label (lowercase letters, digits, '-'), got ${JSON.stringify(doc.name)}`);
-  if (doc.cron === undefined) throw new SkiffError('BAD_REQUEST', 'cron: a trigger needs a source: --cron "SCHEDULE" (message-queue sources come next)');
+  const source = sourceOf(doc);
   const path = doc.path ?? TRIGGER_DEFAULTS.path;
   if (!path.startsWith('/')) throw new SkiffError('BAD_REQUEST', `path: must start with '/', got ${JSON.stringify(path)}`);
   const delivery: DeliveryPolicy = {
@@ -24,15 +24,7 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
   return {
     name: doc.name,
     tenant,
-    source: {
-      kind: 'cron',
-      schedule: doc.cron.trim(),
-      timezone: doc.timezone ?? TRIGGER_DEFAULTS.timezone,
-      concurrencyPolicy: doc.concurrencyPolicy ?? TRIGGER_DEFAULTS.concurrencyPolicy,
-      missed: doc.missed ?? TRIGGER_DEFAULTS.missed,
-      ...(doc.body !== undefined ? { body: doc.body } : {}),
-      ...(doc.contentType !== undefined ? { contentType: doc.contentType } : doc.body !== undefined ? { contentType: guessContentType(doc.body) } : {}),
-    },
+    source,
     target: { service: doc.service, path, method: (doc.method ?? TRIGGER_DEFAULTS.method).toUpperCase() },
     delivery,
     paused: false,
@@ -40,6 +32,71 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
     updatedAt: now,
   };
 }
+
+const SOURCES = ['cron', 'nats', 'amqp', 'redis', 'mqtt'] as const;
+/** the fields each source may have (besides its own URL field) */
+const FIELDS: Record<(typeof SOURCES)[number], readonly string[]> = {
+  cron: ['timezone', 'concurrencyPolicy', 'missed', 'body', 'contentType'],
+  nats: ['subject', 'queueGroup', 'stream', 'consumer'],
+  amqp: ['queue', 'prefetch'],
+  redis: ['stream', 'group'],
+  mqtt: ['topic', 'qos'],
+};
+
+function sourceOf(doc: TriggerDocument): TriggerSource {
+  const given = SOURCES.filter((k) => doc[k] !== undefined);
+  if (given.length !== 1) throw new SkiffError('BAD_REQUEST', `${given.length ? given.join(', ') : 'source'}: a trigger has exactly one source: --cron, --nats, --amqp, --redis or --mqtt`);
+  const kind = given[0]!;
+  const foreign = Object.entries(FIELDS).flatMap(([k, fields]) => (k === kind ? [] : fields.filter((f) => doc[f as keyof TriggerDocument] !== undefined && !FIELDS[kind].includes(f))));
+  if (foreign.length) throw new SkiffError('BAD_REQUEST', `${foreign.join(', ')}: not a setting of a ${kind} trigger`);
+  const url = (scheme: RegExp, field: string) => {
+    const value = doc[kind as 'nats']!;
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      throw new SkiffError('BAD_REQUEST', `${field}: not a URL (e.g. ${EXAMPLES[kind]})`);
+    }
+    if (!scheme.test(u.protocol)) throw new SkiffError('BAD_REQUEST', `${field}: expected a ${EXAMPLES[kind].split(':')[0]}:// URL (e.g. ${EXAMPLES[kind]})`);
+    return value;
+  };
+  switch (kind) {
+    case 'cron':
+      return {
+        kind: 'cron',
+        schedule: doc.cron!.trim(),
+        timezone: doc.timezone ?? TRIGGER_DEFAULTS.timezone,
+        concurrencyPolicy: doc.concurrencyPolicy ?? TRIGGER_DEFAULTS.concurrencyPolicy,
+        missed: doc.missed ?? TRIGGER_DEFAULTS.missed,
+        ...(doc.body !== undefined ? { body: doc.body } : {}),
+        ...(doc.contentType !== undefined ? { contentType: doc.contentType } : doc.body !== undefined ? { contentType: guessContentType(doc.body) } : {}),
+      };
+    case 'nats': {
+      const jetstream = doc.stream !== undefined || doc.consumer !== undefined;
+      if (jetstream && (doc.stream === undefined || doc.consumer === undefined)) throw new SkiffError('BAD_REQUEST', 'stream, consumer: JetStream needs both (--stream S --consumer C)');
+      if (jetstream === (doc.subject !== undefined)) throw new SkiffError('BAD_REQUEST', 'subject: a NATS trigger takes --subject (core NATS) or --stream and --consumer (JetStream), one of them');
+      if (jetstream && doc.queueGroup !== undefined) throw new SkiffError('BAD_REQUEST', 'queueGroup: only with --subject (JetStream consumers are shared by name)');
+      return { kind: 'nats', url: url(/^nats:$/, 'nats'), ...(jetstream ? { stream: doc.stream!, consumer: doc.consumer! } : { subject: doc.subject!, ...(doc.queueGroup !== undefined ? { queueGroup: doc.queueGroup } : {}) }) };
+    }
+    case 'amqp':
+      if (doc.queue === undefined) throw new SkiffError('BAD_REQUEST', 'queue: a RabbitMQ trigger needs --queue');
+      return { kind: 'amqp', url: url(/^amqps?:$/, 'amqp'), queue: doc.queue, ...(doc.prefetch !== undefined ? { prefetch: doc.prefetch } : {}) };
+    case 'redis':
+      if (doc.stream === undefined || doc.group === undefined) throw new SkiffError('BAD_REQUEST', 'stream, group: a Redis Streams trigger needs --stream and --group');
+      return { kind: 'redis', url: url(/^rediss?:$/, 'redis'), stream: doc.stream, group: doc.group };
+    case 'mqtt':
+      if (doc.topic === undefined) throw new SkiffError('BAD_REQUEST', 'topic: an MQTT trigger needs --topic');
+      return { kind: 'mqtt', url: url(/^mqtts?:$/, 'mqtt'), topic: doc.topic, ...(doc.qos !== undefined ? { qos: doc.qos } : {}) };
+  }
+}
+
+const EXAMPLES: Record<(typeof SOURCES)[number], string> = {
+  cron: '',
+  nats: 'nats://127.0.0.1:4222',
+  amqp: 'amqp://user:pass@127.0.0.1:5672/vhost',
+  redis: 'redis://127.0.0.1:6379',
+  mqtt: 'mqtt://127.0.0.1:1883',
+};
 
 /** A body that parses as JSON is sent as application/json, anything else as text. */
 function guessContentType(body: string): string {

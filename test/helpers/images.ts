@@ -44,6 +44,8 @@ const CGI: Record<string, string> = {
   env: `${TEXT}\nenv`,
   // fails (500) the first QUERY_STRING (default 2) requests an instance gets, then answers "attempt N"
   flaky: `n=$(cat /tmp/flaky 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > /tmp/flaky\nif [ "$n" -le "\${QUERY_STRING:-2}" ]; then printf "Status: 500 Flaky\\r\\n"; fi\n${TEXT}\necho "attempt $n"`,
+  // 500 for the body "poison", else 200; logs "judged BODY" to stderr either way
+  judge: `body=$(head -c "\${CONTENT_LENGTH:-0}")\necho "judged $body" >&2\nif [ "$body" = poison ]; then printf "Status: 500 Poison\\r\\n"; fi\n${TEXT}\necho "$body"`,
   // logs the request (method, CloudEvent headers, body) to stderr, one line, and echoes the body
   record: `body=$(head -c "\${CONTENT_LENGTH:-0}")\necho "record $REQUEST_METHOD $(env | grep '^HTTP_CE_' | sort | tr '\\n' ' ')type=$CONTENT_TYPE body=$body" >&2\n${TEXT}\necho "$body"`,
   limits: `${TEXT}\ncd /sys/fs/cgroup\nif [ -e memory.max ]; then echo "memory $(cat memory.max)"; echo "cpu $(cat cpu.max)"; else echo "memory $(cat memory/memory.limit_in_bytes)"; echo "cpu $(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`,

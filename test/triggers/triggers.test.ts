@@ -39,7 +39,7 @@ async function setup(t: TestContext, startAt: string, o: { store?: Store; dir?: 
   const prewarms: Array<{ service: string; at: number }> = [];
   const triggers = new TriggersService({
     records: store.events,
-    services: { tenantOf: async (s) => (s === 'report' ? 'default' : undefined), prewarm: (service, untilMs) => void prewarms.push({ service, at: clock.now() }), coldStartMs: () => 2000 },
+    services: { tenantOf: async (s) => (s === 'report' ? 'default' : undefined), prewarm: (service, untilMs) => void prewarms.push({ service, at: clock.now() }), coldStartMs: () => 2000, capacity: async () => 10 },
     invoker: app,
     clock,
     log: silentLogger,
