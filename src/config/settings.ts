@@ -38,6 +38,8 @@ export interface Settings {
     /** CIDRs an async invocation's X-Skiff-Callback may reach besides public addresses (loopback,
      *  private and link-local ones are refused unless listed: a callback must not probe the host) */
     callbackNetworks: string[];
+    /** pre-warm a service ahead of each cron fire (its measured cold start ahead) */
+    cronPrewarm: boolean;
   };
   /** open connections to the control API and registry (--listen), counted apart from the gateway's */
   listenMaxConnections: number;
@@ -110,7 +112,7 @@ export const DEFAULT_SETTINGS: Settings = {
     tunnelIdleTimeoutMs: 60_000,
   },
   trustedProxies: [],
-  events: { callbackNetworks: [] },
+  events: { callbackNetworks: [], cronPrewarm: true },
   listenMaxConnections: 512,
   domain: 'localhost',
   logLevel: 'info',
@@ -157,6 +159,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_GATEWAY_TUNNEL_IDLE_TIMEOUT_MS: 'gatewayLimits.tunnelIdleTimeoutMs',
   SKIFF_TRUSTED_PROXIES: 'trustedProxies',
   SKIFF_EVENTS_CALLBACK_NETWORKS: 'events.callbackNetworks',
+  SKIFF_EVENTS_CRON_PREWARM: 'events.cronPrewarm',
   SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
   SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',

@@ -25,14 +25,16 @@ export async function startEvents(deps: { settings: Settings; store: Pick<Store,
   const invoker = gatewayInvoker(serving.gatewayAddress, settings.domain);
   const services: ServicesPort = {
     tenantOf: async (name) => (await store.serving.getService(name))?.tenant,
-    prewarm: (name, untilMs) =>
-      void serving.service.prewarm(name, { instances: 1, forMs: Math.max(1000, untilMs - clock.now()) }).catch((err: unknown) => log.warn({ err: (err as Error).message, service: name }, 'pre-warm ahead of a cron fire failed')),
-    // the revisions of a service are named <service>-<5 digits> (core/names.ts revisionName)
+    prewarm: (name, untilMs) => {
+      if (!settings.events.cronPrewarm) return;
+      void serving.service.prewarm(name, { instances: 1, forMs: Math.max(1000, untilMs - clock.now()) }).catch((err: unknown) => log.warn({ err: (err as Error).message, service: name }, 'pre-warm ahead of a cron fire failed'));
+    },
     capacity: async (name) => {
       const svc = await store.serving.getService(name);
       if (!svc) return 64;
       return Math.min(256, Math.max(1, (svc.spec.scaling.concurrency || 100) * svc.scale.max));
     },
+    // the revisions of a service are named <service>-<5 digits> (core/names.ts revisionName)
     coldStartMs: (name) => serving.coldStarts.quantile((rev) => rev.length === name.length + 6 && rev.startsWith(`${name}-`) && /^\d{5}$/.test(rev.slice(-5)), 'ready', 0.9),
   };
   const triggers = new TriggersService({ records: store.events, services, invoker, clock, log });

@@ -24,6 +24,8 @@ const LAST_ERRORS = 5;
 const STATS_FLUSH_MS = 2000;
 /** a pre-warm starts this much before the service's measured cold start would */
 const PREWARM_MARGIN_MS = 1000;
+/** a pre-warm ahead of a fire keeps its instance until this long after the fire's instant */
+const PREWARM_HOLD_MS = 5000;
 /** a service that never had a cold start here is pre-warmed this long ahead */
 const PREWARM_DEFAULT_MS = 5000;
 
@@ -59,7 +61,8 @@ export class TriggersService {
       clock: d.clock,
       log: d.log,
       fire: (t, at, missed) => this.fireCron(t, at, missed),
-      prewarm: (t, at) => d.services.prewarm(t.target.service, at + 60_000),
+      // held a little past the fire: the fire's own request keeps the instance from then on
+      prewarm: (t, at) => d.services.prewarm(t.target.service, at + PREWARM_HOLD_MS),
       leadMs: (t) => (d.services.coldStartMs(t.target.service) ?? PREWARM_DEFAULT_MS - PREWARM_MARGIN_MS) + PREWARM_MARGIN_MS,
     });
   }
