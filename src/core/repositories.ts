@@ -118,6 +118,8 @@ export interface EventsRepository {
   requeueRunning(now: number): Promise<number>;
   /** a trigger's queued and running invocations */
   activeInvocations(trigger: string): Promise<InvocationRecord[]>;
+  /** deletes invocations that ended (succeeded, failed, cancelled) before `before`; returns how many */
+  purgeFinished(before: number): Promise<number>;
 
   addDeadLetter(letter: DeadLetterRecord): Promise<void>;
   /** oldest first */

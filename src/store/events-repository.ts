@@ -180,6 +180,11 @@ export class KyselyEventsRepository implements EventsRepository {
     return rows.map(toInvocation);
   }
 
+  async purgeFinished(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('invocations').where('status', 'in', ['succeeded', 'failed', 'cancelled']).where('updated_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async addDeadLetter(l: DeadLetterRecord): Promise<void> {
     await this.db.insertInto('dead_letters').values({ id: l.id, trigger: l.trigger, request: JSON.stringify(l.request), attempts: l.attempts, error: l.error, created_at: l.createdAt }).execute();
   }

@@ -17,7 +17,7 @@ import { delivered, retryDelayMs } from './retry.ts';
 export type Settled = { outcome: 'succeeded'; response: InvocationResponse } | { outcome: 'retrying'; error: string; retryInMs: number } | { outcome: 'failed'; error: string } | { outcome: 'cancelled' };
 
 export interface InvocationWorkerDeps {
-  records: Pick<EventsRecords, 'dueInvocations' | 'nextDueAt' | 'updateInvocation' | 'requeueRunning' | 'getInvocation'>;
+  records: Pick<EventsRecords, 'dueInvocations' | 'nextDueAt' | 'updateInvocation' | 'requeueRunning' | 'getInvocation' | 'purgeFinished'>;
   invoker: Invoker;
   callbacks: CallbackPort;
   clock: Clock;
@@ -29,7 +29,12 @@ export interface InvocationWorkerDeps {
   perService?: number;
   /** the queue is read at least this often even when nothing woke it (default 5 s) */
   pollMs?: number;
+  /** an ended invocation stays readable this long, then is deleted (default 7 days) */
+  retentionMs?: number;
 }
+
+/** ended invocations are looked for this often */
+const PURGE_EVERY_MS = 3600_000;
 
 /** headers of the original request that are the gateway's or this worker's business, not the app's */
 const DROPPED = new Set(['prefer', 'x-skiff-callback', 'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade']);
@@ -48,7 +53,10 @@ export class InvocationWorker {
   async start(): Promise<void> {
     const requeued = await this.d.records.requeueRunning(this.d.clock.now());
     if (requeued) this.d.log.info({ requeued }, 'invocations interrupted by the last stop are queued again');
-    this.stopPolling = this.d.clock.every(this.d.pollMs ?? 5000, () => this.wake());
+    const poll = this.d.clock.every(this.d.pollMs ?? 5000, () => this.wake());
+    const purge = this.d.clock.every(PURGE_EVERY_MS, () => void this.purge());
+    this.stopPolling = () => (poll(), purge());
+    void this.purge();
     this.wake();
   }
 
@@ -59,6 +67,13 @@ export class InvocationWorker {
     this.stopPolling?.();
     this.cancelTimer?.();
     for (const f of this.inFlight.values()) f.abort.abort();
+  }
+
+  /** Deletes ended invocations past their retention: the queue does not grow without bound. */
+  private async purge(): Promise<void> {
+    const before = this.d.clock.now() - (this.d.retentionMs ?? 7 * 86_400_000);
+    const n = await this.d.records.purgeFinished(before).catch((err: unknown) => (this.d.log.warn({ err }, 'purging ended invocations failed'), 0));
+    if (n) this.d.log.info({ purged: n }, 'ended invocations past their retention deleted');
   }
 
   /** Something was queued (or is due): read the queue now. */

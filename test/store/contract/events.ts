@@ -91,6 +91,11 @@ export function eventsContract(target: StoreTarget): void {
     assert.equal(await events.requeueRunning(5000), 1);
     const requeued = (await events.getInvocation('i4'))!;
     assert.deepEqual([requeued.status, requeued.nextAttemptAt, requeued.attempts], ['queued', 5000, 1]);
+    // only ended ones, and only those older than the cut
+    assert.equal(await events.purgeFinished(4000), 0, 'i3 ended at 4000: not before it');
+    assert.equal(await events.purgeFinished(4001), 1);
+    assert.equal(await events.getInvocation('i3'), undefined);
+    assert.ok(await events.getInvocation('i4'), 'a queued one stays');
   });
 
   test('events: dead letters are listed oldest first, counted, and taken (all or by id)', async (t) => {
