@@ -43,6 +43,7 @@ export const triggerDocumentSchema = {
     maxAttempts: { type: 'integer', minimum: 1, maximum: 100, description: 'attempts per event before it is dead-lettered (default 5)' },
     backoff: { ...duration, description: 'delay before the first retry, doubling each time, with jitter (default 1s)' },
     maxBackoff: { ...duration, description: 'the longest delay between two attempts (default 60s)' },
+    orderedBy: { type: 'string', maxLength: 300, description: 'JetStream, RabbitMQ, Redis: events of one key are delivered one after the other (subject, header:NAME or json:$.field); other keys in parallel' },
   },
 } as const;
 
@@ -95,7 +96,7 @@ export const triggerViewSchema = {
     },
     state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str } },
     target: { type: 'object', required: ['service', 'path', 'method'], properties: { service: str, path: str, method: str } },
-    delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
+    delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { orderedBy: str, maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
     paused: { type: 'boolean' },
     nextFireAt: str,
     stats: statsSchema,

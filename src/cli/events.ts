@@ -56,7 +56,7 @@ export function triggerText(t: TriggerView): string {
     ...(t.state ? [`state     ${t.state.status} since ${t.state.since}${t.state.error ? `: ${t.state.error}` : ''}`] : []),
     ...(t.nextFireAt ? [`next fire ${t.nextFireAt}`] : []),
     ...(s.lastFireAt ? [`last fire ${s.lastFireAt}`] : []),
-    `delivery  at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
+    `delivery  ${t.delivery.orderedBy ? `one after the other per ${t.delivery.orderedBy}, ` : ''}at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
     `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
     `now       ${s.backlog} queued or in flight${s.brokerBacklog !== undefined ? `, ${s.brokerBacklog} waiting in the broker` : ''}, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
     ...(s.lastErrors.length ? ['last errors', ...s.lastErrors.map((e) => `  ${e.at}  ${e.message}`)] : []),
@@ -93,7 +93,8 @@ export function registerEvents(program: Command): void {
     .option('--max-attempts <n>', 'attempts per event before it is dead-lettered (default 5)')
     .option('--backoff <duration>', 'delay before the first retry, doubling each time (default 1s)')
     .option('--max-backoff <duration>', 'longest delay between attempts (default 60s)')
-    .action(async (name: string, o: { service: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string }) => {
+    .option('--ordered-by <key>', 'JetStream, RabbitMQ, Redis: one key\'s events one after the other: subject, header:NAME or json:$.field')
+    .action(async (name: string, o: { service: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string; orderedBy?: string }) => {
       if ([o.cron, o.nats, o.amqp, o.redis, o.mqtt].every((x) => x === undefined)) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE", --nats URL, --amqp URL, --redis URL or --mqtt URL');
       const body = dataOf(o.body);
       const doc: TriggerDocument = {
@@ -123,6 +124,7 @@ export function registerEvents(program: Command): void {
         ...(o.maxAttempts !== undefined ? { maxAttempts: int(o.maxAttempts, '--max-attempts') } : {}),
         ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
         ...(o.maxBackoff !== undefined ? { maxBackoff: o.maxBackoff } : {}),
+        ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
       };
       const t = await clientFrom(program).addTrigger(doc);
       line(`added     ${t.name} → ${t.service}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : `, consuming ${sourceText(t)}`}`);

@@ -14,6 +14,9 @@ export interface TriggerTarget {
 /** At-least-once delivery: a non-2xx answer, a timeout or a failed connection is retried with
  *  exponential back-off and jitter, at most maxAttempts attempts, then dead-lettered. */
 export interface DeliveryPolicy {
+  /** broker triggers: events of one key are delivered one after the other, in the broker's order
+   *  (`subject`, `header:NAME`, or `json:$.a.b` of the body); other keys in parallel */
+  orderedBy?: string;
   maxAttempts: number;
   /** the first retry's delay; each next one doubles, up to maxBackoffMs */
   backoffMs: number;
@@ -193,6 +196,8 @@ export interface TriggerDocument {
   /** the first retry's delay, e.g. `1s`; doubles each time */
   backoff?: string;
   maxBackoff?: string;
+  /** per-key serial delivery: subject | header:NAME | json:$.field */
+  orderedBy?: string;
 }
 
 /** What describe and the API show of a trigger. */

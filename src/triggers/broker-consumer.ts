@@ -136,7 +136,21 @@ export class BrokerConsumer {
     return { method: t.target.method, path: t.target.path, headers: event.headers, body: event.body.toString('base64') };
   }
 
+  /** the tail of each ordering key's chain of deliveries (orderedBy) */
+  private readonly chains = new Map<string, Promise<void>>();
+
   private async handle(m: BrokerMessage): Promise<void> {
+    const key = orderingKey(this.d.trigger.delivery.orderedBy, m);
+    if (key === undefined) return this.handleNow(m);
+    // one after the other per key, in the order the broker handed them over; other keys go on meanwhile
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const mine = previous.then(() => this.handleNow(m));
+    this.chains.set(key, mine);
+    await mine;
+    if (this.chains.get(key) === mine) this.chains.delete(key);
+  }
+
+  private async handleNow(m: BrokerMessage): Promise<void> {
     const req = this.request(m);
     try {
       if (this.d.mode === 'queued') {
@@ -193,4 +207,20 @@ export class BrokerConsumer {
       });
     }
   }
+}
+
+/** The message's ordering key under `orderedBy` (subject | header:NAME | json:$.a.b); undefined: none
+ *  (no ordering asked, or the message has no such header or field: delivered without waiting). */
+export function orderingKey(orderedBy: string | undefined, m: Pick<BrokerMessage, 'subject' | 'headers' | 'data'>): string | undefined {
+  if (orderedBy === undefined) return undefined;
+  if (orderedBy === 'subject') return m.subject;
+  if (orderedBy.startsWith('header:')) return m.headers?.[orderedBy.slice(7).toLowerCase()];
+  let value: unknown;
+  try {
+    value = JSON.parse(m.data.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  for (const part of orderedBy.slice('json:$.'.length).split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  return value === undefined || value === null ? undefined : JSON.stringify(value);
 }

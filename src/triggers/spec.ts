@@ -20,6 +20,13 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
     backoffMs: doc.backoff !== undefined ? parseDuration(doc.backoff, 'backoff') : TRIGGER_DEFAULTS.backoffMs,
     maxBackoffMs: doc.maxBackoff !== undefined ? parseDuration(doc.maxBackoff, 'maxBackoff') : TRIGGER_DEFAULTS.maxBackoffMs,
   };
+  if (doc.orderedBy !== undefined) {
+    if (!ORDERED_BY_RE.test(doc.orderedBy)) throw new SkiffError('BAD_REQUEST', `orderedBy: expected subject, header:NAME or json:$.field, got ${JSON.stringify(doc.orderedBy)}`);
+    if (source.kind === 'cron' || source.kind === 'mqtt' || (source.kind === 'nats' && source.stream === undefined)) {
+      throw new SkiffError('BAD_REQUEST', `orderedBy: only for JetStream, RabbitMQ and Redis Streams triggers (a ${source.kind === 'nats' ? 'NATS core' : source.kind} trigger's events go through Skiff's queue, which delivers them in parallel)`);
+    }
+    delivery.orderedBy = doc.orderedBy;
+  }
   if (delivery.backoffMs > delivery.maxBackoffMs) throw new SkiffError('BAD_REQUEST', `backoff: ${doc.backoff} is more than maxBackoff (${delivery.maxBackoffMs / 1000}s)`);
   return {
     name: doc.name,
@@ -32,6 +39,9 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
     updatedAt: now,
   };
 }
+
+/** subject | header:NAME | json:$.a.b */
+const ORDERED_BY_RE = /^(subject|header:[A-Za-z0-9_-]{1,128}|json:\$(\.[A-Za-z0-9_]{1,128}){1,16})$/;
 
 const SOURCES = ['cron', 'nats', 'amqp', 'redis', 'mqtt'] as const;
 /** the fields each source may have (besides its own URL field) */

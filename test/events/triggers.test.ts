@@ -39,6 +39,8 @@ test('cron triggers: a real-time fire wakes a service with a CloudEvent; describ
     await fails(d, ['trigger', 'add', 'x', '--service', 'report'], /^skiff: error USAGE: trigger add: give a source/m);
     await fails(d, ['trigger', 'add', 'x', '--service', 'report', '--cron', '0 3 * * *', '--backoff', 'soon'], /^skiff: error BAD_REQUEST: .*backoff/m);
     await fails(d, ['trigger', 'add', 'x', '--service', 'report', '--cron', '0 3 * * *', '--concurrency-policy', 'sometimes'], /error USAGE: .*--concurrency-policy/m);
+    await fails(d, ['trigger', 'add', 'x', '--service', 'report', '--cron', '0 3 * * *', '--ordered-by', 'subject'], /^skiff: error BAD_REQUEST: orderedBy: only for JetStream, RabbitMQ and Redis Streams triggers/m);
+    await fails(d, ['trigger', 'add', 'x', '--service', 'report', '--nats', 'nats://127.0.0.1:1', '--subject', 'a', '--ordered-by', 'json:a'], /^skiff: error BAD_REQUEST: orderedBy: expected subject, header:NAME or json:\$\.field/m);
     assert.deepEqual((await client.listTriggers()).triggers, [], 'nothing was stored');
   });
 

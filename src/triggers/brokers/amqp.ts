@@ -51,6 +51,7 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
             data: m.content,
             ...(m.properties.contentType ? { contentType: String(m.properties.contentType) } : {}),
             ...(m.fields.redelivered ? { deliveries: 2 } : { deliveries: 1 }),
+            ...(m.properties.headers ? { headers: Object.fromEntries(Object.entries(m.properties.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)])) } : {}),
             ack: async () => channel.ack(m),
             extend: () => {},
           });

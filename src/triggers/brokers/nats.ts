@@ -36,6 +36,7 @@ export function natsSource(s: NatsSource, name: string): BrokerSource {
     data: Buffer.from(m.data),
     ...(m.headers?.get('content-type') ? { contentType: m.headers.get('content-type') } : {}),
     deliveries: m.info.redeliveryCount,
+    ...(m.headers ? { headers: Object.fromEntries([...m.headers.keys()].map((k) => [k.toLowerCase(), m.headers!.get(k)])) } : {}),
     ack: async () => void (await m.ackAck()),
     extend: () => m.working(),
   });

@@ -35,6 +35,7 @@ export function redisSource(s: RedisSource, name: string): BrokerSource {
       subject: s.stream,
       data,
       ...(contentType ? { contentType } : {}),
+      headers: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v])),
       ack: async () => void (await client!.xAck(s.stream, s.group, e.id)),
       extend: () => {},
     };

@@ -12,6 +12,8 @@ export interface BrokerMessage {
   subject: string;
   data: Buffer;
   contentType?: string;
+  /** the message's own headers (NATS, AMQP) or fields (Redis), lower-case names: ordering keys */
+  headers?: Record<string, string>;
   /** how many times the broker delivered it (1 the first time), where it counts */
   deliveries?: number;
   /** the broker may forget it */
