@@ -164,11 +164,10 @@ export function registerEvents(program: Command): void {
     const listed = await clientFrom(program).deadLetters(name);
     await print(o, listed, () => (listed.deadLetters.length ? listed.deadLetters.map((l) => `${l.id}  ${l.createdAt}  ${l.attempts} attempts  ${l.request.method} ${l.request.path}  ${l.error}`).join('\n') : `(no dead letters for ${name})`));
   });
-  const pick = (c: Command) => c.option('--id <id>', 'a dead letter (repeatable)', collect, []).option('--all', 'every dead letter of the trigger');
+  const pick = (c: Command) => c.option('--id <id>', 'a dead letter (repeatable; default: all of them)', collect, []).option('--all', 'every dead letter (the default)');
   const chosen = (o: { id: string[]; all?: boolean }, verb: string): string[] | undefined => {
     if (o.all && o.id.length) throw new SkiffError('USAGE', `dlq ${verb}: give --id or --all, not both`);
-    if (!o.all && !o.id.length) throw new SkiffError('USAGE', `dlq ${verb}: give --id ID (repeatable) or --all`);
-    return o.all ? undefined : o.id;
+    return o.id.length ? o.id : undefined;
   };
   pick(dlq.command('replay <trigger>').description("send dead letters to the service again, as new events with the trigger's delivery policy")).action(async (name: string, o: { id: string[]; all?: boolean }) => {
     const ids = chosen(o, 'replay');
@@ -177,8 +176,16 @@ export function registerEvents(program: Command): void {
     line(`replayed  ${r.replayed.length} dead letter(s)`);
     if (missing.length) throw new SkiffError('NOT_FOUND', `--id: ${name} has no dead letter ${missing.join(', ')}`);
   });
-  pick(dlq.command('purge <trigger>').description('delete dead letters')).action(async (name: string, o: { id: string[]; all?: boolean }) => {
-    const r = await clientFrom(program).purgeDeadLetters(name, chosen(o, 'purge'));
+  pick(dlq.command('purge [trigger]').description("delete dead letters: a trigger's (all, or --id), or without a trigger every trigger's")).action(async (name: string | undefined, o: { id: string[]; all?: boolean }) => {
+    const client = clientFrom(program);
+    if (name === undefined) {
+      if (o.id.length) throw new SkiffError('USAGE', 'dlq purge: --id needs the trigger (skiff dlq purge TRIGGER --id ID)');
+      let purged = 0;
+      for (const t of (await client.listTriggers()).triggers) if (t.stats.deadLetters > 0) purged += (await client.purgeDeadLetters(t.name)).purged;
+      line(`purged    ${purged} dead letter(s) of every trigger`);
+      return;
+    }
+    const r = await client.purgeDeadLetters(name, chosen(o, 'purge'));
     line(`purged    ${r.purged} dead letter(s)`);
   });
 

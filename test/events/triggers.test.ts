@@ -82,10 +82,12 @@ test('cron triggers: a real-time fire wakes a service with a CloudEvent; describ
     const ids = [...listed.matchAll(/^(dl-[0-9a-f]{32}) /gm)].map((m) => m[1]!);
     assert.equal(ids.length, v.stats.deadLetters);
     assert.match(listed, /2 attempts {2}POST \/cgi-bin\/flaky\?100000 {2}the service answered HTTP 500 \(attempt 2 of 2\)$/m);
-    await fails(d, ['dlq', 'replay', 'failing'], /^skiff: error USAGE: dlq replay: give --id ID \(repeatable\) or --all/m);
+    await fails(d, ['dlq', 'replay', 'failing', '--all', '--id', 'x'], /^skiff: error USAGE: dlq replay: give --id or --all, not both/m);
     assert.match(await ok(d, ['dlq', 'replay', 'failing', '--id', ids[0]!]), /^replayed  1 dead letter\(s\)$/m);
     await until('the replayed one dead-lettered again', async () => (await client.trigger('failing')).stats.deadLetters === ids.length, 20_000);
-    assert.match(await ok(d, ['dlq', 'purge', 'failing', '--all']), new RegExp(`^purged    ${ids.length} dead letter\\(s\\)$`, 'm'));
+    const now = [...(await ok(d, ['dlq', 'ls', 'failing'])).matchAll(/^(dl-[0-9a-f]{32}) /gm)].map((m) => m[1]!);
+    assert.match(await ok(d, ['dlq', 'purge', 'failing', '--id', now[0]!]), /^purged {4}1 dead letter\(s\)$/m);
+    assert.match(await ok(d, ['dlq', 'purge']), new RegExp(`^purged    ${ids.length - 1} dead letter\\(s\\) of every trigger$`, 'm'));
     assert.match(await ok(d, ['dlq', 'ls', 'failing']), /\(no dead letters for failing\)/);
   });
 });
