@@ -8,6 +8,7 @@ import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
 import type { DeployOptions } from './ports.ts';
 import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
+import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -166,6 +167,42 @@ export class SkiffClient {
 
   invocation(id: string) {
     return this.request<InvocationView>('GET', `/api/v1/invocations/${encodeURIComponent(id)}`);
+  }
+
+  createJob(doc: JobDocument) {
+    return this.request<JobView>('POST', '/api/v1/jobs', doc);
+  }
+
+  listJobs() {
+    return this.request<{ jobs: JobView[] }>('GET', '/api/v1/jobs');
+  }
+
+  job(name: string) {
+    return this.request<JobView>('GET', `/api/v1/jobs/${encodeURIComponent(name)}`);
+  }
+
+  /** CONFLICT while an execution runs, unless `force` (which cancels it) */
+  deleteJob(name: string, opts: { force?: boolean } = {}) {
+    return this.request<void>('DELETE', `/api/v1/jobs/${encodeURIComponent(name)}${opts.force ? '?force=true' : ''}`);
+  }
+
+  /** Starts an execution of the job; its tasks run in the background. */
+  runJob(name: string) {
+    return this.request<ExecutionView>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/executions`);
+  }
+
+  jobExecution(name: string, id: string) {
+    return this.request<ExecutionView>('GET', `/api/v1/jobs/${encodeURIComponent(name)}/executions/${encodeURIComponent(id)}`);
+  }
+
+  /** The output of an execution's tasks (the latest one unless `execution`), as text lines. */
+  async jobLogs(name: string, opts: { execution?: string; task?: number }, onChunk: (text: string) => void): Promise<void> {
+    const q = new URLSearchParams();
+    if (opts.execution !== undefined) q.set('execution', opts.execution);
+    if (opts.task !== undefined) q.set('task', String(opts.task));
+    const res = await this.exchange('GET', `/api/v1/jobs/${encodeURIComponent(name)}/logs?${q}`);
+    const decoder = new TextDecoder();
+    for await (const chunk of res) onChunk(decoder.decode(chunk as Buffer, { stream: true }));
   }
 
   /** Streams log lines; resolves when the server ends the stream (never, with follow, until aborted). */

@@ -3,6 +3,7 @@
 import type { TokenRepository } from '../core/repositories.ts';
 import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
+import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView } from '../core/views.ts';
 
@@ -69,6 +70,20 @@ export interface EventsPort {
   invocation(id: string): Promise<InvocationView>;
 }
 
+/** Run-to-completion jobs (serving/jobs.ts). */
+export interface JobsPort {
+  create(doc: JobDocument, tenant: string): Promise<JobView>;
+  list(): Promise<JobView[]>;
+  get(name: string): Promise<JobView>;
+  /** CONFLICT while an execution runs, unless `force` (which cancels it) */
+  remove(name: string, opts: { force: boolean }): Promise<void>;
+  /** starts an execution; its tasks run in the background */
+  execute(name: string): Promise<ExecutionView>;
+  execution(name: string, id: string): Promise<ExecutionView>;
+  /** the output of an execution's tasks (the latest one by default), line by line */
+  logs(name: string, opts: { execution?: string; task?: number }): AsyncIterable<string>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
   lifecycle: LifecyclePort;
@@ -77,6 +92,7 @@ export interface ApiDeps {
   serving: ServingPort;
   runs: RunPort;
   events: EventsPort;
+  jobs: JobsPort;
   version: string;
   now(): number;
 }

@@ -11,6 +11,7 @@ import { registerTokenRoutes } from './tokens-routes.ts';
 import { registerServiceRoutes } from './services-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 import { registerEventsRoutes } from './events-routes.ts';
+import { registerJobRoutes } from './jobs-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
@@ -21,7 +22,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       // 3.1: its schemas are JSON Schema 2020-12, which the route schemas are written in (type 'null',
       // const, …); declared 3.0.3 a validator found 22 errors
       openapi: '3.1.0',
-      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, triggers and invocations, registry maintenance.' },
+      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, jobs, triggers and invocations, registry maintenance.' },
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
@@ -47,6 +48,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerServiceRoutes(api, deps.serving);
     registerRunRoutes(api, deps.runs);
     registerEventsRoutes(api, deps.events);
+    registerJobRoutes(api, deps.jobs);
     registerRegistryRoutes(api, deps.gc);
     registerDaemonRoutes(api, deps.lifecycle);
   }, { prefix: '/api/v1' });

@@ -16,6 +16,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./run.ts')).registerRun,
   services: async () => (await import('./services.ts')).registerServices,
   events: async () => (await import('./events.ts')).registerEvents,
+  jobs: async () => (await import('./jobs.ts')).registerJobs,
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
@@ -30,6 +31,7 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   trigger: 'events',
   dlq: 'events',
   invoke: 'events',
+  job: 'jobs',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 

@@ -6,7 +6,8 @@
  *   pull    pull images (registry reads)
  *   push    + push and delete images (registry writes)
  *   deploy  + read and change services (deploy, traffic, scale, logs, delete), run containers, manage
- *           triggers and their dead letters, invoke services from the API and read invocations
+ *           and run jobs, manage triggers and their dead letters, invoke services from the API and read
+ *           invocations
  *   admin   + manage tokens, run registry garbage collection, stop the daemon (skiff down)
  */
 export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
@@ -20,6 +21,8 @@ export type Permission =
   | 'services:read'
   | 'services:write'
   | 'runs:create'
+  | 'jobs:read'
+  | 'jobs:write'
   | 'triggers:read'
   | 'triggers:write'
   | 'invocations:create'
@@ -30,7 +33,7 @@ export type Permission =
 
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
-const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read'];
+const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read'];
 const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc', 'daemon:down'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };

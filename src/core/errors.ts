@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   QUEUE_FULL: { status: 503, kind: 'system', description: 'every instance is at its concurrency limit and the request queue is full' },
   COLD_START_TIMEOUT: { status: 503, kind: 'system', description: 'no instance became ready before the request timed out' },
   REVISION_FAILED: { status: 503, kind: 'user', description: 'the revision cannot start: its instances exit, fail to start or never become ready (the message has the cause); it backs off before the next start' },
+  JOB_FAILED: { status: 500, kind: 'user', description: 'a job execution failed or was cancelled: a task failed on every attempt (the message says which task and how its last attempt ended)' },
   UPSTREAM_TIMEOUT: { status: 504, kind: 'system', description: 'the instance did not answer within the service timeout' },
   UPSTREAM_FAILED: { status: 502, kind: 'system', description: 'the instance failed or closed the connection' },
   INSUFFICIENT_STORAGE: { status: 507, kind: 'system', description: 'the data directory is below its free-space floor (minFreeBytes): nothing more is written there' },

@@ -36,6 +36,10 @@ export interface InstanceSpec {
   limits: InstanceLimits;
   /** added to the default capability set; absent or empty: the default set only */
   capabilities?: OptionalCapability[];
+  /** keep the instance's output once it is deleted, under this name (pastInstances(logGroup) lists it,
+   *  forgetLogs(logGroup) drops it): a job's task attempts, whose output outlives their containers. A
+   *  revision's instances are kept under their service without it; a one-off run's are not kept. */
+  logGroup?: string;
 }
 
 export interface InstanceAddress {
@@ -134,10 +138,11 @@ export interface InstanceDriver {
   followLogs(id: string, signal: AbortSignal, opts?: { tail?: number }): AsyncIterable<LogLine>;
   /** CPU time and memory of a running or paused instance; undefined otherwise. */
   stats(id: string): Promise<InstanceStats | undefined>;
-  /** Instances of `service` deleted whose output is still kept (logs(id) reads it), oldest first;
-   *  bounded per service by count, size and age. One-off runs are not kept. */
+  /** Instances of `service` (or of the log group InstanceSpec.logGroup names) deleted whose output is
+   *  still kept (logs(id) reads it), oldest first; bounded per service by count, size and age. One-off
+   *  runs are not kept. */
   pastInstances(service: string): Promise<PastInstance[]>;
-  /** Drops the kept output of every deleted instance of `service` (the service is gone). */
+  /** Drops the kept output of every deleted instance of `service` (the service, or the job, is gone). */
   forgetLogs(service: string): Promise<void>;
   /** The TCP sockets listening in a running instance (its own network view); undefined when it is not
    *  running. Tells an app on the wrong port, or on 127.0.0.1 only, from one still starting. */

@@ -1,5 +1,5 @@
 // core/names: the one place that validates and derives names: repositories, tags and references;
-// services, revisions, instances, runs, hosts and cgroups.
+// services, revisions, instances, runs, job executions, hosts and cgroups.
 import { randomBytes } from 'node:crypto';
 import { SkiffError } from './errors.ts';
 import { isDigest } from './digest.ts';
@@ -111,6 +111,18 @@ export function revisionOfInstance(id: string): string {
 /** A one-off run (`skiff run`): `run-<12 random hex>`. */
 export function runId(): string {
   return `run-${randomBytes(6).toString('hex')}`;
+}
+
+/** An execution of a job (`skiff job run`): `<job>-<5 random base-36 characters>`, as Cloud Run names them. */
+export function executionId(job: string): string {
+  const chars = [...randomBytes(5)].map((b) => (b % 36).toString(36)).join('');
+  return `${job}-${chars}`;
+}
+
+/** Where the driver keeps a job's task attempts' output once their containers are deleted
+ *  (InstanceSpec.logGroup): `job.<name>`, which no service name can be (a DNS label has no dot). */
+export function jobLogGroup(job: string): string {
+  return `job.${job}`;
 }
 
 /** A traffic tag: a DNS label without `--`, so that TAG--NAME splits one way only. */

@@ -4,6 +4,7 @@
 // implements each once over Kysely, on SQLite and PostgreSQL (test/store/contract.ts).
 import type { DeadLetterRecord, InvocationRecord, TriggerRecord, TriggerStats } from './events.ts';
 import type { DeployDocument } from './documents.ts';
+import type { ExecutionRecord, ExecutionStatus, JobRecord, TaskRecord } from './jobs.ts';
 import type { Principal, TokenRecord, TokenRole } from './auth.ts';
 import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
 import type { InstanceRecord, PinnedImage, RecordedState, RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, ServiceSpec, TrafficTarget } from './service.ts';
@@ -127,4 +128,27 @@ export interface EventsRepository {
   countDeadLetters(trigger: string): Promise<number>;
   /** deletes the trigger's dead letters (those of `ids` only, when given); returns those deleted */
   takeDeadLetters(trigger: string, ids?: string[]): Promise<DeadLetterRecord[]>;
+}
+
+/** Jobs, their executions and the tasks' attempts (core/jobs.ts). */
+export interface JobsRepository {
+  /** CONFLICT when a job of that name exists */
+  createJob(job: JobRecord): Promise<void>;
+  getJob(name: string): Promise<JobRecord | undefined>;
+  listJobs(): Promise<JobRecord[]>;
+  /** the job with its executions and their tasks; false when it did not exist */
+  deleteJob(name: string): Promise<boolean>;
+
+  /** a new execution, running, none of its tasks started */
+  createExecution(e: { id: string; job: string; taskCount: number; createdAt: number }): Promise<void>;
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  /** the newest `limit` executions of a job, newest first */
+  executionsOf(job: string, limit: number): Promise<ExecutionRecord[]>;
+  /** executions of every job still running, oldest first (resumed when the daemon starts) */
+  runningExecutions(): Promise<ExecutionRecord[]>;
+  /** a task's status and attempts, as a whole */
+  putTask(execution: string, task: TaskRecord, now: number): Promise<void>;
+  finishExecution(id: string, status: Exclude<ExecutionStatus, 'running'>, message: string | null, endedAt: number): Promise<void>;
+  /** deletes the ended executions of `job` older than its newest `keep`, with their tasks; returns their ids */
+  pruneExecutions(job: string, keep: number): Promise<string[]>;
 }

@@ -8,6 +8,7 @@
 //   settings.runtime.driver ─► InstanceDriver (runc: images from the Registry)
 //   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
+//   store.jobs + driver + images ─► JobService (run-to-completion jobs; resumes executions at start) ─► /api/v1/jobs
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -32,6 +33,7 @@ import { sendOciError } from '../registry/errors.ts';
 import { collectGarbage } from '../registry/gc.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
+import { JobService } from '../serving/jobs.ts';
 import { startEvents } from './events-wiring.ts';
 import { RunSpares } from '../serving/run-spares.ts';
 import { runId } from '../core/names.ts';
@@ -106,6 +108,11 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
     if (spares) stopping.push(() => spares.stop());
     const runs = new RunService({ driver, images, log: runLog, ...(spares ? { spares } : {}) });
+    // after serving started: the scheduler's orphan sweep has listed the containers a stopped daemon
+    // left, so the task containers made from here on are not among them
+    const jobs = new JobService({ records: store.jobs, driver, images, clock, log: log.child({ component: 'jobs' }) });
+    await jobs.start();
+    stopping.push(() => jobs.stop());
 
     const app = Fastify({
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -127,7 +134,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });

@@ -4,7 +4,7 @@
 import type { InstanceDriver } from '../core/instance.ts';
 import type { InstanceView, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { PinnedImage } from '../core/service.ts';
-import type { ServingRepository } from '../core/repositories.ts';
+import type { JobsRepository, ServingRepository } from '../core/repositories.ts';
 
 /** Services, revisions and their events, as stored. */
 export type ServingRecords = Pick<
@@ -46,3 +46,11 @@ export type InstanceLogPort = Pick<InstanceDriver, 'logs' | 'followLogs' | 'past
 
 /** What a one-off run needs of the instance driver. */
 export type RunDriverPort = Pick<InstanceDriver, 'create' | 'start' | 'followLogs' | 'watch' | 'delete'>;
+
+/** Jobs, their executions and the tasks' attempts, as stored. */
+export type JobRecords = JobsRepository;
+
+/** What a job needs of the instance driver: each task attempt runs in a container of its own, as a
+ *  one-off run does; stop kills one at its timeout; its output is read from the driver, which keeps it
+ *  after the container is deleted (InstanceSpec.logGroup) until the job is removed (forgetLogs). */
+export type JobDriverPort = Pick<InstanceDriver, 'create' | 'start' | 'watch' | 'stop' | 'delete' | 'logs' | 'forgetLogs'>;

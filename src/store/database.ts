@@ -175,6 +175,36 @@ export interface DeadLettersTable {
   created_at: number;
 }
 
+export interface JobsTable {
+  name: string;
+  tenant: string;
+  /** JobSpec JSON */
+  spec: string;
+  image_repository: string;
+  image_digest: string;
+  created_at: number;
+}
+
+export interface JobExecutionsTable {
+  id: string;
+  job: string;
+  status: string;
+  message: string | null;
+  task_count: number;
+  created_at: number;
+  ended_at: number | null;
+}
+
+/** a task of an execution, from its first start */
+export interface JobTasksTable {
+  execution: string;
+  task_index: number;
+  status: string;
+  /** TaskAttempt[] JSON */
+  attempts: string;
+  updated_at: number;
+}
+
 export interface Database {
   blobs: BlobsTable;
   repositories: RepositoriesTable;
@@ -192,6 +222,9 @@ export interface Database {
   triggers: TriggersTable;
   invocations: InvocationsTable;
   dead_letters: DeadLettersTable;
+  jobs: JobsTable;
+  job_executions: JobExecutionsTable;
+  job_tasks: JobTasksTable;
 }
 
 /** The database or a transaction on it: repositories write their queries against this. */

@@ -415,6 +415,70 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dead_letters_trigger ON dead_letters(trigger, created_at);
     `,
   },
+  {
+    version: 8,
+    name: 'jobs, their executions and tasks',
+    // A task row appears when the task first starts (an execution of 10,000 tasks is one insert), and
+    // holds its attempts as JSON: each task is written by the one flow running it, never by two.
+    sqlite: `
+      CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        image_repository TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE job_executions (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT,
+        task_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        ended_at INTEGER
+      );
+      CREATE INDEX job_executions_job ON job_executions(job, created_at);
+      CREATE INDEX job_executions_status ON job_executions(status);
+      CREATE TABLE job_tasks (
+        execution TEXT NOT NULL,
+        task_index INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (execution, task_index)
+      );
+    `,
+    postgres: `
+      CREATE TABLE jobs (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        image_repository TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE job_executions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        job TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT,
+        task_count INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        ended_at BIGINT
+      );
+      CREATE INDEX job_executions_job ON job_executions(job, created_at);
+      CREATE INDEX job_executions_status ON job_executions(status);
+      CREATE TABLE job_tasks (
+        execution TEXT COLLATE "C" NOT NULL,
+        task_index INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (execution, task_index)
+      );
+    `,
+  },
 ];
 
 function newerThanCode(current: number, latest: number): SkiffError {

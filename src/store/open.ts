@@ -13,6 +13,7 @@ import { KyselyRegistryRepository } from './registry-repository.ts';
 import type { Store } from './repositories.ts';
 import { KyselyServingRepository } from './serving-repository.ts';
 import { KyselyEventsRepository } from './events-repository.ts';
+import { KyselyJobsRepository } from './jobs-repository.ts';
 import { openSqlite, SQLITE_FILE, sqliteTransactor } from './sqlite.ts';
 import { KyselyTokenRepository } from './token-repository.ts';
 import type { Transactor } from './transaction.ts';
@@ -57,6 +58,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     tokens: new KyselyTokenRepository(db, o.clock),
     serving: new KyselyServingRepository(db, transactor),
     events: new KyselyEventsRepository(db, transactor),
+    jobs: new KyselyJobsRepository(db, transactor),
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => (closing ??= db.destroy()),
   };

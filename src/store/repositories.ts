@@ -1,8 +1,8 @@
 // store/repositories: the Store — the repositories (core/repositories.ts) on one database, SQLite
 // (embedded default) or PostgreSQL (--store postgres://…), as openStore (open.ts) builds it.
-import type { EventsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+import type { EventsRepository, JobsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
 
-export type { EventsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+export type { EventsRepository, JobsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -10,6 +10,7 @@ export interface Store {
   readonly tokens: TokenRepository;
   readonly serving: ServingRepository;
   readonly events: EventsRepository;
+  readonly jobs: JobsRepository;
   /** a round trip to the database (readiness): rejects when it cannot answer */
   ping(): Promise<void>;
   close(): Promise<void>;

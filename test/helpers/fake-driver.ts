@@ -284,8 +284,9 @@ export class FakeDriver implements InstanceDriver {
     const inner = this.inner(inst);
     inner.end(KILLED);
     this.live.delete(id);
-    // a service's instance keeps its output, as the runc driver's archive keeps it (runs do not)
-    if (inst.revision) this.past.set(id, { past: { id, revision: inst.revision, endedAt: Date.now() }, service: inst.spec.service, logs: inst.logs });
+    // a service's instance keeps its output, as the runc driver's archive keeps it (runs do not), and so
+    // does one created with a log group (a job's task attempt), under that group
+    if (inst.revision || inst.spec.logGroup) this.past.set(id, { past: { id, revision: inst.revision, endedAt: Date.now() }, service: inst.spec.logGroup ?? inst.spec.service, logs: inst.logs });
     inner.markDeleted();
     inner.changed();
   }

@@ -169,6 +169,23 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     }
   });
 
+  test('an instance with a log group keeps its output under that group once deleted; a one-off run does not', async (t) => {
+    const f = await makeFixture(t);
+    const group = `job.${f.idPrefix}-lg`.slice(0, 60);
+    const { id } = await launch(t, f, { revision: undefined, port: undefined, logGroup: group, ...f.program([{ out: 'task says hi' }, { exit: 1 }]) });
+    const run = await launch(t, f, { revision: undefined, port: undefined, ...f.program([{ out: 'run says hi' }, { exit: 0 }]) });
+    assert.deepEqual(await f.driver.watch(id), { reason: 'exited', exitCode: 1 });
+    assert.deepEqual(await f.driver.watch(run.id), { reason: 'exited', exitCode: 0 });
+    await f.driver.delete(id);
+    await f.driver.delete(run.id);
+    assert.deepEqual((await collect(f.driver.logs(id))).map((l) => l.line), ['task says hi']);
+    assert.deepEqual(await collect(f.driver.logs(run.id)), [], 'a one-off run\'s output went to its caller');
+    assert.deepEqual((await f.driver.pastInstances(group)).map((p) => [p.id, p.revision]), [[id, '']]);
+    await f.driver.forgetLogs(group);
+    assert.deepEqual(await collect(f.driver.logs(id)), []);
+    assert.deepEqual(await f.driver.pastInstances(group), []);
+  });
+
   test('stdout and stderr are captured, each in order, with timestamps; tail', async (t) => {
     const f = await makeFixture(t);
     const steps: Step[] = [{ out: 'o1' }, { err: 'e1' }, { out: 'o2 with  spaces' }, { err: 'e2' }, { out: 'o3' }, { exit: 4 }];

@@ -3,6 +3,7 @@
 // database; every test opens its own and closes it after itself.
 import { concurrencyContract } from './contract/concurrency.ts';
 import { eventsContract } from './contract/events.ts';
+import { jobsContract } from './contract/jobs.ts';
 import { migrationsContract } from './contract/migrations.ts';
 import { registryListsContract } from './contract/registry-lists.ts';
 import { registryContract } from './contract/registry.ts';
@@ -18,6 +19,7 @@ export function storeContract(target: StoreTarget): void {
   servingContract(target);
   tokensContract(target);
   eventsContract(target);
+  jobsContract(target);
   concurrencyContract(target);
   migrationsContract(target);
 }

@@ -20,7 +20,7 @@ import { mountRootfs, removeRootfs } from '../../images/rootfs.ts';
 import type { InstanceDriver } from '../../core/instance.ts';
 import type { ContainerRuntime, ContainerState } from './container-runtime.ts';
 import type { RuncImages } from './images.ts';
-import type { LogArchive } from './log-archive.ts';
+import { isLogGroup, serviceOfRevision, type LogArchive } from './log-archive.ts';
 import { containerSpec } from './process.ts';
 
 export interface RuncInstanceDriverOptions {
@@ -41,6 +41,8 @@ export interface RuncInstanceDriverOptions {
 interface InstanceRecord {
   service: string;
   revision?: string;
+  /** InstanceSpec.logGroup: where its output is kept once deleted */
+  logGroup?: string;
   port?: number;
   image: PinnedImage;
 }
@@ -86,6 +88,7 @@ export class RuncInstanceDriver implements InstanceDriver {
 
   private async createNow(id: string, spec: InstanceSpec): Promise<void> {
     const dir = this.dirOf(id);
+    if (spec.logGroup !== undefined && !isLogGroup(spec.logGroup)) throw new SkiffError('BAD_REQUEST', `invalid log group ${JSON.stringify(spec.logGroup.slice(0, 80))}`);
     if (existsSync(dir)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     await this.opts.space?.assert('a new instance');
     const image = await this.opts.images.config(spec.image);
@@ -95,7 +98,7 @@ export class RuncInstanceDriver implements InstanceDriver {
       throw err.code === 'EEXIST' ? new SkiffError('CONFLICT', `instance ${id} already exists`) : err;
     });
     try {
-      const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image };
+      const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image, ...(spec.logGroup ? { logGroup: spec.logGroup } : {}) };
       await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(record));
       const rootfs = await mountRootfs(dir, layers.map((l) => l.path), { writableBytes: spec.limits.diskBytes ?? this.opts.writableLayerBytes });
       await this.opts.containers.create(await containerSpec(id, spec, image, rootfs));
@@ -163,13 +166,15 @@ export class RuncInstanceDriver implements InstanceDriver {
   }
 
   /** Container (process, netns, address, cgroup) first — its logs moved to the archive for a service's
-   *  instance —, then the rootfs mount and dir. */
+   *  instance or one created with a log group —, then the rootfs mount and dir. */
   private async remove(id: string): Promise<void> {
     this.ports.delete(id);
-    const revision = (await this.record(id))?.revision;
-    const keepLogsAt = revision && this.opts.logArchive ? await this.opts.logArchive.destination(id, revision) : undefined;
+    const record = await this.record(id);
+    const group = record?.logGroup ?? (record?.revision ? serviceOfRevision(record.revision) : undefined);
+    // (a record written by hand with a bad group: the output is not kept, the instance still goes)
+    const keepLogsAt = group && this.opts.logArchive ? await this.opts.logArchive.destination(id, group).catch(() => undefined) : undefined;
     await this.opts.containers.delete(id, { keepLogsAt });
-    if (keepLogsAt) await this.opts.logArchive!.kept(id, revision!);
+    if (keepLogsAt) await this.opts.logArchive!.kept(id, group!, record?.revision ?? '');
     await removeRootfs(this.dirOf(id));
   }
 

@@ -2,24 +2,38 @@
 // shows what an instance printed after it scaled to zero, crashed or was replaced. An instance's log
 // directory (log-file.ts format, rotated by size while it ran) is moved here whole when it is deleted
 // — a rename on the data dir's filesystem, no copy — with a note of its revision and end:
-//   <dir>/<service>/<instance id>/output.log[.1..N]
-//   <dir>/<service>/<instance id>/ended.json      { "revision": "web-00003", "endedAt": 1733… }
-// Bounded per service (pruned at each keep): the newest KEEP_INSTANCES instances, KEEP_BYTES in all,
+//   <dir>/<group>/<instance id>/output.log[.1..N]
+//   <dir>/<group>/<instance id>/ended.json      { "revision": "web-00003", "endedAt": 1733… }
+// A group is a service (of a revision's instances) or a log group an instance was created with
+// (InstanceSpec.logGroup: `job.<name>` for a job's task attempts, which no service name can be).
+// Bounded per group (pruned at each keep): the newest KEEP_INSTANCES instances, KEEP_BYTES in all,
 // none older than KEEP_MS. One-off runs (`skiff run`) are not kept: their output went to the caller.
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { LogLine, PastInstance } from '../../core/instance.ts';
 import { readLogLines } from './log-file.ts';
 import { revisionOfInstance } from '../../core/names.ts';
+import { SkiffError } from '../../core/errors.ts';
 
 const KEEP_INSTANCES = 50;
 const KEEP_BYTES = 64 * 1024 ** 2;
 const KEEP_MS = 7 * 24 * 3600_000;
 const ENDED = 'ended.json';
+/** a group is one directory name: a service (DNS label) or a log group such as `job.<name>` */
+const GROUP_RE = /^[a-z0-9][a-z0-9.-]{0,127}$/;
+
+export function isLogGroup(group: string): boolean {
+  return GROUP_RE.test(group);
+}
+
+function assertGroup(group: string): string {
+  if (!isLogGroup(group)) throw new SkiffError('BAD_REQUEST', `invalid log group ${JSON.stringify(group.slice(0, 80))}`);
+  return group;
+}
 
 
 /** `<service>-<5+ digits>` → the service (revision names, core/names.ts revisionName). */
-function serviceOfRevision(revision: string): string {
+export function serviceOfRevision(revision: string): string {
   return revision.replace(/-\d{5,}$/, '');
 }
 
@@ -29,18 +43,18 @@ export class LogArchive {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Where an instance of `revision` keeps its logs once deleted (the parent exists after this). */
-  async destination(id: string, revision: string): Promise<string> {
-    const dir = path.join(this.dir, serviceOfRevision(revision));
+  /** Where an instance of `group` keeps its logs once deleted (the parent exists after this). */
+  async destination(id: string, group: string): Promise<string> {
+    const dir = path.join(this.dir, assertGroup(group));
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     return path.join(dir, id);
   }
 
-  /** Records that `id`'s logs were moved to destination(): its revision and end; prunes the service. */
-  async kept(id: string, revision: string): Promise<void> {
-    const dir = path.join(this.dir, serviceOfRevision(revision), id);
+  /** Records that `id`'s logs were moved to destination(): its revision ('' for none) and end; prunes the group. */
+  async kept(id: string, group: string, revision: string): Promise<void> {
+    const dir = path.join(this.dir, assertGroup(group), id);
     await fsp.writeFile(path.join(dir, ENDED), JSON.stringify({ revision, endedAt: this.now() })).catch(() => undefined);
-    await this.prune(serviceOfRevision(revision));
+    await this.prune(group);
   }
 
   /** The kept instances of `service`, oldest first. */
@@ -80,6 +94,7 @@ export class LogArchive {
 
   /** Everything kept of `service` (deleting the service deletes its logs). */
   async forget(service: string): Promise<void> {
+    if (!isLogGroup(service)) return;
     await fsp.rm(path.join(this.dir, service), { recursive: true, force: true });
   }
 
