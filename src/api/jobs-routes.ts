@@ -2,13 +2,13 @@
 // execution, read one, and the tasks' logs. Validation is the JSON schema (ajv via fastify); the
 // semantics live behind the JobsPort (serving/jobs.ts).
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
 import { jobDocumentSchema, type JobDocument } from '../core/jobs.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import type { JobsPort } from './ports.ts';
 import { executionViewSchema, jobViewSchema } from './jobs-schemas.ts';
 import { errorRef as error } from './errors.ts';
 import { needs } from './auth.ts';
+import { sendLines } from './line-stream.ts';
 
 const name = { type: 'string', pattern: SERVICE_NAME_RE.source } as const;
 const nameParam = { type: 'object', required: ['name'], properties: { name } } as const;
@@ -83,13 +83,6 @@ export function registerJobRoutes(api: FastifyInstance, jobs: JobsPort): void {
   }, async (req, reply) => {
     const q = req.query as { execution?: string; task?: number };
     const lines = jobs.logs((req.params as { name: string }).name, q);
-    // Fail before the status line when the job or execution does not exist.
-    const iterator = lines[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    async function* all() {
-      if (!first.done) yield first.value + '\n';
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value + '\n';
-    }
-    return reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(all()));
+    return sendLines(reply, lines);
   });
 }

@@ -2,7 +2,6 @@
 // delete.
 // Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
 import type { DeployOptions, ServingPort } from './ports.ts';
 import { DOCUMENT_MAXIMUMS, deployDocumentSchema, deployPatchSchema, type DeployDocument, type DeployPatch } from '../core/documents.ts';
 import { SERVICE_NAME_RE, TRAFFIC_TAG_RE } from '../core/names.ts';
@@ -10,6 +9,7 @@ import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
 import { errorRef as error } from './errors.ts';
 import { needs } from './auth.ts';
+import { sendLines } from './line-stream.ts';
 
 /** How a deploy starts and routes its new revision (`?verify=true&noTraffic=true&tag=NAME`). */
 const deployQuery = {
@@ -118,13 +118,6 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     req.raw.once('close', () => abort.abort());
     const sinceMs = q.since === undefined ? undefined : Date.now() - parseDuration(q.since, 'since');
     const lines = serving.logs((req.params as { name: string }).name, { revision: q.revision, instance: q.instance, sinceMs, tail: q.tail, follow: q.follow ?? false, signal: abort.signal });
-    // Fail before the status line when the service does not exist.
-    const iterator = lines[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    async function* all() {
-      if (!first.done) yield first.value + '\n';
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value + '\n';
-    }
-    return reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(all()));
+    return sendLines(reply, lines);
   });
 }

@@ -56,6 +56,20 @@ export type ExitReason = (
   pidsLimitHits?: number;
 };
 
+/** How a process ended, in words (a crashed instance's cause, a failed job task's); `unknown` when
+ *  no exit was recorded. */
+export function exitText(exit: ExitReason | undefined, memoryBytes: number, unknown = 'exited'): string {
+  if (!exit) return unknown;
+  switch (exit.reason) {
+    case 'exited':
+      return `exited with code ${exit.exitCode}`;
+    case 'oom-killed':
+      return `was killed at its memory limit (${Math.round(memoryBytes / 1024 ** 2)} MiB): out of memory`;
+    case 'signalled':
+      return `was killed by signal ${exit.signal}`;
+  }
+}
+
 /** created = waiting for start; paused = frozen; missing = a leftover without a process (removed on sight) */
 export type InstanceStatus = 'created' | 'running' | 'paused' | 'stopped' | 'missing';
 

@@ -17,7 +17,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { instanceId } from '../core/names.ts';
 import type { ServiceRecord } from '../core/service.ts';
-import type { ExitReason } from '../core/instance.ts';
+import { exitText, type ExitReason } from '../core/instance.ts';
 import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
@@ -41,19 +41,6 @@ const CRASH_RESET_MS = 60_000;
 const VERIFY_ATTEMPTS = 3;
 /** lines of a crashed instance's output its failure quotes */
 const CRASH_OUTPUT_LINES = 5;
-
-/** How an instance's process ended, in words. */
-export function exitText(exit: ExitReason | undefined, memoryBytes: number): string {
-  if (!exit) return 'exited';
-  switch (exit.reason) {
-    case 'exited':
-      return `exited with code ${exit.exitCode}`;
-    case 'oom-killed':
-      return `was killed at its memory limit (${Math.round(memoryBytes / 1024 ** 2)} MiB): out of memory`;
-    case 'signalled':
-      return `was killed by signal ${exit.signal}`;
-  }
-}
 
 /** `; last output: "…" "…"`: the instance's last lines, or nothing when it printed none. */
 async function lastOutput(instances: InstancePort, id: string): Promise<string> {

@@ -13,7 +13,7 @@
 // attempt still recorded as running is marked interrupted (its container deleted first, so two
 // copies of a task never run) and run again.
 import type { Clock } from '../core/clock.ts';
-import type { ExitReason } from '../core/instance.ts';
+import { exitText, type ExitReason } from '../core/instance.ts';
 import type { ExecutionRecord, ExecutionStatus, JobRecord, TaskAttempt, TaskRecord, TaskStatus } from '../core/jobs.ts';
 import type { Logger } from '../core/logger.ts';
 import { jobLogGroup, runId } from '../core/names.ts';
@@ -43,18 +43,6 @@ interface LiveAttempt {
   cancelled: boolean;
 }
 
-/** How a process ended, in words (as the scheduler says it of a crashed instance). */
-export function exitText(exit: ExitReason | undefined, memoryBytes: number): string {
-  if (!exit) return 'ended';
-  switch (exit.reason) {
-    case 'exited':
-      return `exited with code ${exit.exitCode}`;
-    case 'oom-killed':
-      return `was killed at its memory limit (${Math.round(memoryBytes / 1024 ** 2)} MiB): out of memory`;
-    case 'signalled':
-      return `was killed by signal ${exit.signal}`;
-  }
-}
 
 function duration(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
@@ -219,7 +207,7 @@ export class ExecutionRunner {
       if (live.timedOut) return { outcome: 'timed-out', ...(exit ? { exit } : {}), message: `exceeded its timeout (${duration(spec.timeoutMs)}) and was killed${output}` };
       if (!exit) return { outcome: 'failed', message: `its container vanished before it ended${output}` };
       if (exit.reason === 'exited' && exit.exitCode === 0) return { outcome: 'succeeded', exit };
-      return { outcome: 'failed', exit, message: `${exitText(exit, spec.memoryBytes)}${output}` };
+      return { outcome: 'failed', exit, message: `${exitText(exit, spec.memoryBytes, 'ended')}${output}` };
     } finally {
       this.live.delete(index);
     }
