@@ -103,7 +103,7 @@ export class Scheduler {
   private routesLoaded = false;
   /** revisions a deploy asked to verify: warmed up to one instance until one has been ready */
   /** revisions a deploy asked to verify → their service */
-  private readonly verifying = new Map<string, string>();
+  private readonly verifying = new Map<string, { service: string; call: number }>();
   /** counts verify() calls: a read of desired state that began before one must not forget it */
   private verifyCalls = 0;
   /** revisions that were ready once and have been forgotten since (a --no-traffic deploy's, once
@@ -352,7 +352,9 @@ export class Scheduler {
         // so is one a deploy asked to verify (a first deploy with min 0 too) until it has been ready: the
         // deploy finds out whether the app starts. A few failures in a row end the verification.
         if (state.proven || state.failures >= VERIFY_ATTEMPTS) this.verifying.delete(state.name);
-        const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || this.verifying.has(state.name);
+        // (a verification of a revision whose service is gone starts nothing: the service was deleted)
+        const verify = this.verifying.get(state.name);
+        const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || (verify !== undefined && this.services.some((s) => s.name === verify.service));
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
         this.checkLiveness(state, now);
         if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
@@ -363,7 +365,8 @@ export class Scheduler {
         else for (const inst of [...state.inPhase('pre-created'), ...state.inPhase('frozen')]) this.track(this.remove(state, inst));
       }
       // What is in use now, not at the start of this tick: a reload during it may have added revisions.
-      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services), ...this.services.flatMap((s) => s.previousServing ?? []), ...this.verifying.keys()]));
+      const verified = [...this.verifying].flatMap(([rev, v]) => (this.services.some((s) => s.name === v.service) ? [rev] : []));
+      this.dropFinishedRevisions(new Set([...this.routed, ...takingTraffic(this.services), ...this.services.flatMap((s) => s.previousServing ?? []), ...verified]));
     } catch (err) {
       this.d.log.error({ err }, 'scheduler tick failed');
     } finally {
@@ -480,8 +483,7 @@ export class Scheduler {
   /** Warms `revision` up to one instance until one has been ready (or it failed VERIFY_ATTEMPTS times
    *  in a row), whatever its traffic and scale: a deploy that waits sees the app start, or why not. */
   verify(service: string, revision: string): void {
-    this.verifyCalls++;
-    this.verifying.set(revision, service);
+    this.verifying.set(revision, { service, call: ++this.verifyCalls });
   }
 
   /** Where a revision stands: its crash loop, if any (describe, and `skiff deploy` waiting on it). */
@@ -609,7 +611,7 @@ export class Scheduler {
     for (const svc of services) {
       // the revision that served before is loaded too: a new revision in a crash loop sends it its share
       // and so is one a deploy verifies, which may take no traffic (--no-traffic)
-      const verified = [...this.verifying].flatMap(([revision, service]) => (service === svc.name ? [revision] : []));
+      const verified = [...this.verifying].flatMap(([revision, v]) => (v.service === svc.name ? [revision] : []));
       for (const name of [...svc.traffic.map((t) => t.revision), ...(svc.previousServing ? [svc.previousServing] : []), ...verified]) {
         const state = this.revisions.get(name) ?? (await this.load(name, svc));
         if (state && (state.scale.min !== svc.scale.min || state.scale.max !== svc.scale.max)) {
@@ -621,10 +623,11 @@ export class Scheduler {
     this.services = services;
     this.keepAlives.configure(services);
     // a deleted service's revisions are forgotten: a new service of that name starts at generation 1
-    // (unless a deploy asked to verify one while this read was under way: its service may be newer)
+    // (a verification asked for while this read was under way stays: its service may be newer than
+    // what the read saw; the next read decides)
     const live = new Set(services.map((s) => s.name));
-    const memos = this.verifyCalls === verifyCallsBefore ? [this.verifying, this.startedAndGone] : [this.startedAndGone];
-    for (const memo of memos) for (const [revision, service] of memo) if (!live.has(service)) memo.delete(revision);
+    for (const [revision, v] of this.verifying) if (!live.has(v.service) && v.call <= verifyCallsBefore) this.verifying.delete(revision);
+    for (const [revision, service] of this.startedAndGone) if (!live.has(service)) this.startedAndGone.delete(revision);
   }
 
   private async load(name: string, svc: ServiceRecord): Promise<RevisionState | undefined> {
