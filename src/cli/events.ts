@@ -6,15 +6,7 @@ import { clientFrom } from './context.ts';
 import { print, withOutput, type OutputFlags } from './output.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function int(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new SkiffError('BAD_REQUEST', `${flag}: expected a whole number, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
+import { collect, integer } from './flags.ts';
 
 /** `@file` reads the file (`@-`: stdin), anything else is the text itself (as curl's --data). */
 function dataOf(value: string | undefined): string | undefined {
@@ -108,7 +100,7 @@ export function registerEvents(program: Command): void {
         ...(o.consumer !== undefined ? { consumer: o.consumer } : {}),
         ...(o.amqp !== undefined ? { amqp: o.amqp } : {}),
         ...(o.queue !== undefined ? { queue: o.queue } : {}),
-        ...(o.prefetch !== undefined ? { prefetch: int(o.prefetch, '--prefetch') } : {}),
+        ...(o.prefetch !== undefined ? { prefetch: integer(o.prefetch, '--prefetch', 0) } : {}),
         ...(o.redis !== undefined ? { redis: o.redis } : {}),
         ...(o.group !== undefined ? { group: o.group } : {}),
         ...(o.mqtt !== undefined ? { mqtt: o.mqtt } : {}),
@@ -121,7 +113,7 @@ export function registerEvents(program: Command): void {
         ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
         ...(o.concurrencyPolicy !== undefined ? { concurrencyPolicy: o.concurrencyPolicy } : {}),
         ...(o.missed !== undefined ? { missed: o.missed } : {}),
-        ...(o.maxAttempts !== undefined ? { maxAttempts: int(o.maxAttempts, '--max-attempts') } : {}),
+        ...(o.maxAttempts !== undefined ? { maxAttempts: integer(o.maxAttempts, '--max-attempts', 0) } : {}),
         ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
         ...(o.maxBackoff !== undefined ? { maxBackoff: o.maxBackoff } : {}),
         ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),

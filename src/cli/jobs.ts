@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { clientFrom } from './context.ts';
 import { print, withOutput, type OutputFlags } from './output.ts';
-import { collect, envPairs } from './services.ts';
+import { envPairs } from './services.ts';
+import { collect, integer } from './flags.ts';
 import { SkiffError } from '../core/errors.ts';
 import { parseCpu, parseDuration, parseMemory } from '../core/quantity.ts';
 import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
@@ -24,15 +25,6 @@ interface CreateFlags {
 const POLL_MS = 500;
 
 const line = (text: string) => process.stdout.write(text + '\n');
-
-/** A flag's integer of at least `min`; an error naming the flag otherwise. */
-function integer(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new SkiffError('BAD_REQUEST', `${flag}: expected ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 export function durationText(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

@@ -8,7 +8,8 @@ import { parseCpu, parseMemory } from '../core/quantity.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { RunExit } from '../core/views.ts';
 import { clientFrom } from './context.ts';
-import { capabilities, collect, envPairs } from './services.ts';
+import { capabilities, envPairs } from './services.ts';
+import { collect } from './flags.ts';
 
 interface RunFlags {
   memory?: string;

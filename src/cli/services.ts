@@ -13,10 +13,7 @@ import type { SkiffClient } from '../api/client.ts';
 import type { DeployOptions } from '../api/ports.ts';
 import { assertTrafficTag } from '../core/names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
-
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from './flags.ts';
 
 /** `--env` values for an update: `K=V` sets K, `K-` removes it (as `kn service update --env K-`). */
 export function envPatch(pairs: string[]): Record<string, string | null> {
