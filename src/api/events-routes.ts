@@ -1,4 +1,4 @@
-// api/events-routes: /api/v1/triggers (cron triggers, their dead letters) and invocations (invoke a
+// api/events-routes: /api/v1/triggers (cron and broker triggers, their dead letters) and invocations (invoke a
 // service from the API, sync or async; read an invocation back). The semantics live behind EventsPort
 // (triggers/service.ts); docs/events.md says what each does.
 import type { FastifyInstance } from 'fastify';
@@ -15,10 +15,11 @@ const duration = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$', de
 export const triggerDocumentSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'service'],
+  required: ['name'],
   properties: {
     name: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'a DNS label' },
-    service: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'the service each event is sent to' },
+    service: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'the target (this or job): the service each event is sent to' },
+    job: { type: 'string', pattern: SERVICE_NAME_RE.source, description: 'the target (this or service), with cron only: each fire starts an execution of this job, as POST /jobs/{name}/executions; path, method, body, contentType, maxAttempts, backoff and maxBackoff do not apply' },
     cron: { type: 'string', maxLength: 200, description: 'source: a cron schedule: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first' },
     nats: { type: 'string', maxLength: 2048, description: 'source: a NATS server URL (nats://HOST:4222), with subject (+ queueGroup) or stream + consumer (JetStream)' },
     subject: { type: 'string', maxLength: 512 },
@@ -51,25 +52,28 @@ const statsSchema = {
   type: 'object',
   required: ['deliveries', 'successes', 'failures', 'retries', 'deadLettered', 'deadLetters', 'backlog', 'lastErrors'],
   properties: {
-    deliveries: { ...int, description: 'events handed to the service (once each, whatever the attempts)' },
+    deliveries: { ...int, description: 'events handed to the service (once each, whatever the attempts); job triggers: executions that ended' },
     successes: int,
-    failures: { ...int, description: 'failed attempts (each retry counts)' },
+    failures: { ...int, description: 'failed attempts (each retry counts); job triggers: executions that did not succeed, and fires that could not start one' },
     retries: int,
     deadLettered: { ...int, description: 'events that failed every attempt' },
     deadLetters: { ...int, description: 'dead letters stored now (replay or purge them)' },
-    backlog: { ...int, description: 'events queued or being delivered now' },
+    backlog: { ...int, description: 'events queued or being delivered now; job triggers: executions it started still running' },
     lastErrors: { type: 'array', items: { type: 'object', required: ['at', 'message'], properties: { at: str, message: str } } },
     lastFireAt: { ...str, description: 'cron: the last scheduled fire made' },
+    executions: { type: 'array', items: str, description: 'job triggers: the executions it started still running' },
+    lastExecution: { ...str, description: 'job triggers: the last execution it started' },
     brokerBacklog: { ...int, description: 'messages waiting in the broker for this trigger, where the broker tells' },
   },
 } as const;
 
 export const triggerViewSchema = {
   type: 'object',
-  required: ['name', 'service', 'kind', 'source', 'target', 'delivery', 'paused', 'stats', 'createdAt', 'updatedAt'],
+  required: ['name', 'kind', 'source', 'target', 'delivery', 'paused', 'stats', 'createdAt', 'updatedAt'],
   properties: {
     name: str,
-    service: str,
+    service: { ...str, description: 'the target service (a trigger has this or job)' },
+    job: { ...str, description: 'the target job: each cron fire starts an execution of it' },
     kind: { type: 'string', enum: ['cron', 'nats', 'amqp', 'redis', 'mqtt'] },
     source: {
       type: 'object',
@@ -95,7 +99,7 @@ export const triggerViewSchema = {
       },
     },
     state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str } },
-    target: { type: 'object', required: ['service', 'path', 'method'], properties: { service: str, path: str, method: str } },
+    target: { type: 'object', description: 'a service (service, path, method) or a job (job)', properties: { service: str, path: str, method: str, job: str } },
     delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { orderedBy: str, maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
     paused: { type: 'boolean' },
     nextFireAt: str,
@@ -151,7 +155,7 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
 
   api.post('/triggers', {
     config: needs('triggers:write'),
-    schema: { summary: 'Add a trigger: a cron schedule or a broker subscription (NATS, JetStream, RabbitMQ, Redis Streams, MQTT) whose events reach a service as CloudEvents', tags: ['triggers'], body: triggerDocumentSchema, response: { 201: triggerViewSchema, 400: error, 404: error, 409: error } },
+    schema: { summary: 'Add a trigger: a cron schedule or a broker subscription (NATS, JetStream, RabbitMQ, Redis Streams, MQTT) whose events reach a service as CloudEvents, or a cron schedule that starts a job', tags: ['triggers'], body: triggerDocumentSchema, response: { 201: triggerViewSchema, 400: error, 404: error, 409: error } },
   }, async (req, reply) => reply.code(201).send(await events.add(req.body as never, req.principal!.tenant)));
 
   api.get('/triggers', { config: needs('triggers:read'), schema: { summary: 'List triggers with their counters', tags: ['triggers'], response: { 200: { type: 'object', required: ['triggers'], properties: { triggers: { type: 'array', items: triggerViewSchema } } } } } }, async () => ({

@@ -37,7 +37,7 @@ export function registerJobRoutes(api: FastifyInstance, jobs: JobsPort): void {
   api.delete('/jobs/:name', {
     config: needs('jobs:write'),
     schema: {
-      summary: 'Delete a job with its executions and kept logs (409 while an execution runs, unless force=true, which cancels it)',
+      summary: 'Delete a job with its executions and kept logs (409 while an execution runs, unless force=true, which cancels it; 409 while a cron trigger starts it)',
       tags: ['jobs'],
       params: nameParam,
       querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean', description: 'cancel a running execution (its tasks are killed) instead of refusing' } } },

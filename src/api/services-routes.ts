@@ -57,7 +57,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     serving.get((req.params as { name: string }).name),
   );
 
-  api.delete('/services/:name', { config: needs('services:write'), schema: { summary: 'Delete a service and stop its instances', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
+  api.delete('/services/:name', { config: needs('services:write'), schema: { summary: 'Delete a service and stop its instances (409 while a trigger delivers to it)', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
     await serving.remove((req.params as { name: string }).name);
     return reply.code(204).send();
   });

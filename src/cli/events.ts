@@ -38,29 +38,43 @@ export function sourceText(t: TriggerView): string {
   }
 }
 
+/** What a trigger feeds: `report` (a service) or `job report-batch`. */
+export function targetText(t: TriggerView): string {
+  return t.job !== undefined ? `job ${t.job}` : (t.service ?? '-');
+}
+
 export function triggerText(t: TriggerView): string {
   const s = t.stats;
   const src = t.source;
+  const job = t.job !== undefined;
   return [
     `trigger   ${t.name}${t.paused ? '  (paused)' : ''}`,
-    `service   ${t.service}  ${t.target.method} ${t.target.path}`,
+    job ? `target    job ${t.job}: each fire starts an execution (skiff job describe ${t.job})` : `service   ${t.service}  ${t.target.method} ${t.target.path}`,
     src.kind === 'cron' ? `schedule  ${src.schedule} (${src.timezone}), concurrency ${src.concurrencyPolicy}, missed fires ${src.missed}` : `source    ${src.kind} ${sourceText(t)}`,
     ...(t.state ? [`state     ${t.state.status} since ${t.state.since}${t.state.error ? `: ${t.state.error}` : ''}`] : []),
     ...(t.nextFireAt ? [`next fire ${t.nextFireAt}`] : []),
     ...(s.lastFireAt ? [`last fire ${s.lastFireAt}`] : []),
-    `delivery  ${t.delivery.orderedBy ? `one after the other per ${t.delivery.orderedBy}, ` : ''}at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
-    `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
-    `now       ${s.backlog} queued or in flight${s.brokerBacklog !== undefined ? `, ${s.brokerBacklog} waiting in the broker` : ''}, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
+    ...(job
+      ? [
+          `counters  ${s.deliveries} executions ended (${s.successes} succeeded), ${s.failures} failed (executions that did not succeed, fires that could not start one)`,
+          `now       ${s.backlog} execution(s) running${s.executions?.length ? ` (${s.executions.join(', ')})` : ''}${s.lastExecution ? `, last started ${s.lastExecution}` : ''}`,
+        ]
+      : [
+          `delivery  ${t.delivery.orderedBy ? `one after the other per ${t.delivery.orderedBy}, ` : ''}at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
+          `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
+          `now       ${s.backlog} queued or in flight${s.brokerBacklog !== undefined ? `, ${s.brokerBacklog} waiting in the broker` : ''}, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
+        ]),
     ...(s.lastErrors.length ? ['last errors', ...s.lastErrors.map((e) => `  ${e.at}  ${e.message}`)] : []),
   ].join('\n');
 }
 
 export function registerEvents(program: Command): void {
-  const trigger = program.command('trigger').description('triggers: events that wake a service (cron schedules, NATS, RabbitMQ, Redis Streams, MQTT)');
+  const trigger = program.command('trigger').description('triggers: events that wake a service (cron schedules, NATS, RabbitMQ, Redis Streams, MQTT), or cron schedules that start a job');
   trigger
     .command('add <name>')
-    .description('add a trigger: each event reaches the service as an HTTP request carrying a CloudEvent (binary mode)')
-    .requiredOption('--service <name>', 'the service each event is sent to')
+    .description('add a trigger: each event reaches the service as an HTTP request carrying a CloudEvent (binary mode); with --job, each cron fire starts an execution of the job')
+    .option('--service <name>', 'the service each event is sent to')
+    .option('--job <name>', 'instead of --service, with --cron: each fire starts an execution of this job (as skiff job run)')
     .option('--cron <schedule>', 'a cron schedule: "0 3 * * *" (5 fields; 6 with seconds first)')
     .option('--nats <url>', 'a NATS server: nats://HOST:4222, with --subject [--queue-group] or --stream and --consumer (JetStream)')
     .option('--subject <subject>', 'NATS subject, wildcards allowed: orders.>')
@@ -86,12 +100,20 @@ export function registerEvents(program: Command): void {
     .option('--backoff <duration>', 'delay before the first retry, doubling each time (default 1s)')
     .option('--max-backoff <duration>', 'longest delay between attempts (default 60s)')
     .option('--ordered-by <key>', 'JetStream, RabbitMQ, Redis: one key\'s events one after the other: subject, header:NAME or json:$.field')
-    .action(async (name: string, o: { service: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string; orderedBy?: string }) => {
+    .action(async (name: string, o: { service?: string; job?: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string; orderedBy?: string }) => {
+      if ((o.service === undefined) === (o.job === undefined)) throw new SkiffError('USAGE', `trigger add: give a target: --service NAME or --job NAME (one of them${o.service !== undefined ? ', not both' : ''})`);
       if ([o.cron, o.nats, o.amqp, o.redis, o.mqtt].every((x) => x === undefined)) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE", --nats URL, --amqp URL, --redis URL or --mqtt URL');
+      if (o.job !== undefined) {
+        const broker = (['nats', 'amqp', 'redis', 'mqtt'] as const).find((k) => o[k] !== undefined);
+        if (broker) throw new SkiffError('USAGE', `--job: only with --cron (a --${broker} trigger feeds a service: --service NAME)`);
+        const request = ([['path', '--path'], ['method', '--method'], ['body', '--body'], ['contentType', '--content-type'], ['maxAttempts', '--max-attempts'], ['backoff', '--backoff'], ['maxBackoff', '--max-backoff']] as const).filter(([k]) => o[k] !== undefined);
+        if (request.length) throw new SkiffError('USAGE', `${request.map(([, f]) => f).join(', ')}: not with --job (a fire starts an execution of the job and sends no request; its tasks retry per the job's --retries)`);
+      }
       const body = dataOf(o.body);
       const doc: TriggerDocument = {
         name,
-        service: o.service,
+        ...(o.service !== undefined ? { service: o.service } : {}),
+        ...(o.job !== undefined ? { job: o.job } : {}),
         ...(o.cron !== undefined ? { cron: o.cron } : {}),
         ...(o.nats !== undefined ? { nats: o.nats } : {}),
         ...(o.subject !== undefined ? { subject: o.subject } : {}),
@@ -119,13 +141,13 @@ export function registerEvents(program: Command): void {
         ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
       };
       const t = await clientFrom(program).addTrigger(doc);
-      line(`added     ${t.name} → ${t.service}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : `, consuming ${sourceText(t)}`}`);
+      line(`added     ${t.name} → ${targetText(t)}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : `, consuming ${sourceText(t)}`}`);
     });
   withOutput(trigger.command('ls').description('list triggers with their counters')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listTriggers();
     await print(o, listed, () => {
-      const rows = [['NAME', 'SERVICE', 'SOURCE', 'NEXT FIRE/STATE', 'DELIVERED', 'FAILED', 'DLQ', '']];
-      for (const t of listed.triggers) rows.push([t.name, t.service, sourceText(t), t.nextFireAt ?? t.state?.status ?? '-', String(t.stats.deliveries), String(t.stats.failures), String(t.stats.deadLetters), t.paused ? '(paused)' : '']);
+      const rows = [['NAME', 'TARGET', 'SOURCE', 'NEXT FIRE/STATE', 'DELIVERED', 'FAILED', 'DLQ', '']];
+      for (const t of listed.triggers) rows.push([t.name, targetText(t), sourceText(t), t.nextFireAt ?? t.state?.status ?? '-', String(t.stats.deliveries), String(t.stats.failures), String(t.stats.deadLetters), t.paused ? '(paused)' : '']);
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
     });

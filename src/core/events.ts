@@ -3,13 +3,26 @@
 // the store), and the dead letters of deliveries that kept failing. Records as the store keeps them.
 
 /** How one event reaches its service: an HTTP request through the gateway, like user traffic. */
-export interface TriggerTarget {
+export interface ServiceTarget {
   service: string;
   /** request path, `/` by default */
   path: string;
   /** POST by default */
   method: string;
+  job?: never;
 }
+
+/** A cron trigger's fire starts an execution of a job (as `skiff job run`); no request is sent. */
+export interface JobTarget {
+  job: string;
+  service?: never;
+  path?: never;
+  method?: never;
+}
+
+/** What a trigger feeds: a service, or (cron triggers only) a job. The store keeps it as JSON:
+ *  `{service, path, method}` (every trigger before jobs could be targets) or `{job}`. */
+export type TriggerTarget = ServiceTarget | JobTarget;
 
 /** At-least-once delivery: a non-2xx answer, a timeout or a failed connection is retried with
  *  exponential back-off and jitter, at most maxAttempts attempts, then dead-lettered. */
@@ -104,6 +117,10 @@ export interface TriggerStats {
   lastErrors: Array<{ at: number; message: string }>;
   /** the last scheduled fire enqueued (cron), clock ms */
   lastFireAt?: number;
+  /** job triggers: the executions this trigger started that have not been seen to end yet */
+  executions?: string[];
+  /** job triggers: the last execution it started */
+  lastExecution?: string;
 }
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -163,7 +180,10 @@ export const INVOCATION_BODY_LIMIT = 1024 * 1024;
 /** A trigger as the user states it (POST /api/v1/triggers, `skiff trigger add`); triggers/spec.ts fills in the defaults. */
 export interface TriggerDocument {
   name: string;
-  service: string;
+  /** the target: exactly one of service and job (a job only with cron) */
+  service?: string;
+  /** cron only: each fire starts an execution of this job (as `skiff job run`) */
+  job?: string;
   /** the source: exactly one of cron, nats, amqp, redis, mqtt */
   cron?: string;
   timezone?: string;
@@ -203,7 +223,9 @@ export interface TriggerDocument {
 /** What describe and the API show of a trigger. */
 export interface TriggerView {
   name: string;
-  service: string;
+  /** the target: a service, or a job */
+  service?: string;
+  job?: string;
   kind: TriggerRecord['source']['kind'];
   source: TriggerRecord['source'];
   target: TriggerRecord['target'];
@@ -215,6 +237,7 @@ export interface TriggerView {
   state?: { status: 'connecting' | 'running' | 'reconnecting' | 'stopped'; error?: string; since: string };
   /** backlog: events queued in Skiff or being delivered; brokerBacklog: messages waiting in the broker
    *  (JetStream pending + unacked, Redis group lag + pending, RabbitMQ ready messages), where it tells */
+  /** job triggers: backlog is the executions it started still running (`executions`) */
   stats: Omit<TriggerStats, 'lastErrors' | 'lastFireAt'> & { lastErrors: Array<{ at: string; message: string }>; lastFireAt?: string; deadLetters: number; backlog: number; brokerBacklog?: number };
   createdAt: string;
   updatedAt: string;

@@ -119,6 +119,9 @@ export interface EventsRepository {
   requeueRunning(now: number): Promise<number>;
   /** a trigger's queued and running invocations */
   activeInvocations(trigger: string): Promise<InvocationRecord[]>;
+  /** queued invocations due by `now`, counted per service: the backlog the autoscaler sees (a retry
+   *  waiting out its back-off is not demand yet) */
+  dueByService(now: number): Promise<Map<string, number>>;
   /** deletes invocations that ended (succeeded, failed, cancelled) before `before`; returns how many */
   purgeFinished(before: number): Promise<number>;
 

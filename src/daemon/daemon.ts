@@ -9,6 +9,7 @@
 //   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
 //   store.jobs + driver + images ─► JobService (run-to-completion jobs; resumes executions at start) ─► /api/v1/jobs
+//                                   └─► startEvents (a cron trigger with --job starts executions: JobsPort)
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -35,6 +36,7 @@ import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
 import { JobService } from '../serving/jobs.ts';
 import { startEvents } from './events-wiring.ts';
+import { triggerRefs } from './events-adapters.ts';
 import { RunSpares } from '../serving/run-spares.ts';
 import { runId } from '../core/names.ts';
 import { registerApiRoutes } from '../api/routes.ts';
@@ -98,21 +100,24 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
 
     const driver = options.driver ?? createDriver(settings, registry, space, log);
     const images = imagesFromRegistry(registry, driver);
-    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images });
+    const triggers = triggerRefs(store.events);
+    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers });
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
-    const events = await startEvents({ settings, store, serving, clock, log });
+    // after serving started: the scheduler's orphan sweep has listed the containers a stopped daemon
+    // left, so the task containers made from here on are not among them. Before the events: a cron
+    // trigger may start a job (--job), and watches the executions it started that were resumed here.
+    // Stopped after them (stops run in reverse), so no fire starts an execution while the job service stops.
+    const jobs = new JobService({ records: store.jobs, driver, images, clock, log: log.child({ component: 'jobs' }), triggers });
+    await jobs.start();
+    stopping.push(() => jobs.stop());
+    const events = await startEvents({ settings, store, serving, jobs, clock, log });
     stopping.push(() => events.stop());
     const runLog = log.child({ component: 'runs' });
     const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
     if (spares) stopping.push(() => spares.stop());
     const runs = new RunService({ driver, images, log: runLog, ...(spares ? { spares } : {}) });
-    // after serving started: the scheduler's orphan sweep has listed the containers a stopped daemon
-    // left, so the task containers made from here on are not among them
-    const jobs = new JobService({ records: store.jobs, driver, images, clock, log: log.child({ component: 'jobs' }) });
-    await jobs.start();
-    stopping.push(() => jobs.stop());
 
     const app = Fastify({
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,

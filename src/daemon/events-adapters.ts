@@ -1,5 +1,5 @@
-// daemon/events-adapters: plugs the gateway, the scheduler and the serving records into the ports the
-// triggers module declares. Events reach services through the gateway's own listener over loopback, so
+// daemon/events-adapters: plugs the gateway, the scheduler, the serving records and the job service into
+// the ports the triggers module declares. Events reach services through the gateway's own listener over loopback, so
 // they take exactly the path of user traffic: held while an instance starts, concurrency limits,
 // cold-start headers and metrics.
 import http from 'node:http';
@@ -9,7 +9,10 @@ import net from 'node:net';
 import { serviceHost } from '../core/names.ts';
 import { INVOCATION_BODY_LIMIT } from '../core/events.ts';
 import { parseCidr } from '../config/settings.ts';
-import type { CallbackPort, InvokeRequest, InvokeResult, Invoker } from '../triggers/ports.ts';
+import type { CallbackPort, InvokeRequest, InvokeResult, Invoker, JobsPort } from '../triggers/ports.ts';
+import type { JobService } from '../serving/jobs.ts';
+import type { JobRecords, TriggerRefsPort } from '../serving/ports.ts';
+import type { EventsRepository } from '../core/repositories.ts';
 
 /** hop-by-hop headers never sent on (RFC 9110 7.6.1) */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
@@ -95,5 +98,27 @@ export function callbackPoster(allowedCidrs: readonly string[]): CallbackPort {
         req.on('error', reject);
         req.end(data);
       }),
+  };
+}
+
+/** The triggers pointing at a service or job, from the store (serving refuses to remove those). */
+export function triggerRefs(records: Pick<EventsRepository, 'listTriggers'>): TriggerRefsPort {
+  return {
+    triggersOf: async (target) =>
+      (await records.listTriggers()).flatMap(({ trigger: t }) => (('service' in target && t.target.service === target.service) || ('job' in target && t.target.job === target.job) ? [t.name] : [])),
+  };
+}
+
+/** The job service as cron triggers see it (`skiff trigger add --job`). */
+export function jobsPort(jobs: Pick<JobService, 'run' | 'running' | 'ended' | 'cancel'>, records: Pick<JobRecords, 'getJob'>): JobsPort {
+  return {
+    tenantOf: async (name) => (await records.getJob(name))?.tenant,
+    run: (name) => jobs.run(name),
+    running: async (name) => jobs.running(name),
+    ended: async (name, id) => {
+      const e = await jobs.ended(name, id);
+      return e ? { status: e.status, ...(e.message !== undefined ? { message: e.message } : {}) } : { status: 'gone' };
+    },
+    cancel: (name, id, reason) => jobs.cancel(name, id, reason),
   };
 }

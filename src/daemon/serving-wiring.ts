@@ -11,9 +11,10 @@ import type { ServingRepository } from '../store/repositories.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
+import type { BacklogPort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
-import type { ImagePort } from '../serving/ports.ts';
+import type { ImagePort, TriggerRefsPort } from '../serving/ports.ts';
 import { ServingService } from '../serving/service.ts';
 import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 
@@ -24,6 +25,8 @@ export interface ServingPlane {
   coldStarts: ColdStartStats;
   /** the data plane (events plug their async invocations into it) */
   gateway: Gateway;
+  /** the event side's backlog per service, an autoscaler input (events start after serving) */
+  setBacklog(port: BacklogPort): void;
   stop(): Promise<void>;
   /** `skiff down`: the gateway takes no new connection, every instance finishes its requests and
    *  stops, then stop(). Resolves with how many instances there were. */
@@ -37,6 +40,7 @@ export async function startServing(deps: {
   log: Logger;
   driver: InstanceDriver;
   images: ImagePort;
+  triggers?: TriggerRefsPort;
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
   let scheduler: Scheduler | undefined;
@@ -83,12 +87,14 @@ export async function startServing(deps: {
     instanceLogs: deps.driver,
     clock,
     gateway: { domain: settings.domain, publicHost, port: gatewayAddress.port },
+    ...(deps.triggers ? { triggers: deps.triggers } : {}),
   });
   return {
     service,
     gatewayAddress,
     coldStarts,
     gateway,
+    setBacklog: (port) => scheduler!.setBacklog(port),
     stop: async () => {
       await scheduler!.stop();
       await gateway.close();

@@ -51,6 +51,15 @@ export interface DesiredStatePort {
   saveKeepAlive(service: string, state: string): Promise<void>;
 }
 
+/** Work waiting for each service outside the gateway — messages in its triggers' brokers, queued async
+ *  invocations — as the event side last measured it: an external autoscaler metric (KEDA-style), so a
+ *  service at min 0 scales out on a queue's backlog and back to zero once it is empty. Synchronous:
+ *  the tick reads what the event side polled. */
+export interface BacklogPort {
+  /** events waiting per service (absent = none) */
+  backlog(): ReadonlyMap<string, number>;
+}
+
 /** A revision's autoscaler, as the scheduler uses it (the daemon plugs in autoscaler/KpaScaler). */
 export interface Scaler {
   record(now: number, metricTotal: number, requests: number): void;

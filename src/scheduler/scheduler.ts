@@ -16,9 +16,9 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { instanceId } from '../core/names.ts';
-import type { ServiceRecord } from '../core/service.ts';
+import type { ScalingSpec, ServiceRecord } from '../core/service.ts';
 import { exitText, type ExitReason } from '../core/instance.ts';
-import type { DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
+import type { BacklogPort, DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
 import { RevisionState, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartStats } from './cold-start-stats.ts';
@@ -72,6 +72,8 @@ export interface SchedulerDeps {
   coldStart?: ColdStartOptions;
   /** receives the breakdown of every cold start a request waited for */
   coldStarts?: ColdStartStats;
+  /** events waiting per service (set later with setBacklog when the event side starts after this) */
+  backlog?: BacklogPort;
 }
 
 /** orphans removed at once after a restart: parallel enough to be quick, bounded so runc and the
@@ -88,6 +90,20 @@ function takingTraffic(services: readonly ServiceRecord[]): string[] {
 /** The revisions that take a share of their service's traffic (a tag is an address, not a share). */
 function sharing(services: readonly ServiceRecord[]): Set<string> {
   return new Set(services.flatMap((s) => s.traffic.filter((t) => t.percent > 0).map((t) => t.revision)));
+}
+
+/** A revision's part of the events waiting for its service: its share of the traffic (events reach
+ *  the service through the gateway, which splits them as it splits requests). */
+function backlogShare(services: readonly ServiceRecord[], state: RevisionState, waiting: number): number {
+  if (waiting <= 0) return 0;
+  const percent = services.find((s) => s.name === state.record.service)?.traffic.filter((t) => t.revision === state.name).reduce((sum, t) => sum + t.percent, 0) ?? 0;
+  return Math.ceil((waiting * percent) / 100);
+}
+
+/** Events one instance takes on at once: its hard concurrency, else the autoscaler's per-instance
+ *  target (KEDA's queueLength per replica, taken from what the service already says about itself). */
+function backlogPerInstance(s: ScalingSpec): number {
+  return s.concurrency > 0 ? s.concurrency : Math.max(1, Math.round(s.target));
 }
 
 export class Scheduler {
@@ -269,6 +285,11 @@ export class Scheduler {
     return this.writes.flush();
   }
 
+  /** The event side starts after serving (it delivers through the gateway): it plugs its backlog in then. */
+  setBacklog(port: BacklogPort): void {
+    this.d.backlog = port;
+  }
+
   /** Current view for `skiff describe`. */
   describe(revision: string): Array<{ id: string; phase: string; address?: string }> {
     const s = this.revisions.get(revision);
@@ -342,12 +363,20 @@ export class Scheduler {
         const service = this.revisions.get(rev)?.record.service;
         if (service && s.concurrency + s.arrivals > 0) requested.add(service);
       }
+      // events waiting for a service are demand like requests: its idle time restarts
+      const backlog = this.d.backlog?.backlog() ?? new Map<string, number>();
+      for (const [service, waiting] of backlog) if (waiting > 0) requested.add(service);
       for (const service of requested) this.keepAlives.request(service, now);
       for (const state of this.revisions.values()) {
         const sample = samples.get(state.name) ?? { concurrency: 0, arrivals: 0 };
         const metric = await metricOf(state, sample, now, { instances: this.d.instances, scrape: this.d.scrape, tickMs: this.d.tickMs ?? 1000 });
         state.scaler.record(now, metric, sample.concurrency + sample.arrivals);
         if (sample.concurrency + sample.arrivals > 0) state.lastRequestAt = now;
+        const waiting = backlogShare(services, state, backlog.get(state.record.service) ?? 0);
+        if (waiting > 0) {
+          state.scaler.poke(now);
+          state.lastRequestAt = now;
+        }
         // A declared revision whose share still goes to its predecessor is warmed up to one instance, and
         // so is one a deploy asked to verify (a first deploy with min 0 too) until it has been ready: the
         // deploy finds out whether the app starts. A few failures in a row end the verification.
@@ -355,7 +384,7 @@ export class Scheduler {
         // (a verification of a revision whose service is gone starts nothing: the service was deleted)
         const verify = this.verifying.get(state.name);
         const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || (verify !== undefined && this.services.some((s) => s.name === verify.service));
-        this.scale(state, routed.has(state.name) || warmUp, warmUp, now);
+        this.scale(state, routed.has(state.name) || warmUp, warmUp, now, waiting);
         this.checkLiveness(state, now);
         if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
           state.failures = 0;
@@ -378,7 +407,7 @@ export class Scheduler {
     }
   }
 
-  private scale(state: RevisionState, hasTraffic: boolean, warmUp: boolean, now: number): void {
+  private scale(state: RevisionState, hasTraffic: boolean, warmUp: boolean, now: number, waiting: number): void {
     const ready = state.count('ready');
     const live = state.count('starting', 'ready');
     let desired = 0;
@@ -390,6 +419,7 @@ export class Scheduler {
         keepAlive: warmUp || state.scale.min > 0 ? undefined : this.keepAlives.decide(state.record.service, now),
         wasAtZero: state.lastDesired === 0,
         prewarm: state.prewarm,
+        ...(waiting > 0 ? { backlog: { waiting, perInstance: backlogPerInstance(state.record.spec.scaling) } } : {}),
         maxScale: state.scale.max,
         now,
       });

@@ -12,7 +12,8 @@ import { executionId, jobLogGroup } from '../core/names.ts';
 import { ExecutionRunner } from './job-runner.ts';
 import { normaliseJobDocument } from './job-spec.ts';
 import { executionView, jobView } from './job-view.ts';
-import type { ImagePort, JobDriverPort, JobRecords } from './ports.ts';
+import type { ImagePort, JobDriverPort, JobRecords, TriggerRefsPort } from './ports.ts';
+import { assertNoTriggers } from './trigger-refs.ts';
 
 export interface JobServiceDeps {
   records: JobRecords;
@@ -22,6 +23,8 @@ export interface JobServiceDeps {
   log: Logger;
   /** a task killed at its timeout (or cancelled) gets the stop signal, then SIGKILL this much later */
   killGraceMs?: number;
+  /** refuses to remove a job a cron trigger still starts */
+  triggers?: TriggerRefsPort;
 }
 
 /** executions describe shows; a list shows the latest only */
@@ -65,6 +68,7 @@ export class JobService {
   /** CONFLICT while an execution runs, unless `force`, which cancels it first (its tasks are killed). */
   async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.job(name);
+    await assertNoTriggers(this.d.triggers, { job: name });
     const running = [...this.runners.entries()].filter(([, r]) => r.job === name);
     if (running.length && !opts.force) {
       throw new SkiffError('CONFLICT', `job ${name} has an execution running (${running.map(([id]) => id).join(', ')}): wait for it to end, or cancel it with skiff job rm ${name} --force`);
@@ -97,6 +101,32 @@ export class JobService {
   /** For whatever starts jobs on its own (a cron trigger): starts an execution, returns its id. */
   async run(name: string): Promise<{ execution: string }> {
     return { execution: (await this.execute(name)).id };
+  }
+
+  /** The job's executions running in this daemon (resumed ones included, once start() ran). */
+  running(name: string): string[] {
+    return [...this.runners.entries()].filter(([, r]) => r.job === name).map(([id]) => id);
+  }
+
+  /** Cancels one running execution: its tasks are killed and it ends `cancelled` with `reason` as its
+   *  message (what a cron trigger's concurrency policy `replace` does). Resolves once it has ended;
+   *  an execution that is not running is left as it is. NOT_FOUND for an unknown job. */
+  async cancel(name: string, id: string, reason: string): Promise<void> {
+    await this.job(name);
+    const r = this.runners.get(id);
+    if (!r || r.job !== name) return;
+    this.d.log.info({ job: name, execution: id, reason }, 'cancelling job execution');
+    await r.runner.cancel(reason);
+  }
+
+  /** Resolves once the execution has ended, with its record as it is then: still `running` only when
+   *  this daemon stopped running it (stopping: the next one resumes it); undefined when there is no
+   *  such execution (its job was removed, or it was pruned). */
+  async ended(name: string, id: string): Promise<ExecutionView | undefined> {
+    const r = this.runners.get(id);
+    if (r) await r.runner.done;
+    const exec = await this.d.records.getExecution(id);
+    return exec && exec.job === name ? executionView(exec) : undefined;
   }
 
   async execution(name: string, id: string): Promise<ExecutionView> {

@@ -20,6 +20,13 @@ export interface ImagePort {
   prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }>;
 }
 
+/** The triggers that feed a service or start a job: removing either is refused while one does (its
+ *  events would only pile up as dead letters). The event side answers; serving does not know triggers. */
+export interface TriggerRefsPort {
+  /** names of the triggers pointing at the service or job */
+  triggersOf(target: { service: string } | { job: string }): Promise<string[]>;
+}
+
 /** The keep-alive policy in force for a service (ServiceView.keepAlive). */
 export type KeepAliveView = ServiceView['keepAlive'];
 

@@ -8,7 +8,8 @@ import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
-import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords } from './ports.ts';
+import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords, TriggerRefsPort } from './ports.ts';
+import { assertNoTriggers } from './trigger-refs.ts';
 import { assertScale, normaliseDeployDocument } from './spec.ts';
 import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
@@ -24,6 +25,8 @@ export interface ServingServiceDeps {
   instanceLogs: InstanceLogPort;
   clock: Clock;
   gateway: GatewayAddress;
+  /** refuses to remove a service a trigger still feeds */
+  triggers?: TriggerRefsPort;
 }
 
 /** the traffic target naming whatever revision is latest */
@@ -90,6 +93,7 @@ export class ServingService {
 
   async remove(name: string): Promise<void> {
     await this.service(name);
+    await assertNoTriggers(this.d.triggers, { service: name });
     await this.d.records.deleteService(name);
     await this.d.scheduler.refresh();
     // the kept logs of its deleted instances go with it (a new service of that name starts clean)

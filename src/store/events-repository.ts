@@ -180,6 +180,17 @@ export class KyselyEventsRepository implements EventsRepository {
     return rows.map(toInvocation);
   }
 
+  async dueByService(now: number): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('invocations')
+      .select((eb) => ['service', eb.fn.countAll().as('n')])
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', now)
+      .groupBy('service')
+      .execute();
+    return new Map(rows.map((r) => [r.service, Number(r.n)]));
+  }
+
   async purgeFinished(before: number): Promise<number> {
     const r = await this.db.deleteFrom('invocations').where('status', 'in', ['succeeded', 'failed', 'cancelled']).where('updated_at', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);

@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { BrokerSource as BrokerSourceSpec, InvocationRequest, TriggerRecord } from '../core/events.ts';
+import type { BrokerSource as BrokerSourceSpec, InvocationRequest, ServiceTarget, TriggerRecord } from '../core/events.ts';
 import type { Invoker } from './ports.ts';
 import type { BrokerMessage, BrokerSource } from './brokers/source.ts';
 import { binaryEvent } from './cloudevent.ts';
@@ -27,7 +27,8 @@ export interface ConsumerState {
 }
 
 export interface BrokerConsumerDeps {
-  trigger: TriggerRecord & { source: BrokerSourceSpec };
+  /** a broker trigger always feeds a service (a job target is a cron trigger's only) */
+  trigger: TriggerRecord & { source: BrokerSourceSpec; target: ServiceTarget };
   source: BrokerSource;
   mode: 'direct' | 'queued';
   invoker: Invoker;
@@ -78,6 +79,11 @@ export class BrokerConsumer {
     await Promise.allSettled([...this.running]);
     await this.d.source.close().catch(() => undefined);
     this.set({ status: 'stopped' });
+  }
+
+  /** the service it delivers to */
+  get service(): string {
+    return this.d.trigger.target.service;
   }
 
   backlog(): Promise<number | undefined> {

@@ -1,15 +1,16 @@
 // triggers/service: the event side's control plane — triggers (add, list, describe, pause, resume,
 // remove), their dead letters (list, replay, purge), and invocations (async HTTP calls accepted by the
 // gateway, `skiff invoke`, reading one back). Every delivery goes through the durable invocation queue
-// (invocation-worker.ts) except broker messages, whose broker is the durable store. Counters per
-// trigger are kept in memory and written to the store every few seconds and at stop.
+// (invocation-worker.ts) except broker messages, whose broker is the durable store, and the fires of
+// cron triggers that start a job, which are executions of that job (JobsPort). Counters per trigger
+// are kept in memory and written to the store every few seconds and at stop.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
-import type { DeliveryPolicy, InvocationRecord, InvocationRequest, InvokeBody, TriggerRecord, TriggerStats, TriggerView } from '../core/events.ts';
+import type { CronSource, DeliveryPolicy, InvocationRecord, InvocationRequest, InvokeBody, TriggerRecord, TriggerStats, TriggerView } from '../core/events.ts';
 import { INVOCATION_BODY_LIMIT } from '../core/events.ts';
-import type { EventsRecords, Invoker, ServicesPort } from './ports.ts';
+import type { EventsRecords, Invoker, JobOutcome, JobsPort, ServicesPort } from './ports.ts';
 import { CronScheduler } from './cron-scheduler.ts';
 import { assertCron, nextFire } from './cron.ts';
 import { binaryEvent } from './cloudevent.ts';
@@ -17,6 +18,7 @@ import { invocationView, type InvocationWorker, type Settled } from './invocatio
 import { normaliseTrigger, type TriggerDocument } from './spec.ts';
 import { BrokerConsumer } from './broker-consumer.ts';
 import { brokerSource, redactUrl } from './brokers/index.ts';
+import { BacklogMonitor } from './backlog.ts';
 import type { BrokerSource as BrokerSpec } from '../core/events.ts';
 
 /** the errors a trigger's describe keeps, newest last */
@@ -35,6 +37,8 @@ export interface TriggersServiceDeps {
   records: EventsRecords;
   services: ServicesPort;
   invoker: Invoker;
+  /** the jobs cron triggers may start (`--job`); without it, a job trigger is refused */
+  jobs?: JobsPort;
   clock: Clock;
   log: Logger;
 }
@@ -55,16 +59,32 @@ export class TriggersService {
   private readonly consumers = new Map<string, BrokerConsumer>();
   private worker: InvocationWorker | undefined;
   private stopFlushing: (() => void) | undefined;
+  /** events waiting per service and per broker trigger (the scheduler's backlog port reads it) */
+  private readonly backlogs: BacklogMonitor;
 
   constructor(private readonly d: TriggersServiceDeps) {
+    this.backlogs = new BacklogMonitor({
+      sources: () => [...this.consumers].map(([trigger, c]) => ({ trigger, service: c.service, backlog: () => c.backlog() })),
+      dueByService: (now) => d.records.dueByService(now),
+      clock: d.clock,
+      log: d.log,
+    });
     this.cron = new CronScheduler({
       clock: d.clock,
       log: d.log,
       fire: (t, at, missed) => this.fireCron(t, at, missed),
       // held a little past the fire: the fire's own request keeps the instance from then on
-      prewarm: (t, at) => d.services.prewarm(t.target.service, at + PREWARM_HOLD_MS),
-      leadMs: (t) => (d.services.coldStartMs(t.target.service) ?? PREWARM_DEFAULT_MS - PREWARM_MARGIN_MS) + PREWARM_MARGIN_MS,
+      prewarm: (t, at) => {
+        if (t.target.service !== undefined) d.services.prewarm(t.target.service, at + PREWARM_HOLD_MS);
+      },
+      // a job's tasks are fresh containers of their own: nothing to pre-warm
+      leadMs: (t) => (t.target.service === undefined ? 0 : (d.services.coldStartMs(t.target.service) ?? PREWARM_DEFAULT_MS - PREWARM_MARGIN_MS) + PREWARM_MARGIN_MS),
     });
+  }
+
+  /** Events waiting per service (broker backlogs, due invocations): the scheduler scales on it. */
+  backlog(): ReadonlyMap<string, number> {
+    return this.backlogs.backlog();
   }
 
   /** The worker delivering the queue (built around this service's onSettled). */
@@ -76,12 +96,16 @@ export class TriggersService {
     const all = await this.d.records.listTriggers();
     for (const { trigger, stats } of all) this.stats.set(trigger.name, stats);
     this.stopFlushing = this.d.clock.every(STATS_FLUSH_MS, () => void this.flush());
+    // executions job triggers started before a restart (resumed by the job service): counted when they end
+    for (const { trigger, stats } of all) if (trigger.target.job !== undefined) for (const id of stats.executions ?? []) this.watchExecution(trigger.name, trigger.target.job, id);
     await this.cron.start(all.map(({ trigger, stats }) => ({ trigger, lastFireAt: stats.lastFireAt ?? trigger.createdAt })));
     for (const { trigger } of all) if (!trigger.paused) await this.startConsumer(trigger);
+    this.backlogs.start();
   }
 
   async stop(): Promise<void> {
     this.cron.stop();
+    this.backlogs.stop();
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
     this.consumers.clear();
     this.stopFlushing?.();
@@ -92,8 +116,14 @@ export class TriggersService {
     const now = this.d.clock.now();
     const trigger = normaliseTrigger(doc, tenant, now);
     if (trigger.source.kind === 'cron') assertCron(trigger.source);
-    const owner = await this.d.services.tenantOf(trigger.target.service);
-    if (owner === undefined || owner !== tenant) throw new SkiffError('NOT_FOUND', `service: no service named ${trigger.target.service} (deploy it first: a trigger feeds a service)`);
+    if (trigger.target.job !== undefined) {
+      if (!this.d.jobs) throw new SkiffError('BAD_REQUEST', 'job: this daemon cannot start jobs from triggers');
+      const owner = await this.d.jobs.tenantOf(trigger.target.job);
+      if (owner === undefined || owner !== tenant) throw new SkiffError('NOT_FOUND', `job: no job named ${trigger.target.job} (create it first with skiff job create; skiff job ls lists them)`);
+    } else {
+      const owner = await this.d.services.tenantOf(trigger.target.service);
+      if (owner === undefined || owner !== tenant) throw new SkiffError('NOT_FOUND', `service: no service named ${trigger.target.service} (deploy it first: a trigger feeds a service)`);
+    }
     if (trigger.source.kind !== 'cron') await probeBroker(trigger.source, trigger.name);
     await this.d.records.addTrigger(trigger, EMPTY_STATS);
     this.stats.set(trigger.name, { ...EMPTY_STATS, lastErrors: [] });
@@ -146,6 +176,8 @@ export class TriggersService {
    *  invocation with the trigger's delivery policy; they leave the dead-letter store. */
   async replay(name: string, ids?: string[]): Promise<{ replayed: string[]; invocations: string[] }> {
     const { trigger } = (await this.d.records.getTrigger(name)) ?? throwNotFound(name);
+    const target = trigger.target;
+    if (target.service === undefined) return { replayed: [], invocations: [] }; // a job trigger has no dead letters
     const letters = await this.d.records.takeDeadLetters(name, ids);
     if (ids) {
       const missing = ids.filter((id) => !letters.some((l) => l.id === id));
@@ -153,7 +185,7 @@ export class TriggersService {
     }
     const invocations: string[] = [];
     for (const l of letters) {
-      const inv = this.newInvocation(trigger.target.service, trigger.tenant, l.request, { trigger: name, delivery: trigger.delivery });
+      const inv = this.newInvocation(target.service, trigger.tenant, l.request, { trigger: name, delivery: trigger.delivery });
       await this.d.records.enqueue(inv);
       invocations.push(inv.id);
     }
@@ -221,18 +253,20 @@ export class TriggersService {
   }
 
   private async startConsumer(trigger: TriggerRecord): Promise<void> {
-    if (trigger.source.kind === 'cron' || trigger.paused || this.consumers.has(trigger.name)) return;
+    const target = trigger.target;
+    // a job target is a cron trigger's only (spec.ts)
+    if (trigger.source.kind === 'cron' || target.service === undefined || trigger.paused || this.consumers.has(trigger.name)) return;
     const spec: BrokerSpec = trigger.source;
-    const inFlight = await this.d.services.capacity(trigger.target.service).catch(() => 64);
+    const inFlight = await this.d.services.capacity(target.service).catch(() => 64);
     const { source, mode } = brokerSource(spec, trigger.name, inFlight);
     const name = trigger.name;
     const consumer = new BrokerConsumer({
-      trigger: { ...trigger, source: spec },
+      trigger: { ...trigger, source: spec, target },
       source,
       mode,
       invoker: this.d.invoker,
       enqueue: async (request, eventId) => {
-        await this.d.records.enqueue(this.newInvocation(trigger.target.service, trigger.tenant, request, { trigger: name, idempotencyKey: `msg:${eventId}`, delivery: trigger.delivery }));
+        await this.d.records.enqueue(this.newInvocation(target.service, trigger.tenant, request, { trigger: name, idempotencyKey: `msg:${eventId}`, delivery: trigger.delivery }));
         this.worker?.wake();
       },
       settled: (outcome, error) => this.count(name, outcome, error),
@@ -278,10 +312,13 @@ export class TriggersService {
   }
 
   /** A cron fire: the trigger's concurrency policy, then one invocation carrying a CloudEvent; its
-   *  idempotency key is the scheduled time, so a fire made twice (a restart right after it) is queued once. */
+   *  idempotency key is the scheduled time, so a fire made twice (a restart right after it) is queued once.
+   *  A job trigger's fire starts an execution instead (fireJob). */
   private async fireCron(trigger: TriggerRecord, at: number, missed: boolean): Promise<void> {
     if (trigger.source.kind !== 'cron') return;
     const source = trigger.source;
+    const target = trigger.target;
+    if (target.job !== undefined) return this.fireJob(trigger, target.job, source, at, missed);
     const stats = this.stats.get(trigger.name);
     if (!stats) return;
     const active = await this.d.records.activeInvocations(trigger.name);
@@ -301,12 +338,78 @@ export class TriggersService {
       { id, source: `/skiff/triggers/${trigger.name}`, type: 'dev.skiff.cron.fired', subject: trigger.name, time: new Date(at).toISOString(), ...(source.contentType ? { contentType: source.contentType } : {}) },
       Buffer.from(source.body ?? '', 'utf8'),
     );
-    const request: InvocationRequest = { method: trigger.target.method, path: trigger.target.path, headers: { ...event.headers, ...(missed ? { 'x-skiff-missed-fire': 'true' } : {}) }, body: event.body.toString('base64') };
-    await this.d.records.enqueue(this.newInvocation(trigger.target.service, trigger.tenant, request, { trigger: trigger.name, idempotencyKey: `cron:${trigger.name}:${at}`, delivery: trigger.delivery }));
+    const request: InvocationRequest = { method: target.method, path: target.path, headers: { ...event.headers, ...(missed ? { 'x-skiff-missed-fire': 'true' } : {}) }, body: event.body.toString('base64') };
+    await this.d.records.enqueue(this.newInvocation(target.service, trigger.tenant, request, { trigger: trigger.name, idempotencyKey: `cron:${trigger.name}:${at}`, delivery: trigger.delivery }));
     stats.lastFireAt = at;
     this.dirty.add(trigger.name);
     await this.flushOne(trigger.name); // the fire is recorded before anything else can fail
     this.worker?.wake();
+  }
+
+  /**
+   * A fire of a job trigger (`--job`): the concurrency policy, over the executions this trigger started
+   * that are still running (not those of `skiff job run` or of another trigger: forbid skips the fire,
+   * replace cancels them and waits for them to end, allow runs another), then one execution of the job,
+   * as `skiff job run`. Nothing is retried here (the job's tasks have their own retries). A fire that
+   * cannot start one (the job was removed, is being removed, the daemon is stopping) counts as a failed
+   * attempt and says why in the last errors. The execution's id is stored with the trigger's counters
+   * as soon as it started, so its end is counted even after a restart (watchExecution).
+   */
+  private async fireJob(trigger: TriggerRecord, job: string, source: CronSource, at: number, missed: boolean): Promise<void> {
+    const name = trigger.name;
+    const stats = this.stats.get(name);
+    if (!stats) return;
+    const when = new Date(at).toISOString();
+    try {
+      const jobs = this.d.jobs;
+      if (!jobs) throw new SkiffError('UNAVAILABLE', 'this daemon cannot start jobs from triggers');
+      const mine = new Set(stats.executions ?? []);
+      const running = (await jobs.running(job)).filter((id) => mine.has(id));
+      if (running.length && source.concurrencyPolicy === 'forbid') {
+        pushError(stats, this.d.clock.now(), `fire of ${when} skipped: execution ${running.join(', ')} of job ${job} is still running (concurrency policy forbid)`);
+      } else {
+        if (running.length && source.concurrencyPolicy === 'replace') {
+          await Promise.all(running.map((id) => jobs.cancel(job, id, `cancelled: replaced by the fire of ${when} of trigger ${name} (concurrency policy replace)`)));
+        }
+        const { execution } = await jobs.run(job);
+        stats.executions = [...(stats.executions ?? []), execution];
+        stats.lastExecution = execution;
+        this.d.log.info({ trigger: name, job, execution, scheduledAt: when, ...(missed ? { missed } : {}) }, 'a cron fire started a job execution');
+        this.watchExecution(name, job, execution);
+      }
+    } catch (err) {
+      stats.failures++;
+      pushError(stats, this.d.clock.now(), `fire of ${when}: job ${job} could not start: ${(err as Error).message}`);
+      this.d.log.warn({ err, trigger: name, job }, 'a cron fire could not start its job');
+    }
+    stats.lastFireAt = at;
+    this.dirty.add(name);
+    await this.flushOne(name); // the fire and its execution are recorded now
+  }
+
+  /** Counts the execution a job trigger started once it ends (JobsPort.ended). */
+  private watchExecution(name: string, job: string, execution: string): void {
+    this.d.jobs?.ended(job, execution).then(
+      (o) => this.executionEnded(name, job, execution, o),
+      (err: unknown) => this.d.log.warn({ err, trigger: name, job, execution }, 'watching a job execution failed'),
+    );
+  }
+
+  /** An execution a job trigger started ended: one delivery, a success when it succeeded, else a
+   *  failure whose cause goes to the last errors. */
+  private executionEnded(name: string, job: string, execution: string, o: JobOutcome): void {
+    const stats = this.stats.get(name);
+    // the trigger was removed meanwhile; or this daemon is stopping (the next one watches it again)
+    if (!stats || o.status === 'running' || !stats.executions?.includes(execution)) return;
+    stats.executions = stats.executions.filter((e) => e !== execution);
+    stats.deliveries++;
+    if (o.status === 'succeeded') stats.successes++;
+    else {
+      stats.failures++;
+      const what = o.status === 'gone' ? 'is gone before it was seen to end (the job was removed)' : `${o.status}${o.message ? `: ${o.message}` : ''}`;
+      pushError(stats, this.d.clock.now(), `execution ${execution} of job ${job} ${what}`);
+    }
+    this.dirty.add(name);
   }
 
   private newInvocation(service: string, tenant: string, request: InvocationRequest, o: { trigger?: string; idempotencyKey?: string | null; callback?: string | null; delivery: DeliveryPolicy }): InvocationRecord {
@@ -336,11 +439,11 @@ export class TriggersService {
     const iso = (ms: number) => new Date(ms).toISOString();
     const next = t.source.kind === 'cron' && !t.paused ? nextFire(t.source, this.d.clock.now()) : undefined;
     const consumer = this.consumers.get(t.name);
-    const brokerBacklog = consumer ? await withTimeout(consumer.backlog(), 2000) : undefined;
+    const brokerBacklog = consumer ? this.backlogs.brokerBacklog(t.name) : undefined;
     const state = consumer?.current;
     return {
       name: t.name,
-      service: t.target.service,
+      ...(t.target.job !== undefined ? { job: t.target.job } : { service: t.target.service }),
       kind: t.source.kind,
       source: t.source.kind === 'cron' ? t.source : { ...t.source, url: redactUrl(t.source.url) },
       ...(state ? { state: { status: state.status, ...(state.error ? { error: state.error } : {}), since: iso(state.since) } } : t.source.kind !== 'cron' && t.paused ? { state: { status: 'stopped' as const, since: iso(t.updatedAt) } } : {}),
@@ -357,7 +460,10 @@ export class TriggersService {
         lastErrors: s.lastErrors.map((e) => ({ at: iso(e.at), message: e.message })),
         ...(s.lastFireAt !== undefined ? { lastFireAt: iso(s.lastFireAt) } : {}),
         deadLetters,
-        backlog: active.length,
+        // a job trigger's: the executions it started still running
+        backlog: t.target.job !== undefined ? (s.executions?.length ?? 0) : active.length,
+        ...(s.executions !== undefined ? { executions: s.executions } : {}),
+        ...(s.lastExecution !== undefined ? { lastExecution: s.lastExecution } : {}),
         ...(brokerBacklog !== undefined ? { brokerBacklog } : {}),
       },
       createdAt: iso(t.createdAt),

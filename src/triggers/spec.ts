@@ -2,7 +2,7 @@
 // record it becomes, with every default filled in. The API's JSON schema checks shapes; this checks
 // meaning (durations, names) and names the field at fault.
 import { SkiffError } from '../core/errors.ts';
-import type { DeliveryPolicy, TriggerDocument, TriggerRecord, TriggerSource } from '../core/events.ts';
+import type { DeliveryPolicy, TriggerDocument, TriggerRecord, TriggerSource, TriggerTarget } from '../core/events.ts';
 
 export type { TriggerDocument };
 import { SERVICE_NAME_RE } from '../core/names.ts';
@@ -12,9 +12,8 @@ export const TRIGGER_DEFAULTS = { timezone: 'UTC', path: '/', method: 'POST', co
 
 export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: number): TriggerRecord {
   if (!SERVICE_NAME_RE.test(doc.name)) throw new SkiffError('BAD_REQUEST', `name: must be a DNS label (lowercase letters, digits, '-'), got ${JSON.stringify(doc.name)}`);
+  const target = targetOf(doc); // first: `job` with a broker is said as such, whatever else is wrong
   const source = sourceOf(doc);
-  const path = doc.path ?? TRIGGER_DEFAULTS.path;
-  if (!path.startsWith('/')) throw new SkiffError('BAD_REQUEST', `path: must start with '/', got ${JSON.stringify(path)}`);
   const delivery: DeliveryPolicy = {
     maxAttempts: doc.maxAttempts ?? TRIGGER_DEFAULTS.maxAttempts,
     backoffMs: doc.backoff !== undefined ? parseDuration(doc.backoff, 'backoff') : TRIGGER_DEFAULTS.backoffMs,
@@ -32,12 +31,34 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
     name: doc.name,
     tenant,
     source,
-    target: { service: doc.service, path, method: (doc.method ?? TRIGGER_DEFAULTS.method).toUpperCase() },
+    target,
     delivery,
     paused: false,
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** the fields that shape the request sent to a service, or its delivery: none of a job trigger's
+ *  business (a fire starts an execution, sends nothing, and the job's tasks have their own retries) */
+const REQUEST_FIELDS = ['path', 'method', 'body', 'contentType', 'maxAttempts', 'backoff', 'maxBackoff'] as const;
+
+/** Exactly one of service and job; a job only for a cron trigger, and with no request field. */
+function targetOf(doc: TriggerDocument): TriggerTarget {
+  if ((doc.service === undefined) === (doc.job === undefined)) {
+    throw new SkiffError('BAD_REQUEST', `service, job: a trigger targets exactly one of a service (--service NAME) or a job (--job NAME, cron only), ${doc.service === undefined ? 'got neither' : 'not both'}`);
+  }
+  if (doc.job !== undefined) {
+    if (!SERVICE_NAME_RE.test(doc.job)) throw new SkiffError('BAD_REQUEST', `job: must be a DNS label (lowercase letters, digits, '-'), got ${JSON.stringify(doc.job)}`);
+    const broker = SOURCES.find((k) => k !== 'cron' && doc[k] !== undefined);
+    if (broker) throw new SkiffError('BAD_REQUEST', `job: only a cron trigger can start a job (--job with --cron), not a ${broker} trigger: a ${broker} trigger feeds a service (--service)`);
+    const foreign = REQUEST_FIELDS.filter((f) => doc[f] !== undefined);
+    if (foreign.length) throw new SkiffError('BAD_REQUEST', `${foreign.join(', ')}: not a setting of a job trigger (a fire starts an execution of the job and sends no request; its tasks have the job's own --retries)`);
+    return { job: doc.job };
+  }
+  const path = doc.path ?? TRIGGER_DEFAULTS.path;
+  if (!path.startsWith('/')) throw new SkiffError('BAD_REQUEST', `path: must start with '/', got ${JSON.stringify(path)}`);
+  return { service: doc.service!, path, method: (doc.method ?? TRIGGER_DEFAULTS.method).toUpperCase() };
 }
 
 /** subject | header:NAME | json:$.a.b */

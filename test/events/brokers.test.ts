@@ -106,7 +106,9 @@ test('broker triggers: 1,000 messages each, a poison message dead-lettered, a br
     assert.match(letter!.error, /HTTP 500 \(attempt 3 of 3\)/);
     assert.equal(letter!.request.headers['ce-type'], `dev.skiff.${flags[0]!.slice(2)}.message`);
     assert.ok(peak > 1, `${kind}: the service scaled out (peak ${peak} instances)`);
-    await until(`${kind}: back to zero`, async () => (await runningCount(client, service)) === 0, 60_000);
+    await until(`${kind}: back to zero`, async () => (await runningCount(client, service)) === 0, 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify((await client.trigger(kind)).stats)}; ${(await client.service(service)).events.slice(-5).map((e) => e.message).join(' | ')}`);
+    });
     await ok(d, ['trigger', 'rm', kind]);
   };
 

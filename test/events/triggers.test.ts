@@ -66,6 +66,8 @@ test('cron triggers: a real-time fire wakes a service with a CloudEvent; describ
     assert.ok(after.stats.deliveries <= paused + 1, 'at most the fire under way when paused');
     assert.equal(after.paused, true);
     assert.equal(after.nextFireAt, undefined);
+    // the service a trigger feeds is not removed under it
+    await fails(d, ['rm', 'report'], /^skiff: error CONFLICT: service report: trigger tick delivers to it: remove it first \(skiff trigger rm tick\)$/m);
     await ok(d, ['trigger', 'rm', 'tick']);
     await fails(d, ['trigger', 'describe', 'tick'], /^skiff: error NOT_FOUND: no trigger named tick/m);
   });

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { BrokerConsumer, orderingKey } from '../../src/triggers/broker-consumer.ts';
 import type { BrokerMessage, BrokerSource } from '../../src/triggers/brokers/source.ts';
 import type { InvokeRequest, InvokeResult } from '../../src/triggers/ports.ts';
-import type { TriggerRecord, BrokerSource as Spec } from '../../src/core/events.ts';
+import type { ServiceTarget, TriggerRecord, BrokerSource as Spec } from '../../src/core/events.ts';
 
 class MemoryBroker implements BrokerSource {
   readonly describe = 'memory';
@@ -38,7 +38,7 @@ function consumer(broker: MemoryBroker, invoke: (req: InvokeRequest) => Promise<
     source: { kind: 'redis', url: 'redis://x', stream: 's', group: 'g' } as Spec,
     target: { service: 'svc', path: '/', method: 'POST' },
     delivery: { maxAttempts: o.maxAttempts ?? 3, backoffMs: 10, maxBackoffMs: 20, ...(o.orderedBy ? { orderedBy: o.orderedBy } : {}) },
-  } as TriggerRecord & { source: Spec };
+  } as TriggerRecord & { source: Spec; target: ServiceTarget };
   const c = new BrokerConsumer({
     trigger, source: broker, mode: 'direct',
     invoker: { invoke: async (req): Promise<InvokeResult> => ({ status: await invoke(req), headers: {}, body: Buffer.alloc(0), truncated: false }) },

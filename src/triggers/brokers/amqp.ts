@@ -15,6 +15,8 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
   let conn: Connection | undefined;
   let ch: Channel | undefined;
   let inbox = new Inbox();
+  /** delivered to Skiff and not acked yet: the broker's queue count leaves them out */
+  let unacked = 0;
   const prefetch = s.prefetch ?? prefetchDefault;
   return {
     describe: `amqp ${redactUrl(s.url)} queue ${s.queue}`,
@@ -25,6 +27,7 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
         throw new SkiffError('BAD_REQUEST', `amqp: cannot connect to ${redactUrl(s.url)}: ${(err as Error).message}`);
       }
       inbox = new Inbox();
+      unacked = 0;
       const lost = (why: string) => inbox.fail(new Error(why));
       conn.on('error', (err: Error) => lost(`connection error: ${err.message}`));
       conn.on('close', () => lost('the connection closed'));
@@ -45,6 +48,7 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
         s.queue,
         (m) => {
           if (!m) return lost('the broker cancelled the consumer (queue deleted?)');
+          unacked++;
           inbox.push({
             id: typeof m.properties.messageId === 'string' && m.properties.messageId ? m.properties.messageId : `${s.queue}-${m.fields.deliveryTag}-${Date.now()}`,
             subject: s.queue,
@@ -52,7 +56,10 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
             ...(m.properties.contentType ? { contentType: String(m.properties.contentType) } : {}),
             ...(m.fields.redelivered ? { deliveries: 2 } : { deliveries: 1 }),
             ...(m.properties.headers ? { headers: Object.fromEntries(Object.entries(m.properties.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)])) } : {}),
-            ack: async () => channel.ack(m),
+            ack: async () => {
+              channel.ack(m);
+              unacked = Math.max(0, unacked - 1);
+            },
             extend: () => {},
           });
         },
@@ -62,7 +69,7 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
     take: (max, signal) => inbox.take(max, signal),
     async backlog() {
       try {
-        return (await ch!.checkQueue(s.queue)).messageCount + inbox.size;
+        return (await ch!.checkQueue(s.queue)).messageCount + unacked;
       } catch {
         return undefined;
       }

@@ -107,7 +107,8 @@ export function natsSource(s: NatsSource, name: string): BrokerSource {
     async backlog() {
       if (!jetstream) return inbox.size;
       try {
-        const info = await consumer!.info(true);
+        // fresh, not the cached copy from the consumer's creation: this is the live backlog
+        const info = await consumer!.info(false);
         return info.num_pending + info.num_ack_pending;
       } catch {
         return undefined;

@@ -32,7 +32,8 @@ export interface BrokerSource {
   /** Up to `max` (≥ 1) messages as soon as at least one is there; [] when `signal` aborts. Rejects when
    *  the connection is lost (the consumer reconnects with back-off). */
   take(max: number, signal: AbortSignal): Promise<BrokerMessage[]>;
-  /** messages waiting in the broker for this subscription, where the broker can tell */
+  /** messages the broker holds for this subscription — waiting, or delivered and not yet acked — where
+   *  the broker can tell: the trigger's backlog (an autoscaler input, like KEDA's queue length) */
   backlog(): Promise<number | undefined>;
   close(): Promise<void>;
 }

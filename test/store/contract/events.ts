@@ -81,6 +81,9 @@ export function eventsContract(target: StoreTarget): void {
     assert.equal(await events.nextDueAt(), 1000);
     assert.deepEqual((await events.dueInvocations(3000, 10)).map((i) => i.id), ['i3', 'i4', 'i1']);
     assert.deepEqual((await events.dueInvocations(3000, 2)).map((i) => i.id), ['i3', 'i4']);
+    // the backlog per service counts what is due, not a retry still backing off
+    assert.deepEqual(await events.dueByService(3000), new Map([['report', 2], ['other', 1]]));
+    assert.deepEqual(await events.dueByService(999), new Map());
 
     const response = { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok').toString('base64'), truncated: false };
     await events.updateInvocation('i3', { status: 'succeeded', attempts: 1, response }, 4000);
