@@ -44,6 +44,7 @@ export const triggerDocumentSchema = {
     maxAttempts: { type: 'integer', minimum: 1, maximum: 100, description: 'attempts per event before it is dead-lettered (default 5)' },
     backoff: { ...duration, description: 'delay before the first retry, doubling each time, with jitter (default 1s)' },
     maxBackoff: { ...duration, description: 'the longest delay between two attempts (default 60s)' },
+    deadLetter: { type: 'string', enum: ['skiff', 'broker'], description: "where an event goes after its last attempt: Skiff's dead-letter store (default; skiff dlq), or with broker the broker's own — RabbitMQ rejects it to the queue's dead-letter exchange (the queue must have one, else RabbitMQ drops it), JetStream terminates it (a MSG_TERMINATED advisory)" },
     orderedBy: { type: 'string', maxLength: 300, description: 'JetStream, RabbitMQ, Redis: events of one key are delivered one after the other (subject, header:NAME or json:$.field); other keys in parallel' },
   },
 } as const;
@@ -100,7 +101,7 @@ export const triggerViewSchema = {
     },
     state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str } },
     target: { type: 'object', description: 'a service (service, path, method) or a job (job)', properties: { service: str, path: str, method: str, job: str } },
-    delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { orderedBy: str, maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
+    delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { orderedBy: str, deadLetter: { type: 'string', enum: ['skiff', 'broker'] }, maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
     paused: { type: 'boolean' },
     nextFireAt: str,
     stats: statsSchema,

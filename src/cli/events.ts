@@ -60,7 +60,7 @@ export function triggerText(t: TriggerView): string {
           `now       ${s.backlog} execution(s) running${s.executions?.length ? ` (${s.executions.join(', ')})` : ''}${s.lastExecution ? `, last started ${s.lastExecution}` : ''}`,
         ]
       : [
-          `delivery  ${t.delivery.orderedBy ? `one after the other per ${t.delivery.orderedBy}, ` : ''}at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter`,
+          `delivery  ${t.delivery.orderedBy ? `one after the other per ${t.delivery.orderedBy}, ` : ''}at most ${t.delivery.maxAttempts} attempts, back-off ${t.delivery.backoffMs / 1000}s doubling to ${t.delivery.maxBackoffMs / 1000}s, with jitter${t.delivery.deadLetter === 'broker' ? ", then dead-lettered by the broker" : ''}`,
           `counters  ${s.deliveries} delivered (${s.successes} succeeded), ${s.failures} failed attempts, ${s.retries} retries, ${s.deadLettered} dead-lettered`,
           `now       ${s.backlog} queued or in flight${s.brokerBacklog !== undefined ? `, ${s.brokerBacklog} waiting in the broker` : ''}, ${s.deadLetters} dead letters${s.deadLetters ? ` (skiff dlq ls ${t.name})` : ''}`,
         ]),
@@ -97,16 +97,17 @@ export function registerEvents(program: Command): void {
     .addOption(new Option('--concurrency-policy <policy>', 'a fire due while the previous one is still delivered').choices(['allow', 'forbid', 'replace']))
     .addOption(new Option('--missed <policy>', 'fires missed while the daemon was down').choices(['skip', 'run-once']))
     .option('--max-attempts <n>', 'attempts per event before it is dead-lettered (default 5)')
+    .addOption(new Option('--dead-letter <where>', "after the last attempt: Skiff's dead-letter store (default), or the broker's own (RabbitMQ: the queue's dead-letter exchange; JetStream: terminated, with an advisory)").choices(['skiff', 'broker']))
     .option('--backoff <duration>', 'delay before the first retry, doubling each time (default 1s)')
     .option('--max-backoff <duration>', 'longest delay between attempts (default 60s)')
     .option('--ordered-by <key>', 'JetStream, RabbitMQ, Redis: one key\'s events one after the other: subject, header:NAME or json:$.field')
-    .action(async (name: string, o: { service?: string; job?: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string; orderedBy?: string }) => {
+    .action(async (name: string, o: { service?: string; job?: string; cron?: string; nats?: string; subject?: string; queueGroup?: string; stream?: string; consumer?: string; amqp?: string; queue?: string; prefetch?: string; redis?: string; group?: string; mqtt?: string; topic?: string; qos?: string; tz?: string; path?: string; method?: string; body?: string; contentType?: string; concurrencyPolicy?: TriggerDocument['concurrencyPolicy']; missed?: TriggerDocument['missed']; maxAttempts?: string; backoff?: string; maxBackoff?: string; orderedBy?: string; deadLetter?: 'skiff' | 'broker' }) => {
       if ((o.service === undefined) === (o.job === undefined)) throw new SkiffError('USAGE', `trigger add: give a target: --service NAME or --job NAME (one of them${o.service !== undefined ? ', not both' : ''})`);
       if ([o.cron, o.nats, o.amqp, o.redis, o.mqtt].every((x) => x === undefined)) throw new SkiffError('USAGE', 'trigger add: give a source: --cron "SCHEDULE", --nats URL, --amqp URL, --redis URL or --mqtt URL');
       if (o.job !== undefined) {
         const broker = (['nats', 'amqp', 'redis', 'mqtt'] as const).find((k) => o[k] !== undefined);
         if (broker) throw new SkiffError('USAGE', `--job: only with --cron (a --${broker} trigger feeds a service: --service NAME)`);
-        const request = ([['path', '--path'], ['method', '--method'], ['body', '--body'], ['contentType', '--content-type'], ['maxAttempts', '--max-attempts'], ['backoff', '--backoff'], ['maxBackoff', '--max-backoff']] as const).filter(([k]) => o[k] !== undefined);
+        const request = ([['path', '--path'], ['method', '--method'], ['body', '--body'], ['contentType', '--content-type'], ['maxAttempts', '--max-attempts'], ['backoff', '--backoff'], ['maxBackoff', '--max-backoff'], ['deadLetter', '--dead-letter']] as const).filter(([k]) => o[k] !== undefined);
         if (request.length) throw new SkiffError('USAGE', `${request.map(([, f]) => f).join(', ')}: not with --job (a fire starts an execution of the job and sends no request; its tasks retry per the job's --retries)`);
       }
       const body = dataOf(o.body);
@@ -139,6 +140,7 @@ export function registerEvents(program: Command): void {
         ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
         ...(o.maxBackoff !== undefined ? { maxBackoff: o.maxBackoff } : {}),
         ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
+        ...(o.deadLetter !== undefined ? { deadLetter: o.deadLetter } : {}),
       };
       const t = await clientFrom(program).addTrigger(doc);
       line(`added     ${t.name} → ${targetText(t)}${t.nextFireAt ? `, next fire ${t.nextFireAt}` : `, consuming ${sourceText(t)}`}`);

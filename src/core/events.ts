@@ -31,6 +31,10 @@ export interface DeliveryPolicy {
    *  (`subject`, `header:NAME`, or `json:$.a.b` of the body); other keys in parallel */
   orderedBy?: string;
   maxAttempts: number;
+  /** where an event goes after its last attempt: Skiff's dead-letter store (default: `skiff dlq` lists
+   *  and replays it), or the broker's own (`broker`: RabbitMQ rejects it to the queue's dead-letter
+   *  exchange; JetStream terminates it, which publishes a MSG_TERMINATED advisory) */
+  deadLetter?: 'skiff' | 'broker';
   /** the first retry's delay; each next one doubles, up to maxBackoffMs */
   backoffMs: number;
   maxBackoffMs: number;
@@ -218,6 +222,8 @@ export interface TriggerDocument {
   maxBackoff?: string;
   /** per-key serial delivery: subject | header:NAME | json:$.field */
   orderedBy?: string;
+  /** RabbitMQ and JetStream: `broker` leaves a failed event to the broker's own dead-lettering */
+  deadLetter?: 'skiff' | 'broker';
 }
 
 /** What describe and the API show of a trigger. */

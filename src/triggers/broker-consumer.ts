@@ -196,8 +196,12 @@ export class BrokerConsumer {
       await this.sleep(retryDelayMs(delivery, attempt, (this.d.random ?? Math.random)()), () => m.extend());
       if (signal.aborted) return;
     }
-    await this.d.deadLetter(req, delivery.maxAttempts, error);
-    await m.ack();
+    if (delivery.deadLetter === 'broker' && m.reject) {
+      await m.reject(error);
+    } else {
+      await this.d.deadLetter(req, delivery.maxAttempts, error);
+      await m.ack();
+    }
     this.d.settled('failed', error);
   }
 

@@ -26,6 +26,12 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
     }
     delivery.orderedBy = doc.orderedBy;
   }
+  if (doc.deadLetter === 'broker') {
+    if (source.kind !== 'amqp' && !(source.kind === 'nats' && source.stream !== undefined)) {
+      throw new SkiffError('BAD_REQUEST', `deadLetter: broker is for RabbitMQ (the queue's dead-letter exchange) and JetStream (a terminated message's advisory); ${source.kind === 'nats' ? 'NATS core' : source.kind === 'redis' ? 'Redis Streams' : source.kind} has no dead-letter store of its own, so Skiff keeps them (deadLetter: skiff)`);
+    }
+    delivery.deadLetter = 'broker';
+  }
   if (delivery.backoffMs > delivery.maxBackoffMs) throw new SkiffError('BAD_REQUEST', `backoff: ${doc.backoff} is more than maxBackoff (${delivery.maxBackoffMs / 1000}s)`);
   return {
     name: doc.name,
@@ -41,7 +47,7 @@ export function normaliseTrigger(doc: TriggerDocument, tenant: string, now: numb
 
 /** the fields that shape the request sent to a service, or its delivery: none of a job trigger's
  *  business (a fire starts an execution, sends nothing, and the job's tasks have their own retries) */
-const REQUEST_FIELDS = ['path', 'method', 'body', 'contentType', 'maxAttempts', 'backoff', 'maxBackoff'] as const;
+const REQUEST_FIELDS = ['path', 'method', 'body', 'contentType', 'maxAttempts', 'backoff', 'maxBackoff', 'deadLetter'] as const;
 
 /** Exactly one of service and job; a job only for a cron trigger, and with no request field. */
 function targetOf(doc: TriggerDocument): TriggerTarget {

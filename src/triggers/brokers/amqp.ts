@@ -60,6 +60,10 @@ export function amqpSource(s: AmqpSource, name: string, prefetchDefault: number)
               channel.ack(m);
               unacked = Math.max(0, unacked - 1);
             },
+            reject: async () => {
+              channel.nack(m, false, false);
+              unacked = Math.max(0, unacked - 1);
+            },
             extend: () => {},
           });
         },

@@ -38,6 +38,9 @@ export function natsSource(s: NatsSource, name: string): BrokerSource {
     deliveries: m.info.redeliveryCount,
     ...(m.headers ? { headers: Object.fromEntries([...m.headers.keys()].map((k) => [k.toLowerCase(), m.headers!.get(k)])) } : {}),
     ack: async () => void (await m.ackAck()),
+    // plain +TERM: servers before 2.10 do not know `+TERM reason` and leave the message unacked; the
+    // advisory names the stream sequence, and the trigger's last errors say why
+    reject: async () => m.term(),
     extend: () => m.working(),
   });
 

@@ -18,6 +18,10 @@ export interface BrokerMessage {
   deliveries?: number;
   /** the broker may forget it */
   ack(): Promise<void>;
+  /** Gives the message up at the broker, which dead-letters it its own way (`deadLetter: broker`):
+   *  RabbitMQ nacks it without requeue (to the queue's dead-letter exchange), JetStream terminates it
+   *  (a MSG_TERMINATED advisory names it). Absent where the broker has no such thing. */
+  reject?(reason: string): Promise<void>;
   /** the message stays ours a while longer (JetStream: working, so ack_wait does not expire while
    *  Skiff retries it); no-op where the broker has no such timer */
   extend(): void;
