@@ -111,7 +111,9 @@ export interface EventsRepository {
   enqueue(invocation: InvocationRecord): Promise<{ invocation: InvocationRecord; created: boolean }>;
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** queued invocations due at `now`, the earliest first */
-  dueInvocations(now: number, limit: number): Promise<InvocationRecord[]>;
+  /** `skip`: services whose invocations are left out (the worker's busy ones), so they cannot fill the
+   *  page and starve the others */
+  dueInvocations(now: number, limit: number, skip?: readonly string[]): Promise<InvocationRecord[]>;
   /** when the next queued invocation is due; undefined when none is queued */
   nextDueAt(): Promise<number | undefined>;
   updateInvocation(id: string, changes: Partial<Pick<InvocationRecord, 'status' | 'attempts' | 'nextAttemptAt' | 'response' | 'lastError'>>, now: number): Promise<void>;

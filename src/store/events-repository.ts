@@ -145,8 +145,10 @@ export class KyselyEventsRepository implements EventsRepository {
     return r ? toInvocation(r) : undefined;
   }
 
-  async dueInvocations(now: number, limit: number) {
-    const rows = await this.db.selectFrom('invocations').selectAll().where('status', '=', 'queued').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('created_at').limit(limit).execute();
+  async dueInvocations(now: number, limit: number, skip: readonly string[] = []) {
+    let q = this.db.selectFrom('invocations').selectAll().where('status', '=', 'queued').where('next_attempt_at', '<=', now);
+    if (skip.length) q = q.where('service', 'not in', skip);
+    const rows = await q.orderBy('next_attempt_at').orderBy('created_at').limit(limit).execute();
     return rows.map(toInvocation);
   }
 

@@ -108,8 +108,10 @@ export class InvocationWorker {
     const perService = this.d.perService ?? 32;
     const free = max - this.inFlight.size;
     if (free > 0) {
-      // read a little more than fits: rows of a service at its bound are left for later
-      const due = await this.d.records.dueInvocations(this.d.clock.now(), free * 2);
+      // services at their bound are left out of the read: their backlog must not fill the page and
+      // starve the other services' invocations (one busy service cannot take every slot)
+      const busy = [...this.perService].filter(([, n]) => n >= perService).map(([s]) => s);
+      const due = await this.d.records.dueInvocations(this.d.clock.now(), free * 2, busy);
       for (const inv of due) {
         if (this.stopped || this.inFlight.size >= max) break;
         if (this.inFlight.has(inv.id) || (this.perService.get(inv.service) ?? 0) >= perService) continue;

@@ -488,7 +488,7 @@ export const ASYNC_DELIVERY: DeliveryPolicy = { maxAttempts: 5, backoffMs: 1000,
 /** Connects to the broker once and checks the subscription exists: `trigger add` says at once what
  *  is wrong (unreachable, refused credentials, no such queue, stream or group). */
 async function probeBroker(spec: BrokerSpec, name: string): Promise<void> {
-  const { source } = brokerSource(spec, `${name}-probe`, 1);
+  const { source } = brokerSource(spec, `${name}-probe`, 1, { probe: true });
   try {
     await withTimeout(source.open(), 15_000, () => new SkiffError('BAD_REQUEST', `${spec.kind}: ${source.describe}: no answer within 15 s`));
   } finally {

@@ -39,7 +39,7 @@ async function setup(t: TestContext, startAt: string, o: { store?: Store; dir?: 
   const prewarms: Array<{ service: string; at: number }> = [];
   const triggers = new TriggersService({
     records: store.events,
-    services: { tenantOf: async (s) => (s === 'report' ? 'default' : undefined), prewarm: (service, untilMs) => void prewarms.push({ service, at: clock.now() }), coldStartMs: () => 2000, capacity: async () => 10 },
+    services: { tenantOf: async (s) => (s === 'report' || s === 'other' ? 'default' : undefined), prewarm: (service, untilMs) => void prewarms.push({ service, at: clock.now() }), coldStartMs: () => 2000, capacity: async () => 10 },
     invoker: app,
     clock,
     log: silentLogger,
@@ -188,3 +188,27 @@ test('at start: the missed fire is made once (run-once) or not (skip); invocatio
   assert.deepEqual(seen, [`once-${ms('2026-12-03T03:00:00Z')}`, `once-${ms('2026-12-06T03:00:00Z')} (missed)`, `skipped-${ms('2026-12-03T03:00:00Z')}`].sort(), 'the interrupted deliveries again, and one missed fire of the run-once trigger');
   assert.equal((await second.triggers.get('once')).nextFireAt, '2026-12-07T03:00:00.000Z');
 });
+
+test('one service with a deep queue at its bound does not starve another service of the worker', async (t) => {
+  const { app, triggers } = await setup(t, '2026-03-01T12:00:00Z');
+  const held: Array<() => void> = [];
+  app.answer = (req) => (req.path === '/busy' ? new Promise<number>((resolve) => held.push(() => resolve(200))) : 200);
+  try {
+    // busy's 200 fill many pages of the queue (perService 32 are in flight, the rest wait) …
+    for (let i = 0; i < 200; i++) await triggers.accept({ service: 'report', method: 'POST', path: '/busy', headers: {}, body: Buffer.from(String(i)) });
+    await waitUntil(() => held.length === 32);
+    // … and a later invocation of another service is still read and delivered
+    const other = await triggers.accept({ service: 'other', method: 'POST', path: '/quiet', headers: {}, body: Buffer.from('x') });
+    await waitUntil(async () => (await triggers.invocation(other.id)).status === 'succeeded');
+    assert.equal(held.length, 32, 'busy stays at its bound');
+  } finally {
+    // answered, so the worker stops at once (answer no more: the rest are never delivered)
+    app.answer = () => 200;
+    for (const release of held.splice(0)) release();
+  }
+});
+
+async function waitUntil(cond: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(await cond());
+}

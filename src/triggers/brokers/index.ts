@@ -9,7 +9,8 @@ import { amqpSource } from './amqp.ts';
 import { redisSource } from './redis.ts';
 import { mqttSource } from './mqtt.ts';
 
-export function brokerSource(spec: Spec, trigger: string, inFlight: number): { source: BrokerSource; mode: 'direct' | 'queued' } {
+/** `probe`: a connection that only checks the subscription (`trigger add`), leaving nothing behind */
+export function brokerSource(spec: Spec, trigger: string, inFlight: number, o: { probe?: boolean } = {}): { source: BrokerSource; mode: 'direct' | 'queued' } {
   switch (spec.kind) {
     case 'nats':
       return { source: natsSource(spec, trigger), mode: spec.stream !== undefined ? 'direct' : 'queued' };
@@ -18,7 +19,7 @@ export function brokerSource(spec: Spec, trigger: string, inFlight: number): { s
     case 'redis':
       return { source: redisSource(spec, trigger), mode: 'direct' };
     case 'mqtt':
-      return { source: mqttSource(spec, trigger), mode: 'queued' };
+      return { source: mqttSource(spec, trigger, !o.probe), mode: 'queued' };
   }
 }
 

@@ -8,7 +8,9 @@ import { SkiffError } from '../../core/errors.ts';
 import type { MqttSource } from '../../core/events.ts';
 import { Inbox, redactUrl, type BrokerSource } from './source.ts';
 
-export function mqttSource(s: MqttSource, name: string): BrokerSource {
+/** `persistent: false` for the check at `trigger add`: a clean session, which the broker forgets at
+ *  disconnect (a persistent one would queue the topic's messages for nobody, up to its limit). */
+export function mqttSource(s: MqttSource, name: string, persistent = true): BrokerSource {
   let client: MqttClient | undefined;
   let inbox = new Inbox();
   let seq = 0;
@@ -19,8 +21,9 @@ export function mqttSource(s: MqttSource, name: string): BrokerSource {
       const box = inbox;
       // reconnectPeriod 0: a lost connection is the consumer's to handle (close, reopen with back-off,
       // shown in describe); the persistent session keeps what is published meanwhile
-      client = mqtt.connect(s.url, { clientId: `skiff-${name}`, clean: false, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 });
+      client = mqtt.connect(s.url, { clientId: `skiff-${name}`, clean: !persistent, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 });
       const c = client;
+      let arrived: (() => void) | undefined;
       c.handleMessage = (packet, done) => {
         box.push({
           id: `${name}-${packet.messageId ?? 'q0'}-${Date.now()}-${seq++}`,
@@ -29,6 +32,7 @@ export function mqttSource(s: MqttSource, name: string): BrokerSource {
           ack: async () => done(),
           extend: () => {},
         });
+        arrived?.();
       };
       try {
         await new Promise<void>((resolve, reject) => {
@@ -36,8 +40,15 @@ export function mqttSource(s: MqttSource, name: string): BrokerSource {
           c.once('error', reject);
           setTimeout(() => reject(new Error('no CONNACK within 5 s')), 5000).unref();
         });
-        const granted = await c.subscribeAsync(s.topic, { qos: s.qos ?? 1 });
-        if (granted.some((g) => g.qos === 128)) throw new Error(`the broker refused the subscription to ${s.topic}`);
+        // A resumed session sends the messages it kept right after the CONNACK, and mqtt.js reads the
+        // incoming packets one at a time: the SUBACK waits behind the first message until that one is
+        // acked, which the consumer does only once open() returned. So a message that comes first ends
+        // the wait (the session is subscribed already), and a refusal read later fails the inbox.
+        const subscribed = c.subscribeAsync(s.topic, { qos: s.qos ?? 1 }).then((granted) => {
+          if (granted.some((g) => g.qos === 128)) throw new Error(`the broker refused the subscription to ${s.topic}`);
+        });
+        subscribed.catch((err: Error) => box.fail(new Error(`mqtt: ${redactUrl(s.url)} topic ${s.topic}: ${err.message}`)));
+        await Promise.race([subscribed, new Promise<void>((resolve) => (box.size > 0 ? resolve() : (arrived = resolve)))]);
       } catch (err) {
         c.end(true);
         throw new SkiffError('BAD_REQUEST', `mqtt: ${redactUrl(s.url)} topic ${s.topic}: ${(err as Error).message}`);

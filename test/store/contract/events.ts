@@ -81,6 +81,7 @@ export function eventsContract(target: StoreTarget): void {
     assert.equal(await events.nextDueAt(), 1000);
     assert.deepEqual((await events.dueInvocations(3000, 10)).map((i) => i.id), ['i3', 'i4', 'i1']);
     assert.deepEqual((await events.dueInvocations(3000, 2)).map((i) => i.id), ['i3', 'i4']);
+    assert.deepEqual((await events.dueInvocations(3000, 10, ['report'])).map((i) => i.id), ['i3'], 'a skipped service leaves room for the others');
     // the backlog per service counts what is due, not a retry still backing off
     assert.deepEqual(await events.dueByService(3000), new Map([['report', 2], ['other', 1]]));
     assert.deepEqual(await events.dueByService(999), new Map());
