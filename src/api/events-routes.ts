@@ -99,7 +99,7 @@ export const triggerViewSchema = {
         qos: int,
       },
     },
-    state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str } },
+    state: { type: 'object', required: ['status', 'since'], properties: { status: { type: 'string', enum: ['connecting', 'running', 'reconnecting', 'stopped'] }, error: str, since: str, disconnects: { type: 'integer', minimum: 0, description: 'connections to the broker lost since this daemon started consuming' } } },
     target: { type: 'object', description: 'a service (service, path, method) or a job (job)', properties: { service: str, path: str, method: str, job: str } },
     delivery: { type: 'object', required: ['maxAttempts', 'backoffMs', 'maxBackoffMs'], properties: { orderedBy: str, deadLetter: { type: 'string', enum: ['skiff', 'broker'] }, maxAttempts: int, backoffMs: int, maxBackoffMs: int } },
     paused: { type: 'boolean' },

@@ -51,7 +51,7 @@ export function triggerText(t: TriggerView): string {
     `trigger   ${t.name}${t.paused ? '  (paused)' : ''}`,
     job ? `target    job ${t.job}: each fire starts an execution (skiff job describe ${t.job})` : `service   ${t.service}  ${t.target.method} ${t.target.path}`,
     src.kind === 'cron' ? `schedule  ${src.schedule} (${src.timezone}), concurrency ${src.concurrencyPolicy}, missed fires ${src.missed}` : `source    ${src.kind} ${sourceText(t)}`,
-    ...(t.state ? [`state     ${t.state.status} since ${t.state.since}${t.state.error ? `: ${t.state.error}` : ''}`] : []),
+    ...(t.state ? [`state     ${t.state.status} since ${t.state.since}${t.state.error ? `: ${t.state.error}` : ''}${t.state.disconnects ? ` (${t.state.disconnects} disconnect${t.state.disconnects > 1 ? 's' : ''} since the daemon started)` : ''}`] : []),
     ...(t.nextFireAt ? [`next fire ${t.nextFireAt}`] : []),
     ...(s.lastFireAt ? [`last fire ${s.lastFireAt}`] : []),
     ...(job

@@ -240,7 +240,8 @@ export interface TriggerView {
   /** cron: the next fire (ISO), when active */
   nextFireAt?: string;
   /** a broker trigger's connection: running, or reconnecting and why (since: ISO) */
-  state?: { status: 'connecting' | 'running' | 'reconnecting' | 'stopped'; error?: string; since: string };
+  /** disconnects: connections to the broker lost since this daemon started the consumer */
+  state?: { status: 'connecting' | 'running' | 'reconnecting' | 'stopped'; error?: string; since: string; disconnects?: number };
   /** backlog: events queued in Skiff or being delivered; brokerBacklog: messages waiting in the broker
    *  (JetStream pending + unacked, Redis group lag + pending, RabbitMQ ready messages), where it tells */
   /** job triggers: backlog is the executions it started still running (`executions`) */

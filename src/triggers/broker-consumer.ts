@@ -24,6 +24,8 @@ export interface ConsumerState {
   error?: string;
   /** clock ms of the last change */
   since: number;
+  /** connections lost since the consumer started (this daemon's life) */
+  disconnects: number;
 }
 
 export interface BrokerConsumerDeps {
@@ -59,7 +61,7 @@ export class BrokerConsumer {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly d: BrokerConsumerDeps) {
-    this.state = { status: 'connecting', since: d.clock.now() };
+    this.state = { status: 'connecting', since: d.clock.now(), disconnects: 0 };
     // every delivery in flight listens for the stop: as many listeners as slots
     setMaxListeners(0, this.abort.signal);
   }
@@ -90,8 +92,8 @@ export class BrokerConsumer {
     return this.d.source.backlog().catch(() => undefined);
   }
 
-  private set(s: Omit<ConsumerState, 'since'>): void {
-    this.state = { ...s, since: this.d.clock.now() };
+  private set(s: Omit<ConsumerState, 'since' | 'disconnects'>, lost = false): void {
+    this.state = { ...s, since: this.d.clock.now(), disconnects: this.state.disconnects + (lost ? 1 : 0) };
   }
 
   private async run(): Promise<void> {
@@ -115,7 +117,7 @@ export class BrokerConsumer {
         const wait = RECONNECT_MS[Math.min(failures, RECONNECT_MS.length - 1)]!;
         failures++;
         const message = (err as Error).message;
-        this.set({ status: 'reconnecting', error: message });
+        this.set({ status: 'reconnecting', error: message }, true);
         this.d.log.warn({ trigger: this.d.trigger.name, err: message, retryInMs: wait }, 'broker connection lost; reconnecting');
         this.d.failed(`broker: ${message} (reconnecting in ${wait / 1000}s)`);
         await this.sleep(wait);

@@ -446,7 +446,7 @@ export class TriggersService {
       ...(t.target.job !== undefined ? { job: t.target.job } : { service: t.target.service }),
       kind: t.source.kind,
       source: t.source.kind === 'cron' ? t.source : { ...t.source, url: redactUrl(t.source.url) },
-      ...(state ? { state: { status: state.status, ...(state.error ? { error: state.error } : {}), since: iso(state.since) } } : t.source.kind !== 'cron' && t.paused ? { state: { status: 'stopped' as const, since: iso(t.updatedAt) } } : {}),
+      ...(state ? { state: { status: state.status, ...(state.error ? { error: state.error } : {}), since: iso(state.since), disconnects: state.disconnects } } : t.source.kind !== 'cron' && t.paused ? { state: { status: 'stopped' as const, since: iso(t.updatedAt) } } : {}),
       target: t.target,
       delivery: t.delivery,
       paused: t.paused,

@@ -9,23 +9,11 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { skiff, spawnSkiff } from '../helpers/cli.ts';
+import { spawnSkiff, skiffOk as ok, skiffFails as fails } from '../helpers/cli.ts';
 import { gatewayGet, readyCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-async function fails(d: TestDaemon, args: string[], code: RegExp): Promise<void> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 1, `skiff ${args.join(' ')} should fail:\n${r.stdout}`);
-  assert.match(r.stderr, code);
-}
 
 /** The value printed after `label` at the start of a line of deploy's output. */
 function field(out: string, label: string): string {

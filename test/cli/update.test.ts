@@ -13,17 +13,11 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { skiff } from '../helpers/cli.ts';
+import { skiff, skiffOk as ok } from '../helpers/cli.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 import { gatewayGet } from '../helpers/serving.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (image unpack: overlay whiteouts, xattrs)' : false;
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 test('deploy of an existing service and update change only what they state; deploy -f replaces; describe shows what serves', { skip }, async (t) => {
   const d = await startTestDaemon(t);

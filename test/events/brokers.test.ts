@@ -17,19 +17,13 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { skiff } from '../helpers/cli.ts';
+import { skiff, skiffOk as ok } from '../helpers/cli.ts';
 import { runningCount, until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const missing = (['nats', 'rabbitmq', 'redis', 'mosquitto'] as const).map((k) => requireBroker(k)).find(Boolean);
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : missing ?? false;
 const N = 1000;
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 /** Every body the service judged, from its log (kept after scale to zero). */
 async function judged(client: SkiffClient, service: string): Promise<Set<string>> {
@@ -97,6 +91,8 @@ test('broker triggers: 1,000 messages each, a poison message dead-lettered, a br
     if (o.durableAcrossRestart) assert.deepEqual(lost, [], `${kind}: every message reached the service`);
     const v = await client.trigger(kind);
     assert.equal(v.state?.status, 'running');
+    assert.ok((v.state?.disconnects ?? 0) >= 1, `${kind}: the broker's restart is counted (${v.state?.disconnects})`);
+    assert.match(await ok(d, ['trigger', 'describe', kind]), /^state {5}running since \S+ \(\d+ disconnects? since the daemon started\)$/m);
     // at least once: a dead letter whose ack was cut by the broker's restart is dead-lettered again
     const letters = (await client.deadLetters(kind)).deadLetters;
     assert.ok(letters.length >= 1 && letters.every((l) => l.request.body === 'poison'), `${JSON.stringify(v.stats)}: ${letters.map((l) => `${l.request.body} ${l.error}`).join('; ')}`);

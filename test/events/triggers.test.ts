@@ -8,23 +8,11 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
 import { isCI, isRoot } from '../helpers/tools.ts';
-import { skiff } from '../helpers/cli.ts';
+import { skiffOk as ok, skiffFails as fails } from '../helpers/cli.ts';
 import { until } from '../helpers/serving.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 
 const skip = !isRoot && !isCI ? 'needs root (runc, overlayfs, netns)' : false;
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-async function fails(d: TestDaemon, args: string[], stderr: RegExp): Promise<void> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 1, `skiff ${args.join(' ')} should fail:\n${r.stdout}`);
-  assert.match(r.stderr, stderr);
-}
 
 test('cron triggers: a real-time fire wakes a service with a CloudEvent; describe, pause, rm; bad input; dead letters, replay, purge', { skip, timeout: 180_000 }, async (t) => {
   const d = await startTestDaemon(t);

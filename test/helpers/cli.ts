@@ -1,5 +1,6 @@
 // test/helpers/cli: the real `skiff` command as a child process (`node bin/skiff.mjs --api <daemon>`),
 // authenticated by SKIFF_TOKEN, for CLI end-to-end tests.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,4 +33,18 @@ export function skiff(d: { url: string; token: string }, args: string[], token =
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs the command, which must succeed: its stdout. */
+export async function skiffOk(d: { url: string; token: string }, args: string[]): Promise<string> {
+  const r = await skiff(d, args);
+  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Runs the command, which must fail (exit 1) with stderr matching `stderr`. */
+export async function skiffFails(d: { url: string; token: string }, args: string[], stderr: RegExp): Promise<void> {
+  const r = await skiff(d, args);
+  assert.equal(r.code, 1, `skiff ${args.join(' ')} should fail:\n${r.stdout}`);
+  assert.match(r.stderr, stderr);
 }

@@ -9,14 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeClock } from '../../src/core/clock.ts';
-import { silentLogger } from '../../src/core/logger.ts';
 import { SkiffError } from '../../src/core/errors.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/repositories.ts';
-import { TriggersService } from '../../src/triggers/service.ts';
-import { InvocationWorker } from '../../src/triggers/invocation-worker.ts';
-import type { InvokeRequest, InvokeResult, Invoker, JobOutcome, JobsPort } from '../../src/triggers/ports.ts';
+import { setupTriggers } from './harness.ts';
+import type { JobOutcome, JobsPort } from '../../src/triggers/ports.ts';
 import type { TriggerDocument } from '../../src/core/events.ts';
 
 interface FakeExecution {
@@ -84,48 +81,9 @@ class FakeJobs implements JobsPort {
   }
 }
 
-class NoService implements Invoker {
-  readonly requests: InvokeRequest[] = [];
-  async invoke(req: InvokeRequest): Promise<InvokeResult> {
-    this.requests.push(req);
-    return { status: 200, headers: {}, body: Buffer.alloc(0), truncated: false };
-  }
-}
-
 async function setup(t: TestContext, startAt: string, o: { store?: Store; jobs?: FakeJobs } = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-job-triggers-'));
-  const store = o.store ?? (await openStore({ dataDir: dir }));
-  const clock = new FakeClock(Date.parse(startAt));
-  const app = new NoService();
   const jobs = o.jobs ?? new FakeJobs();
-  const prewarms: string[] = [];
-  const triggers = new TriggersService({
-    records: store.events,
-    services: { tenantOf: async (s) => (s === 'report' ? 'default' : undefined), prewarm: (service) => void prewarms.push(service), coldStartMs: () => 2000, capacity: async () => 10 },
-    invoker: app,
-    jobs,
-    clock,
-    log: silentLogger,
-  });
-  const worker = new InvocationWorker({ records: store.events, invoker: app, callbacks: { post: async () => {} }, clock, log: silentLogger, random: () => 0.5, onSettled: (inv, s) => triggers.settled(inv, s) });
-  triggers.attach(worker);
-  await worker.start();
-  await triggers.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    worker.stop();
-    await triggers.stop();
-  };
-  t.after(async () => {
-    await stop();
-    if (!o.store) {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  return { store, clock, app, jobs, prewarms, triggers, stop };
+  return { ...(await setupTriggers(t, startAt, { ...o, jobs })), jobs };
 }
 
 const nightly: TriggerDocument = { name: 'nightly', job: 'report-batch', cron: '0 3 * * *', timezone: 'Europe/Paris' };

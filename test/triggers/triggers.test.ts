@@ -3,67 +3,16 @@
 // test/events). Fires at the scheduled instant with a CloudEvent and a pre-warm ahead of it; the
 // concurrency policies; retries, dead letters, replay and purge; missed fires at start; invocations a
 // killed worker left running.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeClock } from '../../src/core/clock.ts';
-import { silentLogger } from '../../src/core/logger.ts';
 import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/repositories.ts';
-import { TriggersService } from '../../src/triggers/service.ts';
-import { InvocationWorker } from '../../src/triggers/invocation-worker.ts';
-import type { InvokeRequest, InvokeResult, Invoker } from '../../src/triggers/ports.ts';
+import { setupTriggers } from './harness.ts';
 import type { TriggerDocument } from '../../src/core/events.ts';
 
-/** The service's side: every request it gets, answered by `answer` (which may wait). */
-class FakeService implements Invoker {
-  readonly requests: InvokeRequest[] = [];
-  answer: (req: InvokeRequest) => Promise<number> | number = () => 200;
-  async invoke(req: InvokeRequest): Promise<InvokeResult> {
-    this.requests.push(req);
-    const status = await Promise.race([
-      Promise.resolve(this.answer(req)),
-      new Promise<never>((_, reject) => req.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
-    ]);
-    return { status, headers: {}, body: Buffer.from(`status ${status}`), truncated: false };
-  }
-}
-
-async function setup(t: TestContext, startAt: string, o: { store?: Store; dir?: string } = {}) {
-  const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-triggers-'));
-  const store = o.store ?? (await openStore({ dataDir: dir }));
-  const clock = new FakeClock(Date.parse(startAt));
-  const app = new FakeService();
-  const prewarms: Array<{ service: string; at: number }> = [];
-  const triggers = new TriggersService({
-    records: store.events,
-    services: { tenantOf: async (s) => (s === 'report' || s === 'other' ? 'default' : undefined), prewarm: (service, untilMs) => void prewarms.push({ service, at: clock.now() }), coldStartMs: () => 2000, capacity: async () => 10 },
-    invoker: app,
-    clock,
-    log: silentLogger,
-  });
-  const worker = new InvocationWorker({ records: store.events, invoker: app, callbacks: { post: async () => {} }, clock, log: silentLogger, random: () => 0.5, onSettled: (inv, s) => triggers.settled(inv, s) });
-  triggers.attach(worker);
-  await worker.start();
-  await triggers.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    worker.stop();
-    await triggers.stop();
-  };
-  t.after(async () => {
-    await stop();
-    if (!o.store) {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  return { dir, store, clock, app, prewarms, triggers, worker, stop };
-}
+const setup = setupTriggers;
 
 const nightly: TriggerDocument = { name: 'nightly', service: 'report', cron: '0 3 * * *', timezone: 'Europe/Paris', path: '/run', body: '{"full":true}' };
 
