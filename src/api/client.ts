@@ -2,13 +2,17 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceView, VolumeView } from '../core/views.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
 import type { DeployOptions } from './ports.ts';
 import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
 import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
+import type { SecretSetBody, SecretView } from '../core/secrets.ts';
+import type { DomainDocument, DomainView } from '../core/domains.ts';
+import type { VolumeCreateBody } from '../core/volumes.ts';
+import type { Readable } from 'node:stream';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -25,12 +29,12 @@ export class SkiffClient {
   }
 
   /** Sends a request to the API; a failure to connect is UNAVAILABLE naming the API (unless aborted). */
-  private async exchange(method: string, path: string, o: { json?: unknown; signal?: AbortSignal } = {}) {
+  private async exchange(method: string, path: string, o: { json?: unknown; signal?: AbortSignal; raw?: { body: Readable; contentType: string } } = {}) {
     const x: Exchange = {
       method,
       url: new URL(path, this.options.baseUrl),
-      headers: { authorization: this.authHeader, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: o.json === undefined ? undefined : JSON.stringify(o.json),
+      headers: { authorization: this.authHeader, ...(o.raw ? { 'content-type': o.raw.contentType } : o.json === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: o.raw ? o.raw.body : o.json === undefined ? undefined : JSON.stringify(o.json),
       signal: o.signal,
     };
     const res = await open(x).catch((err: Error) => {
@@ -169,6 +173,39 @@ export class SkiffClient {
     return this.request<InvocationView>('GET', `/api/v1/invocations/${encodeURIComponent(id)}`);
   }
 
+  addDomain(doc: DomainDocument) {
+    return this.request<DomainView>('POST', '/api/v1/domains', doc);
+  }
+
+  listDomains() {
+    return this.request<{ domains: DomainView[] }>('GET', '/api/v1/domains');
+  }
+
+  getDomain(host: string) {
+    return this.request<DomainView>('GET', `/api/v1/domains/${encodeURIComponent(host)}`);
+  }
+
+  deleteDomain(host: string) {
+    return this.request<void>('DELETE', `/api/v1/domains/${encodeURIComponent(host)}`);
+  }
+
+  /** a new version of the secret (values go up, never come back: answers carry key names only) */
+  setSecret(name: string, body: SecretSetBody) {
+    return this.request<SecretView>('PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, body);
+  }
+
+  listSecrets() {
+    return this.request<{ secrets: SecretView[] }>('GET', '/api/v1/secrets');
+  }
+
+  secret(name: string) {
+    return this.request<SecretView>('GET', `/api/v1/secrets/${encodeURIComponent(name)}`);
+  }
+
+  deleteSecret(name: string) {
+    return this.request<void>('DELETE', `/api/v1/secrets/${encodeURIComponent(name)}`);
+  }
+
   createJob(doc: JobDocument) {
     return this.request<JobView>('POST', '/api/v1/jobs', doc);
   }
@@ -187,6 +224,33 @@ export class SkiffClient {
   }
 
   /** Starts an execution of the job; its tasks run in the background. */
+  createVolume(body: VolumeCreateBody) {
+    return this.request<VolumeView>('POST', '/api/v1/volumes', body);
+  }
+
+  listVolumes() {
+    return this.request<{ volumes: VolumeView[] }>('GET', '/api/v1/volumes');
+  }
+
+  getVolume(name: string) {
+    return this.request<VolumeView>('GET', `/api/v1/volumes/${encodeURIComponent(name)}`);
+  }
+
+  deleteVolume(name: string) {
+    return this.request<void>('DELETE', `/api/v1/volumes/${encodeURIComponent(name)}`);
+  }
+
+  /** The volume's files as a tar stream (the response body, to be read by the caller). */
+  async exportVolume(name: string, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    return (await this.exchange('GET', `/api/v1/volumes/${encodeURIComponent(name)}/export`, signal ? { signal } : {})) as AsyncIterable<Buffer>;
+  }
+
+  /** Streams a tar into the volume (files replaced, directories merged). */
+  async importVolume(name: string, tar: Readable) {
+    const res = await this.exchange('POST', `/api/v1/volumes/${encodeURIComponent(name)}/import`, { raw: { body: tar, contentType: 'application/x-tar' } });
+    return JSON.parse(await readText(res)) as { volume: string; entries: number; dropped: string[] };
+  }
+
   runJob(name: string) {
     return this.request<ExecutionView>('POST', `/api/v1/jobs/${encodeURIComponent(name)}/executions`);
   }

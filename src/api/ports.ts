@@ -1,11 +1,15 @@
 // api/ports: what the control API needs from the rest of Skiff, declared here; daemon/ plugs the
 // implementations in (the store's token repository, registry GC, serving/).
 import type { TokenRepository } from '../core/repositories.ts';
+import type { SecretSetBody, SecretView } from '../core/secrets.ts';
 import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
+import type { VolumeCreateBody } from '../core/volumes.ts';
+import type { Readable } from 'node:stream';
+import type { DomainDocument, DomainView } from '../core/domains.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
-import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView, VolumeView } from '../core/views.ts';
 
 export interface DeployOptions {
   verify?: boolean;
@@ -84,6 +88,32 @@ export interface JobsPort {
   logs(name: string, opts: { execution?: string; task?: number }): AsyncIterable<string>;
 }
 
+/** Custom domains (serving/domains.ts). */
+export interface DomainsPort {
+  add(doc: DomainDocument, tenant: string): Promise<DomainView>;
+  list(): Promise<DomainView[]>;
+  get(host: string): Promise<DomainView>;
+  remove(host: string, tenant: string): Promise<void>;
+}
+
+/** Secrets of the caller's tenant (serving/secrets.ts): views carry no values. */
+export interface SecretsPort {
+  set(tenant: string, name: string, body: SecretSetBody): Promise<SecretView>;
+  list(tenant: string): Promise<SecretView[]>;
+  get(tenant: string, name: string): Promise<SecretView>;
+  remove(tenant: string, name: string): Promise<void>;
+}
+
+/** Volumes of the caller's tenant (serving/volumes.ts). */
+export interface VolumesPort {
+  create(tenant: string, body: VolumeCreateBody): Promise<VolumeView>;
+  list(tenant: string): Promise<VolumeView[]>;
+  get(tenant: string, name: string): Promise<VolumeView>;
+  remove(tenant: string, name: string): Promise<void>;
+  export(tenant: string, name: string): Promise<Readable>;
+  import(tenant: string, name: string, tar: Readable): Promise<{ volume: string; entries: number; dropped: string[] }>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
   lifecycle: LifecyclePort;
@@ -93,6 +123,9 @@ export interface ApiDeps {
   runs: RunPort;
   events: EventsPort;
   jobs: JobsPort;
+  volumes: VolumesPort;
+  domains: DomainsPort;
+  secrets: SecretsPort;
   version: string;
   now(): number;
 }

@@ -12,6 +12,9 @@ import { registerServiceRoutes } from './services-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 import { registerEventsRoutes } from './events-routes.ts';
 import { registerJobRoutes } from './jobs-routes.ts';
+import { registerVolumeRoutes } from './volumes-routes.ts';
+import { registerDomainRoutes } from './domains-routes.ts';
+import { registerSecretRoutes } from './secrets-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
@@ -22,7 +25,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       // 3.1: its schemas are JSON Schema 2020-12, which the route schemas are written in (type 'null',
       // const, …); declared 3.0.3 a validator found 22 errors
       openapi: '3.1.0',
-      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, jobs, triggers and invocations, registry maintenance.' },
+      info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, jobs, triggers and invocations, custom domains, registry maintenance.' },
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
@@ -49,6 +52,9 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerRunRoutes(api, deps.runs);
     registerEventsRoutes(api, deps.events);
     registerJobRoutes(api, deps.jobs);
+    registerVolumeRoutes(api, deps.volumes);
+    registerDomainRoutes(api, deps.domains);
+    registerSecretRoutes(api, deps.secrets);
     registerRegistryRoutes(api, deps.gc);
     registerDaemonRoutes(api, deps.lifecycle);
   }, { prefix: '/api/v1' });

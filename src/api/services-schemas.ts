@@ -48,6 +48,7 @@ const revisionConfigSchema = {
     diskBytes: int,
     capabilities: { type: 'array', items: str },
     readOnlyRoot: bool,
+    volumes: { type: 'array', items: { type: 'object', required: ['volume', 'path', 'readOnly'], properties: { volume: str, path: str, readOnly: bool } } },
     timeoutMs: int,
     queueLimit: int,
     drainGraceMs: int,
@@ -61,6 +62,15 @@ const revisionConfigSchema = {
     },
     readiness: probeConfig,
     liveness: probeConfig,
+    secrets: {
+      type: 'object',
+      description: 'the secrets the revision uses, each pinned to a version (names and keys only, never values)',
+      properties: {
+        envFrom: { type: 'array', items: { type: 'object', properties: { secret: str, version: int } } },
+        env: { type: 'object', additionalProperties: { type: 'object', properties: { secret: str, version: int, key: str } } },
+        mounts: { type: 'array', items: { type: 'object', properties: { secret: str, version: int, path: str } } },
+      },
+    },
   },
 } as const;
 

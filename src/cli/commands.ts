@@ -17,6 +17,9 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   services: async () => (await import('./services.ts')).registerServices,
   events: async () => (await import('./events.ts')).registerEvents,
   jobs: async () => (await import('./jobs.ts')).registerJobs,
+  volumes: async () => (await import('./volumes.ts')).registerVolumes,
+  secrets: async () => (await import('./secrets.ts')).registerSecrets,
+  domains: async () => (await import('./domains.ts')).registerDomains,
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
@@ -32,6 +35,9 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   dlq: 'events',
   invoke: 'events',
   job: 'jobs',
+  volume: 'volumes',
+  secret: 'secrets',
+  domain: 'domains',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 

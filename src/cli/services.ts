@@ -13,6 +13,7 @@ import type { SkiffClient } from '../api/client.ts';
 import type { DeployOptions } from '../api/ports.ts';
 import { assertTrafficTag } from '../core/names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from '../core/capabilities.ts';
+import { parseVolumeFlag } from '../core/volumes.ts';
 import { collect } from './flags.ts';
 
 /** `--env` values for an update: `K=V` sets K, `K-` removes it (as `kn service update --env K-`). */
@@ -53,6 +54,11 @@ interface DeployFlags {
   cpus?: string;
   disk?: string;
   capAdd: string[];
+  envFromSecret: string[];
+  secretEnv: string[];
+  secretMount: string[];
+  /** `NAME:/path[:ro]`, repeatable (absent when a test builds flags by hand) */
+  volume?: string[];
   min?: string;
   max?: string;
   concurrency?: string;
@@ -116,6 +122,9 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.env.length) patch.env = opts.removals ? envPatch(f.env) : envPairs(f.env);
   if (f.memory || cpu || f.disk) patch.resources = { ...(f.memory ? { memory: f.memory } : {}), ...(cpu ? { cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
   if (f.capAdd.length) patch.capabilities = capabilities(f.capAdd);
+  if (f.volume?.length) patch.volumes = f.volume.map(parseVolumeFlag);
+  const secrets = secretsPatch(f, opts.removals);
+  if (secrets) patch.secrets = secrets;
   if (f.timeout) patch.timeout = f.timeout;
   const scaling: NonNullable<DeployPatch['scaling']> = {};
   if (f.min) scaling.min = int(f.min, '--min');
@@ -123,6 +132,44 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.concurrency) scaling.concurrency = int(f.concurrency, '--concurrency');
   if (Object.keys(scaling).length) patch.scaling = scaling;
   return patch;
+}
+
+/** `NAME` or `NAME@VERSION` of a secret flag. */
+function secretRef(text: string, flag: string, whole: string): { secret: string; version?: number } {
+  const m = /^([a-z0-9][a-z0-9-]*)(?:@(\d+))?$/.exec(text);
+  if (!m) throw new SkiffError('BAD_REQUEST', `${flag}: expected a secret name (or NAME@VERSION), got ${JSON.stringify(whole)}`);
+  return { secret: m[1]!, ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
+}
+
+/** The secret flags as the document's `secrets` patch; undefined when none is given. `removals`:
+ *  `--secret-env VAR-` and `--secret-mount /path-` remove one (an update). */
+export function secretsPatch(f: Pick<DeployFlags, 'envFromSecret' | 'secretEnv' | 'secretMount'>, removals: boolean): DeployPatch['secrets'] {
+  if (!f.envFromSecret.length && !f.secretEnv.length && !f.secretMount.length) return undefined;
+  const out: NonNullable<DeployPatch['secrets']> = {};
+  if (f.envFromSecret.length) out.envFrom = f.envFromSecret.map((v) => secretRef(v, '--env-from-secret', v));
+  const env: Record<string, { secret: string; version?: number; key: string } | null> = {};
+  for (const v of f.secretEnv) {
+    if (removals && /^[A-Za-z_][A-Za-z0-9_]*-$/.test(v)) {
+      env[v.slice(0, -1)] = null;
+      continue;
+    }
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=([^:]+):(.+)$/.exec(v);
+    if (!m) throw new SkiffError('BAD_REQUEST', `--secret-env expects VAR=NAME:KEY${removals ? ' (or VAR- to remove VAR in an update)' : ''}, got ${JSON.stringify(v)}`);
+    env[m[1]!] = { ...secretRef(m[2]!, '--secret-env', v), key: m[3]! };
+  }
+  if (Object.keys(env).length) out.env = env;
+  const mounts: Record<string, { secret: string; version?: number } | null> = {};
+  for (const v of f.secretMount) {
+    if (removals && /^\/.*-$/.test(v) && !v.includes(':')) {
+      mounts[v.slice(0, -1)] = null;
+      continue;
+    }
+    const colon = v.indexOf(':');
+    if (colon <= 0 || !v.slice(colon + 1).startsWith('/')) throw new SkiffError('BAD_REQUEST', `--secret-mount expects NAME:/path${removals ? ' (or /path- to remove it in an update)' : ''}, got ${JSON.stringify(v)}`);
+    mounts[v.slice(colon + 1)] = secretRef(v.slice(0, colon), '--secret-mount', v);
+  }
+  if (Object.keys(mounts).length) out.mounts = mounts;
+  return out;
 }
 
 /** Sends a deploy or an update, says what it made, and waits for the min instances unless --no-wait. */
@@ -208,12 +255,23 @@ export function configText(c: RevisionConfig, indent: string): string[] {
   return [
     `port ${c.port}${c.command ? `, command ${JSON.stringify(c.command)}` : ''}${c.args ? `, args ${JSON.stringify(c.args)}` : ''}`,
     `env ${Object.keys(c.env).length ? Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ') : '(none)'}`,
+    ...(c.secrets ? [`secrets ${secretsText(c.secrets)}`] : []),
     `limits memory ${mib(c.memoryBytes)}, cpu ${c.cpus}, pids ${c.pids}${c.diskBytes !== undefined ? `, disk ${mib(c.diskBytes)}` : ''}${c.capabilities?.length ? `, +${c.capabilities.join(' +')}` : ''}${c.readOnlyRoot ? ', read-only root' : ''}`,
+    ...(c.volumes?.length ? [`volumes ${c.volumes.map((v) => `${v.volume}:${v.path}${v.readOnly ? ':ro' : ''}`).join(' ')}`] : []),
     `requests timeout ${secs(c.timeoutMs)}, queue ${c.queueLimit}, drain grace ${secs(c.drainGraceMs)}`,
     `scaling concurrency ${sc.concurrency || 'unlimited'}, ${sc.metric} target ${sc.target} at ${Math.round(sc.targetUtilization * 100)}%, window ${secs(sc.stableWindowMs)}, keep-alive ${sc.keepAlive ?? 'adaptive'}${sc.freezeIdle ? ', freeze idle' : ''}`,
     `readiness ${probe(c.readiness)}`,
     ...(c.liveness ? [`liveness ${probe(c.liveness)}`] : []),
   ].map((l) => indent + l);
+}
+
+/** Which secrets a revision uses, pinned: names, versions and keys (the API never has values). */
+function secretsText(s: NonNullable<RevisionConfig['secrets']>): string {
+  return [
+    ...s.envFrom.map((r) => `env from ${r.secret}@${r.version}`),
+    ...Object.entries(s.env).map(([v, r]) => `${v}=${r.secret}@${r.version}:${r.key}`),
+    ...s.mounts.map((m) => `${m.path} ← ${m.secret}@${m.version}`),
+  ].join(', ');
 }
 
 export function revisionsText(s: ServiceView): string {
@@ -266,6 +324,10 @@ export function registerServices(program: Command): void {
       .addOption(new Option('--cpus <cores>').hideHelp())
       .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
       .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
+      .option('--env-from-secret <name[@version]>', 'every key of a secret as an env var (repeatable; in an update, the list given replaces the one before)', collect, [])
+      .option('--secret-env <VAR=NAME[@version]:KEY>', 'an env var from one key of a secret (repeatable); VAR- removes it in an update', collect, [])
+      .option('--secret-mount <NAME[@version]:/path>', 'each key of a secret as a read-only file in /path, on tmpfs (repeatable); /path- removes it in an update', collect, [])
+      .option('--volume <NAME:/path[:ro]>', 'mount a volume (skiff volume create NAME) at /path, read-write or :ro (repeatable; in an update, the list given replaces the one before)', collect, [])
       .option('--min <n>', 'minimum instances (0 = scale to zero)')
       .option('--max <n>', 'maximum instances')
       .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')

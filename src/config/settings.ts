@@ -19,6 +19,17 @@ export interface Settings {
   store: string;
   listen: HostPort;
   gateway: HostPort;
+  /** the gateway's TLS port for custom domains (HOST:PORT); empty = no TLS port (the default) */
+  gatewayTls: string;
+  /** ACME, for custom domains' certificates (docs/domains.md) */
+  acme: {
+    /** the ACME directory certificates are ordered from */
+    directoryUrl: string;
+    /** contact address given to the ACME account (expiry notices); empty = none */
+    email: string;
+    /** a PEM file of CA certificates trusted for the directory's HTTPS besides the system's (a test or private ACME server) */
+    caFile: string;
+  };
   /** plain requests take the gateway's raw HTTP/1.1 fast path; false sends every request through node:http */
   gatewayFastPath: boolean;
   /** what one client, and all clients together, may hold of the gateway (docs/configuration.md says why these defaults) */
@@ -104,6 +115,8 @@ export const DEFAULT_SETTINGS: Settings = {
   store: '',
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
+  gatewayTls: '',
+  acme: { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: '', caFile: '' },
   gatewayFastPath: true,
   gatewayLimits: {
     maxConnections: 0,
@@ -153,6 +166,10 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_LISTEN: 'listen',
   SKIFF_GATEWAY: 'gateway',
   SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
+  SKIFF_GATEWAY_TLS: 'gatewayTls',
+  SKIFF_ACME_DIRECTORY_URL: 'acme.directoryUrl',
+  SKIFF_ACME_EMAIL: 'acme.email',
+  SKIFF_ACME_CA_FILE: 'acme.caFile',
   SKIFF_GATEWAY_MAX_CONNECTIONS: 'gatewayLimits.maxConnections',
   SKIFF_GATEWAY_MAX_CONNECTIONS_PER_CLIENT: 'gatewayLimits.maxConnectionsPerClient',
   SKIFF_GATEWAY_HEAD_TIMEOUT_MS: 'gatewayLimits.headTimeoutMs',
@@ -245,7 +262,9 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (allowed && !allowed.includes(String(raw))) {
       throw new SkiffError('CONFIG_INVALID', `${dotted}: expected ${allowed.join('|')}, got ${JSON.stringify(raw)}`);
     }
-    obj[last] = String(raw);
+    if (dotted === 'gatewayTls' && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
+    if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
+    obj[last] = dotted === 'gatewayTls' && String(raw).trim() === 'off' ? '' : String(raw);
   }
 }
 

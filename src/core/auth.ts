@@ -7,8 +7,10 @@
  *   push    + push and delete images (registry writes)
  *   deploy  + read and change services (deploy, traffic, scale, logs, delete), run containers, manage
  *           and run jobs, manage triggers and their dead letters, invoke services from the API and read
- *           invocations
- *   admin   + manage tokens, run registry garbage collection, stop the daemon (skiff down)
+ *           invocations, manage custom domains and their certificates, manage volumes
+ *           (create, remove, export, import),
+ *           list secrets (names, versions, key names) and use them in services
+ *   admin   + set and remove secrets, manage tokens, run registry garbage collection, stop the daemon (skiff down)
  */
 export type TokenRole = 'admin' | 'deploy' | 'push' | 'pull';
 
@@ -27,14 +29,20 @@ export type Permission =
   | 'triggers:write'
   | 'invocations:create'
   | 'invocations:read'
+  | 'secrets:read'
+  | 'secrets:write'
+  | 'domains:read'
+  | 'domains:write'
+  | 'volumes:read'
+  | 'volumes:write'
   | 'tokens:manage'
   | 'registry:gc'
   | 'daemon:down';
 
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
-const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read'];
-const ADMIN: readonly Permission[] = [...DEPLOY, 'tokens:manage', 'registry:gc', 'daemon:down'];
+const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read', 'secrets:read', 'domains:read', 'domains:write', 'volumes:read', 'volumes:write'];
+const ADMIN: readonly Permission[] = [...DEPLOY, 'secrets:write', 'tokens:manage', 'registry:gc', 'daemon:down'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };
 

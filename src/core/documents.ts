@@ -13,8 +13,11 @@
 //   scaling: { min, max, concurrency, target, utilization, metric, window, ..., keepAlive }
 //                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
 //   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
+//   secrets: { envFrom, env, mounts } ← envFrom.secretRef / env.valueFrom.secretKeyRef / secret volumes
 import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
+import { documentSecretsSchema, type DocumentSecrets } from './secrets.ts';
+import { volumeMountsSchema } from './volumes.ts';
 
 // a type list, not anyOf: a patch adds 'null' to it, and with fastify's type coercion an anyOf's string
 // branch would turn a null (reset) into ""
@@ -46,6 +49,7 @@ export const deployDocumentSchema = {
     resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.pids }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' } } },
     capabilities: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set (NET_RAW: raw sockets, e.g. ping)' },
     readOnlyRoot: { type: 'boolean' },
+    volumes: volumeMountsSchema,
     timeout: quantity,
     queueLimit: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.queueLimit },
     drainGrace: quantity,
@@ -71,6 +75,7 @@ export const deployDocumentSchema = {
     },
     readiness: probe,
     liveness: probe,
+    secrets: documentSecretsSchema,
   },
 } as const;
 
@@ -84,6 +89,8 @@ export interface DeployDocument {
   resources?: { memory?: string | number; cpu?: string | number; pids?: number; disk?: string | number };
   capabilities?: OptionalCapability[];
   readOnlyRoot?: boolean;
+  /** persistent volumes: `--volume data:/var/lib/app[:ro]` */
+  volumes?: { volume: string; path: string; readOnly?: boolean }[];
   timeout?: string | number;
   queueLimit?: number;
   drainGrace?: string | number;
@@ -105,6 +112,8 @@ export interface DeployDocument {
   };
   readiness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
   liveness?: { path?: string; period?: string | number; timeout?: string | number; failureThreshold?: number };
+  /** secrets as env vars and files, pinned to a version per revision (core/secrets.ts) */
+  secrets?: DocumentSecrets;
 }
 
 /** A deploy document's fields, each optional; null resets a field to its default. */

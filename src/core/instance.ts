@@ -5,6 +5,16 @@
 // it uses. runtime/ holds the drivers; every driver passes test/runtime/driver-contract.ts.
 import type { PinnedImage } from './service.ts';
 import type { OptionalCapability } from './capabilities.ts';
+import type { PinnedSecrets, SecretMaterial } from './secrets.ts';
+
+/** A persistent volume mounted into an instance: the driver knows where the volume `volume` lives
+ *  (runc: a loop-mounted ext4 image) and bind-mounts it at `target`. */
+export interface VolumeMount {
+  volume: string;
+  /** absolute path inside the instance (core/volumes assertMountTarget) */
+  target: string;
+  readOnly: boolean;
+}
 
 export interface InstanceLimits {
   /** hard memory limit; swap is capped at the same value so the instance never swaps */
@@ -36,10 +46,19 @@ export interface InstanceSpec {
   limits: InstanceLimits;
   /** added to the default capability set; absent or empty: the default set only */
   capabilities?: OptionalCapability[];
+  /** persistent volumes; create fails with NOT_FOUND for a volume the driver does not have and
+   *  BAD_REQUEST for an invalid target */
+  mounts?: VolumeMount[];
   /** keep the instance's output once it is deleted, under this name (pastInstances(logGroup) lists it,
    *  forgetLogs(logGroup) drops it): a job's task attempts, whose output outlives their containers. A
    *  revision's instances are kept under their service without it; a one-off run's are not kept. */
   logGroup?: string;
+  /** the pinned secrets a revision uses (no values): whoever creates the instance resolves them into
+   *  `secrets` before the driver sees the spec (serving/secret-injection.ts) */
+  secretRefs?: PinnedSecrets;
+  /** clear secret values: env vars (after `env`, before PORT) and files mounted read-only. Memory only —
+   *  a driver must write none of it to persistent disk. */
+  secrets?: SecretMaterial;
 }
 
 export interface InstanceAddress {

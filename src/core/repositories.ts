@@ -4,9 +4,12 @@
 // implements each once over Kysely, on SQLite and PostgreSQL (test/store/contract.ts).
 import type { DeadLetterRecord, InvocationRecord, TriggerRecord, TriggerStats } from './events.ts';
 import type { DeployDocument } from './documents.ts';
+import type { CertificateState, DomainRecord } from './domains.ts';
 import type { ExecutionRecord, ExecutionStatus, JobRecord, TaskRecord } from './jobs.ts';
 import type { Principal, TokenRecord, TokenRole } from './auth.ts';
+import type { SecretRecord, SecretVersionRecord } from './secrets.ts';
 import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
+import type { VolumeRecord } from './volumes.ts';
 import type { InstanceRecord, PinnedImage, RecordedState, RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, ServiceSpec, TrafficTarget } from './service.ts';
 
 export interface RegistryRepository {
@@ -156,4 +159,51 @@ export interface JobsRepository {
   finishExecution(id: string, status: Exclude<ExecutionStatus, 'running'>, message: string | null, endedAt: number): Promise<void>;
   /** deletes the ended executions of `job` older than its newest `keep`, with their tasks; returns their ids */
   pruneExecutions(job: string, keep: number): Promise<string[]>;
+}
+
+/** Custom domains and their certificates' state (core/domains.ts); the certificates and keys
+ *  themselves are files in the data dir, never rows. */
+export interface DomainsRepository {
+  /** CONFLICT when the host is taken */
+  addDomain(domain: DomainRecord): Promise<void>;
+  getDomain(host: string): Promise<DomainRecord | undefined>;
+  /** by host */
+  listDomains(): Promise<DomainRecord[]>;
+  /** the certificate's state (and the source, when a user certificate replaced another) */
+  updateCertificate(host: string, state: CertificateState, now: number): Promise<void>;
+  /** false when it did not exist */
+  deleteDomain(host: string): Promise<boolean>;
+}
+
+/** Volumes' records (the data itself is on the node: runtime/volumes). */
+export interface VolumesRepository {
+  /** CONFLICT when the name is taken (by any tenant) */
+  createVolume(v: VolumeRecord): Promise<void>;
+  getVolume(name: string): Promise<VolumeRecord | undefined>;
+  /** by name; only `tenant`'s when given */
+  listVolumes(tenant?: string): Promise<VolumeRecord[]>;
+  /** false when it did not exist */
+  deleteVolume(name: string): Promise<boolean>;
+}
+
+/** Secrets of each tenant and their versions (core/secrets.ts): key names in clear, values sealed. */
+export interface SecretsRepository {
+  /** Adds the next version of the secret (1 for a new one) in one transaction: `make` gets the version
+   *  number and the latest version (undefined for a new secret) and returns what to store; it may run
+   *  more than once (a retried transaction), so it must only compute. */
+  addVersion(
+    tenant: string,
+    name: string,
+    make: (version: number, latest: SecretVersionRecord | undefined) => Pick<SecretVersionRecord, 'keys' | 'sealed' | 'keyId'>,
+    now: number,
+  ): Promise<SecretVersionRecord>;
+  /** the latest version when `version` is undefined */
+  getVersion(tenant: string, name: string, version?: number): Promise<SecretVersionRecord | undefined>;
+  getSecret(tenant: string, name: string): Promise<SecretRecord | undefined>;
+  /** by name */
+  listSecrets(tenant: string): Promise<SecretRecord[]>;
+  /** metadata of every version, newest first (`sealed` left empty) */
+  versionsOf(tenant: string, name: string): Promise<SecretVersionRecord[]>;
+  /** the secret with every version; false when it did not exist */
+  deleteSecret(tenant: string, name: string): Promise<boolean>;
 }

@@ -7,6 +7,8 @@
 
 import type { OptionalCapability } from './capabilities.ts';
 import type { DeployDocument, ScalingMetric } from './documents.ts';
+import type { PinnedSecrets } from './secrets.ts';
+import type { VolumeMountSpec } from './volumes.ts';
 
 export type { ScalingMetric };
 
@@ -65,6 +67,8 @@ export interface ServiceSpec {
   /** added to the default capability set */
   capabilities?: OptionalCapability[];
   readOnlyRoot: boolean;
+  /** persistent volumes mounted into every instance (core/volumes.ts); absent: none */
+  volumes?: VolumeMountSpec[];
   timeoutMs: number;
   queueLimit: number;
   scaling: ScalingSpec;
@@ -72,6 +76,8 @@ export interface ServiceSpec {
   liveness?: ProbeSpec;
   /** grace between the stop signal and SIGKILL when draining an instance */
   drainGraceMs: number;
+  /** the secrets its instances get, each pinned to the version the revision was made with (no values) */
+  secrets?: PinnedSecrets;
 }
 
 export interface TrafficTarget {

@@ -45,6 +45,20 @@ export interface RevisionStatus {
 /** A revision's effective configuration: what it runs with, every default filled in. */
 export type RevisionConfig = Omit<ServiceSpec, 'name' | 'image'>;
 
+/** What `skiff volume ls|describe` shows. */
+export interface VolumeView {
+  name: string;
+  sizeBytes: number;
+  shared: boolean;
+  createdAt: string;
+  /** services any revision of which mounts it (rm is refused while there are any) */
+  usedBy: string[];
+  /** what its filesystem holds now (absent when the node cannot tell) */
+  usedBytes?: number;
+  /** whether it is mounted on the node now */
+  mounted?: boolean;
+}
+
 export interface DeployResult {
   service: ServiceView;
   revision: string;

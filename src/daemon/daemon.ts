@@ -8,6 +8,9 @@
 //   settings.runtime.driver ─► InstanceDriver (runc: images from the Registry)
 //   serving records + driver + images ─► startServing: gateway (--gateway) + scheduler + ServingService ─► /api/v1/services
 //   driver + images ─► RunService (one-off containers, `skiff run`) ─► /api/v1/runs
+//   store.domains + cert files + ACME (acme-client) + gateway ─► DomainService ─► /api/v1/domains
+//   store.secrets + <data-dir>/secrets.key ─► SecretsService ─► /api/v1/secrets; pins a deploy's secrets,
+//                                    opens them for each instance the scheduler creates (never on disk in clear)
 //   store.jobs + driver + images ─► JobService (run-to-completion jobs; resumes executions at start) ─► /api/v1/jobs
 //                                   └─► startEvents (a cron trigger with --job starts executions: JobsPort)
 import path from 'node:path';
@@ -35,6 +38,8 @@ import { collectGarbage } from '../registry/gc.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { RunService } from '../serving/runs.ts';
 import { JobService } from '../serving/jobs.ts';
+import { VolumeService } from '../serving/volumes.ts';
+import { LoopVolumes } from '../runtime/volumes/loop-volumes.ts';
 import { startEvents } from './events-wiring.ts';
 import { triggerRefs } from './events-adapters.ts';
 import { RunSpares } from '../serving/run-spares.ts';
@@ -44,12 +49,17 @@ import { sendApiError } from '../api/errors.ts';
 import { schemaErrorFormatter } from '../api/validation-errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { startServing } from './serving-wiring.ts';
+import { startDomains } from './domains-wiring.ts';
+import { SecretsService } from '../serving/secrets.ts';
+import { nodeKeyCipher } from './node-key.ts';
 import { imagesFromRegistry } from './serving-adapters.ts';
 import { createDriver } from './drivers.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
   readonly gatewayUrl: string;
+  /** the gateway's TLS port for custom domains (https://HOST:PORT), when it has one */
+  readonly gatewayTlsUrl: string | undefined;
   readonly adminTokenFile: string;
   readonly settings: Settings;
   /** where metadata lives, for people: the SQLite file, or the PostgreSQL server and database (never a password) */
@@ -98,10 +108,16 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
         { graceMs: settings.registry.gcGraceSeconds * 1000, uploadTtlMs: settings.registry.uploadTtlSeconds * 1000 },
       );
 
-    const driver = options.driver ?? createDriver(settings, registry, space, log);
+    // persistent volumes: loop-mounted ext4 images under <dataDir>/volumes, mounted again here after a
+    // reboot before any instance that names one is re-adopted or started
+    const volumeHost = new LoopVolumes(path.join(path.resolve(settings.dataDir), 'volumes'), log);
+    const driver = options.driver ?? createDriver(settings, registry, space, log, volumeHost);
     const images = imagesFromRegistry(registry, driver);
     const triggers = triggerRefs(store.events);
-    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers });
+    const secrets = new SecretsService({ records: store.secrets, cipher: nodeKeyCipher(settings.dataDir), serving: store.serving, clock });
+    const volumes = new VolumeService({ records: store.volumes, serving: store.serving, host: volumeHost, clock });
+    await volumes.restore();
+    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers, secrets, volumes });
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
@@ -114,6 +130,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     stopping.push(() => jobs.stop());
     const events = await startEvents({ settings, store, serving, jobs, clock, log });
     stopping.push(() => events.stop());
+    const domains = await startDomains({ settings, store, gateway: serving.gateway, tlsAddress: serving.gatewayTlsAddress, clock, log });
+    stopping.push(() => domains.stop());
     const runLog = log.child({ component: 'runs' });
     const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
     if (spares) stopping.push(() => spares.stop());
@@ -139,7 +157,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });
@@ -168,6 +186,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     return {
       apiUrl,
       gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
+      gatewayTlsUrl: serving.gatewayTlsAddress && `https://${serving.gatewayTlsAddress.host === '0.0.0.0' ? '127.0.0.1' : serving.gatewayTlsAddress.host}:${serving.gatewayTlsAddress.port}`,
       adminTokenFile,
       settings,
       storeDescription: describeStore(store.kind, settings),

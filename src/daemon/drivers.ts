@@ -9,11 +9,11 @@ import { createRuncDriver } from '../runtime/runc/factory.ts';
 import { RegistryImageSource } from './image-source.ts';
 
 /** `space`: the data dir's free-space floor, shared with the registry's uploads */
-export function createDriver(settings: Settings, registry: Registry, space: FreeSpaceCheck, logger: Logger): InstanceDriver {
+export function createDriver(settings: Settings, registry: Registry, space: FreeSpaceCheck, logger: Logger, volumes?: { hostPath(volume: string): Promise<string> }): InstanceDriver {
   switch (settings.runtime.driver) {
     case 'runc': {
       const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes } = settings.runtime;
-      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, space, logger });
+      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, space, logger, ...(volumes ? { volumes } : {}) });
     }
   }
 }

@@ -20,15 +20,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--data-dir <dir>', 'data directory (default /var/lib/skiff)')
     .option('--listen <host:port>', 'control API and registry address (default 127.0.0.1:5000)')
     .option('--gateway <host:port>', 'data plane address for services (default 0.0.0.0:8080)')
+    .option('--gateway-tls <host:port>', 'TLS port of the data plane for custom domains, e.g. 0.0.0.0:443 (default: none)')
     .option('--store <url>', 'metadata store: postgres://USER:PASS@HOST:PORT/DB (default: SQLite in the data directory)')
     .option('--config <file>', 'YAML or JSON settings file', process.env.SKIFF_CONFIG)
     .option('--log-level <level>', 'debug, info, warn or error')
-    .action(async (opts: { dataDir?: string; listen?: string; gateway?: string; store?: string; config?: string; logLevel?: string }) => {
+    .action(async (opts: { dataDir?: string; listen?: string; gateway?: string; gatewayTls?: string; store?: string; config?: string; logLevel?: string }) => {
       const global = program.opts<{ dataDir?: string }>();
       const settings = loadSettings({
         file: opts.config,
         env: process.env,
-        flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, store: opts.store, logLevel: opts.logLevel },
+        flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, gatewayTls: opts.gatewayTls, store: opts.store, logLevel: opts.logLevel },
       });
       // Signals are caught from the start: one that arrives while the daemon starts (systemd stopping
       // a slow start) stops it once it has started, instead of killing it half way.
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
           `  control API + registry: ${daemon.apiUrl}  (/api/v1, /v2)`,
           `  admin token: ${daemon.adminTokenFile}`,
           `  gateway (services): ${daemon.gatewayUrl}  (http://NAME.${settings.domain}:${new URL(daemon.gatewayUrl).port}/ or /s/NAME/)`,
+          `  gateway TLS (custom domains): ${daemon.gatewayTlsUrl ?? 'off (--gateway-tls HOST:PORT turns it on)'}`,
           '',
         ].join('\n'),
       );

@@ -3,7 +3,7 @@
 //   start: scheduler loads routes → gateway listens → scheduler re-adopts instances and starts ticking
 //          (orphans are removed after that, in the background)
 //   stop:  scheduler stops (instances keep running for the next daemon) → gateway closes
-import type { Settings } from '../config/settings.ts';
+import { parseHostPort, type Settings } from '../config/settings.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
@@ -14,13 +14,17 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { BacklogPort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
-import type { ImagePort, TriggerRefsPort } from '../serving/ports.ts';
+import type { ImagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
 import { ServingService } from '../serving/service.ts';
+import type { SecretsService } from '../serving/secrets.ts';
+import { withSecrets } from '../serving/secret-injection.ts';
 import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 
 export interface ServingPlane {
   service: ServingService;
   gatewayAddress: { host: string; port: number };
+  /** the gateway's TLS port (custom domains), when settings.gatewayTls names one */
+  gatewayTlsAddress: { host: string; port: number } | undefined;
   /** per-revision cold-start breakdowns (for metrics) */
   coldStarts: ColdStartStats;
   /** the data plane (events plug their async invocations into it) */
@@ -41,6 +45,10 @@ export async function startServing(deps: {
   driver: InstanceDriver;
   images: ImagePort;
   triggers?: TriggerRefsPort;
+  /** pins a deploy's secrets; opens them for each instance the scheduler creates */
+  secrets?: SecretsService;
+  /** the volume rules a deploy keeps (serving/volumes.ts) */
+  volumes?: VolumeRulesPort;
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
   let scheduler: Scheduler | undefined;
@@ -52,7 +60,8 @@ export async function startServing(deps: {
     trustedProxies: settings.trustedProxies,
   });
   scheduler = new Scheduler({
-    instances: deps.driver,
+    // the scheduler's instances get their revision's pinned secrets opened at create (serving/secret-injection.ts)
+    instances: deps.secrets ? withSecrets(deps.driver, secretResolver(deps.records, deps.secrets)) : deps.driver,
     probes: netProbes,
     scrape: promScrape,
     routing: routingFromGateway(gateway, settings.domain),
@@ -73,7 +82,14 @@ export async function startServing(deps: {
   } catch (err) {
     throw new SkiffError('CONFIG_INVALID', `cannot listen on gateway ${settings.gateway.host}:${settings.gateway.port}: ${(err as Error).message}`, { cause: err });
   }
+  let gatewayTlsAddress: { host: string; port: number } | undefined;
   try {
+    if (settings.gatewayTls) {
+      const tlsAt = parseHostPort(settings.gatewayTls, 'gatewayTls');
+      gatewayTlsAddress = await gateway.listenTls(tlsAt.host, tlsAt.port).catch((err: Error) => {
+        throw new SkiffError('CONFIG_INVALID', `cannot listen on gateway TLS ${settings.gatewayTls}: ${err.message}`, { cause: err });
+      });
+    }
     await scheduler.start();
   } catch (err) {
     await gateway.close();
@@ -88,10 +104,13 @@ export async function startServing(deps: {
     clock,
     gateway: { domain: settings.domain, publicHost, port: gatewayAddress.port },
     ...(deps.triggers ? { triggers: deps.triggers } : {}),
+    ...(deps.volumes ? { volumes: deps.volumes } : {}),
+    ...(deps.secrets ? { secrets: deps.secrets } : {}),
   });
   return {
     service,
     gatewayAddress,
+    gatewayTlsAddress,
     coldStarts,
     gateway,
     setBacklog: (port) => scheduler!.setBacklog(port),
@@ -105,5 +124,17 @@ export async function startServing(deps: {
       await gateway.close();
       return instances;
     },
+  };
+}
+
+/** Secrets are their tenant's: an instance gets those of its service's tenant. */
+function secretResolver(records: ServingRepository, secrets: SecretsService) {
+  return {
+    tenantOf: async (service: string) => {
+      const svc = await records.getService(service);
+      if (!svc) throw new SkiffError('NOT_FOUND', `no service named ${service}`);
+      return svc.tenant;
+    },
+    material: secrets.material.bind(secrets),
   };
 }

@@ -40,7 +40,8 @@ export interface FastPathHost {
   /** whether a peer's X-Forwarded-* / Forwarded are kept (a trusted front proxy) */
   trusts(address: string | undefined): boolean;
   /** the app's path and the revision's pool for a request, or undefined (the slow path will say why) */
-  routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined;
+  /** `secure`: the connection came in over TLS (a domain redirecting plain HTTP is left to the slow path) */
+  routeFor(host: string, target: string, secure: boolean): { path: string; pool: RevisionPool; service: string } | undefined;
   /** gives the connection to the node:http server; `pending` goes back onto the socket first */
   handOff(socket: net.Socket, pending: Buffer | null): void;
   forget(conn: FastConnection): void;
@@ -68,6 +69,8 @@ export class FastConnection implements UpstreamOwner {
   /** a head has been read on this connection: the first one's deadline runs from the connect */
   private servedOne = false;
   private readonly trusted: boolean;
+  /** what X-Forwarded-Proto says: the connection is TLS (the gateway's TLS port) or not */
+  private readonly proto: 'http' | 'https';
 
   // The exchange in flight (phase 'body' or 'awaiting').
   private slot: Slot | undefined;
@@ -99,6 +102,7 @@ export class FastConnection implements UpstreamOwner {
   ) {
     this.deadline = performance.now() + host.headTimeoutMs;
     this.trusted = host.trusts(socket.remoteAddress);
+    this.proto = (socket as net.Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onClose);
@@ -180,7 +184,7 @@ export class FastConnection implements UpstreamOwner {
     this.servedOne = true;
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     if (!head) return this.handOff();
-    const routed = this.host.routeFor(head.host, head.target);
+    const routed = this.host.routeFor(head.host, head.target, this.proto === 'https');
     if (!routed) return this.handOff();
     const arrived = performance.now();
     this.requestEnd = end + 4 + head.contentLength;
@@ -231,7 +235,7 @@ export class FastConnection implements UpstreamOwner {
 
     const up = this.host.upstreams.take(slot.endpoint, this);
     this.up = up;
-    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '', this.trusted);
+    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '', this.trusted, this.proto);
     if (inBuffer === 0) up.socket.write(text, 'latin1');
     else {
       up.socket.cork();

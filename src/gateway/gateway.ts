@@ -10,18 +10,23 @@
 // Before any of it, a connection must fit the connection limits (limits.ts), and its head must arrive
 // within the head timeout and be well-formed: one Host, no more than node:http's 16 KiB; a head
 // refused is answered (400, 408, 431 in the API's JSON shape) and the connection closed.
+// Custom domains (tls.ts): on the TLS port, the certificate is chosen by SNI and the connection then
+// takes the same paths; on the plain port, ACME HTTP-01 challenges are answered and a domain that asks
+// for it is redirected to https:// (both on the node:http path) once its certificate is served.
 // Two paths share these steps: connections start on the raw fast path (fast-path.ts), which serves
 // plain requests that find an instance free at once; anything else is handed to the node:http path
 // below, which owns the activator queue, retries across instances, upgrades and odd requests.
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { AsyncPort, Endpoint, Route, RevisionLimits, ScalePort } from './ports.ts';
 import { acceptAsync, answerStatus, wantsAsync } from './async.ts';
 import { INVOCATION_BODY_LIMIT } from '../core/events.ts';
-import { RouteTable, pickRevision, type Match } from './routing.ts';
+import { RouteTable, pickRevision, type DomainRoute, type Match } from './routing.ts';
+import { AcmeChallenges, TlsCertificates } from './tls.ts';
 import { RevisionPool, type Slot } from './pool.ts';
 import { forward } from './forward.ts';
 import { forwardedHeaders, forwarding, priorForwarding, ProxyTrust } from './headers.ts';
@@ -59,6 +64,13 @@ export class Gateway implements FastPathHost {
   private readonly clients: InstanceClients;
   private server: http.Server | undefined;
   private listener: net.Server | undefined;
+  private tlsListener: net.Server | undefined;
+  /** the TLS port's port, once it listens (redirects name it) */
+  private tlsPort: number | undefined;
+  /** what the TLS port serves, by SNI */
+  readonly certificates = new TlsCertificates();
+  /** ACME HTTP-01 answers of the plain port */
+  readonly challenges = new AcmeChallenges();
   readonly upstreams = new UpstreamPool();
   private readonly fast = new Set<FastConnection>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -90,6 +102,11 @@ export class Gateway implements FastPathHost {
 
   setRoutes(routes: Route[]): void {
     this.table.replace(routes);
+  }
+
+  /** Custom domains: each host goes to its service's route (routing.ts). */
+  setDomains(domains: DomainRoute[]): void {
+    this.table.setDomains(domains);
   }
 
   /** Creates or updates the pool of a revision. */
@@ -150,22 +167,49 @@ export class Gateway implements FastPathHost {
         socket.destroy();
         return;
       }
-      if (!this.fastPath) return this.handOff(socket, null);
-      this.fast.add(new FastConnection(socket, this));
-      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+      this.serve(socket);
     });
     this.listener = listener;
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(port, host, () => resolve());
+    return { host, port: await listenOn(listener, host, port) };
+  }
+
+  /** A connection admitted (and on the TLS port, past its handshake): the fast path, or node's http. */
+  private serve(socket: net.Socket): void {
+    if (!this.fastPath) return this.handOff(socket, null);
+    this.fast.add(new FastConnection(socket, this));
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  /**
+   * The TLS port: a TLS handshake (certificate by SNI, within the head timeout, counted by the same
+   * connection limits as the plain port), then the same two paths as a plain connection.
+   */
+  async listenTls(host: string, port: number): Promise<{ host: string; port: number }> {
+    const listener = net.createServer({ noDelay: true, keepAlive: true }, (raw) => {
+      if (!this.connections.admit(raw)) {
+        this.refusedConnections++;
+        raw.destroy();
+        return;
+      }
+      const socket = new tls.TLSSocket(raw, { isServer: true, SNICallback: this.certificates.sni, ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' });
+      const timer = setTimeout(() => socket.destroy(), this.limits.headTimeoutMs);
+      timer.unref();
+      socket.on('error', () => socket.destroy());
+      socket.once('close', () => clearTimeout(timer));
+      socket.once('secure', () => {
+        clearTimeout(timer);
+        this.serve(socket);
+      });
     });
-    const addr = listener.address() as net.AddressInfo;
-    return { host, port: addr.port };
+    this.tlsListener = listener;
+    this.tlsPort = await listenOn(listener, host, port);
+    return { host, port: this.tlsPort };
   }
 
   /** Accepts no new connection; requests on the open ones go on (a drain before close()). */
   stopAccepting(): void {
     this.listener?.close();
+    this.tlsListener?.close();
   }
 
   async close(): Promise<void> {
@@ -176,6 +220,8 @@ export class Gateway implements FastPathHost {
     await this.clients.close();
     const server = this.server;
     const listener = this.listener;
+    const tlsListener = this.tlsListener;
+    if (tlsListener) await new Promise<void>((resolve) => tlsListener.close(() => resolve()));
     if (!server || !listener) return;
     // The listener's close waits for every connection it accepted, handed-off ones included, so
     // those are closed by the http server at the same time rather than after.
@@ -231,11 +277,24 @@ export class Gateway implements FastPathHost {
   }
 
   /** FastPathHost: the same route and split as the slow path; a miss is left to it to answer. */
-  routeFor(host: string, target: string): { path: string; pool: RevisionPool; service: string } | undefined {
+  routeFor(host: string, target: string, secure: boolean): { path: string; pool: RevisionPool; service: string } | undefined {
     // an invocation's status may be answered by the gateway itself: the slow path looks
     if (this.async && target.startsWith('/api/v1/invocations/')) return undefined;
+    // so may an ACME challenge, or a domain's redirect to https
+    if (!secure && this.plainAnswer(host, target) !== undefined) return undefined;
     const routed = this.resolve(host, target);
     return 'error' in routed ? undefined : { path: routed.match.path, pool: routed.pool, service: routed.match.route.service };
+  }
+
+  /** What the plain port answers itself for this host and target: an ACME HTTP-01 key authorization,
+   *  or the https:// URL a domain redirects to (once its certificate is served on the TLS port). */
+  private plainAnswer(host: string | undefined, target: string): { challenge: string } | { redirect: string } | undefined {
+    const challenge = this.challenges.answer(target);
+    if (challenge !== undefined) return { challenge };
+    const domain = this.table.domain(host);
+    if (!domain?.redirectHttp || this.tlsPort === undefined || !this.certificates.has(domain.host)) return undefined;
+    const path = target.startsWith('/') ? target : '/';
+    return { redirect: `https://${domain.host}${this.tlsPort === 443 ? '' : `:${this.tlsPort}`}${path}` };
   }
 
   private sweep(): void {
@@ -300,6 +359,12 @@ export class Gateway implements FastPathHost {
       res.shouldKeepAlive = false;
       return sendGatewayError(res, 'BAD_REQUEST', hostProblem);
     }
+    const secure = isSecure(req.socket);
+    if (!secure) {
+      const own = this.plainAnswer(req.headers.host, req.url ?? '/');
+      if (own && 'challenge' in own) return void res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(own.challenge) }).end(own.challenge);
+      if (own) return void res.writeHead(308, { location: own.redirect, 'content-length': 0 }).end();
+    }
     const routed = this.route(req);
     if (this.async) {
       const service = 'error' in routed ? undefined : routed.match.route.service;
@@ -308,7 +373,7 @@ export class Gateway implements FastPathHost {
     }
     if ('error' in routed) return sendGatewayError(res, routed.error, routed.message);
     const { match, pool } = routed;
-    const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, false, this.trust.trusts(req.socket.remoteAddress));
+    const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, secure, this.trust.trusts(req.socket.remoteAddress));
     let refused: Set<string> | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // Most acquires are synchronous: await only a held request's promise (saves a tick per request).
@@ -368,10 +433,14 @@ export class Gateway implements FastPathHost {
     for (let i = 0; i < raw.length; i += 2) if (!UPGRADE_DROPPED.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
     const h = req.headers;
     const remote = req.socket.remoteAddress ?? '';
-    const f = forwarding(priorForwarding(h), remote, h.host ?? '', 'http', this.trust.trusts(remote));
+    const f = forwarding(priorForwarding(h), remote, h.host ?? '', isSecure(req.socket) ? 'https' : 'http', this.trust.trusts(remote));
     lines.push('connection: upgrade', `upgrade: ${h.upgrade ?? ''}`, `x-forwarded-for: ${f.for}`, `x-forwarded-proto: ${f.proto}`, `x-forwarded-host: ${f.host}`, `forwarded: ${f.forwarded}`);
     return lines.join('\r\n') + '\r\n\r\n';
   }
+}
+
+function isSecure(socket: unknown): boolean {
+  return (socket as { encrypted?: boolean } | null)?.encrypted === true;
 }
 
 /** An absolute-form target (`GET http://host/path`) names the host itself, and that wins over the Host
@@ -388,4 +457,10 @@ function toOriginForm(req: http.IncomingMessage): void {
   }
 }
 
-
+/** Listens; resolves with the port (the kernel's pick for 0). */
+function listenOn(listener: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => resolve((listener.address() as net.AddressInfo).port));
+  });
+}

@@ -154,8 +154,8 @@ function joinValue(prior: string | undefined, value: string): string {
 
 /** The head sent to the instance: the app's path, kept headers, then the forwarding headers — the
  *  client's own only when `trusted` (a trusted front proxy's), see headers.ts. */
-export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string, trusted = false): string {
-  const f = forwarding({ for: r.forwardedFor, proto: r.forwardedProto, host: r.forwardedHost, forwarded: r.forwarded }, remoteAddress, r.host, 'http', trusted);
+export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string, trusted = false, proto: 'http' | 'https' = 'http'): string {
+  const f = forwarding({ for: r.forwardedFor, proto: r.forwardedProto, host: r.forwardedHost, forwarded: r.forwarded }, remoteAddress, r.host, proto, trusted);
   return `${r.method} ${path} HTTP/1.1\r\n${r.kept}x-forwarded-for: ${f.for}\r\nx-forwarded-proto: ${f.proto}\r\nx-forwarded-host: ${f.host}\r\nforwarded: ${f.forwarded}\r\n\r\n`;
 }
 

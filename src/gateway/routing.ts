@@ -8,9 +8,28 @@ export interface Match {
   path: string;
 }
 
+/** A custom domain (core/domains.ts): its host goes to the service's own route. */
+export interface DomainRoute {
+  host: string;
+  service: string;
+  /** plain HTTP for the host is redirected to https:// */
+  redirectHttp: boolean;
+}
+
 export class RouteTable {
   private byHost = new Map<string, Route>();
   private byName = new Map<string, Route>();
+  private domains = new Map<string, DomainRoute>();
+
+  /** Custom domains, replaced as a whole; a service's own host names (NAME.<domain>) win over them. */
+  setDomains(domains: DomainRoute[]): void {
+    this.domains = new Map(domains.map((d) => [d.host.toLowerCase(), d]));
+  }
+
+  /** the custom domain of a Host header (its port ignored), if it is one */
+  domain(hostHeader: string | undefined): DomainRoute | undefined {
+    return hostHeader === undefined || this.domains.size === 0 ? undefined : this.domains.get(stripPort(hostHeader).toLowerCase());
+  }
 
   /** A service's own route wins over a tag's route of the same name (service `a--b` over tag a of b). */
   replace(routes: Route[]): void {
@@ -33,6 +52,9 @@ export class RouteTable {
       const host = stripPort(hostHeader).toLowerCase();
       const r = this.byHost.get(host);
       if (r) return { route: r, path: url };
+      const d = this.domains.size ? this.domains.get(host) : undefined;
+      const own = d ? this.byName.get(d.service) : undefined;
+      if (own && own.name === undefined) return { route: own, path: url };
     }
     if (url.startsWith('/s/')) {
       const end = url.indexOf('/', 3);

@@ -5,7 +5,7 @@ import { SkiffError } from '../core/errors.ts';
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
 
-const PACKAGE_OF: Record<string, string> = { runc: 'runc', ip: 'iproute2', bridge: 'iproute2', iptables: 'iptables', nft: 'nftables' };
+const PACKAGE_OF: Record<string, string> = { runc: 'runc', ip: 'iproute2', bridge: 'iproute2', iptables: 'iptables', nft: 'nftables', 'mkfs.ext4': 'e2fsprogs', mount: 'mount', umount: 'mount', perl: 'perl', tar: 'tar' };
 
 /** Runs `cmd args` (with `input` on its stdin); never throws for a non-zero exit (callers branch on `code`). */
 export function execTool(cmd: string, args: string[], input?: string): Promise<ExecResult> {

@@ -80,6 +80,8 @@ export class RevisionState {
       readOnlyRoot: s.readOnlyRoot,
       limits: { memoryBytes: s.memoryBytes, cpus: s.cpus, pids: s.pids, ...(s.diskBytes !== undefined ? { diskBytes: s.diskBytes } : {}) },
       ...(s.capabilities?.length ? { capabilities: s.capabilities } : {}),
+      ...(s.volumes?.length ? { mounts: s.volumes.map((v) => ({ volume: v.volume, target: v.path, readOnly: v.readOnly })) } : {}),
+      ...(s.secrets ? { secretRefs: s.secrets } : {}),
     };
   }
 

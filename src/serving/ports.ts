@@ -3,8 +3,10 @@
 // resolution), the instance driver and the scheduler.
 import type { InstanceDriver } from '../core/instance.ts';
 import type { InstanceView, PrewarmResult, ServiceView } from '../core/views.ts';
-import type { PinnedImage } from '../core/service.ts';
-import type { JobsRepository, ServingRepository } from '../core/repositories.ts';
+import type { PinnedImage, ScaleBounds, ServiceSpec } from '../core/service.ts';
+import type { DeployDocument } from '../core/documents.ts';
+import type { JobsRepository, ServingRepository, VolumesRepository } from '../core/repositories.ts';
+import type { Readable } from 'node:stream';
 
 /** Services, revisions and their events, as stored. */
 export type ServingRecords = Pick<
@@ -25,6 +27,12 @@ export interface ImagePort {
 export interface TriggerRefsPort {
   /** names of the triggers pointing at the service or job */
   triggersOf(target: { service: string } | { job: string }): Promise<string[]>;
+}
+
+/** Pins a deploy document's secret references to versions (serving/secrets.ts SecretsService.pin):
+ *  SECRET_UNKNOWN naming the field and the flag for a secret, version or key the tenant does not have. */
+export interface SecretPinPort {
+  pin(tenant: string, doc: DeployDocument['secrets'], env: Record<string, string>): Promise<ServiceSpec['secrets']>;
 }
 
 /** The keep-alive policy in force for a service (ServiceView.keepAlive). */
@@ -61,3 +69,25 @@ export type JobRecords = JobsRepository;
  *  one-off run does; stop kills one at its timeout; its output is read from the driver, which keeps it
  *  after the container is deleted (InstanceSpec.logGroup) until the job is removed (forgetLogs). */
 export type JobDriverPort = Pick<InstanceDriver, 'create' | 'start' | 'watch' | 'stop' | 'delete' | 'logs' | 'forgetLogs'>;
+
+/** Volumes' records, as stored. */
+export type VolumeRecords = VolumesRepository;
+
+/** Volumes' data on the node (runtime/volumes/loop-volumes.ts on this machine). */
+export interface VolumeHostPort {
+  create(name: string, sizeBytes: number): Promise<void>;
+  /** unmounts and deletes its data */
+  remove(name: string): Promise<void>;
+  /** mounts the named volumes that are not (daemon start) */
+  restore(names: string[]): Promise<void>;
+  usage(name: string): Promise<{ sizeBytes: number; usedBytes: number; mounted: boolean } | undefined>;
+  /** its files as a tar stream */
+  export(name: string): Promise<Readable>;
+  /** a tar unpacked over its files (VOLUME_FULL when it does not fit; BAD_REQUEST for a hostile entry) */
+  import(name: string, tar: Readable): Promise<{ entries: number; dropped: string[] }>;
+}
+
+/** The volume rules a deploy keeps (serving/volumes.ts). */
+export interface VolumeRulesPort {
+  assertVolumes(tenant: string, spec: Pick<ServiceSpec, 'name' | 'volumes'>, scale: ScaleBounds): Promise<void>;
+}

@@ -8,7 +8,7 @@ import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
-import type { ImagePort, InstanceLogPort, SchedulerPort, ServingRecords, TriggerRefsPort } from './ports.ts';
+import type { ImagePort, InstanceLogPort, SchedulerPort, SecretPinPort, ServingRecords, TriggerRefsPort, VolumeRulesPort } from './ports.ts';
 import { assertNoTriggers } from './trigger-refs.ts';
 import { assertScale, normaliseDeployDocument } from './spec.ts';
 import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
@@ -27,6 +27,10 @@ export interface ServingServiceDeps {
   gateway: GatewayAddress;
   /** refuses to remove a service a trigger still feeds */
   triggers?: TriggerRefsPort;
+  /** the volume rules (serving/volumes.ts; none: a document naming volumes is refused) */
+  volumes?: VolumeRulesPort;
+  /** pins the secrets a document names (none: a document naming secrets is refused) */
+  secrets?: SecretPinPort;
 }
 
 /** the traffic target naming whatever revision is latest */
@@ -49,6 +53,16 @@ export class ServingService {
     if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
     const routing: DeployRouting = { ...(opts.noTraffic ? { noTraffic: true } : {}), ...(opts.tag !== undefined ? { tag: opts.tag } : {}) };
     trafficAfterDeploy(spec.name, existing?.traffic, 'check', routing); // a bad tag or --no-traffic is said before any work
+    if (spec.volumes?.length) {
+      if (!this.d.volumes) throw new SkiffError('BAD_REQUEST', 'volumes: this daemon has no volumes');
+      await this.d.volumes.assertVolumes(tenant, spec, scale); // an unknown volume leaves no trace
+    }
+    // secrets pinned to versions before anything is stored: an unknown secret or key leaves no trace
+    if (doc.secrets) {
+      if (!this.d.secrets) throw new SkiffError('BAD_REQUEST', 'secrets: this daemon has no secret store');
+      const pinned = await this.d.secrets.pin(tenant, doc.secrets, spec.env);
+      if (pinned) spec.secrets = pinned;
+    }
     const image = await this.d.images.resolve(spec.image);
     const layers = await this.d.images.prepare(image);
     const { revision, service } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc, (old, rev) => trafficAfterDeploy(spec.name, old, rev, routing));
@@ -135,6 +149,12 @@ export class ServingService {
   async scale(name: string, bounds: Partial<ScaleBounds>): Promise<ServiceView> {
     const svc = await this.service(name);
     const scale = assertScale({ min: bounds.min ?? svc.scale.min, max: bounds.max ?? svc.scale.max }, 'scale');
+    // new bounds apply to every revision: each that mounts volumes must still keep the rules
+    if (this.d.volumes && scale.max > svc.scale.max) {
+      for (const rev of await this.d.records.revisionsOf(name)) {
+        if (rev.spec.volumes?.length) await this.d.volumes.assertVolumes(svc.tenant, rev.spec, scale);
+      }
+    }
     await this.d.records.setScale(name, scale, this.d.clock.now());
     await this.d.records.addEvent(name, null, 'scale-bounds', `min ${scale.min}, max ${scale.max}`, this.d.clock.now());
     await this.d.scheduler.refresh();

@@ -8,6 +8,7 @@ import type { DeployDocument } from '../core/documents.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import type { ProbeSpec, ScaleBounds, ServiceSpec } from '../core/service.ts';
 import { parseCpu, parseDuration, parseMemory } from '../core/quantity.ts';
+import { assertMountTarget, assertVolumeName } from '../core/volumes.ts';
 
 /** Limits of an instance (or a `skiff run` container) that asks for none. */
 export const DEFAULT_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 512 } as const;
@@ -51,6 +52,7 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     ...(doc.resources?.disk !== undefined ? { diskBytes: parseMemory(doc.resources.disk, 'resources.disk') } : {}),
     ...(doc.capabilities?.length ? { capabilities: doc.capabilities } : {}),
     readOnlyRoot: doc.readOnlyRoot ?? false,
+    ...(doc.volumes?.length ? { volumes: doc.volumes.map((v, i) => ({ volume: assertVolumeName(v.volume, `volumes[${i}].volume`), path: assertMountTarget(v.path, `volumes[${i}].path`), readOnly: v.readOnly ?? false })) } : {}),
     timeoutMs,
     queueLimit: doc.queueLimit ?? 1000,
     drainGraceMs: doc.drainGrace !== undefined ? parseDuration(doc.drainGrace, 'drainGrace') : 10_000,

@@ -32,6 +32,7 @@ export function documentFromSpec(spec: ServiceSpec): DeployDocument {
     resources: { memory: spec.memoryBytes, cpu: spec.cpus, pids: spec.pids, ...(spec.diskBytes !== undefined ? { disk: spec.diskBytes } : {}) },
     ...(spec.capabilities?.length ? { capabilities: spec.capabilities } : {}),
     readOnlyRoot: spec.readOnlyRoot,
+    ...(spec.volumes?.length ? { volumes: spec.volumes.map((v) => ({ ...v })) } : {}),
     timeout: ms(spec.timeoutMs),
     queueLimit: spec.queueLimit,
     drainGrace: ms(spec.drainGraceMs),

@@ -205,6 +205,51 @@ export interface JobTasksTable {
   updated_at: number;
 }
 
+export interface DomainsTable {
+  host: string;
+  tenant: string;
+  service: string;
+  /** 0 or 1 */
+  redirect_http: number;
+  source: string;
+  /** CertificateState JSON */
+  certificate: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** since migration 10 */
+export interface VolumesTable {
+  name: string;
+  tenant: string;
+  size_bytes: number;
+  /** 0 or 1 */
+  shared: number;
+  created_at: number;
+}
+
+/** a secret of a tenant (migration 9) */
+export interface SecretsTable {
+  tenant: string;
+  name: string;
+  latest_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** one version of a secret: key names in clear, values sealed (core/secret-box.ts) */
+export interface SecretVersionsTable {
+  tenant: string;
+  name: string;
+  version: number;
+  /** string[] JSON */
+  keys: string;
+  /** base64 of the sealed values */
+  sealed: string;
+  key_id: string;
+  created_at: number;
+}
+
 export interface Database {
   blobs: BlobsTable;
   repositories: RepositoriesTable;
@@ -225,6 +270,10 @@ export interface Database {
   jobs: JobsTable;
   job_executions: JobExecutionsTable;
   job_tasks: JobTasksTable;
+  secrets: SecretsTable;
+  secret_versions: SecretVersionsTable;
+  volumes: VolumesTable;
+  domains: DomainsTable;
 }
 
 /** The database or a transaction on it: repositories write their queries against this. */

@@ -479,6 +479,109 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'secrets and their versions',
+    // A secret is its tenant's: (tenant, name) is the key, so two tenants may each have a `db`. Key names
+    // are kept in clear (ls and deploy-time checks read them); the values only sealed (AES-256-GCM under
+    // the node key, core/secret-box.ts), with the id of the key that sealed them.
+    sqlite: `
+      CREATE TABLE secrets (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        latest_version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE secret_versions (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        keys TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name, version)
+      );
+    `,
+    postgres: `
+      CREATE TABLE secrets (
+        tenant TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        latest_version INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE secret_versions (
+        tenant TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        keys TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, name, version)
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'volumes',
+    // Volume names are global (like services), each owned by one tenant; the data lives on the node
+    // (runtime/volumes: an ext4 image per volume), the row says what it is.
+    sqlite: `
+      CREATE TABLE volumes (
+        name TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        shared INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX volumes_tenant ON volumes(tenant, name);
+    `,
+    postgres: `
+      CREATE TABLE volumes (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        shared INTEGER NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX volumes_tenant ON volumes(tenant, name);
+    `,
+  },
+  {
+    version: 11,
+    name: 'custom domains',
+    // A domain's certificate state is JSON (status, validity, last error, back-off); the certificate
+    // and its private key are files in the data dir (0600), never rows.
+    sqlite: `
+      CREATE TABLE domains (
+        host TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        service TEXT NOT NULL,
+        redirect_http INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+    postgres: `
+      CREATE TABLE domains (
+        host TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        service TEXT COLLATE "C" NOT NULL,
+        redirect_http INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 function newerThanCode(current: number, latest: number): SkiffError {

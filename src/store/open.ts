@@ -14,6 +14,9 @@ import type { Store } from './repositories.ts';
 import { KyselyServingRepository } from './serving-repository.ts';
 import { KyselyEventsRepository } from './events-repository.ts';
 import { KyselyJobsRepository } from './jobs-repository.ts';
+import { KyselySecretsRepository } from './secrets-repository.ts';
+import { KyselyVolumesRepository } from './volumes-repository.ts';
+import { KyselyDomainsRepository } from './domains-repository.ts';
 import { openSqlite, SQLITE_FILE, sqliteTransactor } from './sqlite.ts';
 import { KyselyTokenRepository } from './token-repository.ts';
 import type { Transactor } from './transaction.ts';
@@ -59,6 +62,9 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     serving: new KyselyServingRepository(db, transactor),
     events: new KyselyEventsRepository(db, transactor),
     jobs: new KyselyJobsRepository(db, transactor),
+    secrets: new KyselySecretsRepository(db, transactor),
+    volumes: new KyselyVolumesRepository(db),
+    domains: new KyselyDomainsRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => (closing ??= db.destroy()),
   };

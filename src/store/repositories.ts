@@ -1,8 +1,8 @@
 // store/repositories: the Store — the repositories (core/repositories.ts) on one database, SQLite
 // (embedded default) or PostgreSQL (--store postgres://…), as openStore (open.ts) builds it.
-import type { EventsRepository, JobsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+import type { DomainsRepository, EventsRepository, JobsRepository, RegistryRepository, SecretsRepository, ServingRepository, TokenRepository, VolumesRepository } from '../core/repositories.ts';
 
-export type { EventsRepository, JobsRepository, RegistryRepository, ServingRepository, TokenRepository } from '../core/repositories.ts';
+export type { DomainsRepository, EventsRepository, JobsRepository, RegistryRepository, SecretsRepository, ServingRepository, TokenRepository, VolumesRepository } from '../core/repositories.ts';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -11,6 +11,9 @@ export interface Store {
   readonly serving: ServingRepository;
   readonly events: EventsRepository;
   readonly jobs: JobsRepository;
+  readonly secrets: SecretsRepository;
+  readonly volumes: VolumesRepository;
+  readonly domains: DomainsRepository;
   /** a round trip to the database (readiness): rejects when it cannot answer */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 // each broker's figure from here, so neither waits on a broker that is slow to answer.
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { withTimeout } from '../core/timeout.ts';
 
 /** one broker trigger, as the monitor polls it */
 export interface BacklogSource {
@@ -64,7 +65,8 @@ export class BacklogMonitor {
     const limit = this.d.everyMs ?? BACKLOG_POLL_MS;
     const sources = [...this.d.sources()];
     const [brokers, due] = await Promise.all([
-      Promise.all(sources.map((s) => answerWithin(s.backlog(), limit))),
+      // a failure is unknown too
+      Promise.all(sources.map((s) => withTimeout(s.backlog().catch(() => undefined), limit))),
       this.d.dueByService(this.d.clock.now()).catch((err: unknown) => {
         this.d.log.warn({ err }, 'reading the invocation backlog failed');
         return new Map<string, number>();
@@ -80,15 +82,5 @@ export class BacklogMonitor {
     });
     this.perService = perService;
     this.perTrigger = perTrigger;
-  }
-}
-
-/** the value if it comes within `ms`, else undefined (a failure is undefined too) */
-async function answerWithin<T>(p: Promise<T | undefined>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p.catch(() => undefined), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

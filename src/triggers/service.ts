@@ -19,6 +19,7 @@ import { normaliseTrigger, type TriggerDocument } from './spec.ts';
 import { BrokerConsumer } from './broker-consumer.ts';
 import { brokerSource, redactUrl } from './brokers/index.ts';
 import { BacklogMonitor } from './backlog.ts';
+import { withTimeout } from '../core/timeout.ts';
 import type { BrokerSource as BrokerSpec } from '../core/events.ts';
 
 /** the errors a trigger's describe keeps, newest last */
@@ -493,18 +494,6 @@ async function probeBroker(spec: BrokerSpec, name: string): Promise<void> {
     await withTimeout(source.open(), 15_000, () => new SkiffError('BAD_REQUEST', `${spec.kind}: ${source.describe}: no answer within 15 s`));
   } finally {
     await source.close().catch(() => undefined);
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout?: () => Error): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve, reject) => {
-    timer = setTimeout(() => (onTimeout ? reject(onTimeout()) : resolve(undefined)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

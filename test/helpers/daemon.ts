@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.ts';
 import { removeFirewall } from '../../src/runtime/network/firewall.ts';
 import { removeAntiSpoof } from '../../src/runtime/network/anti-spoof.ts';
+import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
 import { execFileSync } from 'node:child_process';
 import { freeSubnetOctet } from './tools.ts';
 import { existsSync } from 'node:fs';
@@ -48,6 +49,8 @@ export async function startTestDaemon(
     await daemon.stop();
     await daemon.stopInstances();
     await removeTestNetwork(settings.runtime);
+    // volumes stay mounted for the next daemon; a test's go with it
+    if (!opts.dataDir) await new LoopVolumes(path.join(dataDir, 'volumes')).unmountAll();
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   const token = readFileSync(daemon.adminTokenFile, 'utf8').trim();

@@ -10,6 +10,9 @@
 //                      sleep:<ms>, exit:<code>; `run` keeps running and exits 0 on the stop signal;
 //                      `ignore-stop` keeps running until the grace ends (SIGKILL). Like a shell as pid 1,
 //                      steps ignore the stop signal: stopping mid-steps ends in SIGKILL. No exit step: exit 0.
+//                      write:<path>=<text> prints `wrote` (or `write failed` on a read-only mount) and
+//                      cat:<path> prints the text (or `missing`): files live in the instance, or in the
+//                      volume (createVolume) mounted over that path (InstanceSpec.mounts).
 //   anything else      create fails, as runc does for a command the image lacks.
 //
 // Knobs: latencyMs, failStarts (create throws), unhealthyStarts (that many next starts answer /healthz
@@ -25,6 +28,7 @@ import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceS
 import { assertInstanceId, isInstanceId, pinnedReference } from '../../src/core/names.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
+import { assertMountTarget } from '../../src/core/volumes.ts';
 
 export interface FakeInstance {
   readonly id: string;
@@ -51,6 +55,8 @@ export interface FakeState {
   prepared: Set<string>;
   /** deleted instances of services whose output is kept, by id */
   past?: Map<string, { past: PastInstance; service: string; logs: LogLine[] }>;
+  /** volumes (createVolume): their files by path */
+  volumes?: Map<string, Map<string, string>>;
 }
 
 interface Internals {
@@ -87,6 +93,13 @@ export class FakeDriver implements InstanceDriver {
   ignoreStopSignal = false;
   /** pinned references (`repo@sha256:…`) the fake registry does not have */
   readonly missingImages = new Set<string>();
+  /** files an instance wrote outside its volumes, by instance id */
+  private readonly files = new Map<string, Map<string, string>>();
+
+  /** a volume instances may mount (InstanceSpec.mounts), with no files */
+  createVolume(name: string): void {
+    (this.state.volumes ??= new Map()).set(name, new Map());
+  }
 
   constructor(readonly state: FakeState = { live: new Map(), prepared: new Set() }) {}
 
@@ -132,6 +145,10 @@ export class FakeDriver implements InstanceDriver {
     this.checkImage(spec.image);
     if (this.failStarts) throw new SkiffError('INTERNAL', 'image cannot start');
     if (spec.command !== undefined && spec.command[0] !== 'fake') throw new SkiffError('INTERNAL', `runc create ${id} failed: exec: "${spec.command[0]}": not found`);
+    for (const [i, m] of (spec.mounts ?? []).entries()) {
+      assertMountTarget(m.target, `mounts[${i}].target`);
+      if (!this.state.volumes?.has(m.volume)) throw new SkiffError('NOT_FOUND', `no volume ${m.volume} on this node`);
+    }
     this.state.prepared.add(pinnedReference(spec.image));
     this.created++;
     this.live.set(id, this.newInstance(id, spec));
@@ -240,6 +257,18 @@ export class FakeDriver implements InstanceDriver {
       if (op === 'out') this.print(inst, 'stdout', arg);
       else if (op === 'err') this.print(inst, 'stderr', arg);
       else if (op === 'sleep') await sleep(Number(arg));
+      else if (op === 'write') {
+        const eq = arg.indexOf('=');
+        const where = this.fileOf(inst, arg.slice(0, eq));
+        if (where.readOnly) this.print(inst, 'stdout', 'write failed');
+        else {
+          where.files.set(where.path, arg.slice(eq + 1));
+          this.print(inst, 'stdout', 'wrote');
+        }
+      } else if (op === 'cat') {
+        const where = this.fileOf(inst, arg);
+        this.print(inst, 'stdout', where.files.get(where.path) ?? 'missing');
+      }
       else if (op === 'exit') return inner.end({ reason: 'exited', exitCode: Number(arg) });
       else if (op === 'run' || op === 'ignore-stop') {
         inner.onStop = op === 'run' ? 'exit0' : 'ignore';
@@ -250,6 +279,17 @@ export class FakeDriver implements InstanceDriver {
       }
     }
     if (!inst.exit) inner.end({ reason: 'exited', exitCode: 0 });
+  }
+
+  /** the file map a path of the instance lands in: the volume mounted over it (deepest first), or the instance's own */
+  private fileOf(inst: FakeInstance, file: string): { files: Map<string, string>; path: string; readOnly: boolean } {
+    const mounts = [...(inst.spec.mounts ?? [])].sort((a, b) => b.target.length - a.target.length);
+    for (const m of mounts) {
+      if (file.startsWith(m.target + '/')) return { files: this.state.volumes!.get(m.volume)!, path: file.slice(m.target.length), readOnly: m.readOnly };
+    }
+    let own = this.files.get(inst.id);
+    if (!own) this.files.set(inst.id, (own = new Map()));
+    return { files: own, path: file, readOnly: false };
   }
 
   async pause(id: string): Promise<void> {

@@ -8,7 +8,10 @@
 //   burn?S      busy-loops S seconds (CPU scaling)              alloc?MB    holds MB of tmpfs memory
 //   metrics     Prometheus text: queue_depth <value>            setq?V      sets queue_depth to V
 //   say?WORD    writes "said WORD" to the app's stderr (logs)  env         the CGI environment
+//   files?DIR   each file in DIR: path, mode, uid, content; then whether DIR is writable
 //   limits      the instance's memory limit and CPU quota, as its cgroup says
+//   put?F=TEXT  writes TEXT to file F ("ok" or the error)       get?F       prints file F
+//   fill?F=MB   writes MB MiB of zeros to F: "wrote MB MiB" or "failed: <error>" (volume quotas)
 //
 //   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
 //               ON_TERM=ignore keeps running (appending to /state/after-term), else cleans up for a
@@ -26,7 +29,7 @@ export interface HttpdImage {
   digest: string;
 }
 
-const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail', 'grep', 'sort', 'tr'];
+const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail', 'grep', 'sort', 'tr', 'stat', 'dd'];
 const TEXT = 'printf "Content-Type: text/plain\\r\\n\\r\\n"';
 const AGE = 'age=$(( $(date +%s) - $(cat /tmp/started) ))';
 const CGI: Record<string, string> = {
@@ -42,12 +45,19 @@ const CGI: Record<string, string> = {
   setq: `echo "$QUERY_STRING" > /tmp/queue_depth\n${TEXT}\nhostname`,
   say: `echo "said $QUERY_STRING" >&2\n${TEXT}\necho "$QUERY_STRING"`,
   env: `${TEXT}\nenv`,
+  // each file of the directory QUERY_STRING: "<name> <mode> <uid> <value>", then whether a write there failed
+  files: `${TEXT}\nfor f in "$QUERY_STRING"/*; do echo "$(stat -c '%n %a %u' "$f") $(cat "$f")"; done\nif touch "$QUERY_STRING/new" 2>/dev/null; then echo writable; else echo read-only; fi`,
   // fails (500) the first QUERY_STRING (default 2) requests an instance gets, then answers "attempt N"
   flaky: `n=$(cat /tmp/flaky 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > /tmp/flaky\nif [ "$n" -le "\${QUERY_STRING:-2}" ]; then printf "Status: 500 Flaky\\r\\n"; fi\n${TEXT}\necho "attempt $n"`,
   // 500 for the body "poison", else 200; logs "judged BODY" to stderr either way
   judge: `body=$(head -c "\${CONTENT_LENGTH:-0}")\necho "judged $body" >&2\nif [ "$body" = poison ]; then printf "Status: 500 Poison\\r\\n"; fi\n${TEXT}\necho "$body"`,
   // logs the request (method, CloudEvent headers, body) to stderr, one line, and echoes the body
   record: `body=$(head -c "\${CONTENT_LENGTH:-0}")\necho "record $REQUEST_METHOD $(env | grep '^HTTP_CE_' | sort | tr '\\n' ' ')type=$CONTENT_TYPE body=$body" >&2\n${TEXT}\necho "$body"`,
+  // volumes: put?PATH=TEXT writes TEXT to PATH ("ok" or the error); get?PATH prints it; fill?PATH=MB
+  // writes MB MiB of zeros there ("wrote MB MiB" or "failed: <the error>")
+  put: `${TEXT}\nf="\${QUERY_STRING%%=*}"; v="\${QUERY_STRING#*=}"; if echo "$v" > "$f" 2>/tmp/err; then echo ok; else cat /tmp/err; fi`,
+  get: `${TEXT}\ncat "$QUERY_STRING" 2>&1`,
+  fill: `${TEXT}\nf="\${QUERY_STRING%%=*}"; n="\${QUERY_STRING#*=}"; if dd if=/dev/zero of="$f" bs=1048576 count="$n" 2>/tmp/err; then echo "wrote $n MiB"; else echo "failed: $(grep -v records /tmp/err)"; fi`,
   limits: `${TEXT}\ncd /sys/fs/cgroup\nif [ -e memory.max ]; then echo "memory $(cat memory.max)"; echo "cpu $(cat cpu.max)"; else echo "memory $(cat memory/memory.limit_in_bytes)"; echo "cpu $(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`,
 };
 const APP = `#!/bin/sh

@@ -259,6 +259,33 @@ export function driverContract(makeFixture: (t: TestContext) => Promise<DriverFi
     assert.equal(await f.driver.listening(id), undefined);
   });
 
+  test('mounts: a volume outlives its instances; read-only refuses writes; only instances that mount it see it; bad mounts are refused', async (t) => {
+    const f = await makeFixture(t);
+    const volume = await f.volume(t);
+    const text = `kept-${randomBytes(4).toString('hex')}`;
+    const run = async (steps: Step[], mounts: { volume: string; target: string; readOnly: boolean }[]) => {
+      const { id } = await launch(t, f, { ...f.program(steps), port: undefined, mounts });
+      assert.deepEqual(await f.driver.watch(id), { reason: 'exited', exitCode: 0 });
+      const lines = (await logsOf(f, id, steps.length)).map((l) => l.line);
+      await f.driver.delete(id);
+      return lines;
+    };
+    assert.deepEqual(await run([{ write: '/data/note', text }, { cat: '/data/note' }], [{ volume, target: '/data', readOnly: false }]), ['wrote', text]);
+    // a later instance, elsewhere and read-only: the data is there, a write is refused
+    assert.deepEqual(await run([{ cat: '/var/lib/app/note' }, { write: '/var/lib/app/other', text: 'x' }, { cat: '/var/lib/app/other' }], [{ volume, target: '/var/lib/app', readOnly: true }]), [text, 'write failed', 'missing']);
+    assert.deepEqual(await run([{ cat: '/data/note' }], []), ['missing'], 'an instance without the mount does not see it');
+    for (const target of ['/', 'relative', '/a/../b', '/proc/x', '/dev']) {
+      const id = newId(f);
+      t.after(() => f.driver.delete(id));
+      await assert.rejects(f.driver.create(id, specOf(f, { mounts: [{ volume, target, readOnly: false }] })), { code: 'BAD_REQUEST' }, target);
+      assert.equal(await f.driver.inspect(id), undefined);
+    }
+    const id = newId(f);
+    t.after(() => f.driver.delete(id));
+    await assert.rejects(f.driver.create(id, specOf(f, { mounts: [{ volume: 'no-such-volume', target: '/data', readOnly: false }] })), { code: 'NOT_FOUND' });
+    assert.equal(await f.driver.inspect(id), undefined);
+  });
+
   test('a second driver on the same state re-adopts running instances', async (t) => {
     const f = await makeFixture(t);
     const { id, address } = await launch(t, f, { env: { GREETING: 'adopted' } });

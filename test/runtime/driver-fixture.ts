@@ -12,7 +12,11 @@ import { retrying } from '../helpers/tools.ts';
 
 /** One step of a test process: print a line, sleep, exit with a code, or run until stopped — either
  *  ending with exit 0 on the stop signal ('stopped'), or ignoring it until SIGKILL ('killed'). */
-export type Step = { out: string } | { err: string } | { sleepMs: number } | { exit: number } | { until: 'stopped' | 'killed' };
+export type Step = { out: string } | { err: string } | { sleepMs: number } | { exit: number } | { until: 'stopped' | 'killed' }
+  /** write `text` to the file at `write`, then print `wrote`, or `write failed` when it cannot */
+  | { write: string; text: string }
+  /** print the file's one line of text, or `missing` */
+  | { cat: string };
 
 export interface DriverFixture {
   driver: InstanceDriver;
@@ -29,6 +33,8 @@ export interface DriverFixture {
   program(steps: Step[]): Pick<InstanceSpec, 'image' | 'command' | 'args'>;
   /** a command the image does not have */
   missingCommand: Pick<InstanceSpec, 'image' | 'command'>;
+  /** a new, empty volume the driver can mount (InstanceSpec.mounts), removed after the test */
+  volume(t: TestContext): Promise<string>;
   /** unique prefix for instance ids of this run */
   idPrefix: string;
 }

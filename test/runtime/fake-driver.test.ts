@@ -18,6 +18,8 @@ function stepOf(s: Step): string {
   if ('err' in s) return `err:${s.err}`;
   if ('sleepMs' in s) return `sleep:${s.sleepMs}`;
   if ('exit' in s) return `exit:${s.exit}`;
+  if ('write' in s) return `write:${s.write}=${s.text}`;
+  if ('cat' in s) return `cat:${s.cat}`;
   return s.until === 'stopped' ? 'run' : 'ignore-stop';
 }
 
@@ -37,6 +39,11 @@ function fixture() {
     program: (steps: Step[]) => ({ image: server, command: ['fake', ...steps.map(stepOf)] }),
     missingCommand: { image: server, command: ['/no/such/binary'] },
     idPrefix: `fake-${randomBytes(3).toString('hex')}`,
+    volume: async () => {
+      const name = `vol-${randomBytes(3).toString('hex')}`;
+      driver.createVolume(name);
+      return name;
+    },
   };
 }
 

@@ -5,6 +5,7 @@
 // nothing is left on the host afterwards.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { pinnedReference } from '../../src/core/names.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
 import { createRuncDriver } from '../../src/runtime/runc/factory.ts';
+import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
 import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
@@ -35,6 +37,8 @@ function script(steps: Step[]): string {
     if ('err' in s) return `echo ${quote(s.err)} >&2`;
     if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
     if ('exit' in s) return `exit ${s.exit}`;
+    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
+    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
     // stderr closed: the shell would report each `sleep` that the stop signal ends ("Terminated")
     const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
     return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : loop;
@@ -49,7 +53,8 @@ describe('runc instance driver', { skip }, () => {
   const images = new MemoryImages();
   let server: PinnedImage | undefined;
   let fixture: DriverFixture | undefined;
-  const make = (dataDir = work, network = NETWORK) => createRuncDriver({ dataDir, images, network });
+  const volumesOf = (dataDir: string) => new LoopVolumes(path.join(dataDir, 'volumes'));
+  const make = (dataDir = work, network = NETWORK) => createRuncDriver({ dataDir, images, network, volumes: volumesOf(dataDir) });
 
   before(async () => {
     sweepDeadRuns(PREFIX);
@@ -67,6 +72,13 @@ describe('runc instance driver', { skip }, () => {
       program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
       missingCommand: { image: srv, command: ['/no/such/binary'] },
       idPrefix: RUN,
+      volume: async (t) => {
+        const name = `vol-${randomBytes(3).toString('hex')}`;
+        const volumes = volumesOf(work);
+        await volumes.create(name, 16 << 20);
+        t.after(() => volumes.remove(name));
+        return name;
+      },
     };
   });
 
@@ -80,6 +92,7 @@ describe('runc instance driver', { skip }, () => {
       } finally {
         const runcRoot = path.join(dir, 'runtime/runc');
         for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+        await volumesOf(dir).unmountAll();
         rmSync(dir, { recursive: true, force: true });
         await removeTestNetwork(network);
       }

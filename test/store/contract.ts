@@ -4,11 +4,13 @@
 import { concurrencyContract } from './contract/concurrency.ts';
 import { eventsContract } from './contract/events.ts';
 import { jobsContract } from './contract/jobs.ts';
+import { secretsContract } from './contract/secrets.ts';
 import { migrationsContract } from './contract/migrations.ts';
 import { registryListsContract } from './contract/registry-lists.ts';
 import { registryContract } from './contract/registry.ts';
 import { servingContract } from './contract/serving.ts';
 import { tokensContract } from './contract/tokens.ts';
+import { volumesContract } from './contract/volumes.ts';
 import type { StoreTarget } from './fixtures.ts';
 
 export type { StoreTarget } from './fixtures.ts';
@@ -20,6 +22,8 @@ export function storeContract(target: StoreTarget): void {
   tokensContract(target);
   eventsContract(target);
   jobsContract(target);
+  volumesContract(target);
+  secretsContract(target);
   concurrencyContract(target);
   migrationsContract(target);
 }

@@ -51,6 +51,12 @@ function standardMounts(input: BundleInput): Mount[] {
   const bind = (source: string, destination: string): Mount => ({ destination, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   if (input.resolvConf) mounts.push(bind(input.resolvConf, '/etc/resolv.conf'));
   if (input.hosts) mounts.push(bind(input.hosts, '/etc/hosts'));
+  // secret files: a tmpfs directory of the host, read-only; its files are 0400, owned by the process's user
+  for (const m of input.secretMounts ?? []) mounts.push(bind(m.source, m.destination));
+  // persistent volumes: no devices or setuid from a volume, whatever an instance wrote there
+  for (const b of input.binds ?? []) {
+    mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', b.readOnly ? 'ro' : 'rw', 'nosuid', 'nodev', 'rprivate'] });
+  }
   return mounts;
 }
 

@@ -23,6 +23,15 @@ export interface ContainerSpec {
   limits: InstanceLimits;
   /** added to the default capability set */
   capabilities?: OptionalCapability[];
+  /** secret env vars (KEY=VALUE), over `env` except PORT; never written to persistent disk (with them,
+   *  the bundle goes to `privateDir`, and the state record keeps their names only) */
+  secretEnv?: string[];
+  /** host directories on tmpfs holding secret files, bind-mounted read-only at `destination` */
+  secretMounts?: Array<{ destination: string; source: string }>;
+  /** a directory on tmpfs private to the instance: the bundle of an instance with secrets is written there */
+  privateDir?: string;
+  /** host directories bind-mounted into the container (persistent volumes), in order */
+  binds?: { source: string; destination: string; readOnly: boolean }[];
 }
 
 export type ContainerStatus = Exclude<InstanceStatus, 'missing'>;

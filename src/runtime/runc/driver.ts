@@ -19,6 +19,8 @@ import { ensureAntiSpoof } from '../network/anti-spoof.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
 import { Ipam } from '../network/ipam.ts';
 import { buildOciConfig } from './bundle.ts';
+import { mergeEnv } from './process.ts';
+import path from 'node:path';
 import { readStats, thaw } from './cgroup.ts';
 import { startCreated } from './exec-fifo.ts';
 import { exitReason, readExitRecord } from './exit.ts';
@@ -107,13 +109,18 @@ export class RuncRuntime implements ContainerRuntime {
       const ip = await this.ipam.reserve(spec.id);
       await attachInstance(this.bridgeConfig(), spec.id, ip);
       const cgroupsPath = instanceCgroup(this.opts.cgroupParent ?? '/skiff', spec.id);
-      const config = buildOciConfig({ ...spec, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
-      await writeFileAtomic(`${p.bundle}/config.json`, JSON.stringify(config));
-      await createUnderSupervisor(p, {
+      // An instance with secrets has its bundle (config.json holds the env values) on its private tmpfs,
+      // and its record keeps the names of its secret env vars only: no value reaches persistent disk.
+      const { secretEnv, ...kept } = spec;
+      const env = secretEnv?.length ? mergeEnv(spec.env, secretEnv, spec.env.filter((e) => e.startsWith('PORT='))) : spec.env;
+      const bundle = spec.privateDir ? path.join(spec.privateDir, 'bundle') : p.bundle;
+      const config = buildOciConfig({ ...kept, env, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
+      await writeFileAtomic(`${bundle}/config.json`, JSON.stringify(config), 0o600);
+      await createUnderSupervisor({ ...p, bundle }, {
         runc: this.runcBin, runcRoot: runcRoot(this.opts.root), id: spec.id, cgroupsPath,
         logMaxBytes: this.opts.logs?.maxBytes ?? 10 * 1024 * 1024, logKeep: this.opts.logs?.keep ?? 3,
       }, START_TIMEOUT_MS);
-      const rec: InstanceRecord = { spec, ip, cgroupsPath };
+      const rec: InstanceRecord = { spec: { ...kept, ...(secretEnv ? { secretEnv: secretEnv.map((e) => e.split('=', 1)[0]! + '=') } : {}) }, ip, cgroupsPath };
       await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
       return { id: spec.id, service: spec.service, status: 'created', ip };
     } catch (err) {

@@ -31,6 +31,8 @@ export interface RuncDriverSetup {
   writableLayerBytes?: number;
   /** the data dir's free-space floor: no unpack or new instance below it */
   space?: FreeSpaceCheck;
+  /** persistent volumes on this node (runtime/volumes/loop-volumes.ts); none: mounts are refused */
+  volumes?: { hostPath(volume: string): Promise<string> };
   platform?: Platform;
   logger?: Logger;
 }
@@ -49,7 +51,7 @@ export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
     const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
     await layers.init();
     const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
-    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, images: new RuncImages(o.images, layers, o.platform), containers, logArchive: new LogArchive(logs), logger: o.logger });
+    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, ...(o.volumes ? { volumes: o.volumes } : {}), images: new RuncImages(o.images, layers, o.platform), containers, logArchive: new LogArchive(logs), logger: o.logger });
   };
   // A container without an instance dir is possible only after a crash half-way through delete.
   const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot))) || (await hasEntries(logs));

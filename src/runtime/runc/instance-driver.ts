@@ -17,11 +17,13 @@ import { silentLogger, type Logger } from '../../core/logger.ts';
 import { assertInstanceId, isInstanceId, revisionOfInstance } from '../../core/names.ts';
 import type { PinnedImage } from '../../core/service.ts';
 import { mountRootfs, removeRootfs } from '../../images/rootfs.ts';
+import { assertMountTarget, isVolumeName } from '../../core/volumes.ts';
 import type { InstanceDriver } from '../../core/instance.ts';
 import type { ContainerRuntime, ContainerState } from './container-runtime.ts';
 import type { RuncImages } from './images.ts';
 import { isLogGroup, serviceOfRevision, type LogArchive } from './log-archive.ts';
 import { containerSpec } from './process.ts';
+import { writeSecretFiles } from './secret-files.ts';
 
 export interface RuncInstanceDriverOptions {
   /** per-instance dirs */
@@ -32,6 +34,8 @@ export interface RuncInstanceDriverOptions {
   space?: FreeSpaceCheck;
   images: RuncImages;
   containers: ContainerRuntime;
+  /** where persistent volumes are on this host (runtime/volumes); none: a spec with mounts is refused */
+  volumes?: { hostPath(volume: string): Promise<string> };
   /** where deleted instances' logs are kept (skiff logs after a scale to zero or a crash); none: not kept */
   logArchive?: LogArchive;
   logger?: Logger;
@@ -45,6 +49,17 @@ interface InstanceRecord {
   logGroup?: string;
   port?: number;
   image: PinnedImage;
+}
+
+/** A volume nothing has written to yet (its root empty, root's own) becomes the instance user's, as
+ *  an image's app running as a non-root user could not write to it otherwise. */
+async function adoptEmptyVolumes(binds: { source: string; readOnly: boolean }[], user: { uid: number; gid: number }): Promise<void> {
+  if (user.uid === 0) return;
+  for (const b of binds) {
+    if (b.readOnly) continue;
+    const st = await fsp.lstat(b.source);
+    if (st.isDirectory() && st.uid === 0 && (await fsp.readdir(b.source)).length === 0) await fsp.lchown(b.source, user.uid, user.gid);
+  }
 }
 
 const isCode = (err: unknown, ...codes: string[]) => err instanceof SkiffError && codes.includes(err.code);
@@ -91,6 +106,7 @@ export class RuncInstanceDriver implements InstanceDriver {
     if (spec.logGroup !== undefined && !isLogGroup(spec.logGroup)) throw new SkiffError('BAD_REQUEST', `invalid log group ${JSON.stringify(spec.logGroup.slice(0, 80))}`);
     if (existsSync(dir)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     await this.opts.space?.assert('a new instance');
+    const binds = await this.binds(spec);
     const image = await this.opts.images.config(spec.image);
     const layers = await this.opts.images.layers(spec.image, image);
     await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
@@ -101,13 +117,35 @@ export class RuncInstanceDriver implements InstanceDriver {
       const record: InstanceRecord = { service: spec.service, revision: spec.revision, port: spec.port, image: spec.image, ...(spec.logGroup ? { logGroup: spec.logGroup } : {}) };
       await writeFileAtomic(path.join(dir, 'instance.json'), JSON.stringify(record));
       const rootfs = await mountRootfs(dir, layers.map((l) => l.path), { writableBytes: spec.limits.diskBytes ?? this.opts.writableLayerBytes });
-      await this.opts.containers.create(await containerSpec(id, spec, image, rootfs));
+      const container = await containerSpec(id, spec, image, rootfs);
+      await adoptEmptyVolumes(binds, container.user);
+      // secrets: files (and the bundle holding their env values) on the instance's tmpfs, never on disk
+      const secrets = spec.secrets ? await writeSecretFiles(dir, spec.secrets, container.user) : {};
+      await this.opts.containers.create({ ...container, ...(binds.length ? { binds } : {}), ...secrets });
       if (spec.port !== undefined) this.ports.set(id, spec.port);
       this.log.debug({ instance: id, revision: spec.revision }, 'instance created');
     } catch (err) {
       await this.remove(id).catch((cleanup: unknown) => this.log.warn({ instance: id, err: cleanup }, 'cleanup after a failed create failed'));
       throw err;
     }
+  }
+
+  /** The spec's volumes as host bind mounts (each mounted on the host first if it is not). */
+  private async binds(spec: InstanceSpec): Promise<{ source: string; destination: string; readOnly: boolean }[]> {
+    const mounts = spec.mounts ?? [];
+    if (mounts.length === 0) return [];
+    const volumes = this.opts.volumes;
+    if (!volumes) throw new SkiffError('BAD_REQUEST', 'this node has no volumes: an instance cannot mount one');
+    const seen = new Set<string>();
+    const binds = [];
+    for (const [i, m] of mounts.entries()) {
+      const destination = assertMountTarget(m.target, `mounts[${i}].target`);
+      if (seen.has(destination)) throw new SkiffError('BAD_REQUEST', `mounts[${i}].target: ${destination} is mounted twice`);
+      seen.add(destination);
+      if (!isVolumeName(m.volume)) throw new SkiffError('BAD_REQUEST', `mounts[${i}].volume: invalid volume name ${JSON.stringify(m.volume.slice(0, 80))}`);
+      binds.push({ source: await volumes.hostPath(m.volume), destination, readOnly: m.readOnly });
+    }
+    return binds;
   }
 
   /** runc's exec FIFO: a few ms. A start that fails deletes the instance; a second start is CONFLICT

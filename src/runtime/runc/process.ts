@@ -50,5 +50,6 @@ export async function containerSpec(id: string, spec: InstanceSpec, image: Image
     hostname: spec.service.slice(0, 63),
     limits: spec.limits,
     ...(spec.capabilities?.length ? { capabilities: spec.capabilities } : {}),
+    ...(spec.secrets && Object.keys(spec.secrets.env).length ? { secretEnv: Object.entries(spec.secrets.env).map(([k, v]) => `${k}=${v}`) } : {}),
   };
 }

@@ -1,0 +1,71 @@
+// daemon/acme-issuer: obtains certificates by ACME (RFC 8555) with the HTTP-01 challenge, through
+// acme-client (docs/dependencies.md). The challenge's answer is published on the gateway's plain port
+// (/.well-known/acme-challenge/TOKEN) for the time of the order. The account key is made on the first
+// order and kept in <dataDir>/certs/acme-account.key (0600); each certificate gets a fresh P-256 key.
+import https from 'node:https';
+import tls from 'node:tls';
+import path from 'node:path';
+import { promises as fsp, readFileSync } from 'node:fs';
+import acme from 'acme-client';
+import { SkiffError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/fsutil.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Settings } from '../config/settings.ts';
+import type { CertificateIssuerPort, CertificatePair } from '../serving/domain-ports.ts';
+import { ACME_ACCOUNT_KEY } from './cert-files.ts';
+
+export interface ChallengeBoard {
+  set(token: string, keyAuthorization: string): void;
+  delete(token: string): void;
+}
+
+export function acmeIssuer(settings: Settings['acme'], certsDir: string, challenges: ChallengeBoard, log: Logger): CertificateIssuerPort {
+  if (settings.caFile) {
+    let extra: string;
+    try {
+      extra = readFileSync(settings.caFile, 'utf8');
+    } catch (err) {
+      throw new SkiffError('CONFIG_INVALID', `acme.caFile: cannot read ${settings.caFile}: ${(err as Error).message}`);
+    }
+    // acme-client talks through its own axios instance: one per process, so the extra CA is trusted
+    // for every ACME request this process makes (the system's CAs still are)
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, extra], keepAlive: true });
+  }
+  let client: Promise<acme.Client> | undefined;
+  const clientOf = () =>
+    (client ??= (async () => {
+      const file = path.join(certsDir, ACME_ACCOUNT_KEY);
+      let accountKey: string | undefined = await fsp.readFile(file, 'utf8').catch(() => undefined);
+      if (!accountKey) {
+        accountKey = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+        await fsp.mkdir(certsDir, { recursive: true, mode: 0o700 });
+        await writeFileAtomic(file, accountKey, 0o600);
+      }
+      return new acme.Client({ directoryUrl: settings.directoryUrl, accountKey, backoffAttempts: 10, backoffMin: 200, backoffMax: 5000 });
+    })().catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    }));
+  return {
+    async issue(host: string): Promise<CertificatePair> {
+      const c = await clientOf();
+      const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+      const chain = await c.auto({
+        csr,
+        ...(settings.email ? { email: settings.email } : {}),
+        termsOfServiceAgreed: true,
+        challengePriority: ['http-01'],
+        // acme-client would fetch http://HOST/.well-known/… on port 80 itself first; the CA's own
+        // validation is the one that counts, and its errors say more
+        skipChallengeVerification: true,
+        challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+          if (challenge.type !== 'http-01') throw new Error(`unsupported challenge ${challenge.type}`);
+          challenges.set(challenge.token, keyAuthorization);
+          log.debug({ host, token: challenge.token }, 'acme: challenge published');
+        },
+        challengeRemoveFn: async (_authz, challenge) => challenges.delete(challenge.token),
+      });
+      return { chain, key: key.toString() };
+    },
+  };
+}
