@@ -22,7 +22,9 @@ async function out(d: TestDaemon, args: string[]): Promise<string> {
 test('read commands print the API’s answer as JSON or YAML, valid against the OpenAPI response schemas', { skip }, async (t) => {
   const d = await startTestDaemon(t);
   const image = await pushHttpdImage(d, uniqueRepo('json'), 'v1');
-  await out(d, ['deploy', 'web', '--image', image.reference, '--env', 'A=1']);
+  // min 1: after the deploy's verification nothing scales it away, so two describes taken one after
+  // the other (JSON, then YAML) see the same events and instances
+  await out(d, ['deploy', 'web', '--image', image.reference, '--env', 'A=1', '--min', '1']);
   const spec = (await (await fetch(`${d.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>> };
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   const schemaOf = (p: string, method = 'get') => spec.paths[p]![method]!.responses['200']!.content['application/json']!.schema;
