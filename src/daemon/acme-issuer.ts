@@ -31,6 +31,9 @@ export function acmeIssuer(settings: Settings['acme'], certsDir: string, challen
     // for every ACME request this process makes (the system's CAs still are)
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, extra], keepAlive: true });
   }
+  // axios waits forever by default: a CA that accepts a connection and never answers would hold an
+  // order (and a renewal pass) for good
+  if (!acme.axios.defaults.timeout) acme.axios.defaults.timeout = 30_000;
   let client: Promise<acme.Client> | undefined;
   const clientOf = () =>
     (client ??= (async () => {

@@ -219,18 +219,17 @@ export class Gateway implements FastPathHost {
     this.upstreams.close();
     await this.clients.close();
     const server = this.server;
-    const listener = this.listener;
-    const tlsListener = this.tlsListener;
-    if (tlsListener) await new Promise<void>((resolve) => tlsListener.close(() => resolve()));
-    if (!server || !listener) return;
-    // The listener's close waits for every connection it accepted, handed-off ones included, so
-    // those are closed by the http server at the same time rather than after.
+    // A listener's close waits for every connection it accepted, handed-off ones included (on the TLS
+    // port too), so those are closed by the http server at the same time rather than after: awaiting
+    // one listener before closing the server's connections waits for ever on a keep-alive one.
     await Promise.all([
-      new Promise<void>((resolve) => listener.close(() => resolve())),
-      new Promise<void>((resolve) => {
-        server.close(() => resolve()); // reports "not running" (it never listened) after closing its connections
-        server.closeAllConnections();
-      }),
+      ...[this.listener, this.tlsListener].map((l) => (l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined)),
+      server
+        ? new Promise<void>((resolve) => {
+            server.close(() => resolve()); // reports "not running" (it never listened) after closing its connections
+            server.closeAllConnections();
+          })
+        : undefined,
     ]);
   }
 

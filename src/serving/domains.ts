@@ -6,6 +6,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { SkiffError } from '../core/errors.ts';
+import { withTimeout } from '../core/timeout.ts';
 import { parseDomainHost, type CertificateState, type DomainDocument, type DomainRecord, type DomainView } from '../core/domains.ts';
 import type { DomainsRepository } from '../core/repositories.ts';
 import type { CertificateFilesPort, CertificateIssuerPort, DomainGatewayPort, DomainServicesPort } from './domain-ports.ts';
@@ -14,6 +15,8 @@ import { certificateInfo, checkCertificate, leafOf } from './certificates.ts';
 
 /** the longest the service sleeps between looks (a changed clock, a missed timer) */
 const MAX_SLEEP_MS = 3600_000;
+/** how long a stop waits for an ACME order under way */
+const STOP_WAIT_MS = 5000;
 
 export interface DomainServiceDeps {
   records: DomainsRepository;
@@ -51,7 +54,9 @@ export class DomainService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelWake?.();
-    await this.pumping?.catch(() => {});
+    // An ACME order under way is waited for a little, not to its end (a CA that stops answering would
+    // hold the daemon's stop); what it brings after that is dropped, and the next start orders again.
+    await withTimeout(this.pumping?.catch(() => {}) ?? Promise.resolve(), STOP_WAIT_MS);
   }
 
   async add(doc: DomainDocument, tenant: string): Promise<DomainView> {
@@ -151,6 +156,7 @@ export class DomainService {
     try {
       log.info({ reason }, 'domains: requesting a certificate');
       const pair = await this.d.issuer.issue(domain.host);
+      if (this.stopped) return domain.certificate;
       const info = certificateInfo(leafOf(pair.chain, 'the ACME certificate'));
       // still there? (removed while the order ran: its files must not come back)
       if (!(await this.d.records.getDomain(domain.host))) return domain.certificate;
