@@ -13,23 +13,18 @@
 // Pinning (default, 2+ CPUs): each proxy (nginx: worker_processes 1; Skiff: one Node process) runs
 // alone on CPU 0; wrk and the backend share CPU 1, identical for all three targets. --no-pin lets the
 // kernel place everything (nginx worker_processes auto).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNginx, stopper, type RunningServer } from './lib/nginx.ts';
-import { freePort, cleanupOnExit } from './lib/process.ts';
+import { startNginx, type RunningServer } from './lib/nginx.ts';
+import { startGatewayProcess } from './lib/gateway-process.ts';
+import { withCpu, wrk as loadWrk, type LoadRun } from './lib/load.ts';
+import { freePort } from './lib/process.ts';
+import { benchFrame, ms, PROXY_BENCH_OPTIONS, runBench } from './lib/proxy-bench.ts';
 import { intFlag, median } from './lib/measure.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
-    'latency-connections': { type: 'string', default: '10' },
-    threads: { type: 'string', default: '2' },
-    'no-pin': { type: 'boolean', default: false },
+    ...PROXY_BENCH_OPTIONS,
     'gateway-workers': { type: 'string', default: '1' },
     'slow-path': { type: 'boolean', default: false },
   },
@@ -40,23 +35,11 @@ const gatewayWorkers = intFlag(args['gateway-workers'], '--gateway-workers');
 const pin = !args['no-pin'] && os.availableParallelism() >= 2;
 const PROXY_CPUS = pin ? '0' : undefined;
 const CLIENT_CPUS = pin ? '1' : undefined;
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
-const workDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-gateway-'));
-const stops: Array<() => void> = [];
-let wrkChild: ChildProcess | undefined;
-let cleaned = false;
-function cleanup(): void {
-  if (cleaned) return;
-  cleaned = true;
-  wrkChild?.kill('SIGKILL');
-  for (const stop of stops) stop();
-  rmSync(workDir, { recursive: true, force: true, maxRetries: 5 });
-}
-cleanupOnExit(cleanup);
+const { workDir, stops, cleanup } = benchFrame('skiff-bench-gateway-');
 
 interface Target { name: 'direct' | 'nginx' | 'skiff'; port: number; pid?: number }
-interface Run { rps: number; p50: number; p99: number; cpuUsPerReq?: number }
+type Run = LoadRun;
 
 async function main(): Promise<void> {
   const backend = await startNginx(workDir, await freePort(), { kind: 'backend' }, '1', CLIENT_CPUS);
@@ -110,76 +93,11 @@ async function main(): Promise<void> {
 
 /** The gateway child process; with --gateway-workers > 1 it forks that many listeners (bench/lib/gateway-server.ts). */
 async function startGateway(backendPort: number): Promise<RunningServer> {
-  const argv = [path.join(REPO_ROOT, 'bin/run-ts.mjs'), path.join(REPO_ROOT, 'bench/lib/gateway-server.ts'), '--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers), ...(args['slow-path'] ? ['--slow-path'] : [])];
-  const child = PROXY_CPUS ? spawn('taskset', ['-c', PROXY_CPUS, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stop = stopper(child, undefined);
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let seen = '';
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening:\n${seen}`)));
-      child.stdout!.on('data', (b: Buffer) => {
-        seen += b.toString();
-        const m = /listening (\d+)/.exec(seen);
-        if (m) resolve(Number(m[1]));
-      });
-    });
-    return { port, pid: child.pid!, stop };
-  } catch (err) {
-    stop();
-    throw err;
-  }
+  return startGatewayProcess(['--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers), ...(args['slow-path'] ? ['--slow-path'] : [])], PROXY_CPUS);
 }
 
-async function wrk(t: Target, connections: number, seconds: number): Promise<Run> {
-  // wrk needs at least one connection per thread (-c1 runs one thread)
-  const argv = ['-t', String(Math.min(Number(args.threads), connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${t.port}/`];
-  const cpuBefore = t.pid === undefined ? 0 : treeCpuSeconds(t.pid);
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = CLIENT_CPUS ? spawn('taskset', ['-c', CLIENT_CPUS, 'wrk', ...argv]) : spawn('wrk', argv);
-    wrkChild = child;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', (err) => reject(new Error(`wrk: ${err.message} (Debian package wrk)`)));
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrk exited with ${code}: ${stderr}${stdout}`))));
-  });
-  const r = parseWrk(out, t.name);
-  if (t.pid !== undefined) r.cpuUsPerReq = ((treeCpuSeconds(t.pid) - cpuBefore) * 1e6) / (r.rps * seconds);
-  return r;
-}
-
-/** req/s and p50/p99 in ms from `wrk --latency`; non-2xx responses or socket errors fail the bench. */
-function parseWrk(out: string, name: string): Run {
-  const bad = /Non-2xx or 3xx responses: (\d+)|Socket errors: .*/.exec(out);
-  if (bad) throw new Error(`${name}: ${bad[0]}\n${out}`);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const pct = (p: string) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out);
-    if (!m) throw new Error(`${name}: no ${p}% latency in wrk output:\n${out}`);
-    return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2] as 'us' | 'ms' | 's'];
-  };
-  if (!rps) throw new Error(`${name}: no Requests/sec in wrk output:\n${out}`);
-  return { rps: Number(rps[1]), p50: pct('50'), p99: pct('99') };
-}
-
-/** user+system CPU seconds of a process and its direct children (nginx workers, gateway workers). */
-function treeCpuSeconds(pid: number): number {
-  const stat = (p: string) => {
-    try {
-      const s = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return s.slice(s.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined;
-    }
-  };
-  let ticks = 0;
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    const f = stat(p);
-    if (f && (p === String(pid) || f[1] === String(pid))) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / 100;
+function wrk(t: Target, connections: number, seconds: number): Promise<Run> {
+  return withCpu(t.pid, seconds, () => loadWrk(`http://127.0.0.1:${t.port}/`, { threads: Number(args.threads), connections, seconds, cpus: CLIENT_CPUS }, t.name));
 }
 
 function fmtRun(r: Run): string {
@@ -187,21 +105,4 @@ function fmtRun(r: Run): string {
   return `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}${cpu}`;
 }
 
-function ms(v: number): string {
-  return `${v.toFixed(3)} ms`;
-}
-
-
-
-
-main().then(
-  () => {
-    cleanup();
-    process.exit(0);
-  },
-  (err: Error) => {
-    console.error(err.message);
-    cleanup();
-    process.exit(1);
-  },
-);
+runBench(main, cleanup);

@@ -7,6 +7,7 @@
 #   docker.io, podman, skopeo, containernetworking-plugins, uidmap: real registry clients in tests
 #   busybox-static: test images; umoci: unpack cross-check in tests; docker-registry: benchmark peer
 #   nginx-light, wrk: the gateway benchmark's peer proxy/backend and load generator (bench/gateway.ts)
+#   nghttp2-client: h2load, the HTTP/2 load generator of the gateway TLS benchmark (bench/tls.ts)
 #   postgresql: the PostgreSQL store's contract tests start a real server (test/helpers/postgres.ts)
 #   pebble, openssl: custom-domain tests run Let's Encrypt's ACME test server and make certificates (test/helpers/pebble.ts)
 #   nats-server, rabbitmq-server, redis-server, mosquitto: event-trigger tests start private brokers (test/helpers/brokers.ts)
@@ -14,7 +15,7 @@ SKIFF_APT_PACKAGES=(
   ca-certificates build-essential python3 git
   runc iptables nftables iproute2 attr zstd uidmap perl e2fsprogs mount tar
   docker.io podman skopeo containernetworking-plugins
-  busybox-static umoci docker-registry nginx-light wrk
+  busybox-static umoci docker-registry nginx-light wrk nghttp2-client
   postgresql pebble openssl
   nats-server rabbitmq-server redis-server mosquitto
 )

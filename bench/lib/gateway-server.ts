@@ -7,28 +7,54 @@
 //
 // --slow-path turns the raw fast path off (every connection on the node:http path), for comparison.
 //
+// --tls-cert FILE --tls-key FILE (bench/tls.ts) also open the gateway's TLS port, with that certificate
+// for --tls-host (default localhost) made a custom domain of the route's service, as `skiff domain add
+// --cert --key` does; --h2-prototype adds an HTTP/2 TLS port (bench/lib/h2-prototype.ts). Then it
+// prints "listening PORT tls PORT [h2 PORT]". One process only.
+//
 //   node bin/run-ts.mjs bench/lib/gateway-server.ts --backend 127.0.0.1:PORT [--port 0] [--workers 1] [--slow-path]
+//        [--tls-cert FILE --tls-key FILE [--tls-host localhost] [--h2-prototype]]
 import cluster from 'node:cluster';
 import { once } from 'node:events';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { listenH2Prototype } from './h2-prototype.ts';
 
 const { values: args } = parseArgs({
-  options: { backend: { type: 'string' }, port: { type: 'string', default: '0' }, workers: { type: 'string', default: '1' }, 'slow-path': { type: 'boolean', default: false } },
+  options: {
+    backend: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    workers: { type: 'string', default: '1' },
+    'slow-path': { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-host': { type: 'string', default: 'localhost' },
+    'h2-prototype': { type: 'boolean', default: false },
+  },
 });
 const [host, port] = (args.backend ?? '').split(':');
 if (!host || !port) throw new Error('--backend HOST:PORT is required');
 const workers = Number(args.workers);
+const tls = args['tls-cert'] && args['tls-key'] ? { chain: readFileSync(args['tls-cert'], 'utf8'), key: readFileSync(args['tls-key'], 'utf8') } : undefined;
+if (tls && workers > 1) throw new Error('--tls-cert: one process only (--workers 1)');
 
-async function serve(listenPort: number): Promise<number> {
+async function serve(listenPort: number): Promise<number | string> {
   const gw = new Gateway({ requestCapacity: () => {} }, silentLogger, { fastPath: !args['slow-path'] });
   gw.setRevision('bench-1', { concurrency: 0, queueLimit: 10_000, timeoutMs: 30_000 });
   gw.setEndpoints('bench-1', [{ id: 'backend', host: host!, port: Number(port) }]);
   gw.setRoutes([{ service: 'bench', hosts: ['127.0.0.1'], targets: [{ revision: 'bench-1', percent: 100 }] }]);
   process.once('SIGTERM', () => void gw.close().then(() => process.exit(0)));
-  return (await gw.listen('127.0.0.1', listenPort)).port;
+  const plain = (await gw.listen('127.0.0.1', listenPort)).port;
+  if (!tls) return plain;
+  const domain = args['tls-host']!;
+  gw.setDomains([{ host: domain, service: 'bench', redirectHttp: false }]);
+  gw.certificates.set(domain, tls);
+  const secure = (await gw.listenTls('127.0.0.1', 0)).port;
+  const h2 = args['h2-prototype'] ? ` h2 ${await listenH2Prototype(gw, '127.0.0.1', 0)}` : '';
+  return `${plain} tls ${secure}${h2}`;
 }
 
 if (workers <= 1) {

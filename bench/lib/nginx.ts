@@ -2,10 +2,13 @@
 // either as the fixed-cost backend (`return 200` with a 100-byte body) or as a reverse proxy to it
 // with production settings (upstream keepalive, HTTP/1.1 upstream, no access log, no buffering of
 // small responses beyond the defaults). stop() is idempotent and removes the prefix.
+// A proxy with `tls` terminates TLS instead (TLS 1.2 and 1.3, nginx's defaults otherwise: session
+// tickets on, no shared session cache); `h2Port` adds a port serving HTTP/2 (ALPN h2), `plainPort` one
+// serving plain HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { waitForHttp } from './process.ts';
+import { waitForHttp, waitForTls } from './process.ts';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
 export const BODY_100 = 'x'.repeat(99) + '\n';
@@ -16,7 +19,18 @@ export interface RunningServer {
   stop(): void;
 }
 
-export type NginxRole = { kind: 'backend' } | { kind: 'proxy'; upstreamPort: number };
+export interface NginxTls {
+  certFile: string;
+  keyFile: string;
+  /** the SNI name the readiness probe sends */
+  servername: string;
+  /** a second port, TLS with HTTP/2 */
+  h2Port?: number;
+  /** a port serving the same over plain HTTP */
+  plainPort?: number;
+}
+
+export type NginxRole = { kind: 'backend' } | { kind: 'proxy'; upstreamPort: number; tls?: NginxTls };
 
 /** `workers` is nginx's worker_processes value ('auto' or a count); `cpus` pins the master and workers. */
 export async function startNginx(workDir: string, port: number, role: NginxRole, workers: string, cpus?: string): Promise<RunningServer> {
@@ -36,6 +50,17 @@ export async function startNginx(workDir: string, port: number, role: NginxRole,
         '}',
       ].join('\n    ');
   const upstream = role.kind === 'proxy' ? `upstream backend { server 127.0.0.1:${role.upstreamPort}; keepalive 256; }` : '';
+  const tls = role.kind === 'proxy' ? role.tls : undefined;
+  const listen = !tls
+    ? `listen 127.0.0.1:${port} reuseport;`
+    : [
+        `listen 127.0.0.1:${port} ssl reuseport;`,
+        ...(tls.h2Port ? [`listen 127.0.0.1:${tls.h2Port} ssl http2 reuseport;`] : []),
+        ...(tls.plainPort ? [`listen 127.0.0.1:${tls.plainPort} reuseport;`] : []),
+        `ssl_certificate ${tls.certFile};`,
+        `ssl_certificate_key ${tls.keyFile};`,
+        'ssl_protocols TLSv1.2 TLSv1.3;',
+      ].join('\n    ');
   writeFileSync(path.join(prefix, 'nginx.conf'), `
 daemon off;
 master_process on;
@@ -54,7 +79,7 @@ http {
   scgi_temp_path ${prefix}/scgi;
   ${upstream}
   server {
-    listen 127.0.0.1:${port} reuseport;
+    ${listen}
     ${location}
   }
 }
@@ -65,7 +90,7 @@ http {
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const stop = stopper(child, prefix);
   try {
-    await waitForHttp(child, `http://127.0.0.1:${port}/`).catch((err: Error) => {
+    await (tls ? waitForTls(child, port, tls.servername) : waitForHttp(child, `http://127.0.0.1:${port}/`)).catch((err: Error) => {
       throw new Error(`nginx ${role.kind}: ${err.message}\n${stderr}`);
     });
     return { port, pid: child.pid!, stop };

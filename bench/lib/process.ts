@@ -3,6 +3,7 @@
 // Ctrl-C/SIGTERM (exit status 130).
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export { freePort } from '../../test/helpers/tools.ts';
 
@@ -26,4 +27,22 @@ export async function waitForHttp(child: ChildProcess, url: string, timeoutMs = 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** Resolves once 127.0.0.1:`port` completes a TLS handshake for `servername` (any certificate). */
+export async function waitForTls(child: ChildProcess, port: number, servername: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`TLS port ${port}: server exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`TLS port ${port} did not answer within ${timeoutMs} ms`);
 }
