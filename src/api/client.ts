@@ -110,6 +110,11 @@ export class SkiffClient {
     return this.request<ServiceView>('GET', `/api/v1/services/${encodeURIComponent(name)}`);
   }
 
+  /** the latest revision's deploy document, image pinned (`skiff export`) */
+  serviceDocument(name: string) {
+    return this.request<DeployDocument>('GET', `/api/v1/services/${encodeURIComponent(name)}/document`);
+  }
+
   deleteService(name: string) {
     return this.request<void>('DELETE', `/api/v1/services/${encodeURIComponent(name)}`);
   }

@@ -31,6 +31,8 @@ export interface ServingPort {
   update(name: string, patch: DeployPatch, tenant: string, opts?: DeployOptions): Promise<DeployResult>;
   list(): Promise<ServiceView[]>;
   get(name: string): Promise<ServiceView>;
+  /** the latest revision's deploy document, its image pinned and the service's bounds in it (`skiff export`) */
+  document(name: string): Promise<DeployDocument>;
   remove(name: string): Promise<void>;
   setTraffic(name: string, traffic: TrafficTarget[]): Promise<ServiceView>;
   rollback(name: string, to?: string): Promise<ServiceView>;

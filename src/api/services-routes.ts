@@ -57,6 +57,10 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     serving.get((req.params as { name: string }).name),
   );
 
+  api.get('/services/:name/document', { config: needs('services:read'), schema: { summary: 'The deploy document of the latest revision (image pinned, the service\'s bounds): what `skiff export` translates', tags: ['services'], params: nameParam, response: { 200: deployDocumentSchema, 404: error } } }, async (req) =>
+    serving.document((req.params as { name: string }).name),
+  );
+
   api.delete('/services/:name', { config: needs('services:write'), schema: { summary: 'Delete a service and stop its instances (409 while a trigger delivers to it)', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
     await serving.remove((req.params as { name: string }).name);
     return reply.code(204).send();

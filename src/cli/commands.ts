@@ -20,6 +20,8 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   volumes: async () => (await import('./volumes.ts')).registerVolumes,
   secrets: async () => (await import('./secrets.ts')).registerSecrets,
   domains: async () => (await import('./domains.ts')).registerDomains,
+  compose: async () => (await import('./compose.ts')).registerCompose,
+  export: async () => (await import('./knative.ts')).registerExport,
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
@@ -38,6 +40,8 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   volume: 'volumes',
   secret: 'secrets',
   domain: 'domains',
+  compose: 'compose',
+  export: 'export',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 

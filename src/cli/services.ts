@@ -1,5 +1,6 @@
 // cli/services: `skiff deploy | ls | describe | logs | scale | prewarm | traffic | rollback | rm`.
 // Every command goes through the API client; output is for people (tables, short progress lines).
+import { deviceRequestText, parseDeviceRequests } from '../core/devices.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
@@ -54,11 +55,20 @@ interface DeployFlags {
   cpus?: string;
   disk?: string;
   capAdd: string[];
+  ingress?: string;
+  protocol?: string;
   envFromSecret: string[];
   secretEnv: string[];
   secretMount: string[];
   /** `NAME:/path[:ro]`, repeatable (absent when a test builds flags by hand) */
   volume?: string[];
+  /** `/dev/PATH[:rwm]` or `vendor/class=name`, repeatable */
+  device?: string[];
+  gpu?: string;
+  /** --cpu-always / --no-cpu-always */
+  cpuAlways?: boolean;
+  /** --cpu-throttling / --no-cpu-throttling (Cloud Run's spelling of the same, inverted) */
+  cpuThrottling?: boolean;
   min?: string;
   max?: string;
   concurrency?: string;
@@ -67,6 +77,11 @@ interface DeployFlags {
   /** commander's --no-traffic: false when given */
   traffic: boolean;
   tag?: string;
+}
+
+function oneOf<T extends string>(value: string, flag: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new SkiffError('BAD_REQUEST', `${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 /** `--cap-add` values: `NET_RAW` or `CAP_NET_RAW`, any case, as docker accepts them. */
@@ -122,7 +137,14 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.env.length) patch.env = opts.removals ? envPatch(f.env) : envPairs(f.env);
   if (f.memory || cpu || f.disk) patch.resources = { ...(f.memory ? { memory: f.memory } : {}), ...(cpu ? { cpu } : {}), ...(f.disk ? { disk: f.disk } : {}) };
   if (f.capAdd.length) patch.capabilities = capabilities(f.capAdd);
+  if (f.ingress !== undefined) patch.ingress = oneOf(f.ingress, '--ingress', ['all', 'internal'] as const);
+  if (f.protocol !== undefined) patch.protocol = oneOf(f.protocol, '--protocol', ['http', 'tcp'] as const);
   if (f.volume?.length) patch.volumes = f.volume.map(parseVolumeFlag);
+  if (f.device?.length) patch.devices = parseDeviceRequests(f.device, '--device').map(deviceRequestText);
+  if (f.gpu !== undefined) patch.gpus = int(f.gpu, '--gpu');
+  if (f.cpuAlways !== undefined && f.cpuThrottling !== undefined && f.cpuAlways === f.cpuThrottling) throw new SkiffError('USAGE', '--cpu-always and --cpu-throttling contradict each other (--no-cpu-throttling is --cpu-always)');
+  if (f.cpuAlways !== undefined) patch.cpuAlways = f.cpuAlways;
+  else if (f.cpuThrottling !== undefined) patch.cpuAlways = !f.cpuThrottling;
   const secrets = secretsPatch(f, opts.removals);
   if (secrets) patch.secrets = secrets;
   if (f.timeout) patch.timeout = f.timeout;
@@ -253,11 +275,13 @@ export function configText(c: RevisionConfig, indent: string): string[] {
   const probe = (p: RevisionConfig['readiness']) => `${p.path ? `GET ${p.path}` : 'TCP'} every ${secs(p.periodMs)}, timeout ${secs(p.timeoutMs)}, ${p.failureThreshold} failures`;
   const sc = c.scaling;
   return [
-    `port ${c.port}${c.command ? `, command ${JSON.stringify(c.command)}` : ''}${c.args ? `, args ${JSON.stringify(c.args)}` : ''}`,
+    `${c.protocol === 'tcp' ? 'tcp ' : ''}port ${c.port}${c.ingress === 'internal' ? ' (internal: reached only by the tenant\'s services)' : ''}${c.command ? `, command ${JSON.stringify(c.command)}` : ''}${c.args ? `, args ${JSON.stringify(c.args)}` : ''}`,
     `env ${Object.keys(c.env).length ? Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ') : '(none)'}`,
     ...(c.secrets ? [`secrets ${secretsText(c.secrets)}`] : []),
     `limits memory ${mib(c.memoryBytes)}, cpu ${c.cpus}, pids ${c.pids}${c.diskBytes !== undefined ? `, disk ${mib(c.diskBytes)}` : ''}${c.capabilities?.length ? `, +${c.capabilities.join(' +')}` : ''}${c.readOnlyRoot ? ', read-only root' : ''}`,
     ...(c.volumes?.length ? [`volumes ${c.volumes.map((v) => `${v.volume}:${v.path}${v.readOnly ? ':ro' : ''}`).join(' ')}`] : []),
+    ...(c.devices?.length || c.gpus ? [`devices ${[...(c.devices ?? []).map(deviceRequestText), ...(c.gpus ? [`${c.gpus} GPU(s)`] : [])].join(' ')}`] : []),
+    `cpu ${c.cpuAlways ? 'always allocated (--cpu-always)' : 'only during requests: frozen when idle'}`,
     `requests timeout ${secs(c.timeoutMs)}, queue ${c.queueLimit}, drain grace ${secs(c.drainGraceMs)}`,
     `scaling concurrency ${sc.concurrency || 'unlimited'}, ${sc.metric} target ${sc.target} at ${Math.round(sc.targetUtilization * 100)}%, window ${secs(sc.stableWindowMs)}, keep-alive ${sc.keepAlive ?? 'adaptive'}${sc.freezeIdle ? ', freeze idle' : ''}`,
     `readiness ${probe(c.readiness)}`,
@@ -323,11 +347,19 @@ export function registerServices(program: Command): void {
       .option('--cpu <cores>', 'CPU limit, e.g. 0.5 (also --cpus, as skiff run and docker spell it)')
       .addOption(new Option('--cpus <cores>').hideHelp())
       .option('--disk <size>', 'writable layer size, memory-backed, e.g. 512Mi (default: the runtime.writableLayerBytes setting, 512Mi)')
+      .option('--ingress <all|internal>', 'all: public through the gateway (default); internal: reached only by the tenant\'s other services, as http://NAME/')
+      .option('--protocol <http|tcp>', 'http (default); tcp: a plain TCP service (database, cache) reached by the other services as NAME:PORT, never public')
       .option('--cap-add <cap>', 'add a capability to the default set: NET_RAW (repeatable)', collect, [])
       .option('--env-from-secret <name[@version]>', 'every key of a secret as an env var (repeatable; in an update, the list given replaces the one before)', collect, [])
       .option('--secret-env <VAR=NAME[@version]:KEY>', 'an env var from one key of a secret (repeatable); VAR- removes it in an update', collect, [])
       .option('--secret-mount <NAME[@version]:/path>', 'each key of a secret as a read-only file in /path, on tmpfs (repeatable); /path- removes it in an update', collect, [])
       .option('--volume <NAME:/path[:ro]>', 'mount a volume (skiff volume create NAME) at /path, read-write or :ro (repeatable; in an update, the list given replaces the one before)', collect, [])
+      .option('--device <dev>', 'pass a device into every instance: /dev/PATH[:rwm] (in the node\'s runtime.deviceAllowList) or a CDI name such as nvidia.com/gpu=0 or =all (repeatable; in an update, the list given replaces the one before)', collect, [])
+      .option('--gpu <n>', 'GPUs per instance: the first n nvidia.com/gpu CDI devices of the node (0 = none)')
+      .option('--cpu-always', 'CPU while no request is in flight (background work): never frozen between requests')
+      .option('--no-cpu-always', 'frozen between requests when idle (the default)')
+      .addOption(new Option('--cpu-throttling', 'Cloud Run\'s name for --no-cpu-always').hideHelp())
+      .addOption(new Option('--no-cpu-throttling', 'Cloud Run\'s name for --cpu-always'))
       .option('--min <n>', 'minimum instances (0 = scale to zero)')
       .option('--max <n>', 'maximum instances')
       .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
@@ -348,7 +380,11 @@ export function registerServices(program: Command): void {
   ).action(async (name: string | undefined, f: DeployFlags) => {
     // the flags first: a bad one is named before any question about the daemon or the token
     if (f.file) {
-      const doc = deployDocument(name, f, await readDeployFile(f.file));
+      const fromFile = await readDeployFile(f.file);
+      // a Knative Service (apiVersion serving.knative.dev/v1, kind Service) is deployed as it is
+      const { isKnativeService } = await import('./knative/import.ts');
+      if (isKnativeService(fromFile)) return deployAndReport(program, f, (await import('./knative.ts')).knativeDeploy(fromFile, f, (doc) => deployDocument(name, f, doc)));
+      const doc = deployDocument(name, f, fromFile);
       return deployAndReport(program, f, (c, o) => c.deploy(doc, o));
     }
     if (!name) throw new SkiffError('USAGE', 'deploy: a service name is required (or -f FILE with `name:`)');

@@ -83,6 +83,10 @@ export interface Settings {
     /** size of an instance's writable layer (a tmpfs: charged to its memory as well) unless its
      *  service names one (resources.disk) */
     writableLayerBytes: number;
+    /** host device paths (glob patterns: /dev/dri/*) a service may pass in with --device; empty: none */
+    deviceAllowList: string[];
+    /** where CDI specs are read from (--device vendor/class=name, --gpu), in increasing priority */
+    cdiSpecDirs: string[];
   };
   coldStart: {
     /** instances pre-created (runc create done, start pending) per revision with traffic and minScale 0 */
@@ -94,6 +98,9 @@ export interface Settings {
     runSpares: number;
     /** memory frozen idle instances (scaling.freezeIdle) may hold on this node; 0 turns freezing off */
     frozenMemoryBytes: number;
+    /** an instance of a service without cpuAlways with no request in flight this long is frozen until
+     *  its next request (CPU only during requests); 0: never */
+    idleFreezeMs: number;
   };
   /** free space the data dir's filesystem keeps: below it, uploads and new instances are refused (0: off) */
   minFreeBytes: number;
@@ -143,12 +150,15 @@ export const DEFAULT_SETTINGS: Settings = {
     egress: true,
     egressInterfaces: [],
     writableLayerBytes: 512 * 1024 * 1024,
+    deviceAllowList: [],
+    cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'],
   },
   coldStart: {
     poolPerRevision: 1,
     poolMax: 32,
     runSpares: 4,
     frozenMemoryBytes: 512 * 1024 * 1024,
+    idleFreezeMs: 5000,
   },
   minFreeBytes: 1024 * 1024 * 1024,
   keepAlive: {
@@ -191,10 +201,13 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_EGRESS: 'runtime.egress',
   SKIFF_RUNTIME_EGRESS_INTERFACES: 'runtime.egressInterfaces',
   SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: 'runtime.writableLayerBytes',
+  SKIFF_RUNTIME_DEVICE_ALLOW_LIST: 'runtime.deviceAllowList',
+  SKIFF_RUNTIME_CDI_SPEC_DIRS: 'runtime.cdiSpecDirs',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_RUN_SPARES: 'coldStart.runSpares',
   SKIFF_COLD_START_FROZEN_MEMORY_BYTES: 'coldStart.frozenMemoryBytes',
+  SKIFF_COLD_START_IDLE_FREEZE_MS: 'coldStart.idleFreezeMs',
   SKIFF_MIN_FREE_BYTES: 'minFreeBytes',
   SKIFF_KEEP_ALIVE_BIN_MS: 'keepAlive.binMs',
   SKIFF_KEEP_ALIVE_RANGE_MS: 'keepAlive.rangeMs',
@@ -254,6 +267,9 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
     if (dotted === 'trustedProxies' || dotted === 'events.callbackNetworks') for (const cidr of list) parseCidr(cidr, dotted);
     if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
+    if (dotted === 'runtime.deviceAllowList' || dotted === 'runtime.cdiSpecDirs') {
+      for (const p of list) if (!p.startsWith('/') || p.split('/').includes('..')) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected absolute paths${dotted === 'runtime.deviceAllowList' ? ' (or patterns such as /dev/dri/*)' : ''}, got ${JSON.stringify(p)}`);
+    }
     obj[last] = list;
   } else if (typeof current === 'object') {
     obj[last] = typeof raw === 'string' ? parseHostPort(raw, dotted) : raw;

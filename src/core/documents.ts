@@ -18,6 +18,7 @@ import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 import { documentSecretsSchema, type DocumentSecrets } from './secrets.ts';
 import { volumeMountsSchema } from './volumes.ts';
+import { DEVICE_MAXIMUMS } from './devices.ts';
 
 // a type list, not anyOf: a patch adds 'null' to it, and with fastify's type coercion an anyOf's string
 // branch would turn a null (reset) into ""
@@ -35,6 +36,18 @@ const probe = {
   properties: { path: { type: 'string', pattern: '^/' }, period: quantity, timeout: quantity, failureThreshold: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.failureThreshold } },
 } as const;
 
+/** Labels: Kubernetes' rules (an optional DNS-subdomain prefix and '/', a name of at most 63 characters;
+ *  values at most 63), so a service's labels are valid Knative metadata.labels and back. */
+export const LABEL_KEY_RE = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_VALUE_RE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const labelsSchema = {
+  type: 'object',
+  maxProperties: 64,
+  additionalProperties: { type: 'string', maxLength: 63, pattern: LABEL_VALUE_RE.source },
+  propertyNames: { maxLength: 253, pattern: LABEL_KEY_RE.source },
+  description: 'key/value metadata (Knative metadata.labels); `skiff compose` records com.docker.compose.project and .service here',
+} as const;
+
 export const deployDocumentSchema = {
   type: 'object',
   required: ['name', 'image'],
@@ -49,7 +62,13 @@ export const deployDocumentSchema = {
     resources: { type: 'object', additionalProperties: false, properties: { memory: quantity, cpu: quantity, pids: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.pids }, disk: { ...quantity, description: 'writable layer size, memory-backed (default: the runtime.writableLayerBytes setting)' } } },
     capabilities: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...OPTIONAL_CAPABILITIES] }, description: 'capabilities added to the default set (NET_RAW: raw sockets, e.g. ping)' },
     readOnlyRoot: { type: 'boolean' },
+    ingress: { type: 'string', enum: ['all', 'internal'], description: 'all (default): public through the gateway; internal: only other services of the same tenant reach it, by name (Cloud Run --ingress, Knative cluster-local)' },
+    protocol: { type: 'string', enum: ['http', 'tcp'], description: 'http (default); tcp: a plain TCP service (database, cache, broker) reached by NAME:PORT from the other services, never public' },
+    labels: labelsSchema,
     volumes: volumeMountsSchema,
+    devices: { type: 'array', maxItems: DEVICE_MAXIMUMS.devices, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'devices passed into every instance: a host device /dev/PATH[:rwm] (in the node\'s runtime.deviceAllowList) or a CDI device vendor/class=name (or =all) of a spec the node\'s admin installed (docs/runtime.md)' },
+    gpus: { type: 'integer', minimum: 0, maximum: DEVICE_MAXIMUMS.gpus, description: 'GPUs per instance: the first N CDI devices of kind nvidia.com/gpu on the node, in name order' },
+    cpuAlways: { type: 'boolean', description: 'CPU stays allocated while no request is in flight (background work); default false: an idle instance, min instances included, is frozen until its next request (Cloud Run --no-cpu-throttling)' },
     timeout: quantity,
     queueLimit: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.queueLimit },
     drainGrace: quantity,
@@ -89,8 +108,20 @@ export interface DeployDocument {
   resources?: { memory?: string | number; cpu?: string | number; pids?: number; disk?: string | number };
   capabilities?: OptionalCapability[];
   readOnlyRoot?: boolean;
+  /** who reaches the service: everyone through the gateway (default) or only the tenant's other services */
+  ingress?: 'all' | 'internal';
+  /** what it speaks: HTTP (default) or plain TCP (then internal only) */
+  protocol?: 'http' | 'tcp';
+  /** key/value metadata (Knative metadata.labels): e.g. com.docker.compose.project, set by `skiff compose up` */
+  labels?: Record<string, string>;
   /** persistent volumes: `--volume data:/var/lib/app[:ro]` */
   volumes?: { volume: string; path: string; readOnly?: boolean }[];
+  /** `--device /dev/PATH[:rwm]` or `--device vendor/class=name` (core/devices.ts) */
+  devices?: string[];
+  /** `--gpu N`: the first N nvidia.com/gpu CDI devices */
+  gpus?: number;
+  /** `--cpu-always` (`--no-cpu-throttling`): never frozen between requests */
+  cpuAlways?: boolean;
   timeout?: string | number;
   queueLimit?: number;
   drainGrace?: string | number;

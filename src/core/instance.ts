@@ -3,8 +3,10 @@
 // limits — never a host path — and the instance-driver port itself. The port is declared here, not in
 // runtime/, because its consumers (scheduler, serving) may import only core: each picks the methods
 // it uses. runtime/ holds the drivers; every driver passes test/runtime/driver-contract.ts.
+import type { InternalNetwork } from './internal-network.ts';
 import type { PinnedImage } from './service.ts';
 import type { OptionalCapability } from './capabilities.ts';
+import type { DeviceRequest } from './devices.ts';
 import type { PinnedSecrets, SecretMaterial } from './secrets.ts';
 
 /** A persistent volume mounted into an instance: the driver knows where the volume `volume` lives
@@ -49,10 +51,17 @@ export interface InstanceSpec {
   /** persistent volumes; create fails with NOT_FOUND for a volume the driver does not have and
    *  BAD_REQUEST for an invalid target */
   mounts?: VolumeMount[];
+  /** host devices and CDI devices passed in (core/devices.ts); create fails with DEVICE_REFUSED for one
+   *  the node does not allow or have. The one place a spec names host paths: a device is the host's. */
+  devices?: DeviceRequest[];
+  /** GPUs: the first N CDI devices of kind nvidia.com/gpu on the node, in name order */
+  gpus?: number;
   /** keep the instance's output once it is deleted, under this name (pastInstances(logGroup) lists it,
    *  forgetLogs(logGroup) drops it): a job's task attempts, whose output outlives their containers. A
    *  revision's instances are kept under their service without it; a one-off run's are not kept. */
   logGroup?: string;
+  /** whose services the instance reaches by name (core/internal-network.ts): its tenant; absent: none */
+  namespace?: string;
   /** the pinned secrets a revision uses (no values): whoever creates the instance resolves them into
    *  `secrets` before the driver sees the spec (serving/secret-injection.ts) */
   secretRefs?: PinnedSecrets;
@@ -137,6 +146,9 @@ export interface LogLine {
 /** The instance-driver port: the seam between the control plane (scheduler, one-off runs, deploys
  *  preparing images) and whatever runs instances. */
 export interface InstanceDriver {
+  /** service-to-service names and their paths (core/internal-network.ts); absent: the driver has none,
+   *  and instances reach no other service by name */
+  readonly internal?: InternalNetwork;
   /** Makes an image ready to run (resolved, layers fetched/unpacked) ahead of its first instance;
    *  `unpacked` = layers this call had to prepare. Image errors (MANIFEST_UNKNOWN, IMAGE_INVALID, …) surface here. */
   prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }>;

@@ -6,6 +6,7 @@
 // Service maps onto this one to one (docs/serving.md has the table).
 
 import type { OptionalCapability } from './capabilities.ts';
+import type { DeviceRequest } from './devices.ts';
 import type { DeployDocument, ScalingMetric } from './documents.ts';
 import type { PinnedSecrets } from './secrets.ts';
 import type { VolumeMountSpec } from './volumes.ts';
@@ -67,8 +68,20 @@ export interface ServiceSpec {
   /** added to the default capability set */
   capabilities?: OptionalCapability[];
   readOnlyRoot: boolean;
+  /** absent (revisions before the field): all */
+  ingress?: 'all' | 'internal';
+  /** absent (revisions before the field): http */
+  protocol?: 'http' | 'tcp';
+  /** the deploy document's labels (metadata: `skiff compose` finds its services by them); absent: none */
+  labels?: Record<string, string>;
   /** persistent volumes mounted into every instance (core/volumes.ts); absent: none */
   volumes?: VolumeMountSpec[];
+  /** host and CDI devices passed into every instance (core/devices.ts); absent: none */
+  devices?: DeviceRequest[];
+  /** GPUs per instance (the first N nvidia.com/gpu CDI devices); absent: none */
+  gpus?: number;
+  /** CPU while no request is in flight: never frozen when idle; absent: false (frozen between requests) */
+  cpuAlways?: boolean;
   timeoutMs: number;
   queueLimit: number;
   scaling: ScalingSpec;

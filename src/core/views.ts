@@ -17,6 +17,8 @@ export interface ServiceView {
   pathUrl: string;
   /** the image of the revision serving most traffic (servingRevision) */
   image: string;
+  /** the latest revision's labels (deploy document `labels`); absent: none */
+  labels?: Record<string, string>;
   latestRevision: string;
   /** the revision taking the largest share of traffic (the newest of equals): after a rollback, not the latest */
   servingRevision: string;

@@ -117,7 +117,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const secrets = new SecretsService({ records: store.secrets, cipher: nodeKeyCipher(settings.dataDir), serving: store.serving, clock });
     const volumes = new VolumeService({ records: store.volumes, serving: store.serving, host: volumeHost, clock });
     await volumes.restore();
-    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers, secrets, volumes });
+    const domainRefs = { domainsOf: async (service: string) => (await store.domains.listDomains()).filter((d) => d.service === service).map((d) => d.host) };
+    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers, domains: domainRefs, secrets, volumes });
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));

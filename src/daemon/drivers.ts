@@ -12,8 +12,8 @@ import { RegistryImageSource } from './image-source.ts';
 export function createDriver(settings: Settings, registry: Registry, space: FreeSpaceCheck, logger: Logger, volumes?: { hostPath(volume: string): Promise<string> }): InstanceDriver {
   switch (settings.runtime.driver) {
     case 'runc': {
-      const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes } = settings.runtime;
-      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, space, logger, ...(volumes ? { volumes } : {}) });
+      const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes, deviceAllowList, cdiSpecDirs } = settings.runtime;
+      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space, logger, ...(volumes ? { volumes } : {}) });
     }
   }
 }

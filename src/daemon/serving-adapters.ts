@@ -2,7 +2,7 @@
 // ports the scheduler and serving/ declare.
 import type { Clock } from '../core/clock.ts';
 import { parseImageReference, serviceHost, taggedName } from '../core/names.ts';
-import type { ScaleBounds } from '../core/service.ts';
+import type { ScaleBounds, ServiceRecord } from '../core/service.ts';
 import type { ServingRepository } from '../store/repositories.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Settings } from '../config/settings.ts';
@@ -45,21 +45,29 @@ export function desiredStateFromStore(records: ServingRepository, clock: Clock):
   };
 }
 
-export function routingFromGateway(gateway: Gateway, domain: string): RoutingPort {
+/** `internal`: told the routed services too, for their names inside instances (internal-calls.ts) */
+export function routingFromGateway(gateway: Gateway, domain: string, internal?: { update(services: ServiceRecord[]): void }): RoutingPort {
   return {
     setRevision: (r) => gateway.setRevision(r.name, { concurrency: r.spec.scaling.concurrency, queueLimit: r.spec.queueLimit, timeoutMs: r.spec.timeoutMs }),
     removeRevision: (name) => gateway.removeRevision(name),
     setEndpoints: (revision, endpoints) => gateway.setEndpoints(revision, endpoints),
-    setRoutes: (services) =>
+    setRoutes: (services) => {
       gateway.setRoutes(
-        services.flatMap((s) => [
-          { service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic.filter((t) => t.percent > 0) },
-          // a tag is the address of one revision, whatever its share
-          ...s.traffic.flatMap((t) => (t.tag === undefined ? [] : [{ service: s.name, name: taggedName(t.tag, s.name), hosts: [serviceHost(taggedName(t.tag, s.name), domain)], targets: [{ revision: t.revision, percent: 100 }] }])),
-        ]),
-      ),
+        // a TCP service has no HTTP route: internal-calls.ts relays its connections
+        services.filter((s) => s.spec.protocol !== 'tcp').flatMap((s) => {
+          const scope = { tenant: s.tenant, ...(s.spec.ingress === 'internal' ? { internal: true } : {}) };
+          return [
+            { service: s.name, hosts: [serviceHost(s.name, domain)], targets: s.traffic.filter((t) => t.percent > 0), ...scope },
+            // a tag is the address of one revision, whatever its share
+            ...s.traffic.flatMap((t) => (t.tag === undefined ? [] : [{ service: s.name, name: taggedName(t.tag, s.name), hosts: [serviceHost(taggedName(t.tag, s.name), domain)], targets: [{ revision: t.revision, percent: 100 }], ...scope }])),
+          ];
+        }),
+      );
+      internal?.update(services);
+    },
     sample: () => gateway.sample(),
     whenIdle: (revision, id) => gateway.pool(revision)?.whenIdle(id) ?? Promise.resolve(),
+    activeOf: (revision, id) => gateway.pool(revision)?.activeOf(id) ?? 0,
     capacityFailed: (revision) => gateway.pool(revision)?.capacityFailed(),
     revisionFailed: (revision, cause, retryInMs) => gateway.pool(revision)?.fail(cause, retryInMs),
   };

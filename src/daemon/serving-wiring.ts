@@ -3,6 +3,7 @@
 //   start: scheduler loads routes → gateway listens → scheduler re-adopts instances and starts ticking
 //          (orphans are removed after that, in the background)
 //   stop:  scheduler stops (instances keep running for the next daemon) → gateway closes
+import { resolveDevices } from '../runtime/devices/devices.ts';
 import { parseHostPort, type Settings } from '../config/settings.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -14,10 +15,11 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { BacklogPort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
-import type { ImagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
+import type { DomainRefsPort, ImagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
 import { ServingService } from '../serving/service.ts';
 import type { SecretsService } from '../serving/secrets.ts';
 import { withSecrets } from '../serving/secret-injection.ts';
+import { InternalCalls } from './internal-calls.ts';
 import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 
 export interface ServingPlane {
@@ -45,6 +47,8 @@ export async function startServing(deps: {
   driver: InstanceDriver;
   images: ImagePort;
   triggers?: TriggerRefsPort;
+  /** the custom domains routed to a service (a service is not removed under them) */
+  domains?: DomainRefsPort;
   /** pins a deploy's secrets; opens them for each instance the scheduler creates */
   secrets?: SecretsService;
   /** the volume rules a deploy keeps (serving/volumes.ts) */
@@ -52,6 +56,7 @@ export async function startServing(deps: {
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
   let scheduler: Scheduler | undefined;
+  let internal: InternalCalls | undefined;
   const coldStarts = new ColdStartStats(log.child({ component: 'cold-start' }));
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
@@ -59,12 +64,13 @@ export async function startServing(deps: {
     limits: settings.gatewayLimits,
     trustedProxies: settings.trustedProxies,
   });
+  if (deps.driver.internal) internal = new InternalCalls(gateway, deps.driver.internal, log.child({ component: 'internal-calls' }));
   scheduler = new Scheduler({
     // the scheduler's instances get their revision's pinned secrets opened at create (serving/secret-injection.ts)
     instances: deps.secrets ? withSecrets(deps.driver, secretResolver(deps.records, deps.secrets)) : deps.driver,
     probes: netProbes,
     scrape: promScrape,
-    routing: routingFromGateway(gateway, settings.domain),
+    routing: routingFromGateway(gateway, settings.domain, { update: (services) => internal?.update(services) }),
     desired: desiredStateFromStore(deps.records, clock),
     scalers: kpaScalers,
     keepAlive: histogramKeepAlives(settings.keepAlive),
@@ -92,6 +98,7 @@ export async function startServing(deps: {
     }
     await scheduler.start();
   } catch (err) {
+    await internal?.close();
     await gateway.close();
     throw err;
   }
@@ -104,8 +111,11 @@ export async function startServing(deps: {
     clock,
     gateway: { domain: settings.domain, publicHost, port: gatewayAddress.port },
     ...(deps.triggers ? { triggers: deps.triggers } : {}),
+    ...(deps.domains ? { domains: deps.domains } : {}),
     ...(deps.volumes ? { volumes: deps.volumes } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
+    // the rules the runc driver applies again at each create (runtime/devices/devices.ts)
+    devices: { assertDevices: async (spec) => void (await resolveDevices(spec.devices ?? [], spec.gpus ?? 0, { allowList: settings.runtime.deviceAllowList, cdiDirs: settings.runtime.cdiSpecDirs })) },
   });
   return {
     service,
@@ -116,11 +126,13 @@ export async function startServing(deps: {
     setBacklog: (port) => scheduler!.setBacklog(port),
     stop: async () => {
       await scheduler!.stop();
+      await internal?.close();
       await gateway.close();
     },
     drainAndStop: async () => {
       gateway.stopAccepting();
       const instances = await scheduler!.drainAll();
+      await internal?.close();
       await gateway.close();
       return instances;
     },

@@ -40,8 +40,9 @@ export interface FastPathHost {
   /** whether a peer's X-Forwarded-* / Forwarded are kept (a trusted front proxy) */
   trusts(address: string | undefined): boolean;
   /** the app's path and the revision's pool for a request, or undefined (the slow path will say why) */
-  /** `secure`: the connection came in over TLS (a domain redirecting plain HTTP is left to the slow path) */
-  routeFor(host: string, target: string, secure: boolean): { path: string; pool: RevisionPool; service: string } | undefined;
+  /** `secure`: the connection came in over TLS (a domain redirecting plain HTTP is left to the slow path);
+   *  `socket`: the client's (on the internal port, it says who calls) */
+  routeFor(host: string, target: string, secure: boolean, socket: net.Socket): { path: string; pool: RevisionPool; service: string } | undefined;
   /** gives the connection to the node:http server; `pending` goes back onto the socket first */
   handOff(socket: net.Socket, pending: Buffer | null): void;
   forget(conn: FastConnection): void;
@@ -184,7 +185,7 @@ export class FastConnection implements UpstreamOwner {
     this.servedOne = true;
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     if (!head) return this.handOff();
-    const routed = this.host.routeFor(head.host, head.target, this.proto === 'https');
+    const routed = this.host.routeFor(head.host, head.target, this.proto === 'https', this.socket);
     if (!routed) return this.handOff();
     const arrived = performance.now();
     this.requestEnd = end + 4 + head.contentLength;

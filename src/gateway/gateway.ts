@@ -65,6 +65,10 @@ export class Gateway implements FastPathHost {
   private server: http.Server | undefined;
   private listener: net.Server | undefined;
   private tlsListener: net.Server | undefined;
+  /** the internal port: instances calling their tenant's services by name */
+  private internalListener: net.Server | undefined;
+  /** the tenant of each connection on the internal port (absent: a public port's connection) */
+  private readonly callers = new WeakMap<object, string>();
   /** the TLS port's port, once it listens (redirects name it) */
   private tlsPort: number | undefined;
   /** what the TLS port serves, by SNI */
@@ -156,6 +160,10 @@ export class Gateway implements FastPathHost {
       },
       (req, res) => void this.handle(req, res),
     );
+    // A client may shut its side once the request is sent (nc, HTTP/1.0 scripts): node's http server
+    // aborts such a request unless httpAllowHalfOpen is set (its socketOnEnd), and then it answers and
+    // ends the connection after the response, as the fast path does.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.on('upgrade', (req, socket, head) => void this.handleUpgrade(req, socket, head));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     server.emit('listening');
@@ -185,13 +193,18 @@ export class Gateway implements FastPathHost {
    * connection limits as the plain port), then the same two paths as a plain connection.
    */
   async listenTls(host: string, port: number): Promise<{ host: string; port: number }> {
+    // One context for the port, as tls.Server keeps one: without it node builds a SecureContext per
+    // connection (~0.5 ms of CPU, a third of the gateway's cost per new connection: bench/tls.ts),
+    // and no session ticket could be resumed, its keys being that context's own. SNI then switches
+    // each handshake to its host's certificate.
+    const context = tls.createSecureContext({ minVersion: 'TLSv1.2' });
     const listener = net.createServer({ noDelay: true, keepAlive: true }, (raw) => {
       if (!this.connections.admit(raw)) {
         this.refusedConnections++;
         raw.destroy();
         return;
       }
-      const socket = new tls.TLSSocket(raw, { isServer: true, SNICallback: this.certificates.sni, ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' });
+      const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, SNICallback: this.certificates.sni, ALPNProtocols: ['http/1.1'] });
       const timer = setTimeout(() => socket.destroy(), this.limits.headTimeoutMs);
       timer.unref();
       socket.on('error', () => socket.destroy());
@@ -206,10 +219,33 @@ export class Gateway implements FastPathHost {
     return { host, port: this.tlsPort };
   }
 
+  /**
+   * The internal port: where instances' calls by name arrive (core/internal-network.ts). Whoever
+   * connects is known by address — `callerOf` gives the tenant of the instance at it, and a connection
+   * from anywhere else is closed unread. Routes answer only their own tenant's callers, and internal
+   * services answer only here.
+   */
+  async listenInternal(host: string, port: number, callerOf: (address: string) => string | undefined): Promise<{ host: string; port: number }> {
+    const listener = net.createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
+      const caller = socket.remoteAddress === undefined ? undefined : callerOf(socket.remoteAddress);
+      if (caller === undefined || !this.connections.admit(socket)) {
+        if (caller !== undefined) this.refusedConnections++;
+        else this.log.debug({ from: socket.remoteAddress }, 'internal port: a connection from no known instance, closed');
+        socket.destroy();
+        return;
+      }
+      this.callers.set(socket, caller);
+      this.serve(socket);
+    });
+    this.internalListener = listener;
+    return { host, port: await listenOn(listener, host, port) };
+  }
+
   /** Accepts no new connection; requests on the open ones go on (a drain before close()). */
   stopAccepting(): void {
     this.listener?.close();
     this.tlsListener?.close();
+    this.internalListener?.close();
   }
 
   async close(): Promise<void> {
@@ -223,7 +259,7 @@ export class Gateway implements FastPathHost {
     // port too), so those are closed by the http server at the same time rather than after: awaiting
     // one listener before closing the server's connections waits for ever on a keep-alive one.
     await Promise.all([
-      ...[this.listener, this.tlsListener].map((l) => (l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined)),
+      ...[this.listener, this.tlsListener, this.internalListener].map((l) => (l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined)),
       server
         ? new Promise<void>((resolve) => {
             server.close(() => resolve()); // reports "not running" (it never listened) after closing its connections
@@ -276,12 +312,12 @@ export class Gateway implements FastPathHost {
   }
 
   /** FastPathHost: the same route and split as the slow path; a miss is left to it to answer. */
-  routeFor(host: string, target: string, secure: boolean): { path: string; pool: RevisionPool; service: string } | undefined {
+  routeFor(host: string, target: string, secure: boolean, socket: net.Socket): { path: string; pool: RevisionPool; service: string } | undefined {
     // an invocation's status may be answered by the gateway itself: the slow path looks
     if (this.async && target.startsWith('/api/v1/invocations/')) return undefined;
     // so may an ACME challenge, or a domain's redirect to https
     if (!secure && this.plainAnswer(host, target) !== undefined) return undefined;
-    const routed = this.resolve(host, target);
+    const routed = this.resolve(host, target, this.callers.get(socket));
     return 'error' in routed ? undefined : { path: routed.match.path, pool: routed.pool, service: routed.match.route.service };
   }
 
@@ -303,11 +339,12 @@ export class Gateway implements FastPathHost {
 
   private route(req: http.IncomingMessage): { match: Match; pool: RevisionPool } | { error: ErrorCode; message: string } {
     toOriginForm(req);
-    return this.resolve(req.headers.host, req.url ?? '/');
+    return this.resolve(req.headers.host, req.url ?? '/', this.callers.get(req.socket));
   }
 
-  private resolve(host: string | undefined, url: string): { match: Match; pool: RevisionPool } | { error: ErrorCode; message: string } {
-    const match = this.table.match(host, url);
+  /** `caller`: the calling instance's tenant, on the internal port */
+  private resolve(host: string | undefined, url: string, caller?: string): { match: Match; pool: RevisionPool } | { error: ErrorCode; message: string } {
+    const match = this.table.match(host, url, caller);
     if (!match) return { error: 'NOT_FOUND', message: `no service is routed at host ${host ?? '(none)'} path ${url.slice(0, 100)}` };
     const revision = pickRevision(match.route.targets, this.random() * 100);
     const pool = revision === undefined ? undefined : this.pools.get(revision);

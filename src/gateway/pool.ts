@@ -135,6 +135,13 @@ export class RevisionPool {
     return this.instances.get(instanceId)?.outstanding;
   }
 
+  /** Requests in flight and open tunnels on the instance (0 when unknown): the scheduler freezes an
+   *  idle instance only at 0. */
+  activeOf(instanceId: string): number {
+    const inst = this.instances.get(instanceId);
+    return inst ? inst.outstanding + inst.tunnels : 0;
+  }
+
   /** Replaces the set of ready endpoints. Removed instances stop getting requests; their in-flight ones finish. */
   setEndpoints(endpoints: Endpoint[]): void {
     const keep = new Set(endpoints.map((e) => e.id));

@@ -29,6 +29,10 @@ export interface Route {
   /** full host names routed to this service (without port), e.g. "hello.skiff.localhost" */
   hosts: string[];
   targets: RevisionTarget[];
+  /** the service's tenant: on the internal port, only its own instances reach it */
+  tenant?: string;
+  /** ingress internal: not routed on the public ports at all */
+  internal?: boolean;
 }
 
 export interface RevisionLimits {

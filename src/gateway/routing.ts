@@ -47,7 +47,24 @@ export class RouteTable {
     return [...this.byName.values()];
   }
 
-  match(hostHeader: string | undefined, url: string): Match | undefined {
+  /** `caller`: the tenant of the instance calling on the internal port (undefined: a public port). */
+  match(hostHeader: string | undefined, url: string, caller?: string): Match | undefined {
+    const found = caller === undefined ? this.matchPublic(hostHeader, url) : this.matchInternal(hostHeader, url, caller);
+    return found && (caller === undefined ? !found.route.internal : found.route.tenant === caller) ? found : undefined;
+  }
+
+  /** An instance calling another service of its tenant: `http://NAME/`, `http://NAME.internal/` (what
+   *  its /etc/hosts resolves), a tag's TAG--NAME likewise, or any of the public forms. */
+  private matchInternal(hostHeader: string | undefined, url: string, caller: string): Match | undefined {
+    if (hostHeader) {
+      const host = stripPort(hostHeader).toLowerCase().replace(/\.$/, '');
+      const r = this.byName.get(host.endsWith('.internal') ? host.slice(0, -'.internal'.length) : host);
+      if (r && r.tenant === caller) return { route: r, path: url };
+    }
+    return this.matchPublic(hostHeader, url);
+  }
+
+  private matchPublic(hostHeader: string | undefined, url: string): Match | undefined {
     if (hostHeader) {
       const host = stripPort(hostHeader).toLowerCase();
       const r = this.byHost.get(host);

@@ -7,6 +7,7 @@ import { SkiffError } from '../core/errors.ts';
 import type { ExitReason, InstanceAddress, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine, PastInstance } from '../core/instance.ts';
 import type { PinnedImage } from '../core/service.ts';
 import type { InstanceDriver } from '../core/instance.ts';
+import type { InternalNetwork } from '../core/internal-network.ts';
 
 export class LazyDriver implements InstanceDriver {
   private real: Promise<InstanceDriver> | undefined;
@@ -15,6 +16,8 @@ export class LazyDriver implements InstanceDriver {
     private readonly build: () => Promise<InstanceDriver>,
     /** whether instances may exist from an earlier driver (e.g. its instances dir has entries) */
     private readonly leftovers: () => Promise<boolean>,
+    /** the real driver's service names: usable before it is built (they need only the network) */
+    readonly internal?: InternalNetwork,
   ) {}
 
   /** Whether the real driver is built (or being built). */

@@ -21,10 +21,12 @@ export class Freezer {
     inst.frozenBytes = (await this.h.instances.stats(inst.id))?.workingSetBytes ?? 0;
   }
 
-  /** Unpublishes an idle instance, lets its last requests finish, and pauses it. */
-  freeze(state: RevisionState, inst: TrackedInstance): void {
+  /** Unpublishes an idle instance, lets its last requests finish, and pauses it. `idle`: frozen between
+   *  requests (idle-freeze.ts), still serving: no event (it happens after every quiet spell), outside the budget. */
+  freeze(state: RevisionState, inst: TrackedInstance, idle = false): void {
     const h = this.h;
     inst.phase = 'frozen';
+    inst.idleFrozen = idle;
     inst.frozenAt = h.clock.now();
     h.writes.recordInstance(inst.id, state.name, state.record.service, 'frozen', inst.address);
     h.publish(state);
@@ -39,11 +41,20 @@ export class Freezer {
       }
       const bytes = (await h.instances.stats(inst.id))?.workingSetBytes ?? 0;
       if (inst.phase === 'frozen') inst.frozenBytes = bytes;
-      h.writes.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
+      if (idle) h.log.debug({ instance: inst.id, bytes }, 'idle instance frozen until its next request');
+      else h.writes.event(state.record.service, state.name, 'frozen', `${inst.id} frozen holding ${bytes} bytes`);
       this.evictOverBudget();
       return true;
     })();
     h.track(inst.paused);
+  }
+
+  /** An instance frozen between requests whose revision now goes to zero (freezeIdle): it stays frozen,
+   *  as a frozen instance of that revision, under the node's budget. */
+  keepFrozen(inst: TrackedInstance): void {
+    inst.idleFrozen = false;
+    inst.frozenAt = this.h.clock.now();
+    void inst.paused?.then(() => this.evictOverBudget());
   }
 
   /** Resumes a frozen instance and publishes it once the resume succeeded; it was ready when frozen.
@@ -63,11 +74,13 @@ export class Freezer {
     }
     const resumed = performance.now();
     if (inst.phase !== 'starting') return; // drained while resuming
-    Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, startedAt: h.clock.now() });
+    const idle = inst.idleFrozen === true;
+    Object.assign(inst, { phase: 'ready', paused: undefined, frozenAt: undefined, frozenBytes: undefined, idleFrozen: undefined, startedAt: h.clock.now(), lastBusyAt: h.clock.now() });
     inst.nextLivenessAt = h.clock.now() + (state.record.spec.liveness?.periodMs ?? 0);
     h.writes.recordInstance(inst.id, state.name, state.record.service, 'ready', inst.address);
     h.publish(state);
-    h.writes.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
+    if (idle) h.log.debug({ instance: inst.id, ms: resumed - began }, 'idle-frozen instance thawed');
+    else h.writes.event(state.record.service, state.name, 'thawed', `${inst.id} resumed in ${(resumed - began).toFixed(1)} ms (${why})`);
     if (askedAt !== undefined) h.coldStarts?.stages(state.name, { instance: inst.id, source: 'thawed', queuedMs: began - askedAt, createdMs: 0, startedMs: resumed - began, readyMs: 0, probes: 0 });
   }
 
@@ -75,7 +88,8 @@ export class Freezer {
   private evictOverBudget(): void {
     const h = this.h;
     const owner = new Map<TrackedInstance, RevisionState>();
-    for (const s of h.revisions()) for (const i of s.inPhase('frozen')) if (i.frozenBytes !== undefined) owner.set(i, s);
+    // (instances frozen between requests are serving capacity, not a cache: never evicted)
+    for (const s of h.revisions()) for (const i of s.inPhase('frozen')) if (i.frozenBytes !== undefined && !i.idleFrozen) owner.set(i, s);
     for (const victim of overBudget([...owner.keys()], h.options.frozenMemoryBytes)) {
       const s = owner.get(victim)!;
       h.writes.event(s.record.service, s.name, 'frozen-evicted', `${victim.id} (${victim.frozenBytes} bytes) evicted: frozen instances exceed ${h.options.frozenMemoryBytes} bytes`);

@@ -16,6 +16,9 @@ export interface ColdStartOptions {
   poolMax: number;
   /** memory frozen instances may hold on this node; 0 turns freezing off */
   frozenMemoryBytes: number;
+  /** a ready instance of a service without cpuAlways with no request in flight this long is frozen
+   *  until its next request (idle-freeze.ts); 0 or absent: never */
+  idleFreezeMs?: number;
 }
 
 export const NO_COLD_START_OPTIMISATIONS: ColdStartOptions = { poolPerRevision: 0, poolMax: 0, frozenMemoryBytes: 0 };

@@ -29,6 +29,9 @@ export interface RoutingPort {
   setRoutes(services: ServiceRecord[]): void;
   /** per-revision concurrency since the last call */
   sample(): Map<string, { concurrency: number; arrivals: number }>;
+  /** requests in flight and open tunnels on an instance now (idle-freeze.ts); absent: the revision's
+   *  sample decides for all its instances */
+  activeOf?(revision: string, instanceId: string): number;
   /** resolves once an unpublished instance has no request in flight (drain and freeze wait for this) */
   whenIdle(revision: string, instanceId: string): Promise<void>;
   /** the activator's capacity request could not be met; let it ask again */

@@ -24,6 +24,11 @@ export interface TrackedInstance {
   /** frozen: memory in use when frozen, and when (oldest is evicted first) */
   frozenBytes?: number;
   frozenAt?: number;
+  /** frozen between requests (idle-freeze.ts): still counted as serving, thawed by the next request,
+   *  outside the frozen-memory budget */
+  idleFrozen?: boolean;
+  /** clock ms a request was last in flight on it (or it became ready): when it is idle long enough */
+  lastBusyAt?: number;
 }
 
 /** consecutive failures after which a revision's requests are answered with the cause, not held */
@@ -60,6 +65,8 @@ export class RevisionState {
     /** the service's bounds, as last read (they apply to every revision of the service) */
     public scale: ScaleBounds,
     readonly scaler: Scaler,
+    /** the service's tenant: whose services its instances reach by name */
+    readonly tenant?: string,
   ) {}
 
   get name(): string {
@@ -82,6 +89,9 @@ export class RevisionState {
       ...(s.capabilities?.length ? { capabilities: s.capabilities } : {}),
       ...(s.volumes?.length ? { mounts: s.volumes.map((v) => ({ volume: v.volume, target: v.path, readOnly: v.readOnly })) } : {}),
       ...(s.secrets ? { secretRefs: s.secrets } : {}),
+      ...(s.devices?.length ? { devices: s.devices } : {}),
+      ...(s.gpus ? { gpus: s.gpus } : {}),
+      ...(this.tenant !== undefined ? { namespace: this.tenant } : {}),
     };
   }
 
@@ -93,6 +103,11 @@ export class RevisionState {
 
   ready(): TrackedInstance[] {
     return this.inPhase('ready');
+  }
+
+  /** Instances frozen between requests (cpuAlways off): they count as serving. */
+  idleFrozen(): TrackedInstance[] {
+    return this.inPhase('frozen').filter((i) => i.idleFrozen);
   }
 
   inPhase(phase: Phase): TrackedInstance[] {

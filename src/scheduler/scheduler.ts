@@ -30,6 +30,7 @@ import { Launcher } from './launcher.ts';
 import { metricOf } from './metrics.ts';
 import { KeepAlivePolicies } from './keep-alive-policies.ts';
 import { desiredScale } from './desired.ts';
+import { idleInstancesToFreeze, lastBusy } from './idle-freeze.ts';
 
 /** crash-loop back-off: the first wait, doubled per consecutive failure up to the cap */
 const CRASH_BACKOFF_BASE_MS = 1000;
@@ -275,6 +276,9 @@ export class Scheduler {
     state.scaler.poke(this.d.clock.now());
     state.lastRequestAt = this.d.clock.now();
     this.keepAlives.request(state.record.service, this.d.clock.now());
+    // an instance frozen between requests is thawed first: it is this revision's capacity
+    const idle = state.idleFrozen()[0];
+    if (idle) return this.track(this.freezer.thaw(state, idle, 'request waiting (frozen while idle)', performance.now()));
     if (state.count('starting') > 0) return;
     if (state.count('starting', 'ready') >= state.scale.max) return;
     this.startInstance(state, 'request waiting (scale from zero)', performance.now());
@@ -310,6 +314,8 @@ export class Scheduler {
     const target = (st: RevisionState) => Math.min(opts.instances, st.scale.max);
     for (const st of states) {
       st.prewarm = { instances: opts.instances, untilMs: opts.untilMs };
+      // instances frozen between requests are thawed first: they are the revision's own
+      for (const inst of st.idleFrozen().slice(0, Math.max(0, target(st) - st.count('starting', 'ready')))) this.track(this.freezer.thaw(st, inst, 'pre-warm', undefined));
       for (let i = st.count('starting', 'ready'); i < target(st); i++) this.startInstance(st, 'pre-warm');
     }
     const deadline = this.d.clock.now() + (this.d.readinessDeadlineMs ?? 60_000);
@@ -386,6 +392,7 @@ export class Scheduler {
         const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || (verify !== undefined && this.services.some((s) => s.name === verify.service));
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now, waiting);
         this.checkLiveness(state, now);
+        if (routed.has(state.name)) this.freezeIdle(state, now, sample);
         if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
           state.failures = 0;
           state.lastFailure = undefined;
@@ -408,8 +415,10 @@ export class Scheduler {
   }
 
   private scale(state: RevisionState, hasTraffic: boolean, warmUp: boolean, now: number, waiting: number): void {
-    const ready = state.count('ready');
-    const live = state.count('starting', 'ready');
+    // instances frozen between requests (cpuAlways off) still serve: thawed by the next request
+    const idleFrozen = state.idleFrozen();
+    const ready = state.count('ready') + idleFrozen.length;
+    const live = state.count('starting', 'ready') + idleFrozen.length;
     let desired = 0;
     let why = 'autoscaler';
     if (hasTraffic) {
@@ -434,10 +443,35 @@ export class Scheduler {
       for (let i = live; i < desired; i++) this.startInstance(state, why);
     } else if (desired < live) {
       const freeze = hasTraffic && desired === 0 && state.record.spec.scaling.freezeIdle && this.freezer.enabled;
-      for (const victim of state.victims(live - desired)) {
-        if (freeze && victim.phase === 'ready') this.freezer.freeze(state, victim);
+      for (const victim of [...idleFrozen, ...state.victims(live - desired)].slice(0, live - desired)) {
+        if (victim.idleFrozen) {
+          if (freeze) this.freezer.keepFrozen(victim); // already paused: now a frozen instance of a revision at zero
+          else this.track((async () => (await victim.paused, this.drain(state, victim, hasTraffic ? 'scale down' : 'no traffic')))());
+        } else if (freeze && victim.phase === 'ready') this.freezer.freeze(state, victim);
         else this.track(this.drain(state, victim, hasTraffic ? 'scale down' : 'no traffic'));
       }
+    }
+  }
+
+  /** CPU only during requests (idle-freeze.ts): freezes the ready instances idle for
+   *  coldStart.idleFreezeMs unless the service has cpuAlways; while more requests are in flight than
+   *  instances run and the revision wants more, instances frozen between requests are thawed first. */
+  private freezeIdle(state: RevisionState, now: number, sample: { concurrency: number; arrivals: number }): void {
+    const delayMs = this.d.coldStart?.idleFreezeMs ?? 0;
+    if (delayMs <= 0 || this.stopped) return;
+    const revisionBusy = sample.concurrency + sample.arrivals > 0;
+    const activeOf = (id: string) => this.d.routing.activeOf?.(state.name, id) ?? (revisionBusy ? 1 : 0);
+    const candidates = state.ready().map((inst) => {
+      const active = activeOf(inst.id);
+      inst.lastBusyAt = lastBusy(inst.lastBusyAt ?? inst.readyAt ?? inst.startedAt, active, revisionBusy, now);
+      return { id: inst.id, phase: inst.phase, idleSince: inst.lastBusyAt, active };
+    });
+    const running = state.count('starting', 'ready');
+    const short = Math.min((state.lastDesired ?? 0) - running, Math.ceil(sample.concurrency) - running);
+    for (const inst of state.idleFrozen().slice(0, Math.max(0, short))) this.track(this.freezer.thaw(state, inst, 'demand', undefined));
+    for (const id of idleInstancesToFreeze({ cpuAlways: state.record.spec.cpuAlways === true, delayMs, now, revisionBusy, instances: candidates })) {
+      const inst = state.instances.get(id);
+      if (inst?.phase === 'ready') this.freezer.freeze(state, inst, true);
     }
   }
 
@@ -458,7 +492,7 @@ export class Scheduler {
       if (state.refusing()) this.d.routing.revisionFailed(state.name, state.lastFailure?.cause ?? 'its instances fail', waitMs);
       return;
     }
-    const frozen = state.inPhase('frozen')[0];
+    const frozen = state.inPhase('frozen').find((i) => !i.idleFrozen);
     if (frozen) return this.track(this.freezer.thaw(state, frozen, why, askedAt));
     const pooled = this.pool.take(state);
     if (pooled) return this.track(this.launcher.launch(state, pooled, 'pool', why, askedAt));
@@ -615,7 +649,7 @@ export class Scheduler {
     const routedServices = this.services.map((s) => ({ ...s, traffic: effectiveTraffic(s, readyCount, failing) }));
     this.routed = new Set(takingTraffic(routedServices));
     this.sharing = sharing(routedServices);
-    const signature = routedServices.map((s) => `${s.name}:${s.traffic.map((t) => `${t.revision}=${t.percent}${t.tag !== undefined ? `#${t.tag}` : ''}`).join(',')}`).join(';');
+    const signature = routedServices.map((s) => `${s.name}@${s.tenant}/${s.spec.ingress ?? ''}/${s.spec.protocol ?? ''}:${s.traffic.map((t) => `${t.revision}=${t.percent}${t.tag !== undefined ? `#${t.tag}` : ''}`).join(',')}`).join(';');
     if (signature !== this.routesSignature) {
       this.routesSignature = signature;
       this.d.routing.setRoutes(routedServices);
@@ -663,7 +697,7 @@ export class Scheduler {
   private async load(name: string, svc: ServiceRecord): Promise<RevisionState | undefined> {
     const record = await this.d.desired.revision(name);
     if (!record || this.revisions.has(name)) return this.revisions.get(name);
-    const state = new RevisionState(record, svc.scale, this.d.scalers(record, svc.scale));
+    const state = new RevisionState(record, svc.scale, this.d.scalers(record, svc.scale), svc.tenant);
     this.revisions.set(name, state);
     this.d.routing.setRevision(record);
     return state;

@@ -185,6 +185,8 @@ export class ExecutionRunner {
           readOnlyRoot: false,
           limits: { memoryBytes: spec.memoryBytes, cpus: spec.cpus, pids: spec.pids },
           logGroup: jobLogGroup(spec.name),
+          // its tenant's services by name (http://api/, db:6379), as a service's instances
+          namespace: this.job.tenant,
         });
         await this.d.driver.start(instance); // (a failed start deletes the container)
       } catch (err) {

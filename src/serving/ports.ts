@@ -24,6 +24,12 @@ export interface ImagePort {
 
 /** The triggers that feed a service or start a job: removing either is refused while one does (its
  *  events would only pile up as dead letters). The event side answers; serving does not know triggers. */
+/** The custom domains routed to a service: it is not removed under them (they would answer 404, and
+ *  their certificates would go on being renewed for nothing). */
+export interface DomainRefsPort {
+  domainsOf(service: string): Promise<string[]>;
+}
+
 export interface TriggerRefsPort {
   /** names of the triggers pointing at the service or job */
   triggersOf(target: { service: string } | { job: string }): Promise<string[]>;
@@ -88,6 +94,12 @@ export interface VolumeHostPort {
 }
 
 /** The volume rules a deploy keeps (serving/volumes.ts). */
+/** The node's device rules (runtime/devices/): a deploy naming a device the node does not allow or
+ *  have is refused with DEVICE_REFUSED before anything is stored. */
+export interface DeviceRulesPort {
+  assertDevices(spec: Pick<ServiceSpec, 'devices' | 'gpus'>): Promise<void>;
+}
+
 export interface VolumeRulesPort {
   assertVolumes(tenant: string, spec: Pick<ServiceSpec, 'name' | 'volumes'>, scale: ScaleBounds): Promise<void>;
 }

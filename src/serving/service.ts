@@ -8,14 +8,14 @@ import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
-import type { ImagePort, InstanceLogPort, SchedulerPort, SecretPinPort, ServingRecords, TriggerRefsPort, VolumeRulesPort } from './ports.ts';
+import type { ImagePort, InstanceLogPort, SchedulerPort, SecretPinPort, ServingRecords, TriggerRefsPort, DomainRefsPort, VolumeRulesPort, DeviceRulesPort } from './ports.ts';
 import { assertNoTriggers } from './trigger-refs.ts';
 import { assertScale, normaliseDeployDocument } from './spec.ts';
 import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
 import { serviceView, VIEW_EVENTS, type GatewayAddress } from './view.ts';
 import { FanIn } from './fan-in.ts';
 import { mergeSorted } from './merge-sorted.ts';
-import { updatedDocument } from './update.ts';
+import { currentDocument, updatedDocument } from './update.ts';
 import type { LogLine } from '../core/instance.ts';
 
 export interface ServingServiceDeps {
@@ -27,10 +27,13 @@ export interface ServingServiceDeps {
   gateway: GatewayAddress;
   /** refuses to remove a service a trigger still feeds */
   triggers?: TriggerRefsPort;
+  domains?: DomainRefsPort;
   /** the volume rules (serving/volumes.ts; none: a document naming volumes is refused) */
   volumes?: VolumeRulesPort;
   /** pins the secrets a document names (none: a document naming secrets is refused) */
   secrets?: SecretPinPort;
+  /** the node's device rules (none: a document naming devices or GPUs is refused) */
+  devices?: DeviceRulesPort;
 }
 
 /** the traffic target naming whatever revision is latest */
@@ -56,6 +59,10 @@ export class ServingService {
     if (spec.volumes?.length) {
       if (!this.d.volumes) throw new SkiffError('BAD_REQUEST', 'volumes: this daemon has no volumes');
       await this.d.volumes.assertVolumes(tenant, spec, scale); // an unknown volume leaves no trace
+    }
+    if (spec.devices?.length || spec.gpus) {
+      if (!this.d.devices) throw new SkiffError('BAD_REQUEST', 'devices: this daemon passes no devices into instances');
+      await this.d.devices.assertDevices(spec); // DEVICE_REFUSED naming the flag and the device
     }
     // secrets pinned to versions before anything is stored: an unknown secret or key leaves no trace
     if (doc.secrets) {
@@ -98,6 +105,15 @@ export class ServingService {
     return services.map((s) => this.view(s, byService.get(s.name) ?? [], events.get(s.name) ?? []));
   }
 
+  /** What `deploy` would take to make the latest revision again: its document as stated, the image
+   *  pinned to the digest it runs, the service's bounds (`skiff export`). */
+  async document(name: string): Promise<DeployDocument> {
+    const svc = await this.service(name);
+    const latest = await this.d.records.getRevision(svc.latestRevision);
+    if (!latest) throw new SkiffError('INTERNAL', `${name}'s latest revision ${svc.latestRevision} is missing`);
+    return currentDocument(latest, svc.scale);
+  }
+
   async get(name: string): Promise<ServiceView> {
     const svc = await this.service(name);
     await this.d.scheduler.flush();
@@ -108,6 +124,11 @@ export class ServingService {
   async remove(name: string): Promise<void> {
     await this.service(name);
     await assertNoTriggers(this.d.triggers, { service: name });
+    const domains = (await this.d.domains?.domainsOf(name)) ?? [];
+    if (domains.length) {
+      const many = domains.length > 1;
+      throw new SkiffError('CONFLICT', `service ${name}: domain${many ? 's' : ''} ${domains.join(', ')} route${many ? '' : 's'} to it: remove ${many ? 'them' : 'it'} first (skiff domain rm ${domains[0]})`);
+    }
     await this.d.records.deleteService(name);
     await this.d.scheduler.refresh();
     // the kept logs of its deleted instances go with it (a new service of that name starts clean)

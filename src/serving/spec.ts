@@ -9,6 +9,7 @@ import { SERVICE_NAME_RE } from '../core/names.ts';
 import type { ProbeSpec, ScaleBounds, ServiceSpec } from '../core/service.ts';
 import { parseCpu, parseDuration, parseMemory } from '../core/quantity.ts';
 import { assertMountTarget, assertVolumeName } from '../core/volumes.ts';
+import { parseDeviceRequests } from '../core/devices.ts';
 
 /** Limits of an instance (or a `skiff run` container) that asks for none. */
 export const DEFAULT_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 512 } as const;
@@ -28,6 +29,14 @@ function normaliseProbe(p: DeployDocument['readiness'], field: string, fallback:
 export function assertScale(scale: ScaleBounds, field = 'scaling'): ScaleBounds {
   if (scale.min > scale.max) throw new SkiffError('BAD_REQUEST', `${field}: min (${scale.min}) is greater than max (${scale.max})`);
   return scale;
+}
+
+/** A TCP service is never public: the gateway speaks HTTP, so `ingress: all` with it is a mistake
+ *  named, not a silent internal service. */
+function connectivity(doc: DeployDocument): { ingress: 'all' | 'internal'; protocol: 'http' | 'tcp' } {
+  const protocol = doc.protocol ?? 'http';
+  if (protocol === 'tcp' && doc.ingress === 'all') throw new SkiffError('BAD_REQUEST', 'ingress: a TCP service (protocol: tcp) is reached only by the tenant\'s other services; leave ingress out or set it to internal');
+  return { ingress: protocol === 'tcp' ? 'internal' : (doc.ingress ?? 'all'), protocol };
 }
 
 export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpec; scale: ScaleBounds } {
@@ -52,7 +61,13 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     ...(doc.resources?.disk !== undefined ? { diskBytes: parseMemory(doc.resources.disk, 'resources.disk') } : {}),
     ...(doc.capabilities?.length ? { capabilities: doc.capabilities } : {}),
     readOnlyRoot: doc.readOnlyRoot ?? false,
+    ingress: connectivity(doc).ingress,
+    protocol: connectivity(doc).protocol,
+    ...(doc.labels && Object.keys(doc.labels).length ? { labels: { ...doc.labels } } : {}),
     ...(doc.volumes?.length ? { volumes: doc.volumes.map((v, i) => ({ volume: assertVolumeName(v.volume, `volumes[${i}].volume`), path: assertMountTarget(v.path, `volumes[${i}].path`), readOnly: v.readOnly ?? false })) } : {}),
+    ...(doc.devices?.length ? { devices: parseDeviceRequests(doc.devices, 'devices') } : {}),
+    ...(doc.gpus ? { gpus: doc.gpus } : {}),
+    ...(doc.cpuAlways ? { cpuAlways: true } : {}),
     timeoutMs,
     queueLimit: doc.queueLimit ?? 1000,
     drainGraceMs: doc.drainGrace !== undefined ? parseDuration(doc.drainGrace, 'drainGrace') : 10_000,

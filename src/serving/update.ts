@@ -5,6 +5,7 @@
 // followed a default (scaling.target following scaling.concurrency) keeps following it. The image
 // carries over pinned to the digest the latest revision runs, so an update never picks up a tag that
 // moved meanwhile. Scale bounds come from the service, where `skiff scale` changes them.
+import { deviceRequestText } from '../core/devices.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import { mergePatch } from '../core/merge-patch.ts';
@@ -32,7 +33,13 @@ export function documentFromSpec(spec: ServiceSpec): DeployDocument {
     resources: { memory: spec.memoryBytes, cpu: spec.cpus, pids: spec.pids, ...(spec.diskBytes !== undefined ? { disk: spec.diskBytes } : {}) },
     ...(spec.capabilities?.length ? { capabilities: spec.capabilities } : {}),
     readOnlyRoot: spec.readOnlyRoot,
+    ...(spec.ingress && spec.ingress !== 'all' ? { ingress: spec.ingress } : {}),
+    ...(spec.protocol && spec.protocol !== 'http' ? { protocol: spec.protocol } : {}),
+    ...(spec.labels ? { labels: { ...spec.labels } } : {}),
     ...(spec.volumes?.length ? { volumes: spec.volumes.map((v) => ({ ...v })) } : {}),
+    ...(spec.devices?.length ? { devices: spec.devices.map(deviceRequestText) } : {}),
+    ...(spec.gpus ? { gpus: spec.gpus } : {}),
+    ...(spec.cpuAlways ? { cpuAlways: true } : {}),
     timeout: ms(spec.timeoutMs),
     queueLimit: spec.queueLimit,
     drainGrace: ms(spec.drainGraceMs),

@@ -47,6 +47,7 @@ export function serviceView(i: ViewInputs): ServiceView {
     url: `http://${serviceHost(s.name, i.gateway.domain)}:${i.gateway.port}/`,
     pathUrl: `http://${i.gateway.publicHost}:${i.gateway.port}/s/${s.name}/`,
     image: serving?.spec.image ?? s.spec.image,
+    ...(s.spec.labels ? { labels: s.spec.labels } : {}),
     latestRevision: s.latestRevision,
     servingRevision: serving?.name ?? s.latestRevision,
     traffic: s.traffic.map((t) => (t.tag !== undefined ? { ...t, url: `http://${serviceHost(taggedName(t.tag, s.name), i.gateway.domain)}:${i.gateway.port}/` } : t)),

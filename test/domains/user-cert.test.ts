@@ -94,6 +94,11 @@ test('a user-supplied certificate: served by SNI, key at rest 0600 and never pri
   await assert.rejects(new SkiffClient({ baseUrl: d.url, token: push }).listDomains(), code('DENIED', /domains:read/));
   await assert.rejects(client.getDomain('nope.example.net'), code('NOT_FOUND', /no domain nope\.example\.net/));
 
+  // the service is not removed under its domain: the error names it
+  r = await skiff(d, ['rm', 'api']);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /CONFLICT: service api: domain own\.example\.net routes to it: remove it first \(skiff domain rm own\.example\.net\)/);
+
   // rm: no certificate, no route, no files
   r = await skiff(d, ['domain', 'rm', 'own.example.net']);
   assert.equal(r.code, 0, r.stderr);

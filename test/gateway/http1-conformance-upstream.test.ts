@@ -175,3 +175,16 @@ test('concurrency 1: five concurrent requests all succeed, the instance never se
   assert.equal(b.requests.length, 5);
   assert.equal(b.maxActive, 1);
 });
+
+test('a client that shuts its side after the request (nc, HTTP/1.0 scripts) still gets the whole answer, on both paths', async (t) => {
+  const b = await rawBackend(t, 'a', (req, socket) => void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.target.length}\r\n\r\n${req.target}`));
+  const gw = await rawGateway(t, [b.endpoint]);
+  for (const version of ['1.0', '1.1']) {
+    const w = await connect(t, gw);
+    w.socket.end(`GET /half-${version} HTTP/${version}\r\nHost: s.test\r\n\r\n`); // FIN right after the head
+    const r = await readResponse(w);
+    assert.equal(r.status, 200, `HTTP/${version}`);
+    assert.equal(r.body.toString(), `/half-${version}`);
+    await w.closed; // and the gateway ends the connection after it
+  }
+});

@@ -48,14 +48,14 @@ export async function startChildDaemon(dataDir: string, env: Record<string, stri
 export function childDaemonFixture(t: Pick<TestContext, 'after'>, o: { prefix: string; bridge: string; subnet: string; chainPrefix: string }) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `${o.prefix}-`));
   const net = { driver: 'runc' as const, bridge: o.bridge, subnet: o.subnet, chainPrefix: o.chainPrefix, egress: false, egressInterfaces: [] as string[], writableLayerBytes: 64 * 1024 ** 2 };
-  const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false', SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: String(net.writableLayerBytes) };
+  const env = { SKIFF_RUNTIME_BRIDGE: net.bridge, SKIFF_RUNTIME_SUBNET: net.subnet, SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix, SKIFF_RUNTIME_EGRESS: 'false', SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: String(net.writableLayerBytes), SKIFF_COLD_START_IDLE_FREEZE_MS: '0' };
   let child: ChildDaemon | undefined;
   t.after(async () => {
     if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
       child.proc.kill('SIGKILL');
       await child.exited;
     }
-    const cleaner = await startTestDaemon({ after: () => {} }, { dataDir, settings: (s) => (s.runtime = net) });
+    const cleaner = await startTestDaemon({ after: () => {} }, { dataDir, settings: (s) => (s.runtime = { ...s.runtime, ...net }) });
     await cleaner.daemon.stop();
     await cleaner.daemon.stopInstances();
     await removeTestNetwork(net);

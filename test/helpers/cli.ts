@@ -14,18 +14,18 @@ export interface CliResult {
 }
 
 /** Starts `skiff --api <api> ...args`; the caller owns the child (e.g. `skiff logs -f`). */
-export function spawnSkiff(api: string, token: string, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+export function spawnSkiff(api: string, token: string, args: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, ['bin/skiff.mjs', '--api', api, ...args], {
     cwd: ROOT,
-    env: { ...process.env, SKIFF_TOKEN: token },
+    env: { ...process.env, SKIFF_TOKEN: token, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-/** Runs `skiff --api <api> ...args` to completion; never rejects on a non-zero exit. */
-export function skiff(d: { url: string; token: string }, args: string[], token = d.token): Promise<CliResult> {
+/** Runs `skiff --api <api> ...args` (with extra environment variables `env`) to completion; never rejects on a non-zero exit. */
+export function skiff(d: { url: string; token: string }, args: string[], token = d.token, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnSkiff(d.url, token, args);
+    const child = spawnSkiff(d.url, token, args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));
@@ -35,11 +35,16 @@ export function skiff(d: { url: string; token: string }, args: string[], token =
   });
 }
 
+/** Runs the command (with extra environment variables `env`), which must succeed: its stdout and stderr. */
+export async function skiffSucceeds(d: { url: string; token: string }, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await skiff(d, args, d.token, env);
+  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
 /** Runs the command, which must succeed: its stdout. */
 export async function skiffOk(d: { url: string; token: string }, args: string[]): Promise<string> {
-  const r = await skiff(d, args);
-  assert.equal(r.code, 0, `skiff ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
+  return (await skiffSucceeds(d, args)).stdout;
 }
 
 /** Runs the command, which must fail (exit 1) with stderr matching `stderr`. */

@@ -35,6 +35,9 @@ export async function startTestDaemon(
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-test-'));
   const settings = loadSettings({ flags: { dataDir, listen: '127.0.0.1:0', gateway: '127.0.0.1:0' } });
   settings.registry.gcIntervalSeconds = 0;
+  // Instances keep their CPU between requests unless a test asks for the default (coldStart.idleFreezeMs,
+  // test/serving/cpu-always.test.ts): tests that probe, kill or read an idle instance expect it running.
+  settings.coldStart.idleFreezeMs = 0;
   // A network of this daemon's own (bridge, /24, iptables chains), so parallel test daemons never share
   // state and nothing touches a real daemon's skiff0. Created only if the test starts an instance.
   const tag = freeSubnetOctet(215, (nextNetwork++ + process.pid * 7) % 250);

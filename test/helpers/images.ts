@@ -12,6 +12,7 @@
 //   limits      the instance's memory limit and CPU quota, as its cgroup says
 //   put?F=TEXT  writes TEXT to file F ("ok" or the error)       get?F       prints file F
 //   fill?F=MB   writes MB MiB of zeros to F: "wrote MB MiB" or "failed: <error>" (volume quotas)
+//   call?URL    the response to an HTTP/1.0 GET of URL      tcp?HOST:PORT  a GET / over plain nc
 //
 //   /bin/app    writes /tmp/started, runs httpd; on SIGTERM touches /state/got-term, then with
 //               ON_TERM=ignore keeps running (appending to /state/after-term), else cleans up for a
@@ -29,7 +30,7 @@ export interface HttpdImage {
   digest: string;
 }
 
-const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail', 'grep', 'sort', 'tr', 'stat', 'dd'];
+const APPLETS = ['sh', 'sleep', 'hostname', 'cat', 'date', 'touch', 'rm', 'head', 'timeout', 'kill', 'httpd', 'env', 'echo', 'true', 'tail', 'grep', 'sort', 'tr', 'stat', 'dd', 'nc'];
 const TEXT = 'printf "Content-Type: text/plain\\r\\n\\r\\n"';
 const AGE = 'age=$(( $(date +%s) - $(cat /tmp/started) ))';
 const CGI: Record<string, string> = {
@@ -58,6 +59,16 @@ const CGI: Record<string, string> = {
   put: `${TEXT}\nf="\${QUERY_STRING%%=*}"; v="\${QUERY_STRING#*=}"; if echo "$v" > "$f" 2>/tmp/err; then echo ok; else cat /tmp/err; fi`,
   get: `${TEXT}\ncat "$QUERY_STRING" 2>&1`,
   fill: `${TEXT}\nf="\${QUERY_STRING%%=*}"; n="\${QUERY_STRING#*=}"; if dd if=/dev/zero of="$f" bs=1048576 count="$n" 2>/tmp/err; then echo "wrote $n MiB"; else echo "failed: $(grep -v records /tmp/err)"; fi`,
+  // calls by name: call?URL prints what a GET of URL answers (or wget's error); tcp?HOST:PORT sends
+  // an HTTP/1.0 GET / over plain TCP with nc and prints the reply (or "tcp failed")
+  // (names are resolved by glibc's getent, as a dynamically linked app would: busybox-static's own
+  // lookups crash without the NSS modules, and so does its wget, hence nc; images pushed with
+  // { resolver: true } have getent)
+  call: `${TEXT}\nu="\${QUERY_STRING#http://}"; hp="\${u%%/*}"; p="/\${u#*/}"; [ "$u" = "$hp" ] && p=/; h="\${hp%%:*}"; port=80; case "$hp" in *:*) port="\${hp##*:}";; esac
+set -- $(getent hosts "$h"); ip="\${1:-$h}"
+printf 'GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' "$p" "$hp" | nc -w 5 "$ip" "$port" 2>&1 || echo "call failed"`,
+  tcp: `${TEXT}\nh="\${QUERY_STRING%%:*}"; set -- $(getent hosts "$h"); ip="\${1:-$h}"
+printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "$ip" "\${QUERY_STRING##*:}" 2>&1 || echo "tcp failed"`,
   limits: `${TEXT}\ncd /sys/fs/cgroup\nif [ -e memory.max ]; then echo "memory $(cat memory.max)"; echo "cpu $(cat cpu.max)"; else echo "memory $(cat memory/memory.limit_in_bytes)"; echo "cpu $(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`,
 };
 const APP = `#!/bin/sh
@@ -72,8 +83,22 @@ while :; do sleep 0.2; echo beat >> /state/after-term; done
 `;
 const cgi = (body: string) => `#!/bin/sh\n${body}\n`;
 
+/** glibc's getent with its libc: name lookups as a dynamically linked app does them (/etc/hosts first) */
+function resolverFiles() {
+  return [
+    { name: 'usr/', type: 'directory' as const, mode: 0o755 },
+    { name: 'usr/bin/', type: 'directory' as const, mode: 0o755 },
+    { name: 'usr/bin/getent', mode: 0o755, body: readFileSync('/usr/bin/getent') },
+    { name: 'lib64/', type: 'directory' as const, mode: 0o755 },
+    { name: 'lib64/ld-linux-x86-64.so.2', mode: 0o755, body: readFileSync('/lib64/ld-linux-x86-64.so.2') },
+    { name: 'lib/', type: 'directory' as const, mode: 0o755 },
+    { name: 'lib/x86_64-linux-gnu/', type: 'directory' as const, mode: 0o755 },
+    { name: 'lib/x86_64-linux-gnu/libc.so.6', mode: 0o755, body: readFileSync('/lib/x86_64-linux-gnu/libc.so.6') },
+  ];
+}
+
 /** Pushes the busybox-httpd image as `repo:tag`; `marker` lands in index.html so revisions differ. */
-export async function pushHttpdImage(reg: RegistryTarget, repo: string, tag: string, marker = tag): Promise<HttpdImage> {
+export async function pushHttpdImage(reg: RegistryTarget, repo: string, tag: string, marker = tag, opts: { resolver?: boolean } = {}): Promise<HttpdImage> {
   const busybox = readFileSync('/bin/busybox');
   const cgiBin = Object.entries(CGI).map(([name, body]) => ({ name: `www/cgi-bin/${name}`, mode: 0o755, body: cgi(body) }));
   const applets = APPLETS.map((name) => ({ name: `bin/${name}`, type: 'symlink' as const, mode: 0o777, linkname: 'busybox' }));
@@ -91,12 +116,13 @@ export async function pushHttpdImage(reg: RegistryTarget, repo: string, tag: str
     { name: 'www/index.html', mode: 0o644, body: `hello from ${marker}\n` },
     { name: 'www/cgi-bin/', type: 'directory', mode: 0o755 },
     ...cgiBin,
+    ...(opts.resolver ? resolverFiles() : []),
   ]);
   const gz = gzipSync(layer);
   const config = {
     architecture: 'amd64',
     os: 'linux',
-    config: { Cmd: ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], User: 'www', WorkingDir: '/www', Env: ['PATH=/bin'], ExposedPorts: { '8080/tcp': {} } },
+    config: { Cmd: ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], User: 'www', WorkingDir: '/www', Env: ['PATH=/bin:/usr/bin'], ExposedPorts: { '8080/tcp': {} } },
     rootfs: { type: 'layers', diff_ids: [digestOf(layer)] },
   };
   const configDesc = await pushBlob(reg, repo, JSON.stringify(config), CONFIG_TYPE);

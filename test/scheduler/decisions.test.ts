@@ -7,46 +7,11 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import type { DeployDocument } from '../../src/core/documents.ts';
-import type { RevisionRecord, ScaleBounds, ServiceRecord } from '../../src/core/service.ts';
 import { Scheduler, type SchedulerDeps } from '../../src/scheduler/scheduler.ts';
-import type { DesiredStatePort, ProbeOutcome, RoutingPort } from '../../src/scheduler/ports.ts';
+import type { ProbeOutcome, RoutingPort } from '../../src/scheduler/ports.ts';
 import { kpaScalers } from '../../src/daemon/serving-adapters.ts';
-import { normaliseDeployDocument } from '../../src/serving/spec.ts';
-import { revisionName } from '../../src/core/names.ts';
 import { FakeDriver } from '../helpers/fake-driver.ts';
-
-const TICK = 1000;
-
-/** Desired state in memory: one service with the revisions deployed so far. */
-function desiredState() {
-  const services = new Map<string, ServiceRecord>();
-  const revisions = new Map<string, RevisionRecord>();
-  const events: Array<{ kind: string; message: string }> = [];
-  const port: DesiredStatePort = {
-    services: async () => [...services.values()],
-    revision: async (name) => revisions.get(name),
-    recordInstance: async () => {},
-    forgetInstance: async () => {},
-    knownInstances: async () => [],
-    event: async (_s, _r, kind, message) => void events.push({ kind, message }),
-    keepAlives: async () => [],
-    saveKeepAlive: async () => {},
-  };
-  const deploy = (doc: Omit<DeployDocument, 'image'>): RevisionRecord => {
-    const { spec, scale } = normaliseDeployDocument({ image: 'app', ...doc });
-    const generation = [...revisions.values()].filter((r) => r.service === doc.name).length + 1;
-    const rev: RevisionRecord = { name: revisionName(doc.name, generation), service: doc.name, generation, image: { repository: 'app', digest: 'sha256:' + 'a'.repeat(64) }, spec, createdAt: 0 };
-    revisions.set(rev.name, rev);
-    const before = services.get(doc.name);
-    const previousServing = before?.traffic.find((t) => t.percent > 0)?.revision ?? null;
-    services.set(doc.name, { name: doc.name, tenant: 'default', spec, scale, traffic: [{ revision: rev.name, percent: 100 }], latestRevision: rev.name, previousServing, createdAt: 0, updatedAt: 0 });
-    return rev;
-  };
-  const setScale = (service: string, scale: ScaleBounds) => void services.set(service, { ...services.get(service)!, scale });
-  const remove = (service: string) => void services.delete(service);
-  return { port, deploy, setScale, remove, events };
-}
+import { desiredState, startOnFakeClock, TICK } from './fake-clock.ts';
 
 /** The gateway as the scheduler sees it: the test sets the samples and says when an instance is idle. */
 function routing() {
@@ -121,18 +86,7 @@ async function setup(t: TestContext, opts: Partial<SchedulerDeps> & { probe?: (i
     tickMs: TICK,
     ...opts,
   });
-  await scheduler.start();
-  t.after(async () => {
-    await scheduler.stop();
-    for (const id of [...driver.live.keys()]) await driver.delete(id);
-  });
-  /** moves the clock in tick-sized steps, letting real I/O (the fake's HTTP servers) run between */
-  const advance = async (ms: number) => {
-    for (let left = ms; left > 0; left -= TICK) {
-      await clock.advance(Math.min(TICK, left));
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  };
+  const advance = await startOnFakeClock(t, scheduler, driver, clock);
   const live = (rev: string) => driver.countOf(rev);
   return { clock, driver, desired, route, scheduler, advance, live };
 }

@@ -18,6 +18,7 @@ const ENDPOINTS: Array<[method: string, path: string, success: string]> = [
   ['patch', '/api/v1/services/{name}', '200'],
   ['get', '/api/v1/services', '200'],
   ['get', '/api/v1/services/{name}', '200'],
+  ['get', '/api/v1/services/{name}/document', '200'],
   ['delete', '/api/v1/services/{name}', '204'],
   ['put', '/api/v1/services/{name}/traffic', '200'],
   ['post', '/api/v1/services/{name}/rollback', '200'],

@@ -8,6 +8,7 @@
 // ensureFirewall converges both to this one definition (iptables chains refilled only when they differ):
 //   <P>-INPUT        (jumped to from INPUT)
 //     -i BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to connections the host (gateway) opened
+//     -i BR -d GW conntrack DNAT           ACCEPT   calls to other services by name (internal-names.ts)
 //   <P>-FORWARD      (jumped to from FORWARD)
 //     -o BR conntrack RELATED,ESTABLISHED  ACCEPT   replies to egress
 //     -i BR -o UPLINK                      ACCEPT   egress, when the setting allows it: only out of the
@@ -16,7 +17,7 @@
 //     -s SUBNET -o UPLINK MASQUERADE                  only when egress is enabled
 import { SkiffError } from '../../core/errors.ts';
 import { execOk, execTool } from '../exec.ts';
-import { intToIp, type Subnet } from './allocator.ts';
+import { gatewayIp, intToIp, type Subnet } from './allocator.ts';
 import { ensureIsolation, removeIsolation } from './isolation.ts';
 
 export interface FirewallConfig {
@@ -40,7 +41,7 @@ function rules(cfg: FirewallConfig, uplinkDevs: string[]): { input: Rule[]; forw
   const br = cfg.bridge;
   const est = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   return {
-    input: [['-i', br, ...est]],
+    input: [['-i', br, ...est], ['-i', br, '-d', `${gatewayIp(cfg.subnet)}/32`, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT']],
     forward: [
       ['-o', br, ...est],
       ...(cfg.egress ? uplinkDevs.filter((d) => d !== br).map((d) => ['-i', br, '-o', d, '-j', 'ACCEPT']) : []),
@@ -68,7 +69,7 @@ async function fillChain(table: string, chain: string, from: string, body: Rule[
 export async function ensureFirewall(cfg: FirewallConfig): Promise<void> {
   const uplinkDevs = !cfg.egress ? [] : cfg.egressInterfaces?.length ? cfg.egressInterfaces : await uplinks();
   // the drops first: the accepts below never exist without them
-  await ensureIsolation({ bridge: cfg.bridge, chainPrefix: cfg.chainPrefix, uplinks: uplinkDevs });
+  await ensureIsolation({ bridge: cfg.bridge, chainPrefix: cfg.chainPrefix, uplinks: uplinkDevs, gateway: gatewayIp(cfg.subnet) });
   const r = rules(cfg, uplinkDevs);
   await fillChain('filter', `${cfg.chainPrefix}-INPUT`, 'INPUT', r.input);
   await fillChain('filter', `${cfg.chainPrefix}-FORWARD`, 'FORWARD', r.forward);
@@ -83,6 +84,7 @@ export async function removeFirewall(chainPrefix: string): Promise<void> {
     await execTool('iptables', ['-w', '-t', table, '-F', chain]);
     await execTool('iptables', ['-w', '-t', table, '-X', chain]);
   }
+  await execTool('nft', ['delete', 'table', 'ip', `${chainPrefix}-names`]); // internal-names.ts's DNAT
   // the drops last: the accepts never exist without them
   await removeIsolation(chainPrefix);
 }

@@ -8,6 +8,9 @@
 //   table inet <chain prefix>-isolation
 //     chain input (before iptables' filter)
 //       iifname BR  ct established,related  accept   replies to connections the host opened
+//       iifname BR  ip daddr GW  ct status dnat  accept   a call to another service by name, DNATed by
+//                                                    internal-names.ts to Skiff's proxy on the bridge
+//                                                    address (the proxy checks who calls)
 //       iifname BR                          drop     instances never open connections to the host:
 //                                                    not the control API, not any other host port
 //     chain forward
@@ -27,7 +30,14 @@ import { execTool } from '../exec.ts';
 
 export const isolationTable = (chainPrefix: string): string => `${chainPrefix}-isolation`;
 
-export interface IsolationConfig { bridge: string; chainPrefix: string; /** where egress may leave; none: no egress */ uplinks: string[] }
+export interface IsolationConfig {
+  bridge: string;
+  chainPrefix: string;
+  /** where egress may leave; none: no egress */
+  uplinks: string[];
+  /** the bridge's own address, where the proxies of service-to-service calls listen; absent: no such calls */
+  gateway?: string;
+}
 
 const quoted = (name: string) => JSON.stringify(name);
 
@@ -39,7 +49,7 @@ export function isolationRuleset(cfg: IsolationConfig): string {
   chain input {
     type filter hook input priority filter - 10; policy accept;
     iifname ${br} ct state established,related accept
-    iifname ${br} drop
+${cfg.gateway ? `    iifname ${br} ip daddr ${cfg.gateway} ct status dnat accept\n` : ''}    iifname ${br} drop
   }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;

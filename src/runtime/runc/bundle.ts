@@ -2,6 +2,7 @@
 // for one instance. Pure: same input, same document. The policy is documented in docs/runtime.md.
 import type { ContainerSpec } from './container-runtime.ts';
 import { defaultSeccompProfile, type SeccompProfile } from './seccomp.ts';
+import { applyDeviceEdits, type OciHook, type OciHookName } from '../devices/devices.ts';
 
 export interface BundleInput extends Omit<ContainerSpec, 'id' | 'service'> {
   /** network namespace to join (`/run/netns/<name>`); runc creates no network of its own */
@@ -67,11 +68,18 @@ export interface OciConfig {
   hostname: string;
   mounts: Mount[];
   linux: Record<string, unknown> & { seccomp: SeccompProfile };
+  /** only with devices whose CDI spec has hooks */
+  hooks?: Partial<Record<OciHookName, OciHook[]>>;
 }
 
 export function buildOciConfig(input: BundleInput): OciConfig {
-  const { memoryBytes, cpus, pids } = input.limits;
   const caps = [...DEFAULT_CAPABILITIES, ...(input.capabilities ?? []).map((c) => `CAP_${c}`)];
+  // host devices and CDI edits (docs/runtime.md, "Devices and GPUs"): nodes, allow rules, mounts, env, hooks
+  return applyDeviceEdits(baseConfig(input, caps), input.devices);
+}
+
+function baseConfig(input: BundleInput, caps: string[]): OciConfig {
+  const { memoryBytes, cpus, pids } = input.limits;
   return {
     ociVersion: '1.0.2',
     process: {

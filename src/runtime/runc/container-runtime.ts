@@ -5,6 +5,7 @@
 // Outcomes a caller must branch on are discriminated unions, not exceptions. Imports only core.
 import type { ExitReason, InstanceLimits, InstanceStatus, LogLine, ListeningSocket } from '../../core/instance.ts';
 import type { OptionalCapability } from '../../core/capabilities.ts';
+import type { DeviceEdits } from '../devices/devices.ts';
 
 /** One container: a process on a root filesystem that is already on the host. */
 export interface ContainerSpec {
@@ -30,8 +31,12 @@ export interface ContainerSpec {
   secretMounts?: Array<{ destination: string; source: string }>;
   /** a directory on tmpfs private to the instance: the bundle of an instance with secrets is written there */
   privateDir?: string;
+  /** whose service names the container resolves (internal-names.ts); absent: none */
+  namespace?: string;
   /** host directories bind-mounted into the container (persistent volumes), in order */
   binds?: { source: string; destination: string; readOnly: boolean }[];
+  /** host devices and CDI edits, resolved on this node (runtime/devices/devices.ts) */
+  devices?: DeviceEdits;
 }
 
 export type ContainerStatus = Exclude<InstanceStatus, 'missing'>;

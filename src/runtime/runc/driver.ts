@@ -18,6 +18,7 @@ import { ensureFirewall } from '../network/firewall.ts';
 import { ensureAntiSpoof } from '../network/anti-spoof.ts';
 import { attachInstance, detachInstance, ensureBridge, netnsPath } from '../network/host-network.ts';
 import { Ipam } from '../network/ipam.ts';
+import type { RuncInternalNetwork } from '../network/internal-names.ts';
 import { buildOciConfig } from './bundle.ts';
 import { mergeEnv } from './process.ts';
 import path from 'node:path';
@@ -52,6 +53,8 @@ export interface RuncRuntimeOptions {
   cgroupParent?: string;
   /** host file bind-mounted read-only as /etc/resolv.conf */
   resolvConf?: string;
+  /** service names: a container with a namespace gets its hosts file, and its address is registered */
+  names?: RuncInternalNetwork;
 }
 
 interface InstanceRecord { spec: ContainerSpec; ip: string; cgroupsPath: string }
@@ -65,7 +68,9 @@ export async function createRuncRuntime(opts: RuncRuntimeOptions): Promise<RuncR
   await ensureFirewall({ ...opts.network, subnet });
   await ensureAntiSpoof(opts.network.chainPrefix);
   await fsp.mkdir(instancesDir(opts.root), { recursive: true });
-  return new RuncRuntime(opts, subnet);
+  const runtime = new RuncRuntime(opts, subnet);
+  await runtime.registerNames();
+  return runtime;
 }
 
 export class RuncRuntime implements ContainerRuntime {
@@ -80,6 +85,17 @@ export class RuncRuntime implements ContainerRuntime {
     this.runcBin = opts.runc ?? '/usr/sbin/runc';
     this.runc = new RuncCli(this.runcBin, runcRoot(opts.root));
     this.ipam = new Ipam(opts.network.ipamDir ?? `/run/skiff/ipam/${opts.network.bridge}`, subnet);
+  }
+
+  /** The namespaces of the instances an earlier daemon left (re-adopted): their calls by name are
+   *  recognised again. */
+  async registerNames(): Promise<void> {
+    if (!this.opts.names) return;
+    const ids = await fsp.readdir(instancesDir(this.opts.root)).catch(() => [] as string[]);
+    for (const id of ids.filter(isInstanceId)) {
+      const rec = await this.record(id);
+      if (rec?.spec.namespace !== undefined) this.opts.names.register(rec.ip, rec.spec.namespace);
+    }
   }
 
   private bridgeConfig() {
@@ -114,7 +130,8 @@ export class RuncRuntime implements ContainerRuntime {
       const { secretEnv, ...kept } = spec;
       const env = secretEnv?.length ? mergeEnv(spec.env, secretEnv, spec.env.filter((e) => e.startsWith('PORT='))) : spec.env;
       const bundle = spec.privateDir ? path.join(spec.privateDir, 'bundle') : p.bundle;
-      const config = buildOciConfig({ ...kept, env, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf });
+      const names = spec.namespace !== undefined ? this.opts.names : undefined;
+      const config = buildOciConfig({ ...kept, env, netnsPath: netnsPath(spec.id), cgroupsPath, resolvConf: this.opts.resolvConf, ...(names ? { hosts: names.hostsFile(spec.namespace!) } : {}) });
       await writeFileAtomic(`${bundle}/config.json`, JSON.stringify(config), 0o600);
       await createUnderSupervisor({ ...p, bundle }, {
         runc: this.runcBin, runcRoot: runcRoot(this.opts.root), id: spec.id, cgroupsPath,
@@ -122,6 +139,7 @@ export class RuncRuntime implements ContainerRuntime {
       }, START_TIMEOUT_MS);
       const rec: InstanceRecord = { spec: { ...kept, ...(secretEnv ? { secretEnv: secretEnv.map((e) => e.split('=', 1)[0]! + '=') } : {}) }, ip, cgroupsPath };
       await writeFileAtomic(p.record, JSON.stringify(rec)); // last: its presence means "created"
+      if (names) names.register(ip, spec.namespace!);
       return { id: spec.id, service: spec.service, status: 'created', ip };
     } catch (err) {
       await this.delete(spec.id).catch(() => undefined);
@@ -264,7 +282,9 @@ export class RuncRuntime implements ContainerRuntime {
       await this.starting.get(id)?.catch(() => undefined);
       await this.runc.delete(id);
       await stopSupervisor(p);
-      await detachInstance(this.bridgeConfig(), id, (await this.record(id))?.ip ?? (await this.ipam.addressOf(id)));
+      const ip = (await this.record(id))?.ip ?? (await this.ipam.addressOf(id));
+      if (ip !== undefined) this.opts.names?.unregister(ip);
+      await detachInstance(this.bridgeConfig(), id, ip);
       await this.ipam.release(id);
       // the supervisor has ended: its log files are complete and may move (a rename, same filesystem)
       if (opts.keepLogsAt) await fsp.rename(p.logs, opts.keepLogsAt).catch(() => undefined);

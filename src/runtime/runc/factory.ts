@@ -6,6 +6,8 @@
 //   <dataDir>/layers/      LayerCache (images/layer-cache.ts)
 //   <dataDir>/instances/   one dir per instance: instance.json + overlay rootfs (instance-driver.ts)
 //   <dataDir>/runtime/     container state (layout.ts)
+import { parseCidr } from '../network/allocator.ts';
+import { RuncInternalNetwork } from '../network/internal-names.ts';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.ts';
@@ -15,6 +17,7 @@ import { LayerCache } from '../../images/layer-cache.ts';
 import type { BlobSource, ManifestSource } from '../../images/ports.ts';
 import type { InstanceDriver } from '../../core/instance.ts';
 import { LazyDriver } from '../lazy-driver.ts';
+import type { DevicePolicy } from '../devices/devices.ts';
 import { createRuncRuntime } from './driver.ts';
 import { RuncImages } from './images.ts';
 import { RuncInstanceDriver } from './instance-driver.ts';
@@ -35,6 +38,8 @@ export interface RuncDriverSetup {
   volumes?: { hostPath(volume: string): Promise<string> };
   platform?: Platform;
   logger?: Logger;
+  /** host devices instances may be given, and where the node's CDI specs are (runtime/devices/) */
+  devices?: DevicePolicy;
 }
 
 /** the runtime.writableLayerBytes default: memory-backed, so it is charged to the instance's memory too */
@@ -47,13 +52,14 @@ export function createRuncDriver(o: RuncDriverSetup): InstanceDriver {
   const runtimeRoot = path.join(o.dataDir, 'runtime');
   // deleted instances' output (log-archive.ts): its presence also means there is something to show
   const logs = path.join(o.dataDir, 'logs');
+  const names = new RuncInternalNetwork({ bridge: o.network.bridge, subnet: parseCidr(o.network.cidr), chainPrefix: o.network.chainPrefix, dir: `/run/skiff/names/${o.network.bridge}` });
   const build = async (): Promise<InstanceDriver> => {
     const layers = new LayerCache({ dir: path.join(o.dataDir, 'layers'), blobs: o.images, logger: o.logger });
     await layers.init();
-    const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf });
-    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, ...(o.volumes ? { volumes: o.volumes } : {}), images: new RuncImages(o.images, layers, o.platform), containers, logArchive: new LogArchive(logs), logger: o.logger });
+    const containers = await createRuncRuntime({ root: runtimeRoot, network: o.network, resolvConf: o.resolvConf, names });
+    return new RuncInstanceDriver({ dir: instances, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER_BYTES, space: o.space, ...(o.volumes ? { volumes: o.volumes } : {}), ...(o.devices ? { devices: o.devices } : {}), images: new RuncImages(o.images, layers, o.platform), containers, logArchive: new LogArchive(logs), logger: o.logger });
   };
   // A container without an instance dir is possible only after a crash half-way through delete.
   const leftovers = async () => (await hasEntries(instances)) || (await hasEntries(instancesDir(runtimeRoot))) || (await hasEntries(logs));
-  return new LazyDriver(build, leftovers);
+  return new LazyDriver(build, leftovers, names);
 }

@@ -24,6 +24,7 @@ import type { RuncImages } from './images.ts';
 import { isLogGroup, serviceOfRevision, type LogArchive } from './log-archive.ts';
 import { containerSpec } from './process.ts';
 import { writeSecretFiles } from './secret-files.ts';
+import { DEFAULT_CDI_DIRS, resolveDevices, type DevicePolicy } from '../devices/devices.ts';
 
 export interface RuncInstanceDriverOptions {
   /** per-instance dirs */
@@ -36,6 +37,8 @@ export interface RuncInstanceDriverOptions {
   containers: ContainerRuntime;
   /** where persistent volumes are on this host (runtime/volumes); none: a spec with mounts is refused */
   volumes?: { hostPath(volume: string): Promise<string> };
+  /** which host devices may be passed in, and where CDI specs are (none: no allow-list, the default CDI dirs) */
+  devices?: DevicePolicy;
   /** where deleted instances' logs are kept (skiff logs after a scale to zero or a crash); none: not kept */
   logArchive?: LogArchive;
   logger?: Logger;
@@ -107,6 +110,7 @@ export class RuncInstanceDriver implements InstanceDriver {
     if (existsSync(dir)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     await this.opts.space?.assert('a new instance');
     const binds = await this.binds(spec);
+    const devices = spec.devices?.length || spec.gpus ? await resolveDevices(spec.devices ?? [], spec.gpus ?? 0, this.opts.devices ?? { allowList: [], cdiDirs: DEFAULT_CDI_DIRS }) : undefined;
     const image = await this.opts.images.config(spec.image);
     const layers = await this.opts.images.layers(spec.image, image);
     await fsp.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
@@ -121,7 +125,7 @@ export class RuncInstanceDriver implements InstanceDriver {
       await adoptEmptyVolumes(binds, container.user);
       // secrets: files (and the bundle holding their env values) on the instance's tmpfs, never on disk
       const secrets = spec.secrets ? await writeSecretFiles(dir, spec.secrets, container.user) : {};
-      await this.opts.containers.create({ ...container, ...(binds.length ? { binds } : {}), ...secrets });
+      await this.opts.containers.create({ ...container, ...(binds.length ? { binds } : {}), ...(devices ? { devices } : {}), ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}), ...secrets });
       if (spec.port !== undefined) this.ports.set(id, spec.port);
       this.log.debug({ instance: id, revision: spec.revision }, 'instance created');
     } catch (err) {
