@@ -417,9 +417,13 @@ export function registerServices(program: Command): void {
     await print(o, listed, () => {
       const out = [['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' ')];
       for (const s of listed.services) {
-        const n = s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === 'ready').length, 0);
+        const count = (phase: string) => s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === phase).length, 0);
+        // frozen ones (idle between requests, or kept warm) are capacity a request thaws in milliseconds:
+        // shown beside the ready ones, so an idle --min 1 service does not look like it has none
+        const frozen = count('frozen');
+        const n = `${count('ready')}${frozen ? `+${frozen}f` : ''}`;
         // the revision serving (after a rollback, not the latest)
-        out.push([s.name.padEnd(24), s.servingRevision.padEnd(24), String(n).padEnd(10), s.url].join(' '));
+        out.push([s.name.padEnd(24), s.servingRevision.padEnd(24), n.padEnd(10), s.url].join(' '));
       }
       return out.join('\n');
     });
