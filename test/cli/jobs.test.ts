@@ -138,7 +138,9 @@ test('skiff job: create, run with parallelism and retries, describe, logs, failu
     assert.match(slow.stderr, /^skiff: error JOB_FAILED: execution slow-[a-z0-9]{5} failed: task 0 failed after 1 attempt \(retries: 0\): exceeded its timeout \(2s\) and was killed\n$/);
     const a = (await describe('slow')).executions[0]!.tasks[0]!.attempts[0]!;
     assert.equal(a.outcome, 'timed-out');
-    assert.ok(a.durationMs! < 15_000, `killed after ${a.durationMs} ms`);
+    // killed, not ended: left alone it sleeps 60 s (as PID 1, sleep ignores the stop signal, so the
+    // kill lands after the grace: ~12 s, more on a loaded machine — a bound on meaning, not on speed)
+    assert.ok(a.durationMs! < 45_000, `killed after ${a.durationMs} ms`);
   });
 
   await t.test('job rm of a running job is CONFLICT; --force cancels it and removes its containers', async () => {
