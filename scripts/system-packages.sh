@@ -11,6 +11,7 @@
 #   postgresql: the PostgreSQL store's contract tests start a real server (test/helpers/postgres.ts)
 #   pebble, openssl: custom-domain tests run Let's Encrypt's ACME test server and make certificates (test/helpers/pebble.ts)
 #   nats-server, rabbitmq-server, redis-server, mosquitto: event-trigger tests start private brokers (test/helpers/brokers.ts)
+#   prometheus: promtool lints the /metrics scrape, and a real Prometheus scrapes a test daemon (test/metrics/metrics.test.ts)
 SKIFF_APT_PACKAGES=(
   ca-certificates build-essential python3 git
   runc iptables nftables iproute2 attr zstd uidmap perl e2fsprogs mount tar
@@ -18,4 +19,5 @@ SKIFF_APT_PACKAGES=(
   busybox-static umoci docker-registry nginx-light wrk nghttp2-client
   postgresql pebble openssl
   nats-server rabbitmq-server redis-server mosquitto
+  prometheus
 )

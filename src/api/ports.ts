@@ -116,8 +116,16 @@ export interface VolumesPort {
   import(tenant: string, name: string, tar: Readable): Promise<{ volume: string; entries: number; dropped: string[] }>;
 }
 
+/** GET /metrics: the Prometheus text exposition, rendered at each scrape */
+export interface MetricsPort {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 export interface ApiDeps {
   tokens: TokenPort;
+  /** GET /metrics (a metrics:read token); absent: no such route */
+  metrics?: MetricsPort;
   lifecycle: LifecyclePort;
   health: HealthPort;
   gc: GcPort;

@@ -18,6 +18,7 @@ import { registerSecretRoutes } from './secrets-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
+import { registerMetricsRoute } from './metrics-routes.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -33,6 +34,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, deps.health);
+  if (deps.metrics) await registerMetricsRoute(app, deps.metrics, deps.tokens);
 
   await app.register(async (api) => {
     api.addSchema(skiffErrorSchema);

@@ -21,6 +21,12 @@ export interface Settings {
   gateway: HostPort;
   /** the gateway's TLS port for custom domains (HOST:PORT); empty = no TLS port (the default) */
   gatewayTls: string;
+  /** Prometheus metrics (docs/metrics.md) */
+  metrics: {
+    /** a second listener serving GET /metrics without a token (HOST:PORT); empty = none (the default;
+     *  /metrics on `listen` with a metrics:read token is always there) */
+    listen: string;
+  };
   /** ACME, for custom domains' certificates (docs/domains.md) */
   acme: {
     /** the ACME directory certificates are ordered from */
@@ -45,6 +51,15 @@ export interface Settings {
   };
   /** CIDRs of front proxies whose X-Forwarded-* / Forwarded headers the gateway keeps (and appends to) */
   trustedProxies: string[];
+  /** the gateway's request spans (docs/operations.md); traceparent is passed on to instances either way */
+  tracing: {
+    /** OTLP/HTTP collector the spans are exported to (http://HOST:4318, /v1/traces appended); empty = tracing off (the default) */
+    otlpEndpoint: string;
+    /** share of new traces recorded, 0–1; a client's own sampled flag decides for traces it started */
+    sampleRatio: number;
+  };
+  /** one log line per gateway request (component "access", through the daemon's log) */
+  accessLog: boolean;
   events: {
     /** CIDRs an async invocation's X-Skiff-Callback may reach besides public addresses (loopback,
      *  private and link-local ones are refused unless listed: a callback must not probe the host) */
@@ -57,6 +72,8 @@ export interface Settings {
   /** services answer at NAME.<domain> on the gateway port */
   domain: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** auto: readable lines when stdout is a terminal, JSON lines otherwise (core/pretty-log.ts) */
+  logFormat: 'auto' | 'json' | 'pretty';
   registry: {
     /** Largest manifest accepted; larger ones get 413. */
     maxManifestBytes: number;
@@ -123,6 +140,7 @@ export const DEFAULT_SETTINGS: Settings = {
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
   gatewayTls: '',
+  metrics: { listen: '' },
   acme: { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: '', caFile: '' },
   gatewayFastPath: true,
   gatewayLimits: {
@@ -132,10 +150,13 @@ export const DEFAULT_SETTINGS: Settings = {
     tunnelIdleTimeoutMs: 60_000,
   },
   trustedProxies: [],
+  tracing: { otlpEndpoint: '', sampleRatio: 1 },
+  accessLog: false,
   events: { callbackNetworks: [], cronPrewarm: true },
   listenMaxConnections: 512,
   domain: 'localhost',
   logLevel: 'info',
+  logFormat: 'auto',
   registry: {
     maxManifestBytes: 4 * 1024 * 1024,
     uploadTtlSeconds: 24 * 3600,
@@ -177,6 +198,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_GATEWAY: 'gateway',
   SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
   SKIFF_GATEWAY_TLS: 'gatewayTls',
+  SKIFF_METRICS_LISTEN: 'metrics.listen',
   SKIFF_ACME_DIRECTORY_URL: 'acme.directoryUrl',
   SKIFF_ACME_EMAIL: 'acme.email',
   SKIFF_ACME_CA_FILE: 'acme.caFile',
@@ -185,11 +207,15 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_GATEWAY_HEAD_TIMEOUT_MS: 'gatewayLimits.headTimeoutMs',
   SKIFF_GATEWAY_TUNNEL_IDLE_TIMEOUT_MS: 'gatewayLimits.tunnelIdleTimeoutMs',
   SKIFF_TRUSTED_PROXIES: 'trustedProxies',
+  SKIFF_TRACING_OTLP_ENDPOINT: 'tracing.otlpEndpoint',
+  SKIFF_TRACING_SAMPLE_RATIO: 'tracing.sampleRatio',
+  SKIFF_ACCESS_LOG: 'accessLog',
   SKIFF_EVENTS_CALLBACK_NETWORKS: 'events.callbackNetworks',
   SKIFF_EVENTS_CRON_PREWARM: 'events.cronPrewarm',
   SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
   SKIFF_DOMAIN: 'domain',
   SKIFF_LOG_LEVEL: 'logLevel',
+  SKIFF_LOG_FORMAT: 'logFormat',
   SKIFF_REGISTRY_MAX_MANIFEST_BYTES: 'registry.maxManifestBytes',
   SKIFF_REGISTRY_UPLOAD_TTL_SECONDS: 'registry.uploadTtlSeconds',
   SKIFF_REGISTRY_GC_GRACE_SECONDS: 'registry.gcGraceSeconds',
@@ -218,6 +244,7 @@ export const ENV_SETTINGS: Record<string, string> = {
 /** Settings that take one of a few words. */
 const CHOICES: Record<string, readonly string[]> = {
   logLevel: ['debug', 'info', 'warn', 'error'],
+  logFormat: ['auto', 'json', 'pretty'],
   'runtime.driver': ['runc'],
 };
 
@@ -262,6 +289,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   } else if (typeof current === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
+    if (dotted === 'tracing.sampleRatio' && n > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a number from 0 to 1, got ${JSON.stringify(raw)}`);
     obj[last] = n;
   } else if (Array.isArray(current)) {
     const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
@@ -278,9 +306,10 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (allowed && !allowed.includes(String(raw))) {
       throw new SkiffError('CONFIG_INVALID', `${dotted}: expected ${allowed.join('|')}, got ${JSON.stringify(raw)}`);
     }
-    if (dotted === 'gatewayTls' && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
+    if ((dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
+    if (dotted === 'tracing.otlpEndpoint' && String(raw) !== '' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
     if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
-    obj[last] = dotted === 'gatewayTls' && String(raw).trim() === 'off' ? '' : String(raw);
+    obj[last] = (dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() === 'off' ? '' : String(raw);
   }
 }
 

@@ -37,11 +37,12 @@ export type Permission =
   | 'volumes:write'
   | 'tokens:manage'
   | 'registry:gc'
-  | 'daemon:down';
+  | 'daemon:down'
+  | 'metrics:read';
 
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
-const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read', 'secrets:read', 'domains:read', 'domains:write', 'volumes:read', 'volumes:write'];
+const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read', 'secrets:read', 'domains:read', 'domains:write', 'volumes:read', 'volumes:write', 'metrics:read'];
 const ADMIN: readonly Permission[] = [...DEPLOY, 'secrets:write', 'tokens:manage', 'registry:gc', 'daemon:down'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };

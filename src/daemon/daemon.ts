@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
+import { prettyDestination, wantsPretty } from '../core/pretty-log.ts';
 import type { Settings } from '../config/settings.ts';
 import { freeSpaceFloor } from '../core/free-space.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -54,6 +55,8 @@ import { SecretsService } from '../serving/secrets.ts';
 import { nodeKeyCipher } from './node-key.ts';
 import { imagesFromRegistry } from './serving-adapters.ts';
 import { createDriver } from './drivers.ts';
+import { SkiffMetrics, listenMetrics } from './metrics.ts';
+import { parseHostPort } from '../config/settings.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
@@ -61,6 +64,8 @@ export interface Daemon {
   /** the gateway's TLS port for custom domains (https://HOST:PORT), when it has one */
   readonly gatewayTlsUrl: string | undefined;
   readonly adminTokenFile: string;
+  /** the unauthenticated metrics listener (http://HOST:PORT/metrics), when `metrics.listen` names one */
+  readonly metricsUrl: string | undefined;
   readonly settings: Settings;
   /** where metadata lives, for people: the SQLite file, or the PostgreSQL server and database (never a password) */
   readonly storeDescription: string;
@@ -85,7 +90,7 @@ export interface DaemonOptions {
 
 export async function startDaemon(settings: Settings, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
-  const pinoLogger = options.logger ?? pino({ level: settings.logLevel });
+  const pinoLogger = options.logger ?? (wantsPretty(settings.logFormat) ? pino({ level: settings.logLevel }, prettyDestination()) : pino({ level: settings.logLevel }));
   const log = pinoLogger as unknown as Logger;
   await fsp.mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
 
@@ -122,6 +127,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
+    // Prometheus metrics: read from the planes' own state at each scrape (daemon/metrics.ts)
+    const metrics = new SkiffMetrics({ gateway: serving.gateway, revisions: () => serving.revisionMetrics(), coldStarts: serving.coldStarts });
     // after serving started: the scheduler's orphan sweep has listed the containers a stopped daemon
     // left, so the task containers made from here on are not among them. Before the events: a cron
     // trigger may start a job (--job), and watches the executions it started that were resumed here.
@@ -131,6 +138,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     stopping.push(() => jobs.stop());
     const events = await startEvents({ settings, store, serving, jobs, clock, log });
     stopping.push(() => events.stop());
+    metrics.setTriggers(() => events.service.metrics(), () => events.service.backlog());
     const domains = await startDomains({ settings, store, gateway: serving.gateway, tlsAddress: serving.gatewayTlsAddress, clock, log });
     stopping.push(() => domains.stop());
     const runLog = log.child({ component: 'runs' });
@@ -153,12 +161,13 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // The control API and registry count their connections apart from the gateway's (whose limit
     // leaves these their share of the fds): a flood on the gateway cannot lock the operator out.
     if (settings.listenMaxConnections > 0) app.server.maxConnections = settings.listenMaxConnections;
+    metrics.countRegistry(app);
     registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
     // `skiff down` reaches the daemon's stop, defined below once everything it stops exists
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log) }, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });
@@ -169,6 +178,16 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.listen.port;
     const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
+
+    let metricsUrl: string | undefined;
+    if (settings.metrics.listen) {
+      const at = parseHostPort(settings.metrics.listen, 'metrics.listen');
+      const listener = await listenMetrics(metrics, at.host, at.port).catch((err: Error) => {
+        throw new SkiffError('CONFIG_INVALID', `cannot listen on metrics.listen ${settings.metrics.listen}: ${err.message}`, { cause: err });
+      });
+      stopping.push(() => listener.close());
+      metricsUrl = `http://${at.host === '0.0.0.0' ? '127.0.0.1' : at.host.includes(':') ? `[${at.host}]` : at.host}:${listener.address.port}/metrics`;
+    }
 
     if (settings.registry.gcIntervalSeconds > 0) {
       const cancel = clock.every(settings.registry.gcIntervalSeconds * 1000, () => void gc().catch((err) => log.error({ err }, 'scheduled garbage collection failed')));
@@ -189,6 +208,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
       gatewayTlsUrl: serving.gatewayTlsAddress && `https://${serving.gatewayTlsAddress.host === '0.0.0.0' ? '127.0.0.1' : serving.gatewayTlsAddress.host}:${serving.gatewayTlsAddress.port}`,
       adminTokenFile,
+      metricsUrl,
       settings,
       storeDescription: describeStore(store.kind, settings),
       gc,
@@ -207,10 +227,10 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
 
 /** What /readyz reports (unauthenticated, so no detail beyond the verdict; the log has the cause):
  *  the store is the one dependency every request needs. */
-async function readinessChecks(store: Store, log: Logger): Promise<Record<string, string>> {
+async function readinessChecks(store: Store, log: Logger, failed: () => void): Promise<Record<string, string>> {
   const verdict = await store.ping().then(
     () => 'ok',
-    (err: unknown) => (log.warn({ err }, 'readiness: the store does not answer'), 'unreachable'),
+    (err: unknown) => (failed(), log.warn({ err }, 'readiness: the store does not answer'), 'unreachable'),
   );
   return { store: verdict };
 }

@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
           `  admin token: ${daemon.adminTokenFile}`,
           `  gateway (services): ${daemon.gatewayUrl}  (http://NAME.${settings.domain}:${new URL(daemon.gatewayUrl).port}/ or /s/NAME/)`,
           `  gateway TLS (custom domains): ${daemon.gatewayTlsUrl ?? 'off (--gateway-tls HOST:PORT turns it on)'}`,
+          `  metrics (Prometheus): ${daemon.apiUrl}/metrics (a metrics:read token)${daemon.metricsUrl ? `, ${daemon.metricsUrl} (no token)` : ''}`,
           '',
         ].join('\n'),
       );

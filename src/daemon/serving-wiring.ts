@@ -11,6 +11,7 @@ import { SkiffError } from '../core/errors.ts';
 import type { ServingRepository } from '../store/repositories.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { Gateway } from '../gateway/gateway.ts';
+import { Observer } from '../gateway/observe.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { BacklogPort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
@@ -31,6 +32,8 @@ export interface ServingPlane {
   coldStarts: ColdStartStats;
   /** the data plane (events plug their async invocations into it) */
   gateway: Gateway;
+  /** per revision: service, desired and ready instances, panic, instances by phase (for metrics) */
+  revisionMetrics(): ReturnType<Scheduler['metrics']>;
   /** the event side's backlog per service, an autoscaler input (events start after serving) */
   setBacklog(port: BacklogPort): void;
   stop(): Promise<void>;
@@ -58,11 +61,17 @@ export async function startServing(deps: {
   let scheduler: Scheduler | undefined;
   let internal: InternalCalls | undefined;
   const coldStarts = new ColdStartStats(log.child({ component: 'cold-start' }));
+  // tracing and the access log: none of it exists per request when both are off (the default)
+  const observer = Observer.create({
+    tracing: settings.tracing,
+    ...(settings.accessLog ? { accessLog: log.child({ component: 'access' }) } : {}),
+  });
   const gateway = new Gateway({ requestCapacity: (rev) => scheduler?.requestCapacity(rev) }, log.child({ component: 'gateway' }), {
     onColdStart: (rev, waitedMs, firstByteMs) => coldStarts.firstByte(rev, waitedMs, firstByteMs),
     fastPath: settings.gatewayFastPath,
     limits: settings.gatewayLimits,
     trustedProxies: settings.trustedProxies,
+    ...(observer ? { observer } : {}),
   });
   if (deps.driver.internal) internal = new InternalCalls(gateway, deps.driver.internal, log.child({ component: 'internal-calls' }));
   scheduler = new Scheduler({
@@ -100,6 +109,7 @@ export async function startServing(deps: {
   } catch (err) {
     await internal?.close();
     await gateway.close();
+    await observer?.shutdown();
     throw err;
   }
   const publicHost = settings.gateway.host === '0.0.0.0' || settings.gateway.host === '::' ? 'localhost' : settings.gateway.host;
@@ -123,17 +133,20 @@ export async function startServing(deps: {
     gatewayTlsAddress,
     coldStarts,
     gateway,
+    revisionMetrics: () => scheduler!.metrics(),
     setBacklog: (port) => scheduler!.setBacklog(port),
     stop: async () => {
       await scheduler!.stop();
       await internal?.close();
       await gateway.close();
+      await observer?.shutdown();
     },
     drainAndStop: async () => {
       gateway.stopAccepting();
       const instances = await scheduler!.drainAll();
       await internal?.close();
       await gateway.close();
+      await observer?.shutdown();
       return instances;
     },
   };

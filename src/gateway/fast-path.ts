@@ -13,12 +13,15 @@
 // still buffered and either nothing reached the instance or the method is idempotent and the socket
 // was a reused keep-alive one (the app closed it as we sent).
 import type net from 'node:net';
-import type { ErrorCode } from '../core/errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { AcquireResult, RevisionPool, Slot } from './pool.ts';
+import type { RequestStats } from './request-stats.ts';
 import { HEAD_END, LINGER_MS, MAX_REQUEST_HEAD, MAX_RESPONSE_HEAD, lenientResponseHead, parseRequestHead, parseResponseHead, upstreamRequestHead, type Framing, type RequestHead } from './http1.ts';
 import { ChunkedScanner, CHUNKED_MALFORMED } from './chunked.ts';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstreams.ts';
 import { rawGatewayError, refusalError } from './errors.ts';
+import { parseTraceparent, propagatedTraceparent } from './trace-context.ts';
+import type { ColdStartBreakdown, Observer, RequestRecord } from './observe.ts';
 
 function hasBareLf(buf: Buffer): boolean {
   for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) if (i === 0 || buf[i - 1] !== 0x0d) return true;
@@ -46,8 +49,11 @@ export interface FastPathHost {
   /** gives the connection to the node:http server; `pending` goes back onto the socket first */
   handOff(socket: net.Socket, pending: Buffer | null): void;
   forget(conn: FastConnection): void;
-  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it arrived */
-  coldStart(revision: string, waitedMs: number, firstByteMs: number): void;
+  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it
+   *  arrived; the stages of the cold start when it was the request the instance was started for */
+  coldStart(revision: string, waitedMs: number, firstByteMs: number): ColdStartBreakdown | undefined;
+  /** tracing / access log; undefined when both are off (observe.ts) */
+  readonly observer: Observer | undefined;
 }
 
 type Routed = NonNullable<ReturnType<FastPathHost['routeFor']>>;
@@ -96,6 +102,11 @@ export class FastConnection implements UpstreamOwner {
   private responseLeft = 0;
   private chunks: ChunkedScanner | undefined;
   private upstreamReusable = false;
+  /** the exchange as observed (tracing or access log on) */
+  private obs: RequestRecord | undefined;
+  /** where the exchange in flight is counted when it ends (its revision's), and the status it got (0: none yet) */
+  private stats: RequestStats | undefined;
+  private status = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -206,6 +217,13 @@ export class FastConnection implements UpstreamOwner {
     const buf = this.pending!;
     if (!got.ok) {
       const [code, message] = refusalError(got, routed.pool);
+      const observer = this.host.observer;
+      if (observer) {
+        const rec = observer.begin(head.traceparent, head.tracestate, head.method, head.target, routed.service, routed.pool.revision, arrived);
+        rec.status = ERROR_CATALOGUE[code].status;
+        observer.end(rec);
+      }
+      routed.pool.requests.record(ERROR_CATALOGUE[code].status, performance.now() - arrived);
       if (!this.wholeRequestPending()) return this.fail(code, message);
       // nothing of it was sent: answer, drop the request's bytes and go on with the connection
       this.pending = this.requestEnd < buf.length ? buf.subarray(this.requestEnd) : null;
@@ -231,12 +249,28 @@ export class FastConnection implements UpstreamOwner {
     this.waitedMs = slot.waitedMs;
     this.arrivedAt = arrived;
     this.revision = routed.pool.revision;
+    this.stats = routed.pool.requests;
+    this.status = 0;
     this.phase = this.bodyLeft > 0 ? 'body' : 'awaiting';
     this.deadline = performance.now() + this.timeoutMs;
 
     const up = this.host.upstreams.take(slot.endpoint, this);
     this.up = up;
-    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '', this.trusted, this.proto);
+    // W3C trace context: the client's trace id (or a new trace) with the gateway's own hop as parent
+    const observer = this.host.observer;
+    let trace: string;
+    if (observer === undefined) {
+      const parent = head.traceparent === undefined ? undefined : parseTraceparent(head.traceparent);
+      trace = `traceparent: ${propagatedTraceparent(parent)}\r\n`;
+      if (parent && head.tracestate !== undefined) trace += `tracestate: ${head.tracestate}\r\n`;
+    } else {
+      const rec = observer.begin(head.traceparent, head.tracestate, head.method, head.target, routed.service, routed.pool.revision, arrived);
+      rec.instance = slot.endpoint.id;
+      rec.waitedMs = slot.waitedMs;
+      this.obs = rec;
+      trace = rec.headerLines();
+    }
+    const text = upstreamRequestHead(head, routed.path, this.socket.remoteAddress ?? '', this.trusted, this.proto, trace);
     if (inBuffer === 0) up.socket.write(text, 'latin1');
     else {
       up.socket.cork();
@@ -303,6 +337,8 @@ export class FastConnection implements UpstreamOwner {
         if (rest.length > 0) this.onUpstreamData(rest);
         return;
       }
+      this.status = parsed.status;
+      if (this.obs) this.obs.status = parsed.status;
       if (parsed.framing.kind === 'close') this.closeAfter = true;
       this.upstreamReusable = !parsed.upstreamClose;
       this.framing = parsed.framing;
@@ -311,7 +347,8 @@ export class FastConnection implements UpstreamOwner {
       let head = parsed.head;
       if (this.waitedMs > 0) {
         head += `x-skiff-cold-start: ${Math.round(this.waitedMs)}\r\n`;
-        this.host.coldStart(this.revision, this.waitedMs, performance.now() - this.arrivedAt);
+        const stages = this.host.coldStart(this.revision, this.waitedMs, performance.now() - this.arrivedAt);
+        if (this.obs) this.host.observer!.coldStart(this.obs, stages);
       }
       // the idle timeout announced as node:http does, so a client's pool retires a socket before we
       // close it (Node's Agent a second early) instead of sending a request into our FIN
@@ -359,6 +396,7 @@ export class FastConnection implements UpstreamOwner {
         done = true;
       }
     }
+    if (this.obs) this.obs.bytes += out.length - headBytes;
     if (!this.socket.write(out) && !done) {
       this.up!.socket.pause();
       this.socket.once('drain', this.resumeUpstream);
@@ -377,6 +415,8 @@ export class FastConnection implements UpstreamOwner {
     // (Not once the client half-closed: node:http cannot take a connection whose reading side ended.)
     if (!this.responseStarted && this.replay && !this.clientEnded && (!up.connected || (up.reused && IDEMPOTENT.has(this.method)))) {
       const replay = this.replay;
+      this.obs = undefined; // the node:http path observes the request again
+      this.stats = undefined; // counted by the slow path, which serves it
       this.endExchange(false);
       this.pending = this.pending ? Buffer.concat([replay, this.pending]) : replay;
       return this.handOff();
@@ -403,6 +443,8 @@ export class FastConnection implements UpstreamOwner {
   /** Ends the exchange badly: an error response if nothing was sent yet, else the client is cut off. */
   private fail(code: ErrorCode, message: string): void {
     if (this.responseStarted) return this.destroy();
+    if (this.obs) this.obs.status = ERROR_CATALOGUE[code].status;
+    this.status = ERROR_CATALOGUE[code].status;
     this.endExchange(false);
     this.finish(rawGatewayError(code, message));
   }
@@ -420,6 +462,14 @@ export class FastConnection implements UpstreamOwner {
   private endExchange(reusable: boolean): void {
     const up = this.up;
     const slot = this.slot;
+    if (this.obs) {
+      this.host.observer?.end(this.obs);
+      this.obs = undefined;
+    }
+    if (this.stats) {
+      this.stats.record(this.status, performance.now() - this.arrivedAt);
+      this.stats = undefined;
+    }
     this.up = undefined;
     this.slot = undefined;
     this.replay = undefined;

@@ -24,9 +24,11 @@ export function forward(
   extraResponseHeaders: OutgoingHttpHeaders | undefined,
   /** called when the response head is written (the first byte, for the cold-start breakdown) */
   onHead?: () => void,
+  /** counts the response body bytes sent (the access log) */
+  counter?: { bytes: number },
 ): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
-    const exchange = new Exchange(res, extraResponseHeaders, resolve, timeoutMs, onHead);
+    const exchange = new Exchange(res, extraResponseHeaders, resolve, timeoutMs, onHead, counter);
     // No body unless the client announced one: undici then sends no Transfer-Encoding either.
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     dispatcher.dispatch(
@@ -48,6 +50,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (o: ForwardOutcome) => void,
     timeoutMs: number,
     private readonly onHead: (() => void) | undefined,
+    private readonly counter: { bytes: number } | undefined,
   ) {
     this.timer = setTimeout(onTimeout, timeoutMs, this);
     res.once('close', () => {
@@ -72,7 +75,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.settled || this.res.write(chunk)) return;
+    if (this.settled) return;
+    if (this.counter) this.counter.bytes += chunk.length;
+    if (this.res.write(chunk)) return;
     controller.pause();
     this.res.once('drain', () => controller.resume());
   }

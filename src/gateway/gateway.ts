@@ -37,18 +37,23 @@ import { ConnectionCounter, connectionLimits, type ConnectionLimits } from './li
 import { UpgradeExchange } from './tunnel.ts';
 import { UpstreamPool } from './upstreams.ts';
 import { InstanceClients } from './instance-clients.ts';
+import type { ColdStartBreakdown, Observer } from './observe.ts';
+import { parseTraceparent, propagatedTraceparent } from './trace-context.ts';
 
 const MAX_ATTEMPTS = 3;
 /** request headers the gateway sets itself on an upgrade (and every request: headers.ts) */
-const UPGRADE_DROPPED = new Set(['host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+const UPGRADE_DROPPED = new Set(['host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'traceparent', 'tracestate']);
 /** how often fast connections are checked against their deadlines (request timeouts, idle close) */
 const SWEEP_MS = 100;
 
 export interface GatewayOptions {
   /** random source for the traffic split, [0, 1) */
   random?: () => number;
-  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it arrived */
-  onColdStart?: (revision: string, waitedMs: number, firstByteMs: number) => void;
+  /** a request that waited `waitedMs` for an instance got its response head `firstByteMs` after it
+   *  arrived; returns the cold start's stages when it was the request the instance was started for */
+  onColdStart?: (revision: string, waitedMs: number, firstByteMs: number) => ColdStartBreakdown | undefined | unknown;
+  /** tracing and the access log (observe.ts); none: only traceparent is passed on */
+  observer?: Observer;
   /** serve plain requests on the raw fast path (default); false sends every connection to node:http */
   fastPath?: boolean;
   /** connection limits and timeouts; a missing or 0 value takes its default (limits.ts) */
@@ -83,6 +88,8 @@ export class Gateway implements FastPathHost {
   private readonly upgraded = new Set<Duplex>();
   private readonly random: () => number;
   private readonly onColdStart: GatewayOptions['onColdStart'];
+  /** FastPathHost */
+  readonly observer: Observer | undefined;
   readonly limits: ConnectionLimits;
   private readonly connections: ConnectionCounter;
   private readonly trust: ProxyTrust;
@@ -97,6 +104,7 @@ export class Gateway implements FastPathHost {
   ) {
     this.random = opts.random ?? Math.random;
     this.onColdStart = opts.onColdStart;
+    this.observer = opts.observer;
     this.fastPath = opts.fastPath ?? true;
     this.limits = connectionLimits(opts.limits);
     this.connections = new ConnectionCounter(this.limits);
@@ -135,6 +143,11 @@ export class Gateway implements FastPathHost {
 
   pool(revision: string): RevisionPool | undefined {
     return this.pools.get(revision);
+  }
+
+  /** Every revision's pool, for a metrics scrape (read-only use: requests, in flight, queued). */
+  revisionPools(): IterableIterator<RevisionPool> {
+    return this.pools.values();
   }
 
   /** Per-revision concurrency samples for the autoscaler tick. */
@@ -293,8 +306,9 @@ export class Gateway implements FastPathHost {
   }
 
   /** FastPathHost */
-  coldStart(revision: string, waitedMs: number, firstByteMs: number): void {
-    this.onColdStart?.(revision, waitedMs, firstByteMs);
+  coldStart(revision: string, waitedMs: number, firstByteMs: number): ColdStartBreakdown | undefined {
+    const stages = this.onColdStart?.(revision, waitedMs, firstByteMs);
+    return typeof stages === 'object' && stages !== null ? (stages as ColdStartBreakdown) : undefined;
   }
 
   /** FastPathHost */
@@ -409,7 +423,27 @@ export class Gateway implements FastPathHost {
     }
     if ('error' in routed) return sendGatewayError(res, routed.error, routed.message);
     const { match, pool } = routed;
+    // counted once the response is over, however it ended (0: cut off before a status was sent)
+    res.once('close', () => pool.requests.record(res.headersSent ? res.statusCode : 0, performance.now() - arrived));
     const headers = forwardedHeaders(req.headers, req.socket.remoteAddress, secure, this.trust.trusts(req.socket.remoteAddress));
+    // W3C trace context: the client's trace id (or a new trace), the gateway's hop as the parent
+    const observer = this.observer;
+    // (node:http joins repeated unknown headers into one string: two traceparents are then invalid)
+    const tp = req.headers.traceparent as string | undefined;
+    const rec = observer?.begin(tp, req.headers.tracestate as string | undefined, req.method ?? 'GET', req.url ?? '/', match.route.service, pool.revision, arrived);
+    if (rec) {
+      headers.traceparent = rec.traceparent;
+      if (rec.tracestate === undefined) delete headers.tracestate;
+      else headers.tracestate = rec.tracestate;
+      res.once('close', () => {
+        rec.status = res.headersSent ? res.statusCode : 0;
+        observer!.end(rec);
+      });
+    } else {
+      const parent = tp === undefined ? undefined : parseTraceparent(tp);
+      headers.traceparent = propagatedTraceparent(parent);
+      if (!parent) delete headers.tracestate;
+    }
     let refused: Set<string> | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // Most acquires are synchronous: await only a held request's promise (saves a tick per request).
@@ -418,8 +452,18 @@ export class Gateway implements FastPathHost {
       if (!got.ok) return sendGatewayError(res, ...refusalError(got, pool));
       const { slot } = got;
       const extra = slot.waitedMs > 0 ? { 'x-skiff-cold-start': String(Math.round(slot.waitedMs)) } : undefined;
-      const onHead = extra && this.onColdStart ? () => this.onColdStart?.(pool.revision, slot.waitedMs, performance.now() - arrived) : undefined;
-      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.clients.for(slot.endpoint), pool.limits.timeoutMs, extra, onHead);
+      if (rec) {
+        rec.instance = slot.endpoint.id;
+        rec.waitedMs = slot.waitedMs;
+      }
+      const onHead =
+        extra && (this.onColdStart || rec)
+          ? () => {
+              const stages = this.coldStart(pool.revision, slot.waitedMs, performance.now() - arrived);
+              if (rec) observer!.coldStart(rec, stages);
+            }
+          : undefined;
+      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.clients.for(slot.endpoint), pool.limits.timeoutMs, extra, onHead, rec);
       slot.release();
       switch (outcome) {
         case 'done':
@@ -470,6 +514,9 @@ export class Gateway implements FastPathHost {
     const h = req.headers;
     const remote = req.socket.remoteAddress ?? '';
     const f = forwarding(priorForwarding(h), remote, h.host ?? '', isSecure(req.socket) ? 'https' : 'http', this.trust.trusts(remote));
+    const parent = parseTraceparent(h.traceparent as string | undefined);
+    lines.push(`traceparent: ${propagatedTraceparent(parent)}`);
+    if (parent && h.tracestate !== undefined) lines.push(`tracestate: ${h.tracestate}`);
     lines.push('connection: upgrade', `upgrade: ${h.upgrade ?? ''}`, `x-forwarded-for: ${f.for}`, `x-forwarded-proto: ${f.proto}`, `x-forwarded-host: ${f.host}`, `forwarded: ${f.forwarded}`);
     return lines.join('\r\n') + '\r\n\r\n';
   }

@@ -39,6 +39,10 @@ export interface RequestHead {
   forwardedProto: string | undefined;
   forwardedHost: string | undefined;
   forwarded: string | undefined;
+  /** W3C trace context as sent (dropped from `kept`: the gateway sends its own, trace-context.ts);
+   *  traceparent '' when sent twice (invalid: a new trace starts), tracestate's repeats joined */
+  traceparent: string | undefined;
+  tracestate: string | undefined;
 }
 
 /** Request headers that end the fast path: they change framing or need an interim exchange, or
@@ -47,7 +51,7 @@ const SLOW_REQUEST_HEADERS = new Set(['transfer-encoding', 'upgrade', 'expect', 
 /** Hop-by-hop headers dropped on the way (Connection itself is interpreted, then dropped). */
 const HOP_BY_HOP = new Set(['keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Every header name either parser acts on; lengths first, so most names are never lower-cased. */
-const INTERESTING = new Set([...SLOW_REQUEST_HEADERS, ...HOP_BY_HOP, 'host', 'content-length', 'connection', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+const INTERESTING = new Set([...SLOW_REQUEST_HEADERS, ...HOP_BY_HOP, 'host', 'content-length', 'connection', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'traceparent', 'tracestate']);
 const INTERESTING_LENGTHS = new Set([...INTERESTING].map((n) => n.length));
 
 /** RFC 9110 §5.6.2 token characters, by char code */
@@ -104,7 +108,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
   const eol = head.indexOf('\r\n');
   const line = REQUEST_LINE.exec(eol < 0 ? head : head.slice(0, eol));
   if (!line || eol < 0) return undefined; // no Host without a header line
-  const r: RequestHead = { method: line[1]!, target: line[2]!, host: '', contentLength: 0, close: false, kept: '', forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined, forwarded: undefined };
+  const r: RequestHead = { method: line[1]!, target: line[2]!, host: '', contentLength: 0, close: false, kept: '', forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined, forwarded: undefined, traceparent: undefined, tracestate: undefined };
   let hosts = 0;
   let lengths = 0;
   const kept = walkHeaders(head, eol + 2, (name, value) => {
@@ -139,6 +143,12 @@ export function parseRequestHead(head: string): RequestHead | undefined {
       case 'forwarded':
         r.forwarded = joinValue(r.forwarded, value);
         return 'drop';
+      case 'traceparent':
+        r.traceparent = r.traceparent === undefined ? value : '';
+        return 'drop';
+      case 'tracestate':
+        r.tracestate = r.tracestate === undefined ? value : `${r.tracestate},${value}`;
+        return 'drop';
     }
     if (SLOW_REQUEST_HEADERS.has(name)) return 'refuse';
     return HOP_BY_HOP.has(name) ? 'drop' : 'keep';
@@ -154,9 +164,9 @@ function joinValue(prior: string | undefined, value: string): string {
 
 /** The head sent to the instance: the app's path, kept headers, then the forwarding headers — the
  *  client's own only when `trusted` (a trusted front proxy's), see headers.ts. */
-export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string, trusted = false, proto: 'http' | 'https' = 'http'): string {
+export function upstreamRequestHead(r: RequestHead, path: string, remoteAddress: string, trusted = false, proto: 'http' | 'https' = 'http', trace = ''): string {
   const f = forwarding({ for: r.forwardedFor, proto: r.forwardedProto, host: r.forwardedHost, forwarded: r.forwarded }, remoteAddress, r.host, proto, trusted);
-  return `${r.method} ${path} HTTP/1.1\r\n${r.kept}x-forwarded-for: ${f.for}\r\nx-forwarded-proto: ${f.proto}\r\nx-forwarded-host: ${f.host}\r\nforwarded: ${f.forwarded}\r\n\r\n`;
+  return `${r.method} ${path} HTTP/1.1\r\n${r.kept}x-forwarded-for: ${f.for}\r\nx-forwarded-proto: ${f.proto}\r\nx-forwarded-host: ${f.host}\r\nforwarded: ${f.forwarded}\r\n${trace}\r\n`;
 }
 
 /** How a response body ends: a byte count, chunked framing, the upstream closing, or no body at all. */

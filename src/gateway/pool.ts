@@ -10,6 +10,7 @@
 // scheduler does not stop or freeze an instance under an open tunnel — for at most the tunnel idle
 // timeout, so a chatty tunnel cannot hold a drain forever.
 import type { Endpoint, RevisionLimits } from './ports.ts';
+import { RequestStats } from './request-stats.ts';
 
 interface Instance {
   endpoint: Endpoint;
@@ -104,6 +105,8 @@ export class RevisionPool {
   /** requests in flight + queued; with `served`, what the autoscaler samples each tick */
   private inFlight = 0;
   private arrivedSinceSample = 0;
+  /** the revision's finished requests, by status class, and their latency (read by a metrics scrape) */
+  readonly requests = new RequestStats();
 
   constructor(
     readonly revision: string,
@@ -113,6 +116,11 @@ export class RevisionPool {
     /** how long whenIdle() waits for open tunnels (the gateway's tunnel idle timeout) */
     private readonly tunnelWaitMs = 60_000,
   ) {}
+
+  /** requests holding a slot now (a metrics gauge; queued ones are `queued`) */
+  get active(): number {
+    return this.inFlight;
+  }
 
   get queued(): number {
     return this.waiters.length;

@@ -83,9 +83,9 @@ export class ColdStartStats {
 
   /** A request that waited `waitedMs` for an instance got its first response byte `firstByteMs` after it
    *  arrived. Only the first such request after a cold start completes its breakdown. */
-  firstByte(revision: string, waitedMs: number, firstByteMs: number): void {
+  firstByte(revision: string, waitedMs: number, firstByteMs: number): ColdStartStages | undefined {
     const s = this.pending.get(revision);
-    if (!s) return;
+    if (!s) return undefined;
     this.pending.delete(revision);
     this.of(revision).stages.firstByte.observe(firstByteMs);
     const r2 = (n: number) => Math.round(n * 100) / 100;
@@ -93,6 +93,7 @@ export class ColdStartStats {
       { revision, instance: s.instance, source: s.source, queuedMs: r2(s.queuedMs), createdMs: r2(s.createdMs), startedMs: r2(s.startedMs), readyMs: r2(s.readyMs), probes: s.probes, waitedMs: r2(waitedMs), firstByteMs: r2(firstByteMs) },
       'cold start',
     );
+    return s;
   }
 
   /** The largest `q`-quantile of `stage` over the revisions `of` picks; undefined when none has one. */

@@ -67,7 +67,7 @@ export interface BacklogPort {
 export interface Scaler {
   record(now: number, metricTotal: number, requests: number): void;
   poke(now: number): void;
-  decide(now: number, readyInstances: number): { valid: false; reason: string } | { valid: true; desired: number; reason: string };
+  decide(now: number, readyInstances: number): { valid: false; reason: string } | { valid: true; desired: number; reason: string; /** in panic mode (KPA) */ panic?: boolean };
   /** the service's bounds changed: decide within the new ones, keeping what was observed */
   update(scale: ScaleBounds): void;
 }

@@ -37,6 +37,10 @@ export const FAILURES_BEFORE_REFUSING = 2;
 export class RevisionState {
   readonly instances = new Map<string, TrackedInstance>();
   lastDesired: number | undefined;
+  /** the autoscaler's last decision was in panic mode (metrics) */
+  panic = false;
+  /** failed starts and crashes since the daemon started (metrics; `failures` is the current run of them) */
+  failuresTotal = 0;
   /** no pre-creating before this time (clock ms): the last pre-create failed */
   poolPausedUntil = 0;
   /** `skiff prewarm`: at least this many serving instances until untilMs (clock ms) */

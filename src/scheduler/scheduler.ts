@@ -19,7 +19,7 @@ import { instanceId } from '../core/names.ts';
 import type { ScalingSpec, ServiceRecord } from '../core/service.ts';
 import { exitText, type ExitReason } from '../core/instance.ts';
 import type { BacklogPort, DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
-import { RevisionState, type TrackedInstance } from './revision-state.ts';
+import { RevisionState, type Phase, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartStats } from './cold-start-stats.ts';
 import { WriteBehind } from './write-behind.ts';
@@ -294,6 +294,16 @@ export class Scheduler {
     this.d.backlog = port;
   }
 
+  /** What a metrics scrape reads, per revision: its service, the instances the autoscaler wants and
+   *  those ready, whether it is in panic mode, and its instances per phase. */
+  metrics(): Array<{ service: string; revision: string; desired: number; ready: number; panic: boolean; failures: number; failuresTotal: number; phases: Record<Phase, number> }> {
+    return [...this.revisions.values()].map((s) => {
+      const phases: Record<Phase, number> = { 'pre-created': 0, starting: 0, ready: 0, draining: 0, frozen: 0 };
+      for (const i of s.instances.values()) phases[i.phase]++;
+      return { service: s.record.service, revision: s.name, desired: s.lastDesired ?? 0, ready: phases.ready, panic: s.panic, failures: s.failures, failuresTotal: s.failuresTotal, phases };
+    });
+  }
+
   /** Current view for `skiff describe`. */
   describe(revision: string): Array<{ id: string; phase: string; address?: string }> {
     const s = this.revisions.get(revision);
@@ -422,8 +432,10 @@ export class Scheduler {
     let desired = 0;
     let why = 'autoscaler';
     if (hasTraffic) {
+      const kpa = state.scaler.decide(now, ready);
+      state.panic = kpa.valid && kpa.panic === true;
       const d = desiredScale({
-        kpa: state.scaler.decide(now, ready),
+        kpa,
         warmUp,
         keepAlive: warmUp || state.scale.min > 0 ? undefined : this.keepAlives.decide(state.record.service, now),
         wasAtZero: state.lastDesired === 0,
@@ -531,6 +543,7 @@ export class Scheduler {
   private failed(state: RevisionState, cause: string): void {
     const now = this.d.clock.now();
     state.failures++;
+    state.failuresTotal++;
     const backoffMs = Math.min(CRASH_BACKOFF_BASE_MS * 2 ** (state.failures - 1), CRASH_BACKOFF_MAX_MS);
     state.backoffUntil = now + backoffMs;
     state.lastFailure = { cause, at: now };

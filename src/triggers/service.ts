@@ -88,6 +88,15 @@ export class TriggersService {
     return this.backlogs.backlog();
   }
 
+  /** What a metrics scrape reads: each trigger's counters (in memory, ahead of the store's copy) and
+   *  the messages its broker holds for it, as last measured (undefined: a cron trigger, or unknown). */
+  metrics(): Array<{ trigger: string; stats: Readonly<TriggerStats>; brokerBacklog: number | undefined; disconnects: number | undefined }> {
+    return [...this.stats].map(([trigger, stats]) => {
+      const consumer = this.consumers.get(trigger);
+      return { trigger, stats, brokerBacklog: consumer ? this.backlogs.brokerBacklog(trigger) : undefined, disconnects: consumer?.current.disconnects };
+    });
+  }
+
   /** The worker delivering the queue (built around this service's onSettled). */
   attach(worker: InvocationWorker): void {
     this.worker = worker;

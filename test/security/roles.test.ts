@@ -62,7 +62,7 @@ test('every route × every role behaves as docs/security.md’s table says', asy
   await t.test('the API: every operation of the OpenAPI document, and nothing the table names is missing from it', async () => {
     const spec = (await (await fetch(`${d.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== 'parameters').map((m) => `${m.toUpperCase()} ${p}`));
-    const documented = [...table.keys()].filter((r) => /^[A-Z]+ \/(api|healthz|readyz)/.test(r) && r !== 'GET /api/openapi.json');
+    const documented = [...table.keys()].filter((r) => /^[A-Z]+ \/(api|healthz|readyz|metrics)/.test(r) && r !== 'GET /api/openapi.json');
     assert.deepEqual([...documented].sort(), [...operations].sort(), 'the table lists exactly the OpenAPI operations');
     for (const op of [...operations, 'GET /api/openapi.json']) {
       const [method, p] = op.split(' ') as [string, string];
