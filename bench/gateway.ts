@@ -9,6 +9,8 @@
 //        [--latency-connections 10] [--threads 2] [--no-pin] [--gateway-workers 1] [--slow-path]
 //
 // --slow-path measures Skiff's gateway with its raw fast path off (node:http + undici for every request).
+// --metering adds a fourth target, `metered`: Skiff's gateway counting per instance for the metering
+// (as a daemon with metering.enabled does) and read once a second, beside `skiff` with metering off.
 //
 // Pinning (default, 2+ CPUs): each proxy (nginx: worker_processes 1; Skiff: one Node process) runs
 // alone on CPU 0; wrk and the backend share CPU 1, identical for all three targets. --no-pin lets the
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     ...PROXY_BENCH_OPTIONS,
     'gateway-workers': { type: 'string', default: '1' },
     'slow-path': { type: 'boolean', default: false },
+    metering: { type: 'boolean', default: false },
   },
 });
 const rounds = intFlag(args.rounds, '--rounds');
@@ -38,7 +41,7 @@ const CLIENT_CPUS = pin ? '1' : undefined;
 
 const { workDir, stops, cleanup } = benchFrame('skiff-bench-gateway-');
 
-interface Target { name: 'direct' | 'nginx' | 'skiff'; port: number; pid?: number }
+interface Target { name: 'direct' | 'nginx' | 'skiff' | 'metered'; port: number; pid?: number }
 type Run = LoadRun;
 
 async function main(): Promise<void> {
@@ -50,6 +53,11 @@ async function main(): Promise<void> {
   const skiff = await startGateway(backend.port);
   stops.push(skiff.stop);
   const targets: Target[] = [{ name: 'direct', port: backend.port }, { name: 'nginx', port: nginx.port, pid: nginx.pid }, { name: 'skiff', port: skiff.port, pid: skiff.pid }];
+  if (args.metering) {
+    const metered = await startGateway(backend.port, true);
+    stops.push(metered.stop);
+    targets.push({ name: 'metered', port: metered.port, pid: metered.pid });
+  }
   console.log(`pinning: ${pin ? `proxies on cpu ${PROXY_CPUS}, wrk + backend on cpu ${CLIENT_CPUS}` : 'none'}; nginx proxy worker_processes ${proxyWorkers}; skiff gateway processes ${gatewayWorkers}, ${args['slow-path'] ? 'node:http path only' : 'fast path on'}`);
   const conns = [Number(args.connections), Number(args['latency-connections'])];
   for (const t of targets) await wrk(t, conns[0]!, Math.min(2, duration));
@@ -89,11 +97,19 @@ async function main(): Promise<void> {
       `  added p99 c${lo} ${(added('skiff', lo, 'p99') / added('nginx', lo, 'p99')).toFixed(2)}x` +
       `  cpu/req c${hi} ${(med('skiff', hi).cpu! / med('nginx', hi).cpu!).toFixed(2)}x`,
   );
+  if (args.metering) {
+    console.log(
+      `metering on/off: throughput c${hi} ${(med('metered', hi).rps / med('skiff', hi).rps).toFixed(3)}x` +
+        `  c${lo} ${(med('metered', lo).rps / med('skiff', lo).rps).toFixed(3)}x` +
+        `  added p50 c${lo} ${ms(added('metered', lo, 'p50'))} vs ${ms(added('skiff', lo, 'p50'))}` +
+        `  cpu/req c${hi} ${(med('metered', hi).cpu! / med('skiff', hi).cpu!).toFixed(3)}x`,
+    );
+  }
 }
 
 /** The gateway child process; with --gateway-workers > 1 it forks that many listeners (bench/lib/gateway-server.ts). */
-async function startGateway(backendPort: number): Promise<RunningServer> {
-  return startGatewayProcess(['--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers), ...(args['slow-path'] ? ['--slow-path'] : [])], PROXY_CPUS);
+async function startGateway(backendPort: number, metering = false): Promise<RunningServer> {
+  return startGatewayProcess(['--backend', `127.0.0.1:${backendPort}`, '--workers', String(gatewayWorkers), ...(args['slow-path'] ? ['--slow-path'] : []), ...(metering ? ['--metering'] : [])], PROXY_CPUS);
 }
 
 function wrk(t: Target, connections: number, seconds: number): Promise<Run> {

@@ -6,6 +6,9 @@
 // the activator would need).
 //
 // --slow-path turns the raw fast path off (every connection on the node:http path), for comparison.
+// --metering counts per instance as a metering daemon does (requests, busy spells rounded to 100 ms,
+// egress) and takes the counts once a second as the meter does (src/metering/meter.ts), for the
+// metering on/off comparison of bench/gateway.ts.
 //
 // --tls-cert FILE --tls-key FILE (bench/tls.ts) also open the gateway's TLS port, with that certificate
 // for --tls-host (default localhost) made a custom domain of the route's service, as `skiff domain add
@@ -22,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { listenH2Prototype } from './h2-prototype.ts';
+import { roundUpBusy } from '../../src/metering/billing.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     workers: { type: 'string', default: '1' },
     'slow-path': { type: 'boolean', default: false },
+    metering: { type: 'boolean', default: false },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-host': { type: 'string', default: 'localhost' },
@@ -42,7 +47,9 @@ const tls = args['tls-cert'] && args['tls-key'] ? { chain: readFileSync(args['tl
 if (tls && workers > 1) throw new Error('--tls-cert: one process only (--workers 1)');
 
 async function serve(listenPort: number): Promise<number | string> {
-  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger, { fastPath: !args['slow-path'] });
+  const gw = new Gateway({ requestCapacity: () => {} }, silentLogger, { fastPath: !args['slow-path'], ...(args.metering ? { roundBusy: roundUpBusy } : {}) });
+  // the meter's once-a-second reading (its cgroup reads and store writes are off the gateway's process in effect: not here)
+  if (args.metering) setInterval(() => { for (const pool of gw.revisionPools()) pool.takeUsage(); }, 1000).unref();
   gw.setRevision('bench-1', { concurrency: 0, queueLimit: 10_000, timeoutMs: 30_000 });
   gw.setEndpoints('bench-1', [{ id: 'backend', host: host!, port: Number(port) }]);
   gw.setRoutes([{ service: 'bench', hosts: ['127.0.0.1'], targets: [{ revision: 'bench-1', percent: 100 }] }]);

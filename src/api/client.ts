@@ -2,7 +2,7 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { DeployResult, GcResult, PrewarmResult, RunEvent, RunExit, ServiceView, VolumeView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, RunExit, ServiceView, VolumeView } from '../core/views.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
@@ -12,6 +12,8 @@ import type { ExecutionView, JobDocument, JobView } from '../core/jobs.ts';
 import type { SecretSetBody, SecretView } from '../core/secrets.ts';
 import type { DomainDocument, DomainView } from '../core/domains.ts';
 import type { VolumeCreateBody } from '../core/volumes.ts';
+import type { Invoice, UsageGrouping, UsageReport } from '../core/usage.ts';
+import type { BudgetStatus } from '../core/budgets.ts';
 import type { Readable } from 'node:stream';
 
 export interface ClientOptions {
@@ -19,6 +21,8 @@ export interface ClientOptions {
   token: string;
   /** where the token came from (SKIFF_TOKEN, a file): a 401 names it */
   tokenSource?: string;
+  /** the project to act in (the Skiff-Project header); a project's own token acts in its project anyway */
+  project?: string;
 }
 
 export class SkiffClient {
@@ -33,7 +37,7 @@ export class SkiffClient {
     const x: Exchange = {
       method,
       url: new URL(path, this.options.baseUrl),
-      headers: { authorization: this.authHeader, ...(o.raw ? { 'content-type': o.raw.contentType } : o.json === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: this.authHeader, ...(this.options.project ? { 'skiff-project': this.options.project } : {}), ...(o.raw ? { 'content-type': o.raw.contentType } : o.json === undefined ? {} : { 'content-type': 'application/json' }) },
       body: o.raw ? o.raw.body : o.json === undefined ? undefined : JSON.stringify(o.json),
       signal: o.signal,
     };
@@ -79,12 +83,33 @@ export class SkiffClient {
     return this.request<GcResult>('POST', '/api/v1/registry/gc');
   }
 
-  createToken(name: string, role: TokenRole, tenant?: string) {
-    return this.request<{ id: string; secret: string }>('POST', '/api/v1/tokens', { name, role, ...(tenant ? { tenant } : {}) });
+  /** `project`: the project it acts in ('*': every project); by default the request's project */
+  createToken(name: string, role: TokenRole, project?: string) {
+    return this.request<{ id: string; secret: string }>('POST', '/api/v1/tokens', { name, role, ...(project ? { project } : {}) });
   }
 
   listTokens() {
-    return this.request<{ tokens: Array<{ id: string; name: string; tenant: string; role: string; created_at: number }> }>('GET', '/api/v1/tokens');
+    return this.request<{ tokens: Array<{ id: string; name: string; project: string; tenant: string; role: string; created_at: number }> }>('GET', '/api/v1/tokens');
+  }
+
+  createProject(name: string, quota?: ProjectQuotaBody) {
+    return this.request<ProjectView>('POST', '/api/v1/projects', { name, ...(quota ? { quota } : {}) });
+  }
+
+  listProjects() {
+    return this.request<{ projects: ProjectView[] }>('GET', '/api/v1/projects');
+  }
+
+  getProject(name: string) {
+    return this.request<ProjectView>('GET', `/api/v1/projects/${encodeURIComponent(name)}`);
+  }
+
+  setProjectQuota(name: string, quota: ProjectQuotaBody) {
+    return this.request<ProjectView>('PATCH', `/api/v1/projects/${encodeURIComponent(name)}`, { quota });
+  }
+
+  removeProject(name: string) {
+    return this.request<void>('DELETE', `/api/v1/projects/${encodeURIComponent(name)}`);
   }
 
   revokeToken(id: string) {
@@ -229,6 +254,36 @@ export class SkiffClient {
   }
 
   /** Starts an execution of the job; its tasks run in the background. */
+  /** `skiff usage`: the caller's project (an all-projects token: every project, or `project`) */
+  usage(q: { project?: string; service?: string; since?: string; until?: string; by?: UsageGrouping } = {}) {
+    const qs = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return this.request<UsageReport>('GET', `/api/v1/usage${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `skiff bill`: the invoice of a month (YYYY-MM) */
+  bill(month: string, project?: string) {
+    const qs = new URLSearchParams({ month, ...(project !== undefined ? { project } : {}) }).toString();
+    return this.request<Invoice>('GET', `/api/v1/bill?${qs}`);
+  }
+
+  /** `skiff budget set` (operator): monthly is decimal text ("50.00"), soft thresholds in percent ("80%") */
+  setBudget(project: string, body: { monthly: string; soft?: string[]; action?: 'notify' | 'cap' | 'stop'; webhook?: string }) {
+    return this.request<BudgetStatus>('PUT', `/api/v1/budgets/${encodeURIComponent(project)}`, body);
+  }
+
+  /** `skiff budget`: the caller's project's budget (the operator: every project's) */
+  listBudgets() {
+    return this.request<{ budgets: BudgetStatus[] }>('GET', '/api/v1/budgets');
+  }
+
+  getBudget(project: string) {
+    return this.request<BudgetStatus>('GET', `/api/v1/budgets/${encodeURIComponent(project)}`);
+  }
+
+  deleteBudget(project: string) {
+    return this.request<void>('DELETE', `/api/v1/budgets/${encodeURIComponent(project)}`);
+  }
+
   createVolume(body: VolumeCreateBody) {
     return this.request<VolumeView>('POST', '/api/v1/volumes', body);
   }

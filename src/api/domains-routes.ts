@@ -6,7 +6,7 @@ import type { DomainDocument } from '../core/domains.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import type { DomainsPort } from './ports.ts';
 import { errorRef as error } from './errors.ts';
-import { needs } from './auth.ts';
+import { needs, owned, visibleTo } from './auth.ts';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -59,15 +59,15 @@ export function registerDomainRoutes(api: FastifyInstance, domains: DomainsPort)
     },
   }, async (req, reply) => reply.code(201).send(await domains.add(req.body as DomainDocument, req.principal!.tenant)));
 
-  api.get('/domains', { config: needs('domains:read'), schema: { summary: 'List custom domains with their certificates’ status', tags: ['domains'], response: { 200: { type: 'object', required: ['domains'], properties: { domains: { type: 'array', items: domainViewSchema } } } } } }, async () => ({
-    domains: await domains.list(),
+  api.get('/domains', { config: needs('domains:read'), schema: { summary: 'List custom domains with their certificates’ status', tags: ['domains'], response: { 200: { type: 'object', required: ['domains'], properties: { domains: { type: 'array', items: domainViewSchema } } } } } }, async (req) => ({
+    domains: (await domains.list()).filter((v) => visibleTo(req.principal!, v.tenant)),
   }));
 
-  api.get('/domains/:host', { config: needs('domains:read'), schema: { summary: 'Describe a custom domain: its service, certificate validity, renewal, last error', tags: ['domains'], params: hostParam, response: { 200: domainViewSchema, 400: error, 404: error } } }, async (req) =>
+  api.get('/domains/:host', { config: owned('domains:read', 'domain'), schema: { summary: 'Describe a custom domain: its service, certificate validity, renewal, last error', tags: ['domains'], params: hostParam, response: { 200: domainViewSchema, 400: error, 404: error } } }, async (req) =>
     domains.get((req.params as { host: string }).host),
   );
 
-  api.delete('/domains/:host', { config: needs('domains:write'), schema: { summary: 'Remove a custom domain, its route and its certificate', tags: ['domains'], params: hostParam, response: { 204: { type: 'null' }, 400: error, 403: error, 404: error } } }, async (req, reply) => {
+  api.delete('/domains/:host', { config: owned('domains:write', 'domain'), schema: { summary: 'Remove a custom domain, its route and its certificate', tags: ['domains'], params: hostParam, response: { 204: { type: 'null' }, 400: error, 403: error, 404: error } } }, async (req, reply) => {
     await domains.remove((req.params as { host: string }).host, req.principal!.tenant);
     return reply.code(204).send();
   });

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventsPort } from './ports.ts';
 import { errorRef as error } from './errors.ts';
-import { needs } from './auth.ts';
+import { needs, owned, visibleTo } from './auth.ts';
 import { SERVICE_NAME_RE } from '../core/names.ts';
 import { INVOCATION_BODY_LIMIT, type InvokeBody } from '../core/events.ts';
 
@@ -70,9 +70,10 @@ const statsSchema = {
 
 export const triggerViewSchema = {
   type: 'object',
-  required: ['name', 'kind', 'source', 'target', 'delivery', 'paused', 'stats', 'createdAt', 'updatedAt'],
+  required: ['name', 'project', 'kind', 'source', 'target', 'delivery', 'paused', 'stats', 'createdAt', 'updatedAt'],
   properties: {
     name: str,
+    project: { ...str, description: 'the project the trigger belongs to' },
     service: { ...str, description: 'the target service (a trigger has this or job)' },
     job: { ...str, description: 'the target job: each cron fire starts an execution of it' },
     kind: { type: 'string', enum: ['cron', 'nats', 'amqp', 'redis', 'mqtt'] },
@@ -159,33 +160,33 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
     schema: { summary: 'Add a trigger: a cron schedule or a broker subscription (NATS, JetStream, RabbitMQ, Redis Streams, MQTT) whose events reach a service as CloudEvents, or a cron schedule that starts a job', tags: ['triggers'], body: triggerDocumentSchema, response: { 201: triggerViewSchema, 400: error, 404: error, 409: error } },
   }, async (req, reply) => reply.code(201).send(await events.add(req.body as never, req.principal!.tenant)));
 
-  api.get('/triggers', { config: needs('triggers:read'), schema: { summary: 'List triggers with their counters', tags: ['triggers'], response: { 200: { type: 'object', required: ['triggers'], properties: { triggers: { type: 'array', items: triggerViewSchema } } } } } }, async () => ({
-    triggers: await events.list(),
+  api.get('/triggers', { config: needs('triggers:read'), schema: { summary: 'List triggers with their counters', tags: ['triggers'], response: { 200: { type: 'object', required: ['triggers'], properties: { triggers: { type: 'array', items: triggerViewSchema } } } } } }, async (req) => ({
+    triggers: (await events.list()).filter((v) => visibleTo(req.principal!, v.project)),
   }));
 
-  api.get('/triggers/:name', { config: needs('triggers:read'), schema: { summary: 'Describe a trigger: source, target, delivery policy, counters, last errors, dead letters, backlog', tags: ['triggers'], params: nameParam, response: { 200: triggerViewSchema, 404: error } } }, async (req) =>
+  api.get('/triggers/:name', { config: owned('triggers:read', 'trigger'), schema: { summary: 'Describe a trigger: source, target, delivery policy, counters, last errors, dead letters, backlog', tags: ['triggers'], params: nameParam, response: { 200: triggerViewSchema, 404: error } } }, async (req) =>
     events.get(name(req)),
   );
 
   for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
     api.post(`/triggers/:name/${action}`, {
-      config: needs('triggers:write'),
+      config: owned('triggers:write', 'trigger'),
       schema: { summary: paused ? 'Pause a trigger: no fire until it is resumed (missed ones are not made up)' : 'Resume a paused trigger', tags: ['triggers'], params: nameParam, response: { 200: triggerViewSchema, 404: error } },
     }, async (req) => events.setPaused(name(req), paused));
   }
 
-  api.delete('/triggers/:name', { config: needs('triggers:write'), schema: { summary: 'Remove a trigger, its dead letters and its events not yet delivered', tags: ['triggers'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
+  api.delete('/triggers/:name', { config: owned('triggers:write', 'trigger'), schema: { summary: 'Remove a trigger, its dead letters and its events not yet delivered', tags: ['triggers'], params: nameParam, response: { 204: { type: 'null' }, 404: error } } }, async (req, reply) => {
     await events.remove(name(req));
     return reply.code(204).send();
   });
 
   api.get('/triggers/:name/dead-letters', {
-    config: needs('triggers:read'),
+    config: owned('triggers:read', 'trigger'),
     schema: { summary: 'The events of a trigger that failed every attempt, oldest first, with the last error', tags: ['triggers'], params: nameParam, response: { 200: { type: 'object', required: ['deadLetters'], properties: { deadLetters: { type: 'array', items: deadLetterSchema } } }, 404: error } },
   }, async (req) => ({ deadLetters: await events.deadLetters(name(req)) }));
 
   api.post('/triggers/:name/dead-letters/replay', {
-    config: needs('triggers:write'),
+    config: owned('triggers:write', 'trigger'),
     schema: {
       summary: 'Send dead letters to the service again (those of `ids`, or all), each as a new event with the trigger’s delivery policy',
       tags: ['triggers'],
@@ -196,7 +197,7 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
   }, async (req) => events.replay(name(req), (req.body as { ids?: string[] } | undefined)?.ids));
 
   api.delete('/triggers/:name/dead-letters', {
-    config: needs('triggers:write'),
+    config: owned('triggers:write', 'trigger'),
     schema: {
       summary: 'Delete dead letters (those of ?id=…, repeatable, or all)',
       tags: ['triggers'],
@@ -207,7 +208,7 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
   }, async (req) => events.purge(name(req), (req.query as { id?: string[] }).id));
 
   api.post('/services/:name/invocations', {
-    config: needs('invocations:create'),
+    config: owned('invocations:create', 'service'),
     schema: {
       summary: 'Invoke a service through the gateway: wait for its answer, or with async queue it (202) and read it back at its location',
       tags: ['invocations', 'services'],
@@ -222,7 +223,7 @@ export function registerEventsRoutes(api: FastifyInstance, events: EventsPort): 
   });
 
   api.get('/invocations/:id', {
-    config: needs('invocations:read'),
+    config: owned('invocations:read', 'invocation'),
     schema: {
       summary: 'An invocation: status, attempts, last error, and the response (status, headers, body up to 1 MiB)',
       tags: ['invocations'],

@@ -7,7 +7,7 @@ import { SERVICE_NAME_RE } from '../core/names.ts';
 import type { JobsPort } from './ports.ts';
 import { executionViewSchema, jobViewSchema } from './jobs-schemas.ts';
 import { errorRef as error } from './errors.ts';
-import { needs } from './auth.ts';
+import { needs, owned, visibleTo } from './auth.ts';
 import { sendLines } from './line-stream.ts';
 
 const name = { type: 'string', pattern: SERVICE_NAME_RE.source } as const;
@@ -26,16 +26,16 @@ export function registerJobRoutes(api: FastifyInstance, jobs: JobsPort): void {
     },
   }, async (req, reply) => reply.code(201).send(await jobs.create(req.body as JobDocument, req.principal!.tenant)));
 
-  api.get('/jobs', { config: needs('jobs:read'), schema: { summary: 'List jobs, each with its latest execution', tags: ['jobs'], response: { 200: { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: jobViewSchema } } } } } }, async () => ({
-    jobs: await jobs.list(),
+  api.get('/jobs', { config: needs('jobs:read'), schema: { summary: 'List jobs, each with its latest execution', tags: ['jobs'], response: { 200: { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: jobViewSchema } } } } } }, async (req) => ({
+    jobs: (await jobs.list()).filter((v) => visibleTo(req.principal!, v.project)),
   }));
 
-  api.get('/jobs/:name', { config: needs('jobs:read'), schema: { summary: 'Describe a job: its spec and recent executions with every task’s attempts', tags: ['jobs'], params: nameParam, response: { 200: jobViewSchema, 404: error } } }, async (req) =>
+  api.get('/jobs/:name', { config: owned('jobs:read', 'job'), schema: { summary: 'Describe a job: its spec and recent executions with every task’s attempts', tags: ['jobs'], params: nameParam, response: { 200: jobViewSchema, 404: error } } }, async (req) =>
     jobs.get((req.params as { name: string }).name),
   );
 
   api.delete('/jobs/:name', {
-    config: needs('jobs:write'),
+    config: owned('jobs:write', 'job'),
     schema: {
       summary: 'Delete a job with its executions and kept logs (409 while an execution runs, unless force=true, which cancels it; 409 while a cron trigger starts it)',
       tags: ['jobs'],
@@ -49,7 +49,7 @@ export function registerJobRoutes(api: FastifyInstance, jobs: JobsPort): void {
   });
 
   api.post('/jobs/:name/executions', {
-    config: needs('jobs:write'),
+    config: owned('jobs:write', 'job'),
     schema: {
       summary: 'Run a job: starts an execution (its tasks run in the background) and returns it',
       tags: ['jobs'],
@@ -59,13 +59,13 @@ export function registerJobRoutes(api: FastifyInstance, jobs: JobsPort): void {
     },
   }, async (req, reply) => reply.code(201).send(await jobs.execute((req.params as { name: string }).name)));
 
-  api.get('/jobs/:name/executions/:id', { config: needs('jobs:read'), schema: { summary: 'An execution: its status, why it failed, every task’s attempts', tags: ['jobs'], params: executionParams, response: { 200: executionViewSchema, 404: error } } }, async (req) => {
+  api.get('/jobs/:name/executions/:id', { config: owned('jobs:read', 'job'), schema: { summary: 'An execution: its status, why it failed, every task’s attempts', tags: ['jobs'], params: executionParams, response: { 200: executionViewSchema, 404: error } } }, async (req) => {
     const p = req.params as { name: string; id: string };
     return jobs.execution(p.name, p.id);
   });
 
   api.get('/jobs/:name/logs', {
-    config: needs('jobs:read'),
+    config: owned('jobs:read', 'job'),
     schema: {
       summary: 'Output of an execution’s tasks (text, one line per record), kept after their containers are gone',
       tags: ['jobs'],

@@ -42,9 +42,10 @@ export const executionViewSchema = {
 
 export const jobViewSchema = {
   type: 'object',
-  required: ['name', 'image', 'digest', 'env', 'memoryBytes', 'cpus', 'tasks', 'parallelism', 'retries', 'timeoutMs', 'createdAt', 'executions'],
+  required: ['name', 'project', 'image', 'digest', 'env', 'memoryBytes', 'cpus', 'tasks', 'parallelism', 'retries', 'timeoutMs', 'createdAt', 'executions'],
   properties: {
     name: str,
+    project: { ...str, description: 'the project the job belongs to' },
     image: { type: 'string', description: 'the image reference as given' },
     digest: { type: 'string', description: 'the pinned reference repo@sha256:… every execution runs' },
     command: { type: 'array', items: str },

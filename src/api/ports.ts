@@ -9,7 +9,9 @@ import type { VolumeCreateBody } from '../core/volumes.ts';
 import type { Readable } from 'node:stream';
 import type { DomainDocument, DomainView } from '../core/domains.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
-import type { DeployResult, GcResult, PrewarmResult, RunEvent, ServiceView, VolumeView } from '../core/views.ts';
+import type { Invoice, UsageReport } from '../core/usage.ts';
+import type { BudgetStatus } from '../core/budgets.ts';
+import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, ServiceView, VolumeView } from '../core/views.ts';
 
 export interface DeployOptions {
   verify?: boolean;
@@ -18,6 +20,18 @@ export interface DeployOptions {
 }
 
 export type TokenPort = TokenRepository;
+
+/** Kinds of resource a route names by a path parameter, each owned by one project. */
+export type OwnedKind = 'service' | 'trigger' | 'job' | 'invocation' | 'domain' | 'token' | 'project';
+
+/** The project owning a resource, or undefined when there is none by that name (daemon/ wires these from the store). */
+export type OwnerLookup = Record<OwnedKind, (key: string) => Promise<string | undefined>>;
+
+/** Whether a project exists: asked only when a token spanning all projects names one. */
+export interface ProjectLookup {
+  exists(name: string): Promise<boolean>;
+}
+
 
 export interface GcPort {
   collect(): Promise<GcResult>;
@@ -46,8 +60,9 @@ export interface ServingPort {
 export interface RunPort {
   /** Resolves the image and starts the container (image errors are thrown here, before any output).
    *  `events` follows its output live and ends with its exit, after the container was removed; when
-   *  `signal` aborts (the client went away) the container is killed and removed. */
-  start(request: RunRequest, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }>;
+   *  `signal` aborts (the client went away) the container is killed and removed. `tenant`: the
+   *  request's project (another project's image is NAME_UNKNOWN). */
+  start(request: RunRequest, tenant: string, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }>;
 }
 
 /** Readiness: each check's name and 'ok' or what is wrong. */
@@ -116,14 +131,45 @@ export interface VolumesPort {
   import(tenant: string, name: string, tar: Readable): Promise<{ volume: string; entries: number; dropped: string[] }>;
 }
 
+/** Projects and their quotas (serving/projects.ts). */
+export interface ProjectsPort {
+  create(name: string, quota?: ProjectQuotaBody): Promise<ProjectView>;
+  list(): Promise<ProjectView[]>;
+  get(name: string): Promise<ProjectView>;
+  setQuota(name: string, quota: ProjectQuotaBody): Promise<ProjectView>;
+  remove(name: string): Promise<void>;
+  exists(name: string): Promise<boolean>;
+}
+
 /** GET /metrics: the Prometheus text exposition, rendered at each scrape */
 export interface MetricsPort {
   readonly contentType: string;
   render(): Promise<string>;
 }
 
+/** Metering reports and invoices (metering/usage-service.ts); `tenant` undefined: every project. */
+export interface UsagePort {
+  report(q: { tenant?: string; service?: string; since?: string; until?: string; by?: string }): Promise<UsageReport>;
+  invoice(month: string, tenant: string | undefined): Promise<Invoice>;
+}
+
+/** Projects' monthly budgets (metering/budget-service.ts). */
+export interface BudgetsPort {
+  set(project: string, body: { monthly: string; soft?: string[]; action?: string; webhook?: string }): Promise<BudgetStatus>;
+  get(project: string): Promise<BudgetStatus>;
+  list(visible: (project: string) => boolean): Promise<BudgetStatus[]>;
+  remove(project: string): Promise<void>;
+}
+
 export interface ApiDeps {
+  /** GET /usage and /bill; absent: no such routes (metering off) */
+  usage?: UsagePort;
+  /** /budgets; absent: no such routes */
+  budgets?: BudgetsPort;
   tokens: TokenPort;
+  projects: ProjectsPort;
+  /** the project owning a resource a route names: another project's answers 404 */
+  owners: OwnerLookup;
   /** GET /metrics (a metrics:read token); absent: no such route */
   metrics?: MetricsPort;
   lifecycle: LifecyclePort;

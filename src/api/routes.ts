@@ -8,6 +8,7 @@ import type { ApiDeps } from './ports.ts';
 import { sendApiError, skiffErrorSchema } from './errors.ts';
 import { needs, requireToken } from './auth.ts';
 import { registerTokenRoutes } from './tokens-routes.ts';
+import { registerProjectRoutes } from './projects-routes.ts';
 import { registerServiceRoutes } from './services-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 import { registerEventsRoutes } from './events-routes.ts';
@@ -19,6 +20,8 @@ import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
 import { registerMetricsRoute } from './metrics-routes.ts';
+import { registerUsageRoutes } from './usage-routes.ts';
+import { registerBudgetRoutes } from './budget-routes.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -42,14 +45,15 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     api.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, api.getDefaultJsonParser('error', 'error'));
     api.setErrorHandler((err, req, reply) => sendApiError(reply, err, req));
     api.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no API endpoint ${req.method} ${req.url}`), req));
-    requireToken(api, deps.tokens);
+    requireToken(api, deps.tokens, { projects: deps.projects, owners: deps.owners });
 
     api.get('/health', { config: needs('token'), schema: { summary: 'Liveness of the daemon', response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({
       status: 'ok',
       version: deps.version,
     }));
 
-    registerTokenRoutes(api, deps.tokens, deps.now);
+    registerTokenRoutes(api, deps.tokens, deps.projects, deps.now);
+    registerProjectRoutes(api, deps.projects);
     registerServiceRoutes(api, deps.serving);
     registerRunRoutes(api, deps.runs);
     registerEventsRoutes(api, deps.events);
@@ -59,5 +63,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerSecretRoutes(api, deps.secrets);
     registerRegistryRoutes(api, deps.gc);
     registerDaemonRoutes(api, deps.lifecycle);
+    if (deps.usage) registerUsageRoutes(api, deps.usage);
+    if (deps.budgets) registerBudgetRoutes(api, deps.budgets);
   }, { prefix: '/api/v1' });
 }

@@ -31,7 +31,7 @@ export function registerRunRoutes(api: FastifyInstance, runs: RunPort): void {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const run = await runs.start(req.body as RunRequest, abort.signal);
+    const run = await runs.start(req.body as RunRequest, req.principal!.tenant, abort.signal);
     async function* lines() {
       for await (const event of run.events) yield JSON.stringify(event) + '\n';
     }

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SECRET_KEY_RE, SECRET_LIMITS, SECRET_NAME_RE, type SecretSetBody } from '../core/secrets.ts';
 import type { SecretsPort } from './ports.ts';
-import { needs } from './auth.ts';
+import { needs, owned } from './auth.ts';
 import { errorRef as error } from './errors.ts';
 
 const str = { type: 'string' } as const;
@@ -50,7 +50,7 @@ const setBody = {
 
 export function registerSecretRoutes(api: FastifyInstance, secrets: SecretsPort): void {
   api.put('/secrets/:name', {
-    config: needs('secrets:write'),
+    config: owned('secrets:write', 'self'),
     schema: {
       summary: 'Set a secret: a new version (the body states the whole secret unless merge is true); running revisions keep the version they pinned',
       tags: ['secrets'],
@@ -64,11 +64,11 @@ export function registerSecretRoutes(api: FastifyInstance, secrets: SecretsPort)
     secrets: await secrets.list(req.principal!.tenant),
   }));
 
-  api.get('/secrets/:name', { config: needs('secrets:read'), schema: { summary: 'Describe a secret: its versions with their key names, and the revisions using it (never values)', tags: ['secrets'], params: nameParam, response: { 200: secretView, 404: error } } }, async (req) =>
+  api.get('/secrets/:name', { config: owned('secrets:read', 'self'), schema: { summary: 'Describe a secret: its versions with their key names, and the revisions using it (never values)', tags: ['secrets'], params: nameParam, response: { 200: secretView, 404: error } } }, async (req) =>
     secrets.get(req.principal!.tenant, (req.params as { name: string }).name),
   );
 
-  api.delete('/secrets/:name', { config: needs('secrets:write'), schema: { summary: 'Remove a secret with every version (409 while the latest or a routed revision of a service uses it)', tags: ['secrets'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
+  api.delete('/secrets/:name', { config: owned('secrets:write', 'self'), schema: { summary: 'Remove a secret with every version (409 while the latest or a routed revision of a service uses it)', tags: ['secrets'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
     await secrets.remove(req.principal!.tenant, (req.params as { name: string }).name);
     return reply.code(204).send();
   });

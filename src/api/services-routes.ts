@@ -8,7 +8,7 @@ import { SERVICE_NAME_RE, TRAFFIC_TAG_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
 import { errorRef as error } from './errors.ts';
-import { needs } from './auth.ts';
+import { needs, owned, visibleTo } from './auth.ts';
 import { sendLines } from './line-stream.ts';
 
 /** How a deploy starts and routes its new revision (`?verify=true&noTraffic=true&tag=NAME`). */
@@ -37,7 +37,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   }, async (req, reply) => reply.code(201).send(await serving.deploy(req.body as DeployDocument, req.principal!.tenant, req.query as DeployOptions)));
 
   api.patch('/services/:name', {
-    config: needs('services:write'),
+    config: owned('services:write', 'service'),
     schema: {
       summary: 'Update a service: a new revision from the latest one with these fields changed (JSON merge patch: unstated fields carry over, null resets one to its default)',
       description: 'Like `gcloud run deploy` / `kn service update`. The image, when not given, stays the digest the latest revision runs. Scale bounds carry over from the service.',
@@ -49,29 +49,29 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     },
   }, async (req) => serving.update((req.params as { name: string }).name, req.body as DeployPatch, req.principal!.tenant, req.query as DeployOptions));
 
-  api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async () => ({
-    services: await serving.list(),
+  api.get('/services', { config: needs('services:read'), schema: { summary: 'List services', tags: ['services'], response: { 200: { type: 'object', required: ['services'], properties: { services: { type: 'array', items: serviceView } } } } } }, async (req) => ({
+    services: (await serving.list()).filter((v) => visibleTo(req.principal!, v.project)),
   }));
 
-  api.get('/services/:name', { config: needs('services:read'), schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
+  api.get('/services/:name', { config: owned('services:read', 'service'), schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
     serving.get((req.params as { name: string }).name),
   );
 
-  api.get('/services/:name/document', { config: needs('services:read'), schema: { summary: 'The deploy document of the latest revision (image pinned, the service\'s bounds): what `skiff export` translates', tags: ['services'], params: nameParam, response: { 200: deployDocumentSchema, 404: error } } }, async (req) =>
+  api.get('/services/:name/document', { config: owned('services:read', 'service'), schema: { summary: 'The deploy document of the latest revision (image pinned, the service\'s bounds): what `skiff export` translates', tags: ['services'], params: nameParam, response: { 200: deployDocumentSchema, 404: error } } }, async (req) =>
     serving.document((req.params as { name: string }).name),
   );
 
-  api.delete('/services/:name', { config: needs('services:write'), schema: { summary: 'Delete a service and stop its instances (409 while a trigger delivers to it)', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
+  api.delete('/services/:name', { config: owned('services:write', 'service'), schema: { summary: 'Delete a service and stop its instances (409 while a trigger delivers to it)', tags: ['services'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } } }, async (req, reply) => {
     await serving.remove((req.params as { name: string }).name);
     return reply.code(204).send();
   });
 
-  api.put('/services/:name/traffic', { config: needs('services:write'),
+  api.put('/services/:name/traffic', { config: owned('services:write', 'service'),
     schema: { summary: 'Set the traffic split: percents add up to 100; a tagged entry gives its revision the address TAG--NAME whatever its percent (tags left out are removed)', tags: ['services'], params: nameParam, body: { type: 'object', required: ['traffic'], properties: { traffic: trafficSchema } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.setTraffic((req.params as { name: string }).name, (req.body as { traffic: Array<{ revision: string; percent: number; tag?: string }> }).traffic));
 
   api.post('/services/:name/rollback', {
-    config: needs('services:write'),
+    config: owned('services:write', 'service'),
     schema: {
       summary: 'Send all traffic to a revision: `to`, or else the one before the newest revision serving now',
       tags: ['services'],
@@ -81,11 +81,11 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     },
   }, async (req) => serving.rollback((req.params as { name: string }).name, (req.body as { to?: string } | null)?.to)),
 
-  api.patch('/services/:name/scaling', { config: needs('services:write'),
+  api.patch('/services/:name/scaling', { config: owned('services:write', 'service'),
     schema: { summary: 'Change min/max scale without a new revision', tags: ['services'], params: nameParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { min: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.scale }, max: { type: 'integer', minimum: 1, maximum: DOCUMENT_MAXIMUMS.scale } } }, response: { 200: serviceView, 400: error, 404: error } },
   }, async (req) => serving.scale((req.params as { name: string }).name, req.body as { min?: number; max?: number }));
 
-  api.post('/services/:name/prewarm', { config: needs('services:write'),
+  api.post('/services/:name/prewarm', { config: owned('services:write', 'service'),
     schema: {
       summary: 'Start instances of the revisions taking traffic now and keep them warm for a while (ahead of known demand)',
       tags: ['services'],
@@ -98,7 +98,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
     return serving.prewarm((req.params as { name: string }).name, { instances: body.instances ?? 1, forMs: parseDuration(body.for ?? '10m', 'for') });
   });
 
-  api.get('/services/:name/logs', { config: needs('services:read'),
+  api.get('/services/:name/logs', { config: owned('services:read', 'service'),
     schema: {
       summary: 'Logs of the service instances (text, one line per record); follow=true streams',
       tags: ['services'],

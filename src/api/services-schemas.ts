@@ -55,6 +55,7 @@ const revisionConfigSchema = {
     devices: { type: 'array', description: 'host devices (kind host: path, access) and CDI devices (kind cdi: name) passed in', items: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['host', 'cdi'] }, path: str, access: str, name: str } } },
     gpus: int,
     cpuAlways: bool,
+    billing: { type: 'string', enum: ['request', 'instance'] },
     timeoutMs: int,
     queueLimit: int,
     drainGraceMs: int,
@@ -82,9 +83,10 @@ const revisionConfigSchema = {
 
 export const serviceViewSchema = {
   type: 'object',
-  required: ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events', 'createdAt', 'updatedAt'],
+  required: ['name', 'project', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events', 'createdAt', 'updatedAt'],
   properties: {
     name: str,
+    project: { type: 'string', description: 'the project the service belongs to' },
     url: { type: 'string', description: 'http://NAME.<domain>:<gateway port>/' },
     pathUrl: { type: 'string', description: 'http://<gateway host>:<port>/s/NAME/' },
     image: { type: 'string', description: 'image reference as deployed, of the revision serving most traffic' },

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { VOLUME_NAME_RE, volumeCreateSchema, type VolumeCreateBody } from '../core/volumes.ts';
 import type { VolumesPort } from './ports.ts';
 import { errorRef as error } from './errors.ts';
-import { needs } from './auth.ts';
+import { needs, owned } from './auth.ts';
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: VOLUME_NAME_RE.source } } } as const;
 
@@ -42,12 +42,12 @@ export function registerVolumeRoutes(api: FastifyInstance, volumes: VolumesPort)
   }, async (req) => ({ volumes: await volumes.list(req.principal!.tenant) }));
 
   api.get('/volumes/:name', {
-    config: needs('volumes:read'),
+    config: owned('volumes:read', 'self'),
     schema: { summary: 'Describe a volume: size, usage, the services that mount it', tags: ['volumes'], params: nameParam, response: { 200: volumeViewSchema, 404: error } },
   }, async (req) => volumes.get(req.principal!.tenant, (req.params as { name: string }).name));
 
   api.delete('/volumes/:name', {
-    config: needs('volumes:write'),
+    config: owned('volumes:write', 'self'),
     schema: { summary: 'Delete a volume and its data (409 while any revision of any service mounts it)', tags: ['volumes'], params: nameParam, response: { 204: { type: 'null' }, 404: error, 409: error } },
   }, async (req, reply) => {
     await volumes.remove(req.principal!.tenant, (req.params as { name: string }).name);
@@ -55,7 +55,7 @@ export function registerVolumeRoutes(api: FastifyInstance, volumes: VolumesPort)
   });
 
   api.get('/volumes/:name/export', {
-    config: needs('volumes:read'),
+    config: owned('volumes:read', 'self'),
     schema: {
       summary: 'Export a volume: its files as a tar stream (application/x-tar), as they are while it is read',
       tags: ['volumes'],
@@ -68,7 +68,7 @@ export function registerVolumeRoutes(api: FastifyInstance, volumes: VolumesPort)
   });
 
   api.post('/volumes/:name/import', {
-    config: needs('volumes:write'),
+    config: owned('volumes:write', 'self'),
     schema: {
       summary: 'Import a tar (application/x-tar) into a volume: files replaced, directories merged; hostile entries (.., absolute, through a symlink) refused; VOLUME_FULL when it does not fit',
       tags: ['volumes'],

@@ -13,6 +13,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   completion: async () => (await import('./completion.ts')).registerCompletion,
   push: async () => (await import('./push.ts')).registerPush,
   token: async () => (await import('./token.ts')).registerToken,
+  projects: async () => (await import('./projects.ts')).registerProjects,
   run: async () => (await import('./run.ts')).registerRun,
   services: async () => (await import('./services.ts')).registerServices,
   events: async () => (await import('./events.ts')).registerEvents,
@@ -22,6 +23,8 @@ export const MODULES: Record<string, () => Promise<Register>> = {
   domains: async () => (await import('./domains.ts')).registerDomains,
   compose: async () => (await import('./compose.ts')).registerCompose,
   export: async () => (await import('./knative.ts')).registerExport,
+  usage: async () => (await import('./usage.ts')).registerUsage,
+  budget: async () => (await import('./budget.ts')).registerBudget,
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
@@ -32,6 +35,7 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   __names: 'completion',
   push: 'push',
   token: 'token',
+  project: 'projects',
   run: 'run',
   trigger: 'events',
   dlq: 'events',
@@ -42,6 +46,9 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
   domain: 'domains',
   compose: 'compose',
   export: 'export',
+  usage: 'usage',
+  bill: 'usage',
+  budget: 'budget',
   ...Object.fromEntries(['deploy', 'update', 'revisions', 'ls', 'describe', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm'].map((c) => [c, 'services' as const])),
 };
 
@@ -49,7 +56,7 @@ export const COMMANDS: Record<string, keyof typeof MODULES> = {
 export const NEEDS_ALL: ReadonlySet<string> = new Set(['completion']);
 
 /** Options of the program itself that take a value: their value is not the subcommand. */
-export const GLOBAL_WITH_VALUE = new Set(['--api', '--data-dir']);
+export const GLOBAL_WITH_VALUE = new Set(['--api', '--data-dir', '--project']);
 
 /** The first argument that is neither an option nor a global option's value. */
 export function subcommandOf(args: readonly string[]): string | undefined {

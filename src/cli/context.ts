@@ -7,8 +7,8 @@ import { SkiffError } from '../core/errors.ts';
 import { ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR } from '../core/data-dir.ts';
 
 export function clientFrom(program: Command): SkiffClient {
-  const { api, dataDir } = program.opts<{ api: string; dataDir?: string }>();
-  return new SkiffClient({ baseUrl: api, ...findToken(dataDir) });
+  const { api, dataDir, project } = program.opts<{ api: string; dataDir?: string; project?: string }>();
+  return new SkiffClient({ baseUrl: api, ...findToken(dataDir), ...(project ? { project } : {}) });
 }
 
 /** The token and where it came from (a 401 says which, so the user knows what to fix). */

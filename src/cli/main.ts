@@ -14,6 +14,7 @@ async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .addOption(new Option('--api <url>', 'control API URL').env('SKIFF_API').default('http://127.0.0.1:5000'))
     .addOption(new Option('--data-dir <dir>', 'data directory (also where admin.token is read from)').env('SKIFF_DATA_DIR'))
+    .addOption(new Option('--project <name>', 'the project to act in (a token spanning every project; a project\'s own token acts in its project)').env('SKIFF_PROJECT'))
     // commander's own errors in Skiff's one form: `skiff: error USAGE: unknown option '--x'`
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'skiff: error USAGE: ')) })
     .showHelpAfterError('(add --help for usage)')

@@ -69,6 +69,8 @@ interface DeployFlags {
   cpuAlways?: boolean;
   /** --cpu-throttling / --no-cpu-throttling (Cloud Run's spelling of the same, inverted) */
   cpuThrottling?: boolean;
+  /** --billing request|instance */
+  billing?: string;
   min?: string;
   max?: string;
   concurrency?: string;
@@ -145,6 +147,7 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.cpuAlways !== undefined && f.cpuThrottling !== undefined && f.cpuAlways === f.cpuThrottling) throw new SkiffError('USAGE', '--cpu-always and --cpu-throttling contradict each other (--no-cpu-throttling is --cpu-always)');
   if (f.cpuAlways !== undefined) patch.cpuAlways = f.cpuAlways;
   else if (f.cpuThrottling !== undefined) patch.cpuAlways = !f.cpuThrottling;
+  if (f.billing !== undefined) patch.billing = oneOf(f.billing, '--billing', ['request', 'instance'] as const);
   const secrets = secretsPatch(f, opts.removals);
   if (secrets) patch.secrets = secrets;
   if (f.timeout) patch.timeout = f.timeout;
@@ -282,6 +285,7 @@ export function configText(c: RevisionConfig, indent: string): string[] {
     ...(c.volumes?.length ? [`volumes ${c.volumes.map((v) => `${v.volume}:${v.path}${v.readOnly ? ':ro' : ''}`).join(' ')}`] : []),
     ...(c.devices?.length || c.gpus ? [`devices ${[...(c.devices ?? []).map(deviceRequestText), ...(c.gpus ? [`${c.gpus} GPU(s)`] : [])].join(' ')}`] : []),
     `cpu ${c.cpuAlways ? 'always allocated (--cpu-always)' : 'only during requests: frozen when idle'}`,
+    `billing ${c.billing === 'instance' ? 'instance-based: the whole instance lifetime' : 'request-based: instance time while a request is in flight'}`,
     `requests timeout ${secs(c.timeoutMs)}, queue ${c.queueLimit}, drain grace ${secs(c.drainGraceMs)}`,
     `scaling concurrency ${sc.concurrency || 'unlimited'}, ${sc.metric} target ${sc.target} at ${Math.round(sc.targetUtilization * 100)}%, window ${secs(sc.stableWindowMs)}, keep-alive ${sc.keepAlive ?? 'adaptive'}${sc.freezeIdle ? ', freeze idle' : ''}`,
     `readiness ${probe(c.readiness)}`,
@@ -360,6 +364,7 @@ export function registerServices(program: Command): void {
       .option('--no-cpu-always', 'frozen between requests when idle (the default)')
       .addOption(new Option('--cpu-throttling', 'Cloud Run\'s name for --no-cpu-always').hideHelp())
       .addOption(new Option('--no-cpu-throttling', 'Cloud Run\'s name for --cpu-always'))
+      .option('--billing <request|instance>', 'request (default): instance time billed only while a request is in flight; instance: the whole instance lifetime (docs/metering.md)')
       .option('--min <n>', 'minimum instances (0 = scale to zero)')
       .option('--max <n>', 'maximum instances')
       .option('--concurrency <n>', 'hard limit of concurrent requests per instance (0 = unlimited)')
@@ -415,7 +420,10 @@ export function registerServices(program: Command): void {
   withOutput(program.command('ls').description('list services')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listServices();
     await print(o, listed, () => {
-      const out = [['NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' ')];
+      // services of several projects (the operator's token, no --project): say whose each is
+      const projects = new Set(listed.services.map((s) => s.project));
+      const withProject = projects.size > 1 || (projects.size === 1 && !projects.has('default'));
+      const out = [[...(withProject ? ['PROJECT'.padEnd(16)] : []), 'NAME'.padEnd(24), 'REVISION'.padEnd(24), 'INSTANCES'.padEnd(10), 'URL'].join(' ')];
       for (const s of listed.services) {
         const count = (phase: string) => s.revisions.reduce((a, r) => a + r.instances.filter((i) => i.phase === phase).length, 0);
         // frozen ones (idle between requests, or kept warm) are capacity a request thaws in milliseconds:
@@ -423,7 +431,7 @@ export function registerServices(program: Command): void {
         const frozen = count('frozen');
         const n = `${count('ready')}${frozen ? `+${frozen}f` : ''}`;
         // the revision serving (after a rollback, not the latest)
-        out.push([s.name.padEnd(24), s.servingRevision.padEnd(24), n.padEnd(10), s.url].join(' '));
+        out.push([...(withProject ? [s.project.padEnd(16)] : []), s.name.padEnd(24), s.servingRevision.padEnd(24), n.padEnd(10), s.url].join(' '));
       }
       return out.join('\n');
     });

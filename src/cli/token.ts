@@ -12,14 +12,15 @@ export function registerToken(program: Command): void {
     .command('create <name>')
     .description('create a token and print its secret (shown once)')
     .addOption(new Option('--role <role>', 'what the token may do').choices(TOKEN_ROLES).default('push'))
-    .option('--tenant <tenant>', 'tenant the token belongs to', 'default')
-    .action(async (name: string, opts: { role: TokenRole; tenant: string }) => {
-      const t = await clientFrom(program).createToken(name, opts.role, opts.tenant);
+    .option('--project <name>', 'the project it acts in ("*": every project, made only by a token spanning every project); default: the project of this request')
+    .addOption(new Option('--tenant <name>', 'the same as --project (its older name)').hideHelp())
+    .action(async (name: string, opts: { role: TokenRole; project?: string; tenant?: string }) => {
+      const t = await clientFrom(program).createToken(name, opts.role, opts.project ?? opts.tenant);
       process.stdout.write(`${t.secret}\n`);
     });
   withOutput(token.command('ls').description('list tokens (never their secrets: only a hash is kept)')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listTokens();
-    await print(o, listed, () => listed.tokens.map((t) => `${t.id}  ${t.role.padEnd(6)}  ${t.tenant.padEnd(12)}  ${t.name}`).join('\n'));
+    await print(o, listed, () => listed.tokens.map((t) => `${t.id}  ${t.role.padEnd(6)}  ${(t.project ?? t.tenant).padEnd(12)}  ${t.name}`).join('\n'));
   });
   token
     .command('rm <token>')

@@ -60,6 +60,29 @@ export interface Settings {
   };
   /** one log line per gateway request (component "access", through the daemon's log) */
   accessLog: boolean;
+  /** per-second usage metering and billing (docs/metering.md) */
+  metering: {
+    /** meter instances (and serve `skiff usage` / `skiff bill`); false: nothing is measured */
+    enabled: boolean;
+    /** how often each instance is sampled (cgroup CPU and memory, the gateway's counts) */
+    sampleMs: number;
+    /** how often the open minutes are written to the store: at most this much usage is lost on kill -9 */
+    flushIntervalMs: number;
+    /** the price sheet: decimal strings per unit */
+    prices: {
+      currency: string;
+      vcpuSecond: string;
+      gibSecond: string;
+      millionRequests: string;
+      /** share taken off idle instance time under instance-based billing, 0–1 */
+      idleDiscount: string;
+    };
+  };
+  /** projects' monthly budgets (docs/projects.md, "Budgets") */
+  budgets: {
+    /** how often every budget is evaluated (spend, thresholds, cap or stop); at least 1 */
+    intervalSeconds: number;
+  };
   events: {
     /** CIDRs an async invocation's X-Skiff-Callback may reach besides public addresses (loopback,
      *  private and link-local ones are refused unless listed: a callback must not probe the host) */
@@ -152,6 +175,13 @@ export const DEFAULT_SETTINGS: Settings = {
   trustedProxies: [],
   tracing: { otlpEndpoint: '', sampleRatio: 1 },
   accessLog: false,
+  metering: {
+    enabled: true,
+    sampleMs: 1000,
+    flushIntervalMs: 10_000,
+    prices: { currency: 'USD', vcpuSecond: '0.000024', gibSecond: '0.0000025', millionRequests: '0.40', idleDiscount: '0.9' },
+  },
+  budgets: { intervalSeconds: 30 },
   events: { callbackNetworks: [], cronPrewarm: true },
   listenMaxConnections: 512,
   domain: 'localhost',
@@ -210,6 +240,15 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_TRACING_OTLP_ENDPOINT: 'tracing.otlpEndpoint',
   SKIFF_TRACING_SAMPLE_RATIO: 'tracing.sampleRatio',
   SKIFF_ACCESS_LOG: 'accessLog',
+  SKIFF_METERING_ENABLED: 'metering.enabled',
+  SKIFF_METERING_SAMPLE_MS: 'metering.sampleMs',
+  SKIFF_METERING_FLUSH_INTERVAL_MS: 'metering.flushIntervalMs',
+  SKIFF_METERING_PRICES_CURRENCY: 'metering.prices.currency',
+  SKIFF_METERING_PRICES_VCPU_SECOND: 'metering.prices.vcpuSecond',
+  SKIFF_METERING_PRICES_GIB_SECOND: 'metering.prices.gibSecond',
+  SKIFF_METERING_PRICES_MILLION_REQUESTS: 'metering.prices.millionRequests',
+  SKIFF_METERING_PRICES_IDLE_DISCOUNT: 'metering.prices.idleDiscount',
+  SKIFF_BUDGETS_INTERVAL_SECONDS: 'budgets.intervalSeconds',
   SKIFF_EVENTS_CALLBACK_NETWORKS: 'events.callbackNetworks',
   SKIFF_EVENTS_CRON_PREWARM: 'events.cronPrewarm',
   SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
@@ -289,6 +328,8 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   } else if (typeof current === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
+    if ((dotted === 'metering.sampleMs' || dotted === 'metering.flushIntervalMs') && n < 100) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 100 (ms), got ${JSON.stringify(raw)}`);
+    if (dotted === 'budgets.intervalSeconds' && n < 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 1 (s), got ${JSON.stringify(raw)}`);
     if (dotted === 'tracing.sampleRatio' && n > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a number from 0 to 1, got ${JSON.stringify(raw)}`);
     obj[last] = n;
   } else if (Array.isArray(current)) {
@@ -308,6 +349,9 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     }
     if ((dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
     if (dotted === 'tracing.otlpEndpoint' && String(raw) !== '' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
+    // prices are decimal text, never floats: 0.000024 stays exactly that on an invoice
+    if (dotted.startsWith('metering.prices.') && dotted !== 'metering.prices.currency' && !/^\d+(\.\d+)?$/.test(String(raw).trim())) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a decimal number such as 0.000024, got ${JSON.stringify(raw)}`);
+    if (dotted === 'metering.prices.idleDiscount' && Number(raw) > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a share from 0 to 1, got ${JSON.stringify(raw)}`);
     if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
     obj[last] = (dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() === 'off' ? '' : String(raw);
   }

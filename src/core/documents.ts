@@ -69,6 +69,7 @@ export const deployDocumentSchema = {
     devices: { type: 'array', maxItems: DEVICE_MAXIMUMS.devices, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'devices passed into every instance: a host device /dev/PATH[:rwm] (in the node\'s runtime.deviceAllowList) or a CDI device vendor/class=name (or =all) of a spec the node\'s admin installed (docs/runtime.md)' },
     gpus: { type: 'integer', minimum: 0, maximum: DEVICE_MAXIMUMS.gpus, description: 'GPUs per instance: the first N CDI devices of kind nvidia.com/gpu on the node, in name order' },
     cpuAlways: { type: 'boolean', description: 'CPU stays allocated while no request is in flight (background work); default false: an idle instance, min instances included, is frozen until its next request (Cloud Run --no-cpu-throttling)' },
+    billing: { type: 'string', enum: ['request', 'instance'], description: 'how instance time is billed (docs/metering.md): request (default): only while a request is in flight, each busy spell rounded up to 100 ms; instance: the whole instance lifetime, idle time at the price sheet\'s idle discount' },
     timeout: quantity,
     queueLimit: { type: 'integer', minimum: 0, maximum: DOCUMENT_MAXIMUMS.queueLimit },
     drainGrace: quantity,
@@ -122,6 +123,8 @@ export interface DeployDocument {
   gpus?: number;
   /** `--cpu-always` (`--no-cpu-throttling`): never frozen between requests */
   cpuAlways?: boolean;
+  /** `--billing request|instance` (docs/metering.md); absent: request */
+  billing?: 'request' | 'instance';
   timeout?: string | number;
   queueLimit?: number;
   drainGrace?: string | number;

@@ -229,6 +229,8 @@ export interface TriggerDocument {
 /** What describe and the API show of a trigger. */
 export interface TriggerView {
   name: string;
+  /** the project it belongs to */
+  project: string;
   /** the target: a service, or a job */
   service?: string;
   job?: string;

@@ -138,6 +138,8 @@ export interface ExecutionView {
 
 export interface JobView {
   name: string;
+  /** the project it belongs to */
+  project: string;
   /** the reference as given at create */
   image: string;
   /** the pinned reference every execution runs, `repo@sha256:…` */

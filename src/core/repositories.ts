@@ -10,6 +10,7 @@ import type { Principal, TokenRecord, TokenRole } from './auth.ts';
 import type { SecretRecord, SecretVersionRecord } from './secrets.ts';
 import type { BlobRecord, ManifestRecord, NewManifest, PutManifestResult, UploadRecord } from './registry-records.ts';
 import type { VolumeRecord } from './volumes.ts';
+import type { ProjectQuota, ProjectRecord } from './projects.ts';
 import type { InstanceRecord, PinnedImage, RecordedState, RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, ServiceSpec, TrafficTarget } from './service.ts';
 
 export interface RegistryRepository {
@@ -47,6 +48,19 @@ export interface RegistryRepository {
   /** GC's sweep: in one transaction, forgets blobs no manifest is or refers to and untouched since
    *  `touchedBefore`, and returns their digests (the caller deletes their files). */
   collectUnreferenced(touchedBefore: number): Promise<string[]>;
+}
+
+export interface ProjectsRepository {
+  /** CONFLICT when the name is taken */
+  createProject(p: ProjectRecord): Promise<void>;
+  getProject(name: string): Promise<ProjectRecord | undefined>;
+  listProjects(): Promise<ProjectRecord[]>;
+  /** replaces the quota; false when there is no such project */
+  setQuota(name: string, quota: ProjectQuota): Promise<boolean>;
+  /** how many rows of each kind the project owns (services, tokens, …): it is removed only when all are 0 */
+  holdings(name: string): Promise<Record<string, number>>;
+  /** false when it did not exist */
+  deleteProject(name: string): Promise<boolean>;
 }
 
 export interface TokenRepository {

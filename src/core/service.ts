@@ -82,6 +82,8 @@ export interface ServiceSpec {
   gpus?: number;
   /** CPU while no request is in flight: never frozen when idle; absent: false (frozen between requests) */
   cpuAlways?: boolean;
+  /** how its instance time is billed (docs/metering.md); absent: request */
+  billing?: 'request' | 'instance';
   timeoutMs: number;
   queueLimit: number;
   scaling: ScalingSpec;

@@ -13,6 +13,8 @@ export interface InstanceView {
 /** What `skiff describe` shows about a service. */
 export interface ServiceView {
   name: string;
+  /** the project it belongs to */
+  project: string;
   url: string;
   pathUrl: string;
   /** the image of the revision serving most traffic (servingRevision) */
@@ -97,4 +99,21 @@ export interface GcResult {
   uploadsExpired: number;
   /** blobs used (uploaded, pulled, mounted) within this many seconds were kept whatever refers to them */
   graceSeconds: number;
+}
+
+/** A project's quota as the API takes it: a number or a quantity ("8Gi", "500m"); null removes a limit. */
+export interface ProjectQuotaBody {
+  instances?: number | null;
+  memory?: string | number | null;
+  cpu?: string | number | null;
+}
+
+/** A project: its quota (null: unlimited), what its instances hold now, and how much it owns. */
+export interface ProjectView {
+  name: string;
+  quota: { instances: number | null; memoryBytes: number | null; cpu: number | null };
+  usage: { instances: number; memoryBytes: number; cpu: number };
+  /** rows it owns, by kind (services, triggers, jobs, secrets, volumes, domains, tokens, repositories) */
+  holdings: Record<string, number>;
+  createdAt: string;
 }

@@ -13,6 +13,9 @@
 //                                    opens them for each instance the scheduler creates (never on disk in clear)
 //   store.jobs + driver + images ─► JobService (run-to-completion jobs; resumes executions at start) ─► /api/v1/jobs
 //                                   └─► startEvents (a cron trigger with --job starts executions: JobsPort)
+//   scheduler + gateway + driver.stats ─► Meter ─► store.usage ─► UsageService ─► /api/v1/usage, /api/v1/bill
+//                                    (daemon/metering-wiring.ts; per-minute rollups, docs/metering.md)
+import { wireProjects } from './projects-wiring.ts';
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -50,10 +53,15 @@ import { sendApiError } from '../api/errors.ts';
 import { schemaErrorFormatter } from '../api/validation-errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { startServing } from './serving-wiring.ts';
+import { QuotaLedger } from '../core/quota.ts';
+import { withTaskQuota } from '../serving/quota.ts';
+import { startMetering } from './metering-wiring.ts';
+import { startBudgets } from './budget-wiring.ts';
 import { startDomains } from './domains-wiring.ts';
 import { SecretsService } from '../serving/secrets.ts';
 import { nodeKeyCipher } from './node-key.ts';
 import { imagesFromRegistry } from './serving-adapters.ts';
+import { InMemoryProjectNames } from './project-names.ts';
 import { createDriver } from './drivers.ts';
 import { SkiffMetrics, listenMetrics } from './metrics.ts';
 import { parseHostPort } from '../config/settings.ts';
@@ -117,23 +125,36 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // reboot before any instance that names one is re-adopted or started
     const volumeHost = new LoopVolumes(path.join(path.resolve(settings.dataDir), 'volumes'), log);
     const driver = options.driver ?? createDriver(settings, registry, space, log, volumeHost);
-    const images = imagesFromRegistry(registry, driver);
+    // the project names, in memory: which project a repository belongs to is asked on every /v2
+    // request and every image resolution (registry/project-access.ts); wireProjects keeps it current
+    const projectNames = await InMemoryProjectNames.load(store.projects);
+    const images = imagesFromRegistry(registry, driver, projectNames);
     const triggers = triggerRefs(store.events);
     const secrets = new SecretsService({ records: store.secrets, cipher: nodeKeyCipher(settings.dataDir), serving: store.serving, clock });
     const volumes = new VolumeService({ records: store.volumes, serving: store.serving, host: volumeHost, clock });
     await volumes.restore();
     const domainRefs = { domainsOf: async (service: string) => (await store.domains.listDomains()).filter((d) => d.service === service).map((d) => d.host) };
-    const serving = await startServing({ settings, records: store.serving, clock, log, driver, images, triggers, domains: domainRefs, secrets, volumes });
+    // project quotas: one ledger of what each project's instances hold, shared by the scheduler and
+    // the job runner (core/quota.ts); quotas cached from the store, kept current by the project service
+    const quotas = new QuotaLedger();
+    quotas.load(await store.projects.listProjects());
+    const serving = await startServing({ settings, records: store.serving, projects: store.projects, quotas, clock, log, driver, images, triggers, domains: domainRefs, secrets, volumes });
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
     // Prometheus metrics: read from the planes' own state at each scrape (daemon/metrics.ts)
     const metrics = new SkiffMetrics({ gateway: serving.gateway, revisions: () => serving.revisionMetrics(), coldStarts: serving.coldStarts });
+    // metering: after serving (its instances re-adopted), stopped before it (a last sample and flush)
+    const metering = startMetering({ settings, serving, driver, usage: store.usage, clock, log });
+    stopping.push(() => metering.stop());
+    // budgets: evaluated after metering starts, stopped before it; a spent one caps the quota ledger
+    const budgets = startBudgets({ settings, store, metering, quotas, clock, log });
+    stopping.push(() => budgets.stop());
     // after serving started: the scheduler's orphan sweep has listed the containers a stopped daemon
     // left, so the task containers made from here on are not among them. Before the events: a cron
     // trigger may start a job (--job), and watches the executions it started that were resumed here.
     // Stopped after them (stops run in reverse), so no fire starts an execution while the job service stops.
-    const jobs = new JobService({ records: store.jobs, driver, images, clock, log: log.child({ component: 'jobs' }), triggers });
+    const jobs = new JobService({ records: store.jobs, driver: withTaskQuota(driver, quotas), images, clock, log: log.child({ component: 'jobs' }), triggers });
     await jobs.start();
     stopping.push(() => jobs.stop());
     const events = await startEvents({ settings, store, serving, jobs, clock, log });
@@ -145,6 +166,11 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const spares = settings.coldStart.runSpares > 0 ? new RunSpares({ delete: (id) => driver.delete(id), newId: runId, clock, log: runLog, maxKeys: settings.coldStart.runSpares }) : undefined;
     if (spares) stopping.push(() => spares.stop());
     const runs = new RunService({ driver, images, log: runLog, ...(spares ? { spares } : {}) });
+    // projects: the API checks every named resource's owner; quota changes reach the scheduler at once
+    const projects = wireProjects({ store, clock, usage: (project) => quotas.usage(project), listeners: [(project, record) => quotas.setQuota(project, record?.quota), (project, record) => (record ? projectNames.add(project) : projectNames.remove(project)), (project, record) => {
+      // a removed project's budget goes with it
+      if (!record) void budgets.service.forget(project).catch((err: unknown) => log.warn({ err, project }, 'could not remove the budget of a removed project'));
+    }] });
 
     const app = Fastify({
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -162,12 +188,12 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // leaves these their share of the fds): a flood on the gateway cannot lock the operator out.
     if (settings.listenMaxConnections > 0) app.server.maxConnections = settings.listenMaxConnections;
     metrics.countRegistry(app);
-    registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) } });
+    registerRegistryRoutes(app, { registry, uploads, auth: { authenticate: (header) => principalOf(store.tokens, header) }, projects: projectNames });
     // `skiff down` reaches the daemon's stop, defined below once everything it stops exists
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });

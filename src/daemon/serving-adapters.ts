@@ -6,7 +6,9 @@ import type { ScaleBounds, ServiceRecord } from '../core/service.ts';
 import type { ServingRepository } from '../store/repositories.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Settings } from '../config/settings.ts';
-import type { Registry } from '../registry/registry.ts';
+import { unknownRepository, type Registry } from '../registry/registry.ts';
+import type { ProjectNames } from '../registry/ports.ts';
+import { mayUseRepository } from '../registry/project-access.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import type { DesiredStatePort, KeepAliveFactory, RoutingPort, ScalerFactory } from '../scheduler/ports.ts';
 import type { ImagePort } from '../serving/ports.ts';
@@ -69,15 +71,18 @@ export function routingFromGateway(gateway: Gateway, domain: string, internal?: 
     whenIdle: (revision, id) => gateway.pool(revision)?.whenIdle(id) ?? Promise.resolve(),
     activeOf: (revision, id) => gateway.pool(revision)?.activeOf(id) ?? 0,
     capacityFailed: (revision) => gateway.pool(revision)?.capacityFailed(),
-    revisionFailed: (revision, cause, retryInMs) => gateway.pool(revision)?.fail(cause, retryInMs),
+    revisionFailed: (revision, cause, retryInMs, kind) => gateway.pool(revision)?.fail(cause, retryInMs, kind),
   };
 }
 
-/** Image references resolve in Skiff's own registry; the instance driver prepares what they pin. */
-export function imagesFromRegistry(registry: Registry, driver: Pick<InstanceDriver, 'prepare'>): ImagePort {
+/** Image references resolve in Skiff's own registry; the instance driver prepares what they pin. A
+ *  project runs only its own repositories' images: another project's is missing (NAME_UNKNOWN, the
+ *  registry's own error), as it is on /v2 (registry/project-access.ts). */
+export function imagesFromRegistry(registry: Registry, driver: Pick<InstanceDriver, 'prepare'>, projects: ProjectNames): ImagePort {
   return {
-    async resolve(reference) {
+    async resolve(reference, tenant) {
       const image = parseImageReference(reference);
+      if (!mayUseRepository(tenant, image.repository, projects)) throw unknownRepository(image.repository);
       const manifest = await registry.resolveManifest(image.repository, image.reference);
       return { repository: image.repository, digest: manifest.digest };
     },

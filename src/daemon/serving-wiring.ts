@@ -18,9 +18,13 @@ import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
 import type { DomainRefsPort, ImagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
 import { ServingService } from '../serving/service.ts';
+import { ProjectQuotaGuard } from '../serving/quota.ts';
+import type { QuotaLedger } from '../core/quota.ts';
+import type { ProjectsRepository } from '../core/repositories.ts';
 import type { SecretsService } from '../serving/secrets.ts';
 import { withSecrets } from '../serving/secret-injection.ts';
 import { InternalCalls } from './internal-calls.ts';
+import { roundUpBusy } from '../metering/billing.ts';
 import { desiredStateFromStore, histogramKeepAlives, kpaScalers, routingFromGateway } from './serving-adapters.ts';
 
 export interface ServingPlane {
@@ -34,6 +38,8 @@ export interface ServingPlane {
   gateway: Gateway;
   /** per revision: service, desired and ready instances, panic, instances by phase (for metrics) */
   revisionMetrics(): ReturnType<Scheduler['metrics']>;
+  /** every instance with a process, for the metering (daemon/metering-wiring.ts) */
+  meteredInstances(): ReturnType<Scheduler['meteredInstances']>;
   /** the event side's backlog per service, an autoscaler input (events start after serving) */
   setBacklog(port: BacklogPort): void;
   stop(): Promise<void>;
@@ -56,6 +62,10 @@ export async function startServing(deps: {
   secrets?: SecretsService;
   /** the volume rules a deploy keeps (serving/volumes.ts) */
   volumes?: VolumeRulesPort;
+  /** projects' quotas: what each project's instances hold (the scheduler reserves there before each
+   *  start) and the stored quotas a deploy's min instances are checked against */
+  quotas?: QuotaLedger;
+  projects?: Pick<ProjectsRepository, 'getProject'>;
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
   let scheduler: Scheduler | undefined;
@@ -72,6 +82,8 @@ export async function startServing(deps: {
     limits: settings.gatewayLimits,
     trustedProxies: settings.trustedProxies,
     ...(observer ? { observer } : {}),
+    // request-based billing's 100 ms rounding, applied as each busy spell ends (docs/metering.md)
+    ...(settings.metering.enabled ? { roundBusy: roundUpBusy } : {}),
   });
   if (deps.driver.internal) internal = new InternalCalls(gateway, deps.driver.internal, log.child({ component: 'internal-calls' }));
   scheduler = new Scheduler({
@@ -87,6 +99,7 @@ export async function startServing(deps: {
     log: log.child({ component: 'scheduler' }),
     coldStart: settings.coldStart,
     coldStarts,
+    ...(deps.quotas ? { quotas: deps.quotas } : {}),
   });
   // Routes before the first connection: a restarted daemon never answers 404 for a service it has
   // (requests for a revision whose instances are still being re-adopted wait as for a cold start).
@@ -125,6 +138,7 @@ export async function startServing(deps: {
     ...(deps.volumes ? { volumes: deps.volumes } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
     // the rules the runc driver applies again at each create (runtime/devices/devices.ts)
+    ...(deps.projects ? { quotas: new ProjectQuotaGuard({ quota: async (p) => (await deps.projects!.getProject(p))?.quota }, deps.records) } : {}),
     devices: { assertDevices: async (spec) => void (await resolveDevices(spec.devices ?? [], spec.gpus ?? 0, { allowList: settings.runtime.deviceAllowList, cdiDirs: settings.runtime.cdiSpecDirs })) },
   });
   return {
@@ -134,6 +148,7 @@ export async function startServing(deps: {
     coldStarts,
     gateway,
     revisionMetrics: () => scheduler!.metrics(),
+    meteredInstances: () => scheduler!.meteredInstances(),
     setBacklog: (port) => scheduler!.setBacklog(port),
     stop: async () => {
       await scheduler!.stop();

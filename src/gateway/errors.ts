@@ -32,6 +32,8 @@ export function refusalError(refusal: Refusal, pool: { revision: string; limits:
   const { revision, limits } = pool;
   switch (refusal.reason) {
     case 'failed':
+      if (refusal.budget) return ['BUDGET_EXHAUSTED', `revision ${revision}: ${refusal.cause}`];
+      if (refusal.quota) return ['QUOTA_EXCEEDED', `revision ${revision} cannot start an instance: ${refusal.cause}`];
       return ['REVISION_FAILED', `revision ${revision} cannot start: ${refusal.cause} (next attempt in ${Math.ceil(refusal.retryInMs / 1000)}s)`];
     case 'queue-full':
       return ['QUEUE_FULL', `revision ${revision}: all instances busy and ${limits.queueLimit} requests already waiting`];

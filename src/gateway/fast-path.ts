@@ -397,6 +397,7 @@ export class FastConnection implements UpstreamOwner {
       }
     }
     if (this.obs) this.obs.bytes += out.length - headBytes;
+    this.slot?.sent(out.length - headBytes);
     if (!this.socket.write(out) && !done) {
       this.up!.socket.pause();
       this.socket.once('drain', this.resumeUpstream);

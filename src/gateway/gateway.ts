@@ -60,6 +60,8 @@ export interface GatewayOptions {
   limits?: Partial<ConnectionLimits>;
   /** CIDRs of front proxies whose X-Forwarded-* / Forwarded are kept */
   trustedProxies?: readonly string[];
+  /** a busy spell's billed length (metering/billing.ts roundUpBusy); default: as measured */
+  roundBusy?: (ms: number) => number;
 }
 
 export class Gateway implements FastPathHost {
@@ -88,6 +90,7 @@ export class Gateway implements FastPathHost {
   private readonly upgraded = new Set<Duplex>();
   private readonly random: () => number;
   private readonly onColdStart: GatewayOptions['onColdStart'];
+  private readonly roundBusy: GatewayOptions['roundBusy'];
   /** FastPathHost */
   readonly observer: Observer | undefined;
   readonly limits: ConnectionLimits;
@@ -104,6 +107,7 @@ export class Gateway implements FastPathHost {
   ) {
     this.random = opts.random ?? Math.random;
     this.onColdStart = opts.onColdStart;
+    this.roundBusy = opts.roundBusy;
     this.observer = opts.observer;
     this.fastPath = opts.fastPath ?? true;
     this.limits = connectionLimits(opts.limits);
@@ -125,7 +129,7 @@ export class Gateway implements FastPathHost {
   setRevision(revision: string, limits: RevisionLimits): void {
     const pool = this.pools.get(revision);
     if (pool) pool.limits = limits;
-    else this.pools.set(revision, new RevisionPool(revision, limits, () => this.scale.requestCapacity(revision), undefined, this.limits.tunnelIdleTimeoutMs));
+    else this.pools.set(revision, new RevisionPool(revision, limits, () => this.scale.requestCapacity(revision), undefined, this.limits.tunnelIdleTimeoutMs, this.roundBusy));
   }
 
   removeRevision(revision: string): void {
@@ -463,7 +467,11 @@ export class Gateway implements FastPathHost {
               if (rec) observer!.coldStart(rec, stages);
             }
           : undefined;
-      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.clients.for(slot.endpoint), pool.limits.timeoutMs, extra, onHead, rec);
+      // response body bytes, for the access log (rec) and the metering's egress (slot.sent)
+      const counted = rec ?? { bytes: 0 };
+      const before = counted.bytes;
+      const outcome = await forward(req, res, slot.endpoint, match.path, headers, this.clients.for(slot.endpoint), pool.limits.timeoutMs, extra, onHead, counted);
+      slot.sent(counted.bytes - before);
       slot.release();
       switch (outcome) {
         case 'done':

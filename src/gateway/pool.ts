@@ -11,6 +11,7 @@
 // timeout, so a chatty tunnel cannot hold a drain forever.
 import type { Endpoint, RevisionLimits } from './ports.ts';
 import { RequestStats } from './request-stats.ts';
+import { InstanceUsage, type UsageTaken } from './instance-usage.ts';
 
 interface Instance {
   endpoint: Endpoint;
@@ -20,6 +21,8 @@ interface Instance {
   tunnels: number;
   /** whenIdle() callers, told when outstanding and tunnels reach 0 */
   idleWaiters?: IdleWaiter[];
+  /** requests, bytes and busy time, for the metering (instance-usage.ts) */
+  usage: InstanceUsage;
 }
 
 interface IdleWaiter {
@@ -39,6 +42,8 @@ export interface Slot {
   /** ms spent waiting for capacity; 0 when an instance was free at once */
   waitedMs: number;
   release(): void;
+  /** `bytes` of response body were sent to the client (metering's egress) */
+  sent(bytes: number): void;
   /** the instance answered 101: the slot is freed and the connection counted as a tunnel instead */
   toTunnel(): Tunnel;
 }
@@ -46,8 +51,9 @@ export interface Slot {
 export type AcquireResult =
   | { ok: true; slot: Slot }
   | { ok: false; reason: 'queue-full' | 'timeout' | 'closed' }
-  /** the revision cannot start now (crash-loop back-off): why, and when the next start is due */
-  | { ok: false; reason: 'failed'; cause: string; retryInMs: number };
+  /** the revision cannot start now (crash-loop back-off; `quota`: its project is at its quota): why,
+   *  and when the next start is due */
+  | { ok: false; reason: 'failed'; cause: string; retryInMs: number; quota?: true; budget?: true };
 
 /** An answer that is not a slot. */
 export type Refusal = Extract<AcquireResult, { ok: false }>;
@@ -69,6 +75,10 @@ class Lease implements Slot {
     readonly waitedMs: number,
   ) {
     this.endpoint = inst.endpoint;
+  }
+
+  sent(bytes: number): void {
+    this.inst.usage.egressBytes += bytes;
   }
 
   release(): void {
@@ -101,7 +111,7 @@ export class RevisionPool {
   private capacityRequested = false;
   private closed = false;
   /** the scheduler said the revision cannot start before `until` (this pool's clock), and why */
-  private failing: { cause: string; until: number } | undefined;
+  private failing: { cause: string; until: number; quota?: true; budget?: true } | undefined;
   /** requests in flight + queued; with `served`, what the autoscaler samples each tick */
   private inFlight = 0;
   private arrivedSinceSample = 0;
@@ -115,7 +125,28 @@ export class RevisionPool {
     private readonly now: () => number = () => performance.now(),
     /** how long whenIdle() waits for open tunnels (the gateway's tunnel idle timeout) */
     private readonly tunnelWaitMs = 60_000,
-  ) {}
+    /** a busy spell's billed length from its length (metering/billing.ts roundUpBusy); absent: no
+     *  meter, and nothing is counted per instance (metering off) */
+    private readonly roundBusy?: (ms: number) => number,
+  ) {
+    this.metered = roundBusy !== undefined;
+  }
+
+  /** instances that left the pool with usage not yet taken (they are kept until the next take) */
+  private readonly leftUsage = new Map<string, InstanceUsage>();
+  /** a meter reads usage: requests and busy time are counted per instance (egress always, a plain add) */
+  private readonly metered: boolean;
+
+  /** Per instance, its requests, egress bytes and busy ms since the previous call (the meter's once a
+   *  second reading); an instance that left the pool is reported one last time. */
+  takeUsage(): Array<{ instance: string } & UsageTaken> {
+    const now = this.now();
+    const out: Array<{ instance: string } & UsageTaken> = [];
+    for (const [id, inst] of this.instances) out.push({ instance: id, ...inst.usage.take(now) });
+    for (const [id, u] of this.leftUsage) if (!this.instances.has(id)) out.push({ instance: id, ...u.take(now) });
+    this.leftUsage.clear();
+    return out;
+  }
 
   /** requests holding a slot now (a metrics gauge; queued ones are `queued`) */
   get active(): number {
@@ -156,7 +187,7 @@ export class RevisionPool {
     for (const [id, inst] of this.instances) {
       if (!keep.has(id)) {
         inst.draining = true;
-        if (inst.outstanding === 0 && inst.tunnels === 0) this.instances.delete(id);
+        if (inst.outstanding === 0 && inst.tunnels === 0) this.forgetInstance(id, inst);
       }
     }
     for (const e of endpoints) {
@@ -165,7 +196,8 @@ export class RevisionPool {
         existing.draining = false;
         existing.endpoint = e;
       } else {
-        this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false, tunnels: 0 });
+        this.instances.set(e.id, { endpoint: e, outstanding: 0, draining: false, tunnels: 0, usage: this.leftUsage.get(e.id) ?? new InstanceUsage() });
+        this.leftUsage.delete(e.id);
       }
     }
     if (endpoints.length > 0) {
@@ -213,6 +245,9 @@ export class RevisionPool {
     if (!this.capacityRequested) {
       this.capacityRequested = true;
       this.requestCapacity();
+      // the scheduler may refuse at once (its project is at its quota): this request is told too
+      const refused = this.failedNow();
+      if (refused && this.readyCount === 0) return refused;
     }
     return new Promise<AcquireResult>((resolve) => {
       const waiter: Waiter = {
@@ -240,8 +275,8 @@ export class RevisionPool {
   /** The revision cannot start for `retryInMs` (its instances fail to start or crash): every held
    *  request is answered with the cause now, and so is every request arriving meanwhile while no
    *  instance is ready. Afterwards requests ask for capacity again. */
-  fail(cause: string, retryInMs: number): void {
-    this.failing = { cause, until: this.now() + retryInMs };
+  fail(cause: string, retryInMs: number, kind?: 'quota' | 'budget'): void {
+    this.failing = { cause, until: this.now() + retryInMs, ...(kind === 'quota' ? { quota: true as const } : {}), ...(kind === 'budget' ? { budget: true as const } : {}) };
     this.capacityRequested = false;
     const refusal = this.failedNow()!;
     for (const w of this.waiters.splice(0)) {
@@ -254,7 +289,7 @@ export class RevisionPool {
     if (!this.failing) return undefined;
     const left = this.failing.until - this.now();
     if (left <= 0) return (this.failing = undefined);
-    return { ok: false, reason: 'failed', cause: this.failing.cause, retryInMs: left };
+    return { ok: false, reason: 'failed', cause: this.failing.cause, retryInMs: left, ...(this.failing.quota ? { quota: true as const } : {}), ...(this.failing.budget ? { budget: true as const } : {}) };
   }
 
   close(): void {
@@ -276,7 +311,17 @@ export class RevisionPool {
     return best;
   }
 
+  /** A drained instance leaves the pool; its usage waits for the meter's next take. */
+  private forgetInstance(id: string, inst: Instance): void {
+    this.instances.delete(id);
+    if (this.metered) this.leftUsage.set(id, inst.usage);
+  }
+
   private take(inst: Instance, waitedMs: number): Slot {
+    if (this.metered) {
+      if (inst.outstanding === 0) inst.usage.busy(this.now());
+      inst.usage.requests++;
+    }
     inst.outstanding++;
     this.inFlight++;
     return new Lease(this, inst, waitedMs);
@@ -284,7 +329,7 @@ export class RevisionPool {
 
   /** Lease.release(), exactly once per taken slot. */
   giveBack(inst: Instance): void {
-    inst.outstanding--;
+    if (--inst.outstanding === 0 && this.roundBusy) inst.usage.idle(this.now(), this.roundBusy);
     this.inFlight--;
     if (inst.outstanding === 0) this.checkIdle(inst);
     this.dispatch();
@@ -293,7 +338,7 @@ export class RevisionPool {
   /** Tells the whenIdle() callers an instance's idleness concerns, and forgets a drained instance. */
   checkIdle(inst: Instance): void {
     if (inst.outstanding > 0) return;
-    if (inst.tunnels === 0 && inst.draining && this.instances.get(inst.endpoint.id) === inst) this.instances.delete(inst.endpoint.id);
+    if (inst.tunnels === 0 && inst.draining && this.instances.get(inst.endpoint.id) === inst) this.forgetInstance(inst.endpoint.id, inst);
     const waiters = inst.idleWaiters;
     if (!waiters) return;
     const still = waiters.filter((w) => {

@@ -2,35 +2,49 @@
 // (both built on the blob-store port and the metadata repository, ports.ts).
 // Repository names contain '/', so one wildcard route takes /v2/* and parseV2Path() dispatches.
 // Errors are thrown as SkiffError and written in the OCI shape by the single serializer in errors.ts.
+// Every repository belongs to a project (project-access.ts): another project's is answered as a
+// repository that does not exist, before the registry is asked anything about it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SkiffError } from '../core/errors.ts';
 import { parseDigest } from '../core/digest.ts';
 import { assertRepositoryName } from '../core/names.ts';
-import type { Registry } from './registry.ts';
-import { REFERRERS_MEDIA_TYPE } from './registry.ts';
-import type { UploadManager } from './uploads.ts';
+import type { Referrer, Registry } from './registry.ts';
+import { REFERRERS_MEDIA_TYPE, unknownBlob, unknownManifest, unknownRepository } from './registry.ts';
+import { unknownUpload, type UploadManager } from './uploads.ts';
 import { accepts } from './manifest.ts';
 import { parseV2Path, type V2Route } from './paths.ts';
 import { readBody } from './body.ts';
 import { parseRangeHeader, parseContentRange } from './ranges.ts';
 import { sendOciError } from './errors.ts';
-import { allows, rolesWith, tokenFromAuthorization, type TokenRole } from '../core/auth.ts';
+import { permits, rolesWith, tokenFromAuthorization, type TokenRole } from '../core/auth.ts';
+import type { ProjectNames } from './ports.ts';
+import { filteredCatalog, mayUseRepository, pushDenied } from './project-access.ts';
+
+/** The caller, as the registry needs it: its role, and its token's project ('*': every project). */
+export interface RegistryPrincipal {
+  role: TokenRole;
+  tenant: string;
+}
 
 /** The consumer-owned auth port: resolves an Authorization header to a principal, or undefined. */
 export interface RegistryAuth {
-  authenticate(authorization: string | undefined): Promise<{ role: TokenRole } | undefined>;
+  authenticate(authorization: string | undefined): Promise<RegistryPrincipal | undefined>;
 }
 
 export interface RegistryHttpDeps {
   registry: Registry;
   uploads: UploadManager;
   auth: RegistryAuth;
+  /** which names are projects, from memory (asked on every request naming a repository) */
+  projects: ProjectNames;
 }
 
 type Query = Record<string, string | undefined>;
 
 export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpDeps): void {
-  const { registry, uploads, auth } = deps;
+  const { registry, uploads, auth, projects } = deps;
+  /** the principal of each authenticated request, from the onRequest hook to its handler */
+  const principals = new WeakMap<FastifyRequest, RegistryPrincipal>();
 
   app.register(async (v2) => {
     // Bodies are streamed by the handlers themselves (layers can be gigabytes).
@@ -47,9 +61,10 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
         throw new SkiffError('UNAUTHORIZED', 'authentication required: log in with any user name and a Skiff API token as password');
       }
       const permission = req.method === 'GET' || req.method === 'HEAD' ? 'images:pull' : 'images:push';
-      if (!allows(principal.role, permission)) {
+      if (!permits(principal, permission)) {
         throw new SkiffError('DENIED', `a ${principal.role} token may not push or delete images: that needs one of the roles ${rolesWith(permission).join(', ')}`);
       }
+      principals.set(req, principal);
     });
 
     // Docker token-auth flow: clients trade Basic credentials for a bearer token here.
@@ -69,17 +84,61 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
       const route = parseV2Path(req.url.split('?')[0]!);
       if (!route) throw new SkiffError('NOT_FOUND', `no registry endpoint at ${req.url.split('?')[0]!.slice(0, 200)}`);
       if (route.kind !== 'catalog') assertRepositoryName(route.name);
-      return dispatch(route, req, reply);
+      const principal = principals.get(req);
+      if (!principal) throw new SkiffError('INTERNAL', 'a registry request reached its handler unauthenticated');
+      if (route.kind !== 'catalog' && !mayUseRepository(principal.tenant, route.name, projects)) return notThere(route, principal, req, reply);
+      return dispatch(route, principal, req, reply);
     });
   });
 
-  async function dispatch(route: V2Route, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  /**
+   * Another project's repository, answered as the registry answers one that does not exist (the same
+   * errors, from registry.ts): its existence, tags and blobs stay unknown. Writes are refused (a push
+   * into a missing repository would create it). Only the endpoints dispatch() serves are mirrored;
+   * anything else is UNSUPPORTED there too. Nothing here reads the repository.
+   */
+  async function notThere(route: V2Route, principal: RegistryPrincipal, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const method = req.method;
+    const read = method === 'GET' || method === 'HEAD';
+    switch (route.kind) {
+      case 'tags':
+        if (method === 'GET') throw unknownRepository(route.name);
+        break;
+      case 'manifest':
+        if (read) throw unknownRepository(route.name);
+        if (method === 'DELETE') throw unknownManifest(route.name, route.reference);
+        if (method === 'PUT') throw pushDenied(principal.tenant, route.name);
+        break;
+      case 'blob':
+        parseDigest(route.digest);
+        if (read || method === 'DELETE') throw unknownBlob(route.name, route.digest);
+        break;
+      case 'referrers':
+        if (method !== 'GET') break;
+        parseDigest(route.digest);
+        // a repository without manifests has no referrers: an empty index
+        return sendReferrers(reply, [], (req.query as Query).artifactType);
+      case 'upload-start':
+        if (method === 'POST') throw pushDenied(principal.tenant, route.name);
+        break;
+      case 'upload':
+        // no session of this caller's is there: starting one (above) was refused
+        if (['GET', 'PATCH', 'PUT', 'DELETE'].includes(method)) throw unknownUpload(route.id);
+        break;
+    }
+    throw new SkiffError('UNSUPPORTED', `${method} is not supported on this endpoint`);
+  }
+
+  async function dispatch(route: V2Route, principal: RegistryPrincipal, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const q = req.query as Query;
     const method = req.method;
     switch (route.kind) {
-      case 'catalog':
+      case 'catalog': {
         if (method !== 'GET') break;
-        return paginated(reply, `/v2/_catalog`, q, (last, n) => registry.catalog(last, n), (items) => ({ repositories: items }));
+        // the caller's project's repositories only; a token spanning every project sees them all
+        const list = (last: string, n: number) => filteredCatalog((l, m) => registry.catalog(l, m), (repo) => mayUseRepository(principal.tenant, repo, projects), last, n);
+        return paginated(reply, `/v2/_catalog`, q, list, (items) => ({ repositories: items }));
+      }
       case 'tags':
         if (method !== 'GET') break;
         return paginated(reply, `/v2/${route.name}/tags/list`, q, (last, n) => registry.listTags(route.name, last, n), (tags) => ({ name: route.name, tags }));
@@ -100,7 +159,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
         }
         break;
       case 'upload-start':
-        if (method === 'POST') return startUpload(route.name, q, req, reply);
+        if (method === 'POST') return startUpload(route.name, principal, q, req, reply);
         break;
       case 'upload':
         return upload(route.name, route.id, method, q, req, reply);
@@ -141,10 +200,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
     return reply.header('content-length', blob.size).send(registry.readBlob(digest));
   }
 
-  async function startUpload(repo: string, q: Query, req: FastifyRequest, reply: FastifyReply) {
+  async function startUpload(repo: string, principal: RegistryPrincipal, q: Query, req: FastifyRequest, reply: FastifyReply) {
     if (q.mount) {
       parseDigest(q.mount);
-      const mounted = q.from && q.from !== repo ? await registry.mountBlob(repo, assertRepositoryName(q.from), q.mount) : undefined;
+      // mounting from another project's repository is mounting from one that does not exist: not
+      // possible (a success would confirm the blob is there)
+      const from = q.from && q.from !== repo && mayUseRepository(principal.tenant, assertRepositoryName(q.from), projects) ? q.from : undefined;
+      const mounted = from ? await registry.mountBlob(repo, from, q.mount) : undefined;
       if (mounted) return blobCreated(reply, repo, q.mount);
       // Mount not possible: the spec says to fall back to a regular upload session.
     }
@@ -195,14 +257,17 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryHttpD
 
   async function referrers(repo: string, digest: string, q: Query, reply: FastifyReply) {
     parseDigest(digest);
-    const manifests = await registry.referrers(repo, digest, q.artifactType);
-    if (q.artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
-    // A Buffer, not a string: fastify would append "; charset=utf-8" to a string's Content-Type,
-    // and the spec requires exactly the index media type.
-    return reply
-      .header('content-type', REFERRERS_MEDIA_TYPE)
-      .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: REFERRERS_MEDIA_TYPE, manifests })));
+    return sendReferrers(reply, await registry.referrers(repo, digest, q.artifactType), q.artifactType);
   }
+}
+
+function sendReferrers(reply: FastifyReply, manifests: Referrer[], artifactType: string | undefined) {
+  if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+  // A Buffer, not a string: fastify would append "; charset=utf-8" to a string's Content-Type,
+  // and the spec requires exactly the index media type.
+  return reply
+    .header('content-type', REFERRERS_MEDIA_TYPE)
+    .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: REFERRERS_MEDIA_TYPE, manifests })));
 }
 
 async function paginated<T>(reply: FastifyReply, base: string, q: Query, list: (last: string, n: number) => Promise<string[]>, body: (items: string[]) => T) {

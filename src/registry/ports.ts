@@ -40,3 +40,9 @@ export interface BlobStore {
   /** every upload with bytes, and when it was last written */
   listUploads(): Promise<Array<{ id: string; modifiedAt: number }>>;
 }
+
+/** Which names are projects (core/projects.ts repositoryProject needs it for every /v2 request): an
+ *  answer from memory, kept by the daemon as projects are made and removed, never a query per blob. */
+export interface ProjectNames {
+  isProject(name: string): boolean;
+}

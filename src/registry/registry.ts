@@ -36,8 +36,8 @@ export class Registry {
     const digest = !ref ? undefined : ref.kind === 'digest' ? ref.digest : await this.metadata.resolveTag(repo, ref.tag);
     const manifest = digest === undefined ? undefined : await this.metadata.getManifest(repo, digest);
     if (!manifest) {
-      if (!(await this.metadata.repositoryExists(repo))) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
-      throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
+      if (!(await this.metadata.repositoryExists(repo))) throw unknownRepository(repo);
+      throw unknownManifest(repo, reference);
     }
     return manifest;
   }
@@ -103,13 +103,13 @@ export class Registry {
   async deleteManifest(repo: string, reference: string): Promise<void> {
     const ref = lookupReference(reference);
     const deleted = !ref ? false : ref.kind === 'digest' ? await this.metadata.deleteManifest(repo, ref.digest) : await this.metadata.deleteTag(repo, ref.tag);
-    if (!deleted) throw new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
+    if (!deleted) throw unknownManifest(repo, reference);
   }
 
   /** A blob readable in `repo`; reading it counts as a use that protects it from GC for the grace window. */
   async statBlob(repo: string, digest: string): Promise<BlobRecord> {
     const blob = await this.metadata.linkedBlob(repo, digest, this.clock.now());
-    if (!blob) throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
+    if (!blob) throw unknownBlob(repo, digest);
     return blob;
   }
 
@@ -118,7 +118,7 @@ export class Registry {
   }
 
   async deleteBlob(repo: string, digest: string): Promise<void> {
-    if (!(await this.metadata.unlinkBlob(repo, digest))) throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
+    if (!(await this.metadata.unlinkBlob(repo, digest))) throw unknownBlob(repo, digest);
   }
 
   mountBlob(repo: string, from: string, digest: string): Promise<BlobRecord | undefined> {
@@ -126,7 +126,7 @@ export class Registry {
   }
 
   async listTags(repo: string, last: string, limit: number): Promise<string[]> {
-    if (!(await this.metadata.repositoryExists(repo))) throw new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
+    if (!(await this.metadata.repositoryExists(repo))) throw unknownRepository(repo);
     return this.metadata.listTags(repo, last, limit);
   }
 
@@ -148,6 +148,12 @@ export class Registry {
 }
 
 export const REFERRERS_MEDIA_TYPE = MEDIA.ociIndex;
+
+// What a missing repository, manifest or blob answers, in one place: another project's repository
+// answers with these very errors (http.ts, daemon/serving-adapters.ts), so it reads as one that does not exist.
+export const unknownRepository = (repo: string) => new SkiffError('NAME_UNKNOWN', `repository ${repo} is not known`);
+export const unknownManifest = (repo: string, reference: string) => new SkiffError('MANIFEST_UNKNOWN', `manifest ${reference} is unknown in ${repo}`);
+export const unknownBlob = (repo: string, digest: string) => new SkiffError('BLOB_UNKNOWN', `blob ${digest} is unknown in ${repo}`);
 
 /**
  * A reference to look up (GET, HEAD, DELETE): one that is not a valid tag or digest names no manifest,

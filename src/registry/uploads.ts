@@ -24,6 +24,9 @@ export interface UploadStatus {
 
 const UPLOAD_ID_RE = /^[0-9a-f-]{36}$/;
 
+/** A session that is not there (also what another project's repository answers: http.ts). */
+export const unknownUpload = (id: string) => new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 80)} is unknown`);
+
 export class UploadManager {
   private readonly hashes = new Map<string, SessionState>();
   /** Uploads with a request writing to them; a second concurrent writer is refused, not interleaved. */
@@ -49,7 +52,7 @@ export class UploadManager {
   /** The session, or BLOB_UPLOAD_UNKNOWN when it does not exist in this repository. */
   async status(repo: string, id: string): Promise<UploadStatus> {
     const record = UPLOAD_ID_RE.test(id) ? await this.metadata.getUpload(id) : undefined;
-    if (!record || record.repository !== repo) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 80)} is unknown`);
+    if (!record || record.repository !== repo) throw unknownUpload(id);
     const size = await this.blobs.uploadSize(id);
     if (size === undefined) throw new SkiffError('BLOB_UPLOAD_UNKNOWN', `upload ${id} has no data`);
     return { id, repo, offset: size };

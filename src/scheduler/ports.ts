@@ -2,6 +2,7 @@
 // implementations (the instance driver, the gateway for routing, the store, the autoscaler).
 import type { InstanceAddress, InstanceDriver } from '../core/instance.ts';
 import type { InstanceRecord, RecordedState, RevisionRecord, ScaleBounds, ScalingSpec, ServiceRecord } from '../core/service.ts';
+import type { QuotaLedger } from '../core/quota.ts';
 
 export type { InstanceAddress } from '../core/instance.ts';
 
@@ -36,10 +37,15 @@ export interface RoutingPort {
   whenIdle(revision: string, instanceId: string): Promise<void>;
   /** the activator's capacity request could not be met; let it ask again */
   capacityFailed(revision: string): void;
-  /** the revision cannot start for `retryInMs` (crash-loop back-off): answer its held and new
-   *  requests with `cause` now instead of holding them */
-  revisionFailed(revision: string, cause: string, retryInMs: number): void;
+  /** the revision cannot start for `retryInMs` (crash-loop back-off; `quota`: its project is at its
+   *  quota): answer its held and new requests with `cause` now instead of holding them */
+  revisionFailed(revision: string, cause: string, retryInMs: number, kind?: 'quota' | 'budget'): void;
 }
+
+/** The projects' quotas (core/quota.ts QuotaLedger, shared with the job runner): an instance is
+ *  reserved — checked against its project's quota and counted, in one step — before it starts, and
+ *  released once it is gone. */
+export type QuotaPort = Pick<QuotaLedger, 'reserve' | 'hold' | 'release'> & Partial<Pick<QuotaLedger, 'stopped'>>;
 
 /** Desired state (read when the API changed it) and the record of what runs (written behind). */
 export interface DesiredStatePort {

@@ -10,6 +10,7 @@
 //   drain: unpublish → wait until the gateway has no request in flight on it (bounded by the grace)
 //          → stop signal, grace, SIGKILL → forget.
 //   freeze: a freezeIdle revision scaling to zero pauses its instances instead (freezer.ts).
+//   quota: each start is first reserved against its project's quota, and released at delete (quota-gate.ts).
 // Scale-from-zero is coalesced: while an instance of a revision is starting, further capacity
 // requests for it start nothing more. Every wait (tick, drain, probe back-off, retry pauses) is on
 // the injected Clock, so a fake clock steps the scheduler through minutes in milliseconds.
@@ -18,7 +19,8 @@ import type { Logger } from '../core/logger.ts';
 import { instanceId } from '../core/names.ts';
 import type { ScalingSpec, ServiceRecord } from '../core/service.ts';
 import { exitText, type ExitReason } from '../core/instance.ts';
-import type { BacklogPort, DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, RoutingPort, ScalerFactory } from './ports.ts';
+import type { BacklogPort, DesiredStatePort, InstancePort, KeepAliveFactory, KeepAlivePolicy, MetricScrapePort, ProbePort, QuotaPort, RoutingPort, ScalerFactory } from './ports.ts';
+import { QuotaGate } from './quota-gate.ts';
 import { RevisionState, type Phase, type TrackedInstance } from './revision-state.ts';
 import { effectiveTraffic } from './rollout.ts';
 import type { ColdStartStats } from './cold-start-stats.ts';
@@ -75,6 +77,8 @@ export interface SchedulerDeps {
   coldStarts?: ColdStartStats;
   /** events waiting per service (set later with setBacklog when the event side starts after this) */
   backlog?: BacklogPort;
+  /** the projects' quotas (quota-gate.ts); without it nothing is limited */
+  quotas?: QuotaPort;
 }
 
 /** orphans removed at once after a restart: parallel enough to be quick, bounded so runc and the
@@ -109,6 +113,8 @@ function backlogPerInstance(s: ScalingSpec): number {
 
 export class Scheduler {
   private readonly revisions = new Map<string, RevisionState>();
+  /** instances being stopped and deleted (no longer in their revision's state) → their revision */
+  private readonly removing = new Map<string, string>();
   private stopTicking: (() => void) | undefined;
   private ticking = false;
   private tickAgain = false;
@@ -137,6 +143,7 @@ export class Scheduler {
   private readonly freezer: Freezer;
   private readonly launcher: Launcher;
   private readonly keepAlives: KeepAlivePolicies;
+  private readonly quota: QuotaGate;
   /** revisions the gateway routes requests to, as of the last route push */
   private routed = new Set<string>();
   /** of those, the revisions that take a share of a service's own address now (not only a tag's) */
@@ -146,6 +153,7 @@ export class Scheduler {
 
   constructor(private readonly d: SchedulerDeps) {
     this.writes = new WriteBehind(d.desired, d.clock, d.log);
+    this.quota = new QuotaGate(d.quotas, { routing: d.routing, writes: this.writes, clock: d.clock });
     const host: InstanceHost = {
       clock: d.clock,
       log: d.log,
@@ -207,6 +215,7 @@ export class Scheduler {
       state.instances.set(inst.id, tracked);
       known.delete(inst.id);
       this.watchExit(state, tracked);
+      if (phase !== 'pre-created') this.quota.hold(state, inst.id); // running: counted against its project's quota
       if (phase === 'starting') this.track(this.launcher.awaitReady(state, tracked, 'adopted'));
       if (phase === 'pre-created') tracked.created = Promise.resolve(true);
       if (phase === 'frozen') await this.freezer.adopt(tracked);
@@ -304,7 +313,31 @@ export class Scheduler {
     });
   }
 
+  /** Every instance with a process, for the metering's once-a-second reading (daemon/metering-wiring.ts):
+   *  its revision, service, tenant, phase, limits and billing mode. Pre-created instances have not run
+   *  anything yet and are left out. */
+  meteredInstances(): Array<{ id: string; revision: string; service: string; tenant: string; phase: Exclude<Phase, 'pre-created'>; startedAt: number; cpus: number; memoryBytes: number; billing: 'request' | 'instance' }> {
+    const out: ReturnType<Scheduler['meteredInstances']> = [];
+    for (const s of this.revisions.values()) {
+      const spec = s.record.spec;
+      for (const i of s.instances.values()) {
+        if (i.phase === 'pre-created') continue;
+        out.push({ id: i.id, revision: s.name, service: s.record.service, tenant: s.tenant ?? 'default', phase: i.phase, startedAt: i.startedAt, cpus: spec.cpus, memoryBytes: spec.memoryBytes, billing: spec.billing ?? 'request' });
+      }
+    }
+    return out;
+  }
+
   /** Current view for `skiff describe`. */
+  /** The ids of a revision's instances whose output the driver may still hold: the tracked ones and
+   *  those being removed (no longer tracked, their output not yet in the driver's archive until the
+   *  delete returns), so `skiff logs` read while one scales down misses none of its lines. */
+  instanceIds(revision: string): string[] {
+    const s = this.revisions.get(revision);
+    const removing = [...this.removing].filter(([, rev]) => rev === revision).map(([id]) => id);
+    return [...(s ? s.instances.keys() : []), ...removing];
+  }
+
   describe(revision: string): Array<{ id: string; phase: string; address?: string }> {
     const s = this.revisions.get(revision);
     if (!s) return [];
@@ -401,6 +434,14 @@ export class Scheduler {
         const verify = this.verifying.get(state.name);
         const warmUp = (declaredShares.has(state.name) && !this.sharing.has(state.name)) || (verify !== undefined && this.services.some((s) => s.name === verify.service));
         this.scale(state, routed.has(state.name) || warmUp, warmUp, now, waiting);
+        // a project whose budget is spent with action stop runs nothing (quota-gate.ts stopped); new
+        // starts are refused by the ledger, so its requests are answered 402 once these are gone
+        if (this.quota.stopped(state)) {
+          for (const inst of [...state.instances.values()]) {
+            if (inst.phase === 'ready' && !inst.idleFrozen) this.track(this.drain(state, inst, 'budget spent'));
+            else if (inst.phase !== 'draining' && inst.phase !== 'pre-created') this.track(this.remove(state, inst));
+          }
+        }
         this.checkLiveness(state, now);
         if (routed.has(state.name)) this.freezeIdle(state, now, sample);
         if (state.failures > 0 && state.ready().some((i) => i.readyAt !== undefined && now - i.readyAt >= CRASH_RESET_MS)) {
@@ -487,8 +528,7 @@ export class Scheduler {
     }
   }
 
-  private newInstance(state: RevisionState, phase: 'starting' | 'pre-created'): TrackedInstance {
-    const id = instanceId(state.name);
+  private newInstance(state: RevisionState, phase: 'starting' | 'pre-created', id = instanceId(state.name)): TrackedInstance {
     const inst: TrackedInstance = { id, phase, startedAt: this.d.clock.now(), livenessFailures: 0, nextLivenessAt: 0 };
     state.instances.set(id, inst);
     this.writes.recordInstance(id, state.name, state.record.service, phase, undefined);
@@ -504,11 +544,15 @@ export class Scheduler {
       if (state.refusing()) this.d.routing.revisionFailed(state.name, state.lastFailure?.cause ?? 'its instances fail', waitMs);
       return;
     }
+    // (a frozen instance holds its share of the project's quota already)
     const frozen = state.inPhase('frozen').find((i) => !i.idleFrozen);
     if (frozen) return this.track(this.freezer.thaw(state, frozen, why, askedAt));
+    // reserved against the project's quota before anything is started (quota-gate.ts)
+    const id = state.inPhase('pre-created')[0]?.id ?? instanceId(state.name);
+    if (!this.quota.admit(state, id)) return;
     const pooled = this.pool.take(state);
     if (pooled) return this.track(this.launcher.launch(state, pooled, 'pool', why, askedAt));
-    this.track(this.launcher.launch(state, this.newInstance(state, 'starting'), 'created', why, askedAt));
+    this.track(this.launcher.launch(state, this.newInstance(state, 'starting', id), 'created', why, askedAt));
   }
 
   private watchExit(state: RevisionState, inst: TrackedInstance): void {
@@ -617,6 +661,16 @@ export class Scheduler {
     state.instances.delete(inst.id);
     state.cpuSeen.delete(inst.id);
     this.publish(state);
+    this.removing.set(inst.id, state.name);
+    try {
+      await this.deleteInstance(inst, graceMs);
+    } finally {
+      this.removing.delete(inst.id);
+    }
+  }
+
+  /** remove()'s stop and delete, once the instance is no longer tracked or routed */
+  private async deleteInstance(inst: TrackedInstance, graceMs: number): Promise<void> {
     // Stopping while a create still runs would race it (the create would leave a mount behind).
     await inst.created;
     try {
@@ -639,6 +693,7 @@ export class Scheduler {
         await this.d.clock.sleep(DELETE_RETRIES_MS[attempt]!);
       }
     }
+    this.quota.release(inst.id); // only now: until deleted it holds its memory
     this.writes.forgetInstance(inst.id);
   }
 

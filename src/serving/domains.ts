@@ -62,8 +62,8 @@ export class DomainService {
   async add(doc: DomainDocument, tenant: string): Promise<DomainView> {
     const host = parseDomainHost(doc.host, 'host');
     const svc = await this.d.services.getService(doc.service);
-    if (!svc) throw new SkiffError('NOT_FOUND', `--service: no service named ${doc.service} (skiff ls lists them)`);
-    if (svc.tenant !== tenant) throw new SkiffError('DENIED', `--service: service ${doc.service} belongs to another tenant; a domain can point only at a service of the caller's tenant`);
+    // another project's service is not there, as far as this project can tell: the same 404
+    if (!svc || svc.tenant !== tenant) throw new SkiffError('NOT_FOUND', `--service: no service named ${doc.service} (skiff ls lists them)`);
     if ((doc.certificate === undefined) !== (doc.key === undefined)) {
       throw new SkiffError('BAD_REQUEST', doc.certificate === undefined ? '--key: given without --cert; give both, or neither for a certificate from ACME' : '--cert: given without --key; give both, or neither for a certificate from ACME');
     }
@@ -97,7 +97,7 @@ export class DomainService {
 
   async remove(host: string, tenant: string): Promise<void> {
     const domain = await this.found(host);
-    if (domain.tenant !== tenant) throw new SkiffError('DENIED', `the domain ${domain.host} belongs to another tenant`);
+    if (domain.tenant !== tenant) throw new SkiffError('NOT_FOUND', `no domain ${domain.host} (skiff domain ls lists them)`);
     await this.d.records.deleteDomain(domain.host);
     this.d.gateway.setCertificate(domain.host, undefined);
     await this.pushRoutes();

@@ -42,6 +42,7 @@ export function jobView(j: JobRecord, executions: ExecutionRecord[]): JobView {
   const s = j.spec;
   return {
     name: j.name,
+    project: j.tenant,
     image: s.image,
     digest: pinnedReference(j.image),
     ...(s.command ? { command: s.command } : {}),

@@ -47,7 +47,7 @@ export class JobService {
   async create(doc: JobDocument, tenant: string): Promise<JobView> {
     const spec = normaliseJobDocument(doc);
     if (await this.d.records.getJob(spec.name)) throw new SkiffError('CONFLICT', `a job named ${spec.name} exists: remove it first (skiff job rm ${spec.name})`);
-    const image = await this.d.images.resolve(spec.image);
+    const image = await this.d.images.resolve(spec.image, tenant);
     await this.d.images.prepare(image);
     const job: JobRecord = { name: spec.name, tenant, spec, image, createdAt: this.d.clock.now() };
     await this.d.records.createJob(job); // CONFLICT too, for a create that raced this one

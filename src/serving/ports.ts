@@ -16,8 +16,9 @@ export type ServingRecords = Pick<
 
 /** Images in Skiff's registry. */
 export interface ImagePort {
-  /** `repo[:tag|@digest]` → the manifest it names now (NAME_UNKNOWN, MANIFEST_UNKNOWN, …) */
-  resolve(reference: string): Promise<PinnedImage>;
+  /** `repo[:tag|@digest]` → the manifest it names now (NAME_UNKNOWN, MANIFEST_UNKNOWN, …). `tenant`:
+   *  the project that will run it; another project's repository is NAME_UNKNOWN, as a missing one. */
+  resolve(reference: string, tenant: string): Promise<PinnedImage>;
   /** makes the image ready to run ahead of its first instance (the instance driver's prepare) */
   prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }>;
 }
@@ -51,6 +52,8 @@ export interface SchedulerPort {
   prewarm(service: string, opts: { instances: number; untilMs: number }): Promise<PrewarmResult['revisions']>;
   /** the instances of a revision now */
   describe(revision: string): InstanceView[];
+  /** the revision's instances whose output the driver may hold: tracked, and being removed */
+  instanceIds(revision: string): string[];
   /** warm the revision up to one instance until it has been ready once (a deploy that verifies),
    *  whether or not it takes traffic */
   verify(service: string, revision: string): void;

@@ -54,12 +54,13 @@ export interface RunServiceDeps {
 export class RunService {
   constructor(private readonly d: RunServiceDeps) {}
 
-  /** Resolves the image and starts the container (image errors are thrown here, before any output).
-   *  `events` follows its output live and ends with its exit, after the container was deleted; when
-   *  `signal` aborts (the client went away) the container is killed and deleted. */
-  async start(request: RunRequest, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }> {
+  /** Resolves the image and starts the container (image errors are thrown here, before any output);
+   *  `tenant`: the project running it, which runs only its own repositories' images. `events` follows
+   *  its output live and ends with its exit, after the container was deleted; when `signal` aborts
+   *  (the client went away) the container is killed and deleted. */
+  async start(request: RunRequest, tenant: string, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }> {
     const spec = normaliseRunRequest(request);
-    const image = await this.d.images.resolve(spec.image);
+    const image = await this.d.images.resolve(spec.image, tenant);
     // the container is named by what it was created from: the digest, not the tag, which may move
     const key = JSON.stringify([image.repository, image.digest, spec.command ?? null, spec.env, spec.limits, spec.readOnlyRoot, spec.capabilities ?? []]);
     const create = (id: string) => this.d.driver.create(id, { image, service: id, args: spec.command, env: spec.env, readOnlyRoot: spec.readOnlyRoot, limits: spec.limits, capabilities: spec.capabilities });

@@ -17,6 +17,7 @@ import { FanIn } from './fan-in.ts';
 import { mergeSorted } from './merge-sorted.ts';
 import { currentDocument, updatedDocument } from './update.ts';
 import type { LogLine } from '../core/instance.ts';
+import type { ProjectQuotaGuard } from './quota.ts';
 
 export interface ServingServiceDeps {
   records: ServingRecords;
@@ -34,6 +35,8 @@ export interface ServingServiceDeps {
   secrets?: SecretPinPort;
   /** the node's device rules (none: a document naming devices or GPUs is refused) */
   devices?: DeviceRulesPort;
+  /** project quotas on min instances (serving/quota.ts; none: unlimited) */
+  quotas?: ProjectQuotaGuard;
 }
 
 /** the traffic target naming whatever revision is latest */
@@ -53,7 +56,8 @@ export class ServingService {
   async deploy(doc: DeployDocument, tenant: string, opts: { verify?: boolean } & DeployRouting = {}): Promise<DeployResult> {
     const { spec, scale } = normaliseDeployDocument(doc);
     const existing = await this.d.records.getService(spec.name);
-    if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${spec.name} belongs to another tenant`);
+    // service names are host names, one namespace across projects: taken says no more than that
+    if (existing && existing.tenant !== tenant) throw new SkiffError('CONFLICT', `name: the service name ${spec.name} is taken (service names are host names, one namespace for every project): pick another`);
     const routing: DeployRouting = { ...(opts.noTraffic ? { noTraffic: true } : {}), ...(opts.tag !== undefined ? { tag: opts.tag } : {}) };
     trafficAfterDeploy(spec.name, existing?.traffic, 'check', routing); // a bad tag or --no-traffic is said before any work
     if (spec.volumes?.length) {
@@ -70,9 +74,11 @@ export class ServingService {
       const pinned = await this.d.secrets.pin(tenant, doc.secrets, spec.env);
       if (pinned) spec.secrets = pinned;
     }
-    const image = await this.d.images.resolve(spec.image);
+    const image = await this.d.images.resolve(spec.image, tenant);
     const layers = await this.d.images.prepare(image);
-    const { revision, service } = await this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc, (old, rev) => trafficAfterDeploy(spec.name, old, rev, routing));
+    const store = () => this.d.records.deploy(tenant, spec, scale, image, this.d.clock.now(), doc, (old, rev) => trafficAfterDeploy(spec.name, old, rev, routing));
+    // its min instances must fit the project's quota beside its other services' (checked and stored under the project's lock)
+    const { revision, service } = this.d.quotas ? await this.d.quotas.admit(tenant, { service: spec.name, min: scale.min, memoryBytes: spec.memoryBytes, cpus: spec.cpus, flag: '--min' }, store) : await store();
     const pinned = pinnedReference(image);
     const routed = routing.noTraffic ? ', no traffic' : '';
     const tagged = routing.tag !== undefined ? `, tag ${routing.tag}` : '';
@@ -87,7 +93,7 @@ export class ServingService {
    *  patch does not state carries over, null resets to the default. */
   async update(name: string, patch: DeployPatch, tenant: string, opts: { verify?: boolean } & DeployRouting = {}): Promise<DeployResult> {
     const svc = await this.service(name);
-    if (svc.tenant !== tenant) throw new SkiffError('CONFLICT', `service ${name} belongs to another tenant`);
+    if (svc.tenant !== tenant) throw new SkiffError('NOT_FOUND', `no service named ${name}`);
     const latest = await this.d.records.getRevision(svc.latestRevision);
     if (!latest) throw new SkiffError('INTERNAL', `${name}'s latest revision ${svc.latestRevision} is missing`);
     return this.deploy(updatedDocument(latest, svc.scale, patch), tenant, opts);
@@ -176,7 +182,11 @@ export class ServingService {
         if (rev.spec.volumes?.length) await this.d.volumes.assertVolumes(svc.tenant, rev.spec, scale);
       }
     }
-    await this.d.records.setScale(name, scale, this.d.clock.now());
+    const store = () => this.d.records.setScale(name, scale, this.d.clock.now());
+    // more min instances must fit the project's quota (with the latest revision's limits)
+    const latest = this.d.quotas && scale.min > svc.scale.min ? await this.d.records.getRevision(svc.latestRevision) : undefined;
+    if (latest) await this.d.quotas!.admit(svc.tenant, { service: name, min: scale.min, memoryBytes: latest.spec.memoryBytes, cpus: latest.spec.cpus, flag: '--min' }, store);
+    else await store();
     await this.d.records.addEvent(name, null, 'scale-bounds', `min ${scale.min}, max ${scale.max}`, this.d.clock.now());
     await this.d.scheduler.refresh();
     return this.get(name);
@@ -213,8 +223,11 @@ export class ServingService {
     }
     const revisions = opts.revision ? [opts.revision] : all;
     const wanted = (id: string) => opts.instance === undefined || id === opts.instance;
-    const liveIds = () => revisions.flatMap((rev) => this.d.scheduler.describe(rev).map((i) => i.id)).filter(wanted);
-    const past = (await this.d.instanceLogs.pastInstances(name)).filter((p) => revisions.includes(p.revision) && wanted(p.id));
+    const liveIds = () => revisions.flatMap((rev) => this.d.scheduler.instanceIds(rev)).filter(wanted);
+    // the live ones first: one deleted after this is read from the driver's archive all the same; read
+    // the other way round, one deleted in between would be in neither list and its lines missing
+    const live = new Set(liveIds());
+    const past = (await this.d.instanceLogs.pastInstances(name)).filter((p) => revisions.includes(p.revision) && wanted(p.id) && !live.has(p.id));
     if (opts.instance !== undefined && past.length === 0 && liveIds().length === 0) {
       throw new SkiffError('NOT_FOUND', `instance: ${name} has no instance ${JSON.stringify(opts.instance)}, running or with kept logs (skiff logs ${name} lists every instance's lines)`);
     }
@@ -230,7 +243,7 @@ export class ServingService {
     };
     // every instance's lines interleaved by time: the kept ones, and without follow the live ones too
     const sources = past.map((p) => lines(p.id, this.d.instanceLogs.logs(p.id, tail), false));
-    if (!opts.follow) sources.push(...liveIds().map((id) => lines(id, this.d.instanceLogs.logs(id, tail), true)));
+    if (!opts.follow) sources.push(...[...live].map((id) => lines(id, this.d.instanceLogs.logs(id, tail), true)));
     for await (const l of mergeSorted(sources, (a, b) => a.time < b.time)) yield l.text;
     if (!opts.follow) return;
     const fanIn = new FanIn<string>();

@@ -67,6 +67,7 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     ...(doc.devices?.length ? { devices: parseDeviceRequests(doc.devices, 'devices') } : {}),
     ...(doc.gpus ? { gpus: doc.gpus } : {}),
     ...(doc.cpuAlways ? { cpuAlways: true } : {}),
+    ...(doc.billing === 'instance' ? { billing: 'instance' as const } : {}),
     timeoutMs,
     queueLimit: doc.queueLimit ?? 1000,
     drainGraceMs: doc.drainGrace !== undefined ? parseDuration(doc.drainGrace, 'drainGrace') : 10_000,

@@ -40,6 +40,7 @@ export function documentFromSpec(spec: ServiceSpec): DeployDocument {
     ...(spec.devices?.length ? { devices: spec.devices.map(deviceRequestText) } : {}),
     ...(spec.gpus ? { gpus: spec.gpus } : {}),
     ...(spec.cpuAlways ? { cpuAlways: true } : {}),
+    ...(spec.billing === 'instance' ? { billing: 'instance' as const } : {}),
     timeout: ms(spec.timeoutMs),
     queueLimit: spec.queueLimit,
     drainGrace: ms(spec.drainGraceMs),

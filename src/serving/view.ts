@@ -44,6 +44,7 @@ export function serviceView(i: ViewInputs): ServiceView {
   const serving = servingRevision(s, i.revisions);
   return {
     name: s.name,
+    project: s.tenant,
     url: `http://${serviceHost(s.name, i.gateway.domain)}:${i.gateway.port}/`,
     pathUrl: `http://${i.gateway.publicHost}:${i.gateway.port}/s/${s.name}/`,
     image: serving?.spec.image ?? s.spec.image,

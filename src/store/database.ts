@@ -250,7 +250,56 @@ export interface SecretVersionsTable {
   created_at: number;
 }
 
+export interface ProjectsTable {
+  name: string;
+  /** null: no limit */
+  quota_instances: number | null;
+  quota_memory_bytes: number | null;
+  quota_cpu_millis: number | null;
+  created_at: number;
+}
+
+/** metering (migration 13): one instance's use in one minute, per daemon run (core/usage.ts) */
+export interface UsageMinutesTable {
+  minute: number;
+  instance: string;
+  run: string;
+  tenant: string;
+  service: string;
+  revision: string;
+  billing: string;
+  cpu_millis: number;
+  memory_bytes: number;
+  starting_ms: number;
+  serving_ms: number;
+  idle_ms: number;
+  frozen_ms: number;
+  busy_ms: number;
+  cpu_nanos: number;
+  mem_used_kib_ms: number;
+  requests: number;
+  egress_bytes: number;
+  last_at: number;
+  cpu_counter_nanos: number;
+}
+
+/** budgets (migration 14): a project's monthly budget (core/budgets.ts); soft and notified are JSON arrays */
+export interface BudgetsTable {
+  project: string;
+  monthly: string;
+  soft: string;
+  action: string;
+  webhook: string | null;
+  notified_month: string | null;
+  notified: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
+  budgets: BudgetsTable;
+  usage_minutes: UsageMinutesTable;
+  projects: ProjectsTable;
   blobs: BlobsTable;
   repositories: RepositoriesTable;
   repo_blobs: RepoBlobsTable;

@@ -582,6 +582,136 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'projects',
+    // A project (stored as `tenant` in the older tables) owns services, triggers, jobs, secrets,
+    // volumes, domains and registry repositories. Every tenant already named by a row becomes a
+    // project, and `default` always exists. Quotas are NULL when unlimited; memory in bytes, CPU in
+    // millicores. Admin tokens of `default` were the operator's before projects existed: they keep
+    // spanning every project ('*').
+    sqlite: `
+      CREATE TABLE projects (
+        name TEXT PRIMARY KEY,
+        quota_instances INTEGER,
+        quota_memory_bytes INTEGER,
+        quota_cpu_millis INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO projects (name, created_at) SELECT 'default', CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+      INSERT OR IGNORE INTO projects (name, created_at)
+        SELECT tenant, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM (SELECT tenant FROM tokens UNION SELECT tenant FROM services UNION SELECT tenant FROM triggers UNION SELECT tenant FROM jobs UNION SELECT tenant FROM secrets UNION SELECT tenant FROM volumes UNION SELECT tenant FROM domains) WHERE tenant <> '*';
+      UPDATE tokens SET tenant = '*' WHERE role = 'admin' AND tenant = 'default';
+    `,
+    postgres: `
+      CREATE TABLE projects (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        quota_instances INTEGER,
+        quota_memory_bytes BIGINT,
+        quota_cpu_millis INTEGER,
+        created_at BIGINT NOT NULL
+      );
+      INSERT INTO projects (name, created_at) VALUES ('default', (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT);
+      INSERT INTO projects (name, created_at)
+        SELECT tenant, (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT FROM (SELECT tenant FROM tokens UNION SELECT tenant FROM services UNION SELECT tenant FROM triggers UNION SELECT tenant FROM jobs UNION SELECT tenant FROM secrets UNION SELECT tenant FROM volumes UNION SELECT tenant FROM domains) AS t WHERE tenant <> '*'
+        ON CONFLICT (name) DO NOTHING;
+      UPDATE tokens SET tenant = '*' WHERE role = 'admin' AND tenant = 'default';
+    `,
+  },
+  {
+    version: 13,
+    name: 'usage minutes',
+    // Metering (docs/metering.md): what one instance used in one minute as one daemon run measured it.
+    // Rows are upserted with absolute values for the open minute at each flush; `run` keeps a restarted
+    // daemon's rows apart from those of the run it replaced (no overwrite, no double count); last_at and
+    // cpu_counter_nanos are where the next run picks a re-adopted instance up.
+    sqlite: `
+      CREATE TABLE usage_minutes (
+        minute INTEGER NOT NULL,
+        instance TEXT NOT NULL,
+        run TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        service TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        billing TEXT NOT NULL,
+        cpu_millis INTEGER NOT NULL,
+        memory_bytes INTEGER NOT NULL,
+        starting_ms INTEGER NOT NULL,
+        serving_ms INTEGER NOT NULL,
+        idle_ms INTEGER NOT NULL,
+        frozen_ms INTEGER NOT NULL,
+        busy_ms INTEGER NOT NULL,
+        cpu_nanos INTEGER NOT NULL,
+        mem_used_kib_ms INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        egress_bytes INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        cpu_counter_nanos INTEGER NOT NULL,
+        PRIMARY KEY (minute, instance, run)
+      );
+      CREATE INDEX usage_minutes_tenant ON usage_minutes (tenant, minute);
+      CREATE INDEX usage_minutes_minute ON usage_minutes (minute);
+    `,
+    postgres: `
+      CREATE TABLE usage_minutes (
+        minute BIGINT NOT NULL,
+        instance TEXT COLLATE "C" NOT NULL,
+        run TEXT COLLATE "C" NOT NULL,
+        tenant TEXT NOT NULL,
+        service TEXT COLLATE "C" NOT NULL,
+        revision TEXT COLLATE "C" NOT NULL,
+        billing TEXT NOT NULL,
+        cpu_millis INTEGER NOT NULL,
+        memory_bytes BIGINT NOT NULL,
+        starting_ms BIGINT NOT NULL,
+        serving_ms BIGINT NOT NULL,
+        idle_ms BIGINT NOT NULL,
+        frozen_ms BIGINT NOT NULL,
+        busy_ms BIGINT NOT NULL,
+        cpu_nanos BIGINT NOT NULL,
+        mem_used_kib_ms BIGINT NOT NULL,
+        requests BIGINT NOT NULL,
+        egress_bytes BIGINT NOT NULL,
+        last_at BIGINT NOT NULL,
+        cpu_counter_nanos BIGINT NOT NULL,
+        PRIMARY KEY (minute, instance, run)
+      );
+      CREATE INDEX usage_minutes_tenant ON usage_minutes (tenant, minute);
+      CREATE INDEX usage_minutes_minute ON usage_minutes (minute);
+    `,
+  },
+  {
+    version: 14,
+    name: 'budgets',
+    // A project's monthly budget (core/budgets.ts): the amount and the soft thresholds (percent) as
+    // decimal text, never floats; `notified` (JSON array) the thresholds already told in notified_month.
+    sqlite: `
+      CREATE TABLE budgets (
+        project TEXT PRIMARY KEY,
+        monthly TEXT NOT NULL,
+        soft TEXT NOT NULL,
+        action TEXT NOT NULL,
+        webhook TEXT,
+        notified_month TEXT,
+        notified TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+    postgres: `
+      CREATE TABLE budgets (
+        project TEXT COLLATE "C" PRIMARY KEY,
+        monthly TEXT NOT NULL,
+        soft TEXT NOT NULL,
+        action TEXT NOT NULL,
+        webhook TEXT,
+        notified_month TEXT,
+        notified TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 function newerThanCode(current: number, latest: number): SkiffError {

@@ -19,7 +19,10 @@ import { KyselyVolumesRepository } from './volumes-repository.ts';
 import { KyselyDomainsRepository } from './domains-repository.ts';
 import { openSqlite, SQLITE_FILE, sqliteTransactor } from './sqlite.ts';
 import { KyselyTokenRepository } from './token-repository.ts';
+import { KyselyProjectsRepository } from './projects-repository.ts';
 import type { Transactor } from './transaction.ts';
+import { KyselyUsageRepository } from './usage-repository.ts';
+import { KyselyBudgetsRepository } from './budgets-repository.ts';
 
 export interface StoreOptions {
   /** the `store` setting: empty for SQLite in the data dir, or a postgres:// URL */
@@ -59,12 +62,15 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     kind,
     registry: new KyselyRegistryRepository(db, transactor),
     tokens: new KyselyTokenRepository(db, o.clock),
+    projects: new KyselyProjectsRepository(db),
     serving: new KyselyServingRepository(db, transactor),
     events: new KyselyEventsRepository(db, transactor),
     jobs: new KyselyJobsRepository(db, transactor),
     secrets: new KyselySecretsRepository(db, transactor),
     volumes: new KyselyVolumesRepository(db),
     domains: new KyselyDomainsRepository(db),
+    usage: new KyselyUsageRepository(db),
+    budgets: new KyselyBudgetsRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => (closing ??= db.destroy()),
   };

@@ -453,6 +453,7 @@ export class TriggersService {
     const state = consumer?.current;
     return {
       name: t.name,
+      project: t.tenant,
       ...(t.target.job !== undefined ? { job: t.target.job } : { service: t.target.service }),
       kind: t.source.kind,
       source: t.source.kind === 'cron' ? t.source : { ...t.source, url: redactUrl(t.source.url) },

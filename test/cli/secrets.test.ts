@@ -128,6 +128,7 @@ test('secrets: set, use three ways, pinned versions, tenants, and a planted valu
   const deployer = (await admin.createToken('ci', 'deploy')).secret;
   await fails(['secret', 'set', 'db', 'A=b'], /DENIED: a deploy token may not do this: it needs secrets:write/, deployer);
   assert.match(await ok(['secret', 'ls'], deployer), /^db\s+2\s/m);
+  await admin.createProject('other');
   const other = (await admin.createToken('other-admin', 'admin', 'other')).secret;
   assert.equal((await ok(['secret', 'ls', '-o', 'json'], other)).trim(), JSON.stringify({ secrets: [] }, null, 2));
   await fails(['secret', 'describe', 'db'], /NOT_FOUND: no secret named db/, other);

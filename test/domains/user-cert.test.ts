@@ -84,11 +84,13 @@ test('a user-supplied certificate: served by SNI, key at rest 0600 and never pri
 
   // taken: CONFLICT, whatever the certificate
   await assert.rejects(client.addDomain({ host: 'own.example.net', service: 'api' }), code('CONFLICT', /own\.example\.net is already added/));
-  // tenants: another tenant's token cannot point a domain at this tenant's service, nor remove its domain
+  // projects: another project's token cannot point a domain at this project's service, nor remove its
+  // domain; both are not there for it (404, as a name that does not exist)
+  await client.createProject('other');
   const { secret } = await client.createToken('other-deployer', 'deploy', 'other');
   const stranger = new SkiffClient({ baseUrl: d.url, token: secret });
-  await assert.rejects(stranger.addDomain({ host: 'steal.example.net', service: 'api' }), code('DENIED', /service api belongs to another tenant/));
-  await assert.rejects(stranger.deleteDomain('own.example.net'), code('DENIED', /belongs to another tenant/));
+  await assert.rejects(stranger.addDomain({ host: 'steal.example.net', service: 'api' }), code('NOT_FOUND', /no service named api/));
+  await assert.rejects(stranger.deleteDomain('own.example.net'), code('NOT_FOUND', /no domain own\.example\.net/));
   // roles: push tokens may not read or change domains
   const { secret: push } = await client.createToken('pusher', 'push');
   await assert.rejects(new SkiffClient({ baseUrl: d.url, token: push }).listDomains(), code('DENIED', /domains:read/));

@@ -6,6 +6,8 @@
 //   age         seconds since /bin/app started                  ready?N     503 until N s after start
 //   alive       503 once `sicken` ran in this instance          sicken      makes `alive` fail
 //   burn?S      busy-loops S seconds (CPU scaling)              alloc?MB    holds MB of tmpfs memory
+//   spin?S      busy-loops until it has used S s of CPU itself (its own /proc utime+stime), whatever
+//               the machine's load: a known amount of CPU (metering accuracy)
 //   metrics     Prometheus text: queue_depth <value>            setq?V      sets queue_depth to V
 //   say?WORD    writes "said WORD" to the app's stderr (logs)  env         the CGI environment
 //   files?DIR   each file in DIR: path, mode, uid, content; then whether DIR is writable
@@ -41,6 +43,8 @@ const CGI: Record<string, string> = {
   alive: `if [ -e /tmp/sick ]; then printf "Status: 503 Sick\\r\\n"; fi\n${TEXT}\necho ok`,
   sicken: `touch /tmp/sick\n${TEXT}\necho sick`,
   burn: `timeout "\${QUERY_STRING:-2}" sh -c 'while :; do :; done'\n${TEXT}\nhostname`,
+  // `read` is a builtin: /proc/self is this shell; fields 14 and 15 of stat (utime, stime) are $12, $13 after "pid (comm) "
+  spin: `want=$(( \${QUERY_STRING:-2} * 100 ))\nwhile :; do read -r l < /proc/self/stat; set -- \${l#*) }; [ $(( \${12} + \${13} )) -ge "$want" ] && break; done\n${TEXT}\nhostname`,
   alloc: `head -c $(( \${QUERY_STRING:-16} * 1048576 )) /dev/zero > /tmp/blob\n${TEXT}\nhostname`,
   metrics: `${TEXT}\necho "# TYPE queue_depth gauge"\necho "queue_depth $(cat /tmp/queue_depth 2>/dev/null || echo 0)"`,
   setq: `echo "$QUERY_STRING" > /tmp/queue_depth\n${TEXT}\nhostname`,

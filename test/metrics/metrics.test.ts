@@ -64,7 +64,11 @@ test('/metrics: requests through the gateway, promtool-clean, scraped by a real 
     assert.equal((await scrape('')).status, 401);
     const push = await client.createToken('metrics-push', 'push');
     assert.equal((await scrape(push.secret)).status, 403);
-    const deploy = await client.createToken('metrics-deploy', 'deploy');
+    // a project's deploy token: the metrics name every project's services, so it may not
+    const projectDeploy = await client.createToken('metrics-project-deploy', 'deploy', 'default');
+    const denied = await scrape(projectDeploy.secret);
+    assert.equal(denied.status, 403);
+    const deploy = await client.createToken('metrics-deploy', 'deploy', '*');
     assert.equal((await scrape(deploy.secret)).status, 200);
     const open = await fetch(d.daemon.metricsUrl!);
     assert.equal(open.status, 200);

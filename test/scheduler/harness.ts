@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { FakeDriver } from '../helpers/fake-driver.ts';
 
 /** Scheduler options a test may set (cold-start bounds, keep-alive policies, readiness deadline, tick). */
-export type SetupOptions = Partial<Pick<SchedulerDeps, 'coldStart' | 'keepAlive' | 'readinessDeadlineMs' | 'tickMs' | 'backlog'>>;
+export type SetupOptions = Partial<Pick<SchedulerDeps, 'coldStart' | 'keepAlive' | 'readinessDeadlineMs' | 'tickMs' | 'backlog' | 'quotas'>>;
 
 export async function setup(t: TestContext, instances = new FakeDriver(), opts: SetupOptions = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-sched-'));

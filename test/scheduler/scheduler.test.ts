@@ -195,3 +195,18 @@ test('readGauge sums a metric across label sets and ignores comments', () => {
   assert.equal(readGauge(text, 'q'), 7.5);
   assert.equal(readGauge(text, 'missing'), undefined);
 });
+
+test('an instance being stopped and deleted is still named for its logs until its delete returns', async (t) => {
+  const s = await setup(t);
+  // its stop waits out the grace: a long window where it is no longer tracked but not yet deleted
+  s.instances.ignoreStopSignal = true;
+  const { revision } = await s.deploy({ name: 'leaving', scaling: { ...FAST } });
+  assert.equal((await get(s.url, 'leaving.test')).status, 200);
+  const [id] = s.scheduler().instanceIds(revision.name);
+  assert.ok(id);
+  await until('scaling to zero: no longer tracked, still in the driver', () => s.scheduler().describe(revision.name).length === 0 && s.instances.countOf(revision.name) === 1, 15_000);
+  // `skiff logs` reads the instances named here and then the driver's archive: it must be in one of them
+  assert.deepEqual(s.scheduler().instanceIds(revision.name), [id]);
+  await until('deleted', () => s.instances.countOf(revision.name) === 0, 30_000);
+  await until('no longer named once deleted (its output is in the archive now)', () => s.scheduler().instanceIds(revision.name).length === 0, 5_000);
+});

@@ -10,8 +10,9 @@ import { startTestDaemon } from '../helpers/daemon.ts';
 import { SkiffClient } from '../../src/api/client.ts';
 import { TOKEN_ROLES, type TokenRole } from '../../src/core/auth.ts';
 
-type Caller = 'no token' | TokenRole;
-const CALLERS: Caller[] = ['no token', ...TOKEN_ROLES];
+// each role's token of the `default` project, and the operator's admin token spanning every project
+type Caller = 'no token' | TokenRole | 'operator';
+const CALLERS: Caller[] = ['no token', ...TOKEN_ROLES, 'operator'];
 
 /** docs/security.md's roles table: the route cell → the callers with a ✓. */
 function documentedTable(): Map<string, Set<Caller>> {
@@ -32,8 +33,8 @@ function documentedTable(): Map<string, Set<Caller>> {
 test('every route × every role behaves as docs/security.md’s table says', async (t) => {
   const d = await startTestDaemon(t);
   const admin = new SkiffClient({ baseUrl: d.url, token: d.token });
-  const tokens: Record<Caller, string | undefined> = { 'no token': undefined, admin: d.token, deploy: '', push: '', pull: '' };
-  for (const role of ['deploy', 'push', 'pull'] as const) tokens[role] = (await admin.createToken(`walk-${role}`, role)).secret;
+  const tokens: Record<Caller, string | undefined> = { 'no token': undefined, operator: d.token, admin: '', deploy: '', push: '', pull: '' };
+  for (const role of TOKEN_ROLES) tokens[role] = (await admin.createToken(`walk-${role}`, role, 'default')).secret;
   const table = documentedTable();
 
   const call = async (caller: Caller, method: string, url: string, body?: string) => {
@@ -97,8 +98,8 @@ test('every route × every role behaves as docs/security.md’s table says', asy
 
   await t.test('last: the roles allowed to stop the daemon stop it', async () => {
     const allowed = [...(table.get('POST /api/v1/daemon/down') ?? [])];
-    assert.deepEqual(allowed, ['admin']);
-    check('POST /api/v1/daemon/down', 'admin', await call('admin', 'POST', `${d.url}/api/v1/daemon/down`));
+    assert.deepEqual(allowed, ['operator']);
+    check('POST /api/v1/daemon/down', 'operator', await call('operator', 'POST', `${d.url}/api/v1/daemon/down`));
     await d.daemon.stopped;
   });
 });

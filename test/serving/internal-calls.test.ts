@@ -53,9 +53,11 @@ test('calls by name: internal HTTP, TCP, scale from zero, tenants', { skip, time
   await skiffOk(d, ['job', 'run', 'caller', '--wait']);
   assert.match(await skiffOk(d, ['job', 'logs', 'caller']), /hello from api-says-hi/);
 
-  // another tenant: none of these names, and the addresses refuse it
+  // another project: none of these names, and the addresses refuse it
+  await client.createProject('other');
   const other = (await client.createToken('other', 'admin', 'other')).secret;
-  const theirs = await skiff(d, ['deploy', 'theirs', '--image', img.reference, '--min', '1'], other);
+  const theirImage = await pushHttpdImage(d, 'other/app', 'v1', 'theirs', { resolver: true });
+  const theirs = await skiff(d, ['deploy', 'theirs', '--image', theirImage.reference, '--min', '1'], other);
   assert.equal(theirs.code, 0, theirs.stderr);
   assert.match(await call('theirs', 'http://api/'), /call failed|bad address/i);
   const hosts = (await gatewayGet(d.gatewayUrl, 'web', '/cgi-bin/get?/etc/hosts')).body;

@@ -11,6 +11,8 @@ import { registryContract } from './contract/registry.ts';
 import { servingContract } from './contract/serving.ts';
 import { tokensContract } from './contract/tokens.ts';
 import { volumesContract } from './contract/volumes.ts';
+import { usageContract } from './contract/usage.ts';
+import { budgetsContract } from './contract/budgets.ts';
 import type { StoreTarget } from './fixtures.ts';
 
 export type { StoreTarget } from './fixtures.ts';
@@ -23,6 +25,8 @@ export function storeContract(target: StoreTarget): void {
   eventsContract(target);
   jobsContract(target);
   volumesContract(target);
+  usageContract(target);
+  budgetsContract(target);
   secretsContract(target);
   concurrencyContract(target);
   migrationsContract(target);

@@ -128,6 +128,7 @@ test('volumes: deploy rules — unknown volume (nothing stored), read-write on m
   await assert.rejects(client.deleteVolume('solo'), rejectsWith('CONFLICT', /services one, web/));
 
   // another tenant: sees none of them, cannot mount them, cannot remove or export them
+  await client.createProject('other');
   const other = clientOf(d, (await client.createToken('other', 'deploy', 'other')).secret);
   assert.deepEqual((await other.listVolumes()).volumes, []);
   await assert.rejects(other.getVolume('solo'), rejectsWith('NOT_FOUND'));

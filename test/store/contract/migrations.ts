@@ -41,7 +41,7 @@ export function migrationsContract(target: StoreTarget): void {
     const store = await open(t, o);
     assert.equal(store.kind, target.kind);
     assert.equal(await schemaVersion(o), LATEST);
-    assert.equal(LATEST, 11);
+    assert.equal(LATEST, 14);
   });
 
   test('migrations: a v4 database with two tokens of one name keeps both, one renamed; then names are unique', async (t) => {
