@@ -5,9 +5,12 @@
 // One ES module, dist/cli.mjs, plus chunks: each subcommand and the daemon (`skiff up`) are chunks of
 // their own, loaded only when used (cli/main.ts).
 // npm packages stay external (node_modules is there at run time; better-sqlite3 is native).
+// Then the dashboard (scripts/build-web.mjs): web/ bundled for the browser into dist/web/, which the
+// daemon serves at / (docs/dashboard.md).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { buildDashboard, describe, BUDGET_BYTES } from './build-web.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist');
@@ -37,3 +40,7 @@ await build({
 for (const asset of ['src/runtime/runc/supervisor.pl']) {
   for (const dir of [out, path.join(out, 'chunks')]) copyFileSync(path.join(root, asset), path.join(dir, path.basename(asset)));
 }
+
+const dashboard = await buildDashboard({ root, out });
+// the budget is a test's to enforce (test/web/dashboard-serving.test.ts); an install does not fail on it
+(dashboard.gzipBytes > BUDGET_BYTES ? console.warn : console.log)(describe(dashboard));

@@ -12,6 +12,7 @@
 #   pebble, openssl: custom-domain tests run Let's Encrypt's ACME test server and make certificates (test/helpers/pebble.ts)
 #   nats-server, rabbitmq-server, redis-server, mosquitto: event-trigger tests start private brokers (test/helpers/brokers.ts)
 #   prometheus: promtool lints the /metrics scrape, and a real Prometheus scrapes a test daemon (test/metrics/metrics.test.ts)
+#   chromium: the dashboard's end-to-end tests drive it headless through playwright-core (test/helpers/browser.ts)
 SKIFF_APT_PACKAGES=(
   ca-certificates build-essential python3 git
   runc iptables nftables iproute2 attr zstd uidmap perl e2fsprogs mount tar
@@ -20,4 +21,5 @@ SKIFF_APT_PACKAGES=(
   postgresql pebble openssl
   nats-server rabbitmq-server redis-server mosquitto
   prometheus
+  chromium
 )

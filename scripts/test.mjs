@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: builds dist/ (scripts/build.mjs), type-checks, then runs every test/**/*.test.ts under node:test (one process per file,
+// `npm test`: builds dist/ (scripts/build.mjs), type-checks (src and test, then web/), then runs every test/**/*.test.ts under node:test (one process per file,
 // as node --test does). Node 20's --test has no glob support, so the file list is built here.
 // Pass file paths or substrings to run a subset: `npm test -- registry`.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,9 @@ if (built.status !== 0) { console.error('build failed'); process.exit(1); }
 if (filters.length === 0) {
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'], { stdio: 'inherit' });
   if (tsc.status !== 0) { console.error('typecheck failed'); process.exit(1); }
+  // the dashboard (browser code, its own compiler options)
+  const tscWeb = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'web', '--noEmit'], { stdio: 'inherit' });
+  if (tscWeb.status !== 0) { console.error('typecheck of web/ failed'); process.exit(1); }
 }
 const concurrency = process.env.SKIFF_TEST_CONCURRENCY ?? '1';
 const run = spawnSync(

@@ -99,3 +99,29 @@ test('the gateway hot path stays free of heavy dependencies', () => {
     for (const spec of importsOf(file)) assert.ok(!heavy.includes(spec), `${file} imports ${spec}`);
   }
 });
+
+test('the dashboard (web/) reaches into src/ only as DESIGN.md’s `web/` row allows: core types and the api client', () => {
+  const allowed = moduleTable(readFileSync(DESIGN, 'utf8')).web;
+  assert.deepEqual(allowed, ['core', 'api']);
+  const files = (function walkWeb(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const p = path.join(dir, name);
+      return statSync(p).isDirectory() ? walkWeb(p) : /\.tsx?$/.test(p) ? [p] : [];
+    });
+  })('web/src');
+  assert.ok(files.length > 0, 'web/src has sources');
+  const violations: string[] = [];
+  for (const file of files) {
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/^\s*(import|export)(\s+type)?\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+      const [, , typeOnly, spec] = m;
+      const target = path.relative('.', path.resolve(path.dirname(file), spec!)).split(path.sep);
+      if (!spec!.startsWith('.') || target[0] !== 'src') continue;
+      const module = target[1]!;
+      if (!allowed!.includes(module)) violations.push(`${file} imports ${spec} (module ${module})`);
+      // core is node code (node:crypto…): the browser gets its types, never its code
+      else if (module === 'core' && !typeOnly) violations.push(`${file} imports ${spec} without \`import type\``);
+    }
+  }
+  assert.deepEqual(violations, []);
+});

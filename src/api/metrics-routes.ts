@@ -17,6 +17,8 @@ export async function registerMetricsRoute(app: FastifyInstance, metrics: Metric
       schema: {
         summary: 'Prometheus metrics of the daemon (text exposition format 0.0.4); needs metrics:read',
         tags: ['metrics'],
+        // a scraper's token only: the dashboard's session cookie is for /api/v1
+        security: [{ token: [] }],
         response: {
           200: { description: 'the metrics, as Prometheus scrapes them', content: { 'text/plain': { schema: { type: 'string' } } } },
           401: { description: 'no valid token', content: { 'application/json': { schema: { $ref: 'SkiffError#' } } } },

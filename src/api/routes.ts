@@ -22,6 +22,8 @@ import { registerDaemonRoutes } from './daemon-routes.ts';
 import { registerMetricsRoute } from './metrics-routes.ts';
 import { registerUsageRoutes } from './usage-routes.ts';
 import { registerBudgetRoutes } from './budget-routes.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+import { SessionStore, SignInLimiter } from './sessions.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -30,8 +32,10 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       // const, …); declared 3.0.3 a validator found 22 errors
       openapi: '3.1.0',
       info: { title: 'Skiff control API', version: deps.version, description: 'Manage Skiff: tokens, services and their revisions, one-off runs, jobs, triggers and invocations, custom domains, registry maintenance.' },
-      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
-      security: [{ token: [] }],
+      // a token in the Authorization header, or the dashboard's session cookie (POST /api/v1/session;
+      // then state-changing calls also carry X-Skiff-CSRF: docs/security.md, Sessions)
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'skiff_session' } } },
+      security: [{ token: [] }, { session: [] }],
     },
     hideUntagged: false,
   });
@@ -45,7 +49,10 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     api.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, api.getDefaultJsonParser('error', 'error'));
     api.setErrorHandler((err, req, reply) => sendApiError(reply, err, req));
     api.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no API endpoint ${req.method} ${req.url}`), req));
-    requireToken(api, deps.tokens, { projects: deps.projects, owners: deps.owners });
+    // the dashboard's sign-in sessions: in this process's memory only (a restart signs everyone out)
+    const sessions = new SessionStore(deps.now);
+    requireToken(api, deps.tokens, { projects: deps.projects, owners: deps.owners }, sessions);
+    registerSessionRoutes(api, deps.tokens, sessions, new SignInLimiter(deps.now));
 
     api.get('/health', { config: needs('token'), schema: { summary: 'Liveness of the daemon', response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({
       status: 'ok',

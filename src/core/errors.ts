@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, kind: 'user', description: 'request body exceeds the allowed size' },
   TAG_INVALID: { status: 400, kind: 'user', description: 'invalid tag' },
   BAD_REQUEST: { status: 400, kind: 'user', description: 'request is malformed' },
+  CSRF_INVALID: { status: 403, kind: 'user', description: "a POST, PUT, PATCH or DELETE signed in by the dashboard's session cookie does not carry the session's CSRF token in the X-Skiff-CSRF header, or a sign-in came from another site (docs/security.md, Sessions)" },
   USAGE: { status: 400, kind: 'user', description: 'the command line is malformed: an unknown command or option, a missing argument or flag' },
   NOT_FOUND: { status: 404, kind: 'user', description: 'no such resource' },
   CONFLICT: { status: 409, kind: 'user', description: 'resource is in a conflicting state' },

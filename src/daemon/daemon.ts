@@ -49,6 +49,7 @@ import { triggerRefs } from './events-adapters.ts';
 import { RunSpares } from '../serving/run-spares.ts';
 import { runId } from '../core/names.ts';
 import { registerApiRoutes } from '../api/routes.ts';
+import { defaultDashboardDir, loadDashboard, registerDashboard } from './dashboard.ts';
 import { sendApiError } from '../api/errors.ts';
 import { schemaErrorFormatter } from '../api/validation-errors.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -194,6 +195,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
     await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
+    // the dashboard's static files at / and /assets/* (daemon/dashboard.ts; the page itself uses /api/v1)
+    registerDashboard(app, await loadDashboard(defaultDashboardDir()), log);
 
     try {
       await app.listen({ host: settings.listen.host, port: settings.listen.port });

@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
           `skiff up: data directory ${settings.dataDir}`,
           `  metadata store: ${daemon.storeDescription}`,
           `  control API + registry: ${daemon.apiUrl}  (/api/v1, /v2)`,
+          `  dashboard: ${daemon.apiUrl}/  (sign in with an API token)`,
           `  admin token: ${daemon.adminTokenFile}`,
           `  gateway (services): ${daemon.gatewayUrl}  (http://NAME.${settings.domain}:${new URL(daemon.gatewayUrl).port}/ or /s/NAME/)`,
           `  gateway TLS (custom domains): ${daemon.gatewayTlsUrl ?? 'off (--gateway-tls HOST:PORT turns it on)'}`,
