@@ -6,16 +6,10 @@ import { clientFrom } from './context.ts';
 import { print, withOutput, type OutputFlags } from './output.ts';
 import { integer } from './flags.ts';
 import { checkProjectName } from '../core/projects.ts';
-import { parseCpu, parseMemory } from '../core/quantity.ts';
+import { formatMemory, parseCpu, parseMemory } from '../core/quantity.ts';
 import type { ProjectQuotaBody, ProjectView } from '../core/views.ts';
 
 const line = (text: string) => process.stdout.write(text + '\n');
-
-function bytes(n: number): string {
-  const gi = 1024 ** 3;
-  if (n >= gi) return n % gi === 0 ? `${n / gi}Gi` : `${(n / gi).toFixed(1)}Gi`;
-  return `${Math.round(n / 1024 ** 2)}Mi`;
-}
 
 /** `3/20` — in use against the quota, `3` when unlimited. */
 function against(used: string, limit: string | null): string {
@@ -25,7 +19,7 @@ function against(used: string, limit: string | null): string {
 function columns(p: ProjectView): { instances: string; memory: string; cpu: string } {
   return {
     instances: against(String(p.usage.instances), p.quota.instances === null ? null : String(p.quota.instances)),
-    memory: against(bytes(p.usage.memoryBytes), p.quota.memoryBytes === null ? null : bytes(p.quota.memoryBytes)),
+    memory: against(formatMemory(p.usage.memoryBytes), p.quota.memoryBytes === null ? null : formatMemory(p.quota.memoryBytes)),
     cpu: against(String(p.usage.cpu), p.quota.cpu === null ? null : String(p.quota.cpu)),
   };
 }
@@ -71,7 +65,7 @@ export function registerProjects(program: Command): void {
     checkProjectName(name, 'name');
     const quota = quotaOf(o);
     const p = await clientFrom(program).createProject(name, quota);
-    line(`created   ${p.name}: instances ${p.quota.instances ?? 'unlimited'}, memory ${p.quota.memoryBytes === null ? 'unlimited' : bytes(p.quota.memoryBytes)}, cpu ${p.quota.cpu ?? 'unlimited'}`);
+    line(`created   ${p.name}: instances ${p.quota.instances ?? 'unlimited'}, memory ${p.quota.memoryBytes === null ? 'unlimited' : formatMemory(p.quota.memoryBytes)}, cpu ${p.quota.cpu ?? 'unlimited'}`);
   });
   withOutput(project.command('ls').description('list projects with what is in use against their quotas')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listProjects();

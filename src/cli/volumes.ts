@@ -8,22 +8,16 @@ import { Readable } from 'node:stream';
 import { clientFrom } from './context.ts';
 import { print, withOutput, type OutputFlags } from './output.ts';
 import { SkiffError } from '../core/errors.ts';
-import { parseMemory } from '../core/quantity.ts';
+import { formatMemory, parseMemory } from '../core/quantity.ts';
 import { assertVolumeName } from '../core/volumes.ts';
 import type { VolumeView } from '../core/views.ts';
 
 const line = (text: string) => process.stdout.write(text + '\n');
 
-function size(n: number): string {
-  if (n >= 1024 ** 3 && n % 1024 ** 3 === 0) return `${n / 1024 ** 3}Gi`;
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)}Gi`;
-  return `${Math.round(n / 1024 ** 2)}Mi`;
-}
-
 function volumeText(v: VolumeView): string {
   return [
     `name      ${v.name}`,
-    `size      ${size(v.sizeBytes)}${v.usedBytes !== undefined ? ` (${size(v.usedBytes)} used)` : ''}`,
+    `size      ${formatMemory(v.sizeBytes)}${v.usedBytes !== undefined ? ` (${formatMemory(v.usedBytes)} used)` : ''}`,
     `shared    ${v.shared ? 'yes (several instances may mount it read-write)' : 'no (read-write on one instance at a time: services with max 1)'}`,
     `mounted   ${v.mounted === undefined ? 'unknown' : v.mounted ? 'yes' : 'no'}`,
     `used by   ${v.usedBy.length ? v.usedBy.join(', ') : '-'}`,
@@ -42,13 +36,13 @@ export function registerVolumes(program: Command): void {
       assertVolumeName(name, 'name');
       if (o.size !== undefined) parseMemory(o.size, '--size');
       const v = await clientFrom(program).createVolume({ name, ...(o.size !== undefined ? { size: o.size } : {}), ...(o.shared ? { shared: true } : {}) });
-      line(`created   ${v.name}: ${size(v.sizeBytes)}${v.shared ? ', shared' : ''}`);
+      line(`created   ${v.name}: ${formatMemory(v.sizeBytes)}${v.shared ? ', shared' : ''}`);
     });
   withOutput(volume.command('ls').description('list volumes')).action(async (o: OutputFlags) => {
     const listed = await clientFrom(program).listVolumes();
     await print(o, listed, () => {
       const rows = [['NAME', 'SIZE', 'USED', 'SHARED', 'USED BY']];
-      for (const v of listed.volumes) rows.push([v.name, size(v.sizeBytes), v.usedBytes !== undefined ? size(v.usedBytes) : '-', v.shared ? 'yes' : 'no', v.usedBy.join(',') || '-']);
+      for (const v of listed.volumes) rows.push([v.name, formatMemory(v.sizeBytes), v.usedBytes !== undefined ? formatMemory(v.usedBytes) : '-', v.shared ? 'yes' : 'no', v.usedBy.join(',') || '-']);
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
     });

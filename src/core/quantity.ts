@@ -14,6 +14,13 @@ export function parseMemory(value: string | number, field: string): number {
   return checkPositive(Math.round(Number(m[1]) * unit), field);
 }
 
+/** A memory size for people to read, parseMemory's units: whole Gi exactly, else Gi to one decimal, below 1 Gi whole Mi. */
+export function formatMemory(n: number): string {
+  const gi = 1024 ** 3;
+  if (n >= gi) return n % gi === 0 ? `${n / gi}Gi` : `${(n / gi).toFixed(1)}Gi`;
+  return `${Math.round(n / 1024 ** 2)}Mi`;
+}
+
 /** CPU in cores (0.5 = half a core). */
 export function parseCpu(value: string | number, field: string): number {
   if (typeof value === 'number') return checkPositive(value, field);
