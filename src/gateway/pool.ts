@@ -128,14 +128,14 @@ export class RevisionPool {
     /** a busy spell's billed length from its length (metering/billing.ts roundUpBusy); absent: no
      *  meter, and nothing is counted per instance (metering off) */
     private readonly roundBusy?: (ms: number) => number,
-  ) {
-    this.metered = roundBusy !== undefined;
-  }
+  ) {}
 
   /** instances that left the pool with usage not yet taken (they are kept until the next take) */
   private readonly leftUsage = new Map<string, InstanceUsage>();
-  /** a meter reads usage: requests and busy time are counted per instance (egress always, a plain add) */
-  private readonly metered: boolean;
+  /** a meter reads usage (roundBusy given): requests and busy time are counted per instance (egress always, a plain add) */
+  private get metered(): boolean {
+    return this.roundBusy !== undefined;
+  }
 
   /** Per instance, its requests, egress bytes and busy ms since the previous call (the meter's once a
    *  second reading); an instance that left the pool is reported one last time. */
