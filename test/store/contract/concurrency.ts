@@ -102,7 +102,10 @@ export function concurrencyContract(target: StoreTarget): void {
     const collector = stores[stores.length - 1]!.registry;
     let accepted = 0;
     let refused = 0;
-    for (let round = 0; round < 40; round++) {
+    // `race` starts both at once (either may win; which one depends on the machine's speed);
+    // `sweep-first` and `put-first` finish one before starting the other, so each branch below is
+    // checked on every machine, not only where the race happens to go both ways.
+    const playRound = async (round: number, order: 'race' | 'sweep-first' | 'put-first') => {
       const t0 = 1_000_000 + round * 1000;
       const repository = `race/r${round}`;
       const layer = digest(`old layer ${round}`);
@@ -116,7 +119,20 @@ export function concurrencyContract(target: StoreTarget): void {
         );
       // the cutoff is after the layer's last touch and before the config's: only the layer is at stake
       const sweep = () => collector.collectUnreferenced(t0 + 5);
-      const [result, collected] = round % 2 ? await Promise.all([put(), sweep()]) : await Promise.all([sweep(), put()]).then(([c, r]) => [r, c] as const);
+      let result: Awaited<ReturnType<typeof put>>;
+      let collected: string[];
+      if (order === 'sweep-first') {
+        collected = await sweep();
+        result = await put();
+      } else if (order === 'put-first') {
+        result = await put();
+        collected = await sweep();
+      } else if (round % 2) {
+        [result, collected] = await Promise.all([put(), sweep()]);
+      } else {
+        [collected, result] = await Promise.all([sweep(), put()]);
+      }
+      if (order !== 'race') assert.equal(result.ok, order === 'put-first', `round ${round} (${order})`);
       if (result.ok) {
         accepted++;
         assert.deepEqual(collected, [], `round ${round}: collected ${collected.join()} yet the manifest was accepted`);
@@ -133,8 +149,11 @@ export function concurrencyContract(target: StoreTarget): void {
         // leave no collectable blob behind for the next round's sweep
         assert.deepEqual(await collector.collectUnreferenced(t0 + 9), [config], `round ${round}`);
       }
-    }
-    // both orders happened, so both branches above were checked
+    };
+    for (let round = 0; round < 40; round++) await playRound(round, 'race');
+    await playRound(40, 'sweep-first');
+    await playRound(41, 'put-first');
+    // both branches above were checked, by the ordered rounds at least
     assert.ok(accepted > 0 && refused > 0, `accepted ${accepted}, refused ${refused}`);
   });
 }
