@@ -117,3 +117,40 @@ export interface ProjectView {
   holdings: Record<string, number>;
   createdAt: string;
 }
+
+/** GET /api/v1/services/{name}/stats: the service's recent traffic, instances and cold starts, as
+ *  columns of equal length (one entry per step, oldest first) — the dashboard's charts read it as is. */
+export interface ServiceStatsView {
+  service: string;
+  /** seconds per step; `t` holds each step's end */
+  stepSeconds: number;
+  /** unix seconds */
+  t: number[];
+  /** requests that ended in the step */
+  requests: number[];
+  /** of them, answered 5xx (the app's or the gateway's) */
+  errors: number[];
+  /** latency percentiles of the requests that ended in the step (ms); null for a step without one */
+  p50Ms: Array<number | null>;
+  p99Ms: Array<number | null>;
+  /** instances at the step's end, by phase (ready, starting, frozen, draining, pre-created) */
+  instances: Record<string, number[]>;
+  /** cold starts that ended in the step */
+  coldStarts: number[];
+  /** the cold-start breakdown over the whole window: per stage, how many took up to each bound */
+  coldStartStages: {
+    /** bucket upper bounds in ms; the last bucket is everything above the last bound */
+    boundsMs: number[];
+    /** queued, created, started, ready, firstByte → counts per bucket (boundsMs.length + 1) */
+    counts: Record<string, number[]>;
+  };
+}
+
+/** One line of GET /api/v1/stream (server-sent events, `event: change`): something the dashboard
+ *  shows changed; it reads that resource again. */
+export interface ChangeEvent {
+  kind: 'service' | 'trigger' | 'job' | 'domain' | 'volume' | 'secret' | 'registry' | 'project' | 'budget' | 'token';
+  /** the resource's name (a repository for registry); absent when the whole list may have changed */
+  name?: string;
+  project: string;
+}

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ServiceView } from '../../src/core/views.ts';
 import { listServices } from './api.ts';
+import { href } from './router.ts';
 import { searchRows, sortRows, toRow, type SortDirection, type SortKey } from './services-model.ts';
 
 const COLUMNS: Array<{ key: SortKey | undefined; label: string }> = [
@@ -85,7 +86,7 @@ export function ServicesPage(props: { initial?: ServiceView[] | undefined; onSig
           <tbody>
             {shown.map((r) => (
               <tr key={`${r.project}/${r.name}`}>
-                <th scope="row" data-label="Name">{r.name}</th>
+                <th scope="row" data-label="Name"><a href={href({ page: 'service', name: r.name })}>{r.name}</a></th>
                 <td data-label="Project">{r.project}</td>
                 <td data-label="Serving revision"><code>{r.serving}</code></td>
                 <td data-label="Traffic">{r.traffic}</td>

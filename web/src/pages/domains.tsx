@@ -1,0 +1,12 @@
+// web/pages/domains: the Domains page (docs/dashboard.md).
+import type { PageProps } from '../page.ts';
+
+export function DomainsPage(props: PageProps & { _?: never }) {
+  void props;
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Domains</h1>
+      <p class="muted">This page is not built yet.</p>
+    </section>
+  );
+}
