@@ -2,7 +2,7 @@
 // API errors come back as SkiffError with the server's stable code.
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
-import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, RunExit, ServiceView, VolumeView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, RunExit, ServiceStatsView, ServicesStatsView, ServiceView, VolumeView } from '../core/views.ts';
 import type { DeployDocument, DeployPatch, RunRequest } from '../core/documents.ts';
 import type { TokenRole } from '../core/auth.ts';
 import { open, readText, type Exchange } from './http-transport.ts';
@@ -14,6 +14,7 @@ import type { DomainDocument, DomainView } from '../core/domains.ts';
 import type { VolumeCreateBody } from '../core/volumes.ts';
 import type { Invoice, UsageGrouping, UsageReport } from '../core/usage.ts';
 import type { BudgetStatus } from '../core/budgets.ts';
+import type { RegistryRepositoryDetail, RegistryRepositoryView } from '../core/registry-views.ts';
 import type { Readable } from 'node:stream';
 
 export interface ClientOptions {
@@ -83,6 +84,22 @@ export class SkiffClient {
     return this.request<GcResult>('POST', '/api/v1/registry/gc');
   }
 
+  /** the registry's repositories this token may pull from (its project's; '*': all) */
+  listRepositories() {
+    return this.request<{ repositories: RegistryRepositoryView[] }>('GET', '/api/v1/registry/repositories');
+  }
+
+  /** a repository's tagged manifests, sizes and referrers (its name's slashes go encoded, one segment) */
+  repository(name: string) {
+    return this.request<RegistryRepositoryDetail>('GET', `/api/v1/registry/repositories/${encodeURIComponent(name)}`);
+  }
+
+  /** deletes a tag, or (a digest: sha256:…) the manifest with every tag pointing at it */
+  deleteImage(name: string, reference: string) {
+    const kind = reference.includes(':') ? 'manifests' : 'tags';
+    return this.request<void>('DELETE', `/api/v1/registry/repositories/${encodeURIComponent(name)}/${kind}/${encodeURIComponent(reference)}`);
+  }
+
   /** `project`: the project it acts in ('*': every project); by default the request's project */
   createToken(name: string, role: TokenRole, project?: string) {
     return this.request<{ id: string; secret: string }>('POST', '/api/v1/tokens', { name, role, ...(project ? { project } : {}) });
@@ -138,6 +155,16 @@ export class SkiffClient {
   /** the latest revision's deploy document, image pinned (`skiff export`) */
   serviceDocument(name: string) {
     return this.request<DeployDocument>('GET', `/api/v1/services/${encodeURIComponent(name)}/document`);
+  }
+
+  /** The service's recent requests, latency, instances and cold starts, one entry per step (the dashboard's charts). */
+  serviceStats(name: string, window: '15m' | '1h' | '6h' = '1h'): Promise<ServiceStatsView> {
+    return this.request<ServiceStatsView>('GET', `/api/v1/services/${encodeURIComponent(name)}/stats?window=${window}`);
+  }
+
+  /** Every visible service's requests, p50/p99 latency (coarse steps) and cold starts in the window: the Services list's sparklines. */
+  servicesStats(window: '15m' | '1h' | '6h' = '1h'): Promise<ServicesStatsView> {
+    return this.request<ServicesStatsView>('GET', `/api/v1/stats/services?window=${window}`);
   }
 
   deleteService(name: string) {

@@ -1,5 +1,6 @@
 // api/ports: what the control API needs from the rest of Skiff, declared here; daemon/ plugs the
 // implementations in (the store's token repository, registry GC, serving/).
+import type { RegistryRepositoryDetail, RegistryRepositoryView } from '../core/registry-views.ts';
 import type { TokenRepository } from '../core/repositories.ts';
 import type { SecretSetBody, SecretView } from '../core/secrets.ts';
 import type { DeadLetterView, InvocationView, InvokeAnswer, InvokeBody, TriggerDocument, TriggerView } from '../core/events.ts';
@@ -11,7 +12,8 @@ import type { DomainDocument, DomainView } from '../core/domains.ts';
 import type { ScaleBounds, TrafficTarget } from '../core/service.ts';
 import type { Invoice, UsageReport } from '../core/usage.ts';
 import type { BudgetStatus } from '../core/budgets.ts';
-import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, ServiceView, VolumeView } from '../core/views.ts';
+import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, ServiceStatsView, ServicesStatsView, ServiceView, VolumeView } from '../core/views.ts';
+import type { ChangeStreams } from './change-hub.ts';
 
 export interface DeployOptions {
   verify?: boolean;
@@ -32,6 +34,15 @@ export interface ProjectLookup {
   exists(name: string): Promise<boolean>;
 }
 
+
+/** Browsing the registry from the API (registry/browse.ts): `tenant` is the caller's project, or '*'
+ *  for a token spanning every project; another project's repository is one that does not exist. */
+export interface RegistryBrowsePort {
+  repositories(tenant: string): Promise<RegistryRepositoryView[]>;
+  repository(tenant: string, name: string): Promise<RegistryRepositoryDetail>;
+  /** a tag, or a digest (the manifest and its tags) */
+  delete(tenant: string, name: string, reference: string): Promise<void>;
+}
 
 export interface GcPort {
   collect(): Promise<GcResult>;
@@ -55,6 +66,15 @@ export interface ServingPort {
   prewarm(name: string, opts: { instances: number; forMs: number }): Promise<PrewarmResult>;
   /** log lines of the service's instances, oldest first; `follow` keeps streaming new lines */
   logs(name: string, opts: { revision?: string; instance?: string; sinceMs?: number; tail?: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
+}
+
+/** A service's recent history for the dashboard's charts (serving/service-stats.ts, in memory). */
+export interface ServiceStatsPort {
+  /** `window`: 15m, 1h or 6h; NOT_FOUND for a service that does not exist */
+  stats(name: string, window: string): Promise<ServiceStatsView>;
+  /** the Services list's sparklines of `services` (already filtered to those the caller may see);
+   *  BAD_REQUEST for a window other than 15m, 1h, 6h */
+  summaries(services: ReadonlyArray<{ name: string; project: string }>, window: string): ServicesStatsView;
 }
 
 export interface RunPort {
@@ -166,6 +186,10 @@ export interface ApiDeps {
   usage?: UsagePort;
   /** /budgets; absent: no such routes */
   budgets?: BudgetsPort;
+  /** GET /services/{name}/stats and GET /stats/services; absent: no such routes */
+  stats?: ServiceStatsPort;
+  /** GET /stream and the publishing of every state-changing request; absent: neither */
+  changes?: ChangeStreams;
   tokens: TokenPort;
   projects: ProjectsPort;
   /** the project owning a resource a route names: another project's answers 404 */
@@ -175,6 +199,8 @@ export interface ApiDeps {
   lifecycle: LifecyclePort;
   health: HealthPort;
   gc: GcPort;
+  /** GET/DELETE /registry/repositories…; absent: no such routes */
+  registryBrowse?: RegistryBrowsePort;
   serving: ServingPort;
   runs: RunPort;
   events: EventsPort;

@@ -17,6 +17,7 @@ import { registerVolumeRoutes } from './volumes-routes.ts';
 import { registerDomainRoutes } from './domains-routes.ts';
 import { registerSecretRoutes } from './secrets-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { registerRegistryBrowseRoutes } from './registry-browse-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
 import { registerMetricsRoute } from './metrics-routes.ts';
@@ -24,6 +25,7 @@ import { registerUsageRoutes } from './usage-routes.ts';
 import { registerBudgetRoutes } from './budget-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { SessionStore, SignInLimiter } from './sessions.ts';
+import { publishChanges, registerStreamRoutes } from './stream-routes.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -53,6 +55,11 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     const sessions = new SessionStore(deps.now);
     requireToken(api, deps.tokens, { projects: deps.projects, owners: deps.owners }, sessions);
     registerSessionRoutes(api, deps.tokens, sessions, new SignInLimiter(deps.now));
+    // the dashboard's live updates: each successful change is published, GET /stream hands them out
+    if (deps.changes) {
+      publishChanges(api, deps.changes.hub);
+      registerStreamRoutes(api, deps.changes);
+    }
 
     api.get('/health', { config: needs('token'), schema: { summary: 'Liveness of the daemon', response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({
       status: 'ok',
@@ -61,7 +68,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
 
     registerTokenRoutes(api, deps.tokens, deps.projects, deps.now);
     registerProjectRoutes(api, deps.projects);
-    registerServiceRoutes(api, deps.serving);
+    registerServiceRoutes(api, deps.serving, deps.stats);
     registerRunRoutes(api, deps.runs);
     registerEventsRoutes(api, deps.events);
     registerJobRoutes(api, deps.jobs);
@@ -69,6 +76,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerDomainRoutes(api, deps.domains);
     registerSecretRoutes(api, deps.secrets);
     registerRegistryRoutes(api, deps.gc);
+    if (deps.registryBrowse) registerRegistryBrowseRoutes(api, deps.registryBrowse);
     registerDaemonRoutes(api, deps.lifecycle);
     if (deps.usage) registerUsageRoutes(api, deps.usage);
     if (deps.budgets) registerBudgetRoutes(api, deps.budgets);

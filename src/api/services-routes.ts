@@ -2,11 +2,11 @@
 // delete.
 // Validation is the JSON schema (ajv via fastify); the semantics live behind the ServingPort.
 import type { FastifyInstance } from 'fastify';
-import type { DeployOptions, ServingPort } from './ports.ts';
+import type { DeployOptions, ServiceStatsPort, ServingPort } from './ports.ts';
 import { DOCUMENT_MAXIMUMS, deployDocumentSchema, deployPatchSchema, type DeployDocument, type DeployPatch } from '../core/documents.ts';
 import { SERVICE_NAME_RE, TRAFFIC_TAG_RE } from '../core/names.ts';
 import { parseDuration } from '../core/quantity.ts';
-import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
+import { deployResultSchema, prewarmBodySchema, prewarmResultSchema, serviceStatsSchema, servicesStatsSchema, serviceViewSchema as serviceView, trafficSchema } from './services-schemas.ts';
 import { errorRef as error } from './errors.ts';
 import { needs, owned, visibleTo } from './auth.ts';
 import { sendLines } from './line-stream.ts';
@@ -25,7 +25,7 @@ const deployQuery = {
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
-export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort): void {
+export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort, stats?: ServiceStatsPort): void {
   api.post('/services', { config: needs('services:write'),
     schema: {
       summary: 'Deploy a service: creates an immutable revision with the image pinned to its digest',
@@ -56,6 +56,35 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
   api.get('/services/:name', { config: owned('services:read', 'service'), schema: { summary: 'Describe a service: revisions, traffic, instances, URL, events', tags: ['services'], params: nameParam, response: { 200: serviceView, 404: error } } }, async (req) =>
     serving.get((req.params as { name: string }).name),
   );
+
+  if (stats) {
+    api.get('/services/:name/stats', {
+      config: owned('services:read', 'service'),
+      schema: {
+        summary: 'Recent requests, 5xx, p50/p99 latency, instances by phase and cold starts of a service, one column entry per step (10 s), for charts; kept in memory for 6 h (a restart starts over)',
+        tags: ['services'],
+        params: nameParam,
+        querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' } } },
+        response: { 200: serviceStatsSchema, 400: error, 404: error },
+      },
+    }, async (req) => stats.stats((req.params as { name: string }).name, (req.query as { window?: string }).window ?? '1h'));
+
+    // Every service's sparklines in one answer: the Services list may hold hundreds, and one request
+    // per row would be hundreds of requests every refresh. Not /services/stats: that is the path of
+    // GET /services/{name} for a service named `stats`. The services are those GET /services lists.
+    api.get('/stats/services', {
+      config: needs('services:read'),
+      schema: {
+        summary: 'Requests, p50/p99 latency (per coarse step, at most 60 over the window) and cold starts in the window of every service the token sees: the Services list\'s sparklines',
+        tags: ['services'],
+        querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' } } },
+        response: { 200: servicesStatsSchema, 400: error },
+      },
+    }, async (req) => {
+      const visible = (await serving.list()).filter((v) => visibleTo(req.principal!, v.project));
+      return stats.summaries(visible.map((v) => ({ name: v.name, project: v.project })), (req.query as { window?: string }).window ?? '1h');
+    });
+  }
 
   api.get('/services/:name/document', { config: owned('services:read', 'service'), schema: { summary: 'The deploy document of the latest revision (image pinned, the service\'s bounds): what `skiff export` translates', tags: ['services'], params: nameParam, response: { 200: deployDocumentSchema, 404: error } } }, async (req) =>
     serving.document((req.params as { name: string }).name),

@@ -25,7 +25,14 @@ export const trafficSchema = {
 const instanceSchema = {
   type: 'object',
   required: ['id', 'phase'],
-  properties: { id: str, phase: { type: 'string', enum: ['pre-created', 'starting', 'ready', 'draining', 'frozen'] }, address: { type: 'string', description: 'ip:port on the instance network' } },
+  properties: {
+    id: str,
+    phase: { type: 'string', enum: ['pre-created', 'starting', 'ready', 'draining', 'frozen'] },
+    address: { type: 'string', description: 'ip:port on the instance network' },
+    startedAt: { type: 'string', description: 'ISO time it was started (taken from the pool, thawed); for one re-adopted after a daemon restart, the restart' },
+    cpuPercent: { type: 'number', description: "its recent CPU use, in % of one core (the metering's last reading; absent with metering off or before its first)" },
+    memoryBytes: { type: 'integer', description: 'its working set now (the metering\'s last reading of its cgroup)' },
+  },
 } as const;
 
 const num = { type: 'number' } as const;
@@ -156,6 +163,60 @@ export const prewarmResultSchema = {
     revisions: {
       type: 'array',
       items: { type: 'object', required: ['revision', 'instances', 'ready'], properties: { revision: str, instances: { ...int, description: 'kept warm (the request bounded by maxScale)' }, ready: { ...int, description: 'ready when the call returned' } } },
+    },
+  },
+} as const;
+
+const series = (items: object, description: string) => ({ type: 'array', items, description }) as const;
+
+/** ServiceStatsView (core/views.ts): GET /services/{name}/stats, columns of one entry per step. */
+export const serviceStatsSchema = {
+  type: 'object',
+  required: ['service', 'stepSeconds', 't', 'requests', 'errors', 'p50Ms', 'p99Ms', 'instances', 'coldStarts', 'coldStartStages'],
+  properties: {
+    service: str,
+    stepSeconds: { ...num, description: 'seconds per step' },
+    t: series(num, "each step's end, unix seconds (whole with the default 10 s step), oldest first; the last is the latest step that has ended"),
+    requests: series(int, 'requests that ended in the step'),
+    errors: series(int, "of them, answered 5xx (the app's or the gateway's)"),
+    p50Ms: series({ type: ['number', 'null'] }, "the median latency of the step's requests (ms, estimated from the gateway's latency buckets); null without requests"),
+    p99Ms: series({ type: ['number', 'null'] }, 'the 99th percentile, likewise'),
+    instances: { type: 'object', additionalProperties: series(int, ''), description: "instances at each step's end by phase: ready, starting, frozen, draining, pre-created" },
+    coldStarts: series(int, 'cold starts that ended in the step'),
+    coldStartStages: {
+      type: 'object',
+      required: ['boundsMs', 'counts'],
+      description: 'the cold-start breakdown over the whole window',
+      properties: {
+        boundsMs: series(num, 'bucket upper bounds in ms; the last bucket is everything above the last bound'),
+        counts: { type: 'object', additionalProperties: series(int, ''), description: 'queued, created, started, ready, firstByte → count per bucket (boundsMs.length + 1)' },
+      },
+    },
+  },
+} as const;
+
+/** ServicesStatsView (core/views.ts): GET /stats/services, the Services list's sparklines. */
+export const servicesStatsSchema = {
+  type: 'object',
+  required: ['stepSeconds', 't', 'services'],
+  properties: {
+    stepSeconds: { ...num, description: 'seconds per coarse step (a whole number of the recorded 10 s steps; 60 for 1h)' },
+    t: series(num, "each coarse step's end, unix seconds, oldest first; shared by every service"),
+    services: {
+      type: 'array',
+      description: 'every service the token sees (as GET /services lists them)',
+      items: {
+        type: 'object',
+        required: ['name', 'project', 'requests', 'p50Ms', 'p99Ms', 'coldStarts'],
+        properties: {
+          name: str,
+          project: str,
+          requests: series(int, 'requests that ended in the step (divide by stepSeconds for a rate)'),
+          p50Ms: series({ type: ['number', 'null'] }, "the median latency of the step's requests (ms, from their latency buckets merged over the step); null without requests"),
+          p99Ms: series({ type: ['number', 'null'] }, 'the 99th percentile, likewise'),
+          coldStarts: { ...int, description: 'cold starts that ended in the window' },
+        },
+      },
     },
   },
 } as const;

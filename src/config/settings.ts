@@ -78,6 +78,11 @@ export interface Settings {
       idleDiscount: string;
     };
   };
+  /** the per-service history the dashboard's charts read (GET /api/v1/services/NAME/stats, docs/dashboard.md) */
+  stats: {
+    /** one step of the history: requests, latency, instances and cold starts are kept per step; at least 100 */
+    stepMs: number;
+  };
   /** projects' monthly budgets (docs/projects.md, "Budgets") */
   budgets: {
     /** how often every budget is evaluated (spend, thresholds, cap or stop); at least 1 */
@@ -181,6 +186,7 @@ export const DEFAULT_SETTINGS: Settings = {
     flushIntervalMs: 10_000,
     prices: { currency: 'USD', vcpuSecond: '0.000024', gibSecond: '0.0000025', millionRequests: '0.40', idleDiscount: '0.9' },
   },
+  stats: { stepMs: 10_000 },
   budgets: { intervalSeconds: 30 },
   events: { callbackNetworks: [], cronPrewarm: true },
   listenMaxConnections: 512,
@@ -249,6 +255,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_METERING_PRICES_MILLION_REQUESTS: 'metering.prices.millionRequests',
   SKIFF_METERING_PRICES_IDLE_DISCOUNT: 'metering.prices.idleDiscount',
   SKIFF_BUDGETS_INTERVAL_SECONDS: 'budgets.intervalSeconds',
+  SKIFF_STATS_STEP_MS: 'stats.stepMs',
   SKIFF_EVENTS_CALLBACK_NETWORKS: 'events.callbackNetworks',
   SKIFF_EVENTS_CRON_PREWARM: 'events.cronPrewarm',
   SKIFF_LISTEN_MAX_CONNECTIONS: 'listenMaxConnections',
@@ -328,7 +335,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
   } else if (typeof current === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
-    if ((dotted === 'metering.sampleMs' || dotted === 'metering.flushIntervalMs') && n < 100) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 100 (ms), got ${JSON.stringify(raw)}`);
+    if ((dotted === 'metering.sampleMs' || dotted === 'metering.flushIntervalMs' || dotted === 'stats.stepMs') && n < 100) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 100 (ms), got ${JSON.stringify(raw)}`);
     if (dotted === 'budgets.intervalSeconds' && n < 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 1 (s), got ${JSON.stringify(raw)}`);
     if (dotted === 'tracing.sampleRatio' && n > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a number from 0 to 1, got ${JSON.stringify(raw)}`);
     obj[last] = n;

@@ -8,6 +8,12 @@ export interface InstanceView {
   phase: string;
   /** ip:port on the instance network, once started */
   address?: string;
+  /** ISO time it was started (or taken from the pool, or thawed); after a daemon restart, when it was re-adopted */
+  startedAt?: string;
+  /** recent CPU use in % of one core (the metering's last reading); absent when there is none */
+  cpuPercent?: number;
+  /** working set in bytes (the metering's last reading of its cgroup) */
+  memoryBytes?: number;
 }
 
 /** What `skiff describe` shows about a service. */
@@ -144,6 +150,29 @@ export interface ServiceStatsView {
     /** queued, created, started, ready, firstByte → counts per bucket (boundsMs.length + 1) */
     counts: Record<string, number[]>;
   };
+}
+
+/** GET /api/v1/stats/services: every service the token sees, for the Services list's sparklines — the
+ *  ServiceStatsView history in coarse steps (at most 60 over the window), one request for the whole list. */
+export interface ServicesStatsView {
+  /** seconds per coarse step (60 for the default 1 h window); `t` holds each step's end */
+  stepSeconds: number;
+  /** unix seconds, oldest first; shared by every service */
+  t: number[];
+  services: ServiceStatsSummary[];
+}
+
+/** One service's line of ServicesStatsView: columns as long as its `t`. */
+export interface ServiceStatsSummary {
+  name: string;
+  project: string;
+  /** requests that ended in the step (not a rate: divide by stepSeconds) */
+  requests: number[];
+  /** latency percentiles of the step's requests (ms, from their merged latency buckets); null without requests */
+  p50Ms: Array<number | null>;
+  p99Ms: Array<number | null>;
+  /** cold starts that ended in the window */
+  coldStarts: number;
 }
 
 /** One line of GET /api/v1/stream (server-sent events, `event: change`): something the dashboard

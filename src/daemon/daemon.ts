@@ -15,6 +15,8 @@
 //                                   └─► startEvents (a cron trigger with --job starts executions: JobsPort)
 //   scheduler + gateway + driver.stats ─► Meter ─► store.usage ─► UsageService ─► /api/v1/usage, /api/v1/bill
 //                                    (daemon/metering-wiring.ts; per-minute rollups, docs/metering.md)
+//   gateway + scheduler + cold starts ─► ServiceStats (every stats.stepMs, in memory) ─► /api/v1/services/NAME/stats
+//   API changes + scheduler writes ─► ChangeHub ─► /api/v1/stream (server-sent events; ended first at stop)
 import { wireProjects } from './projects-wiring.ts';
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
@@ -36,6 +38,7 @@ import { FsBlobStore } from '../registry/fs-blob-store.ts';
 import { DigestLocks } from '../registry/digest-locks.ts';
 import { UploadManager } from '../registry/uploads.ts';
 import { Registry } from '../registry/registry.ts';
+import { RegistryBrowser } from '../registry/browse.ts';
 import { registerRegistryRoutes } from '../registry/http.ts';
 import { sendOciError } from '../registry/errors.ts';
 import { collectGarbage } from '../registry/gc.ts';
@@ -66,6 +69,8 @@ import { InMemoryProjectNames } from './project-names.ts';
 import { createDriver } from './drivers.ts';
 import { SkiffMetrics, listenMetrics } from './metrics.ts';
 import { parseHostPort } from '../config/settings.ts';
+import { ChangeHub, ChangeStreams } from '../api/change-hub.ts';
+import { startServiceStats } from './service-stats-wiring.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
@@ -139,7 +144,14 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // the job runner (core/quota.ts); quotas cached from the store, kept current by the project service
     const quotas = new QuotaLedger();
     quotas.load(await store.projects.listProjects());
-    const serving = await startServing({ settings, records: store.serving, projects: store.projects, quotas, clock, log, driver, images, triggers, domains: domainRefs, secrets, volumes });
+    // the dashboard's live updates: a change of a service's instances or events is announced under
+    // its project (looked up only while someone listens)
+    const changes = new ChangeHub(clock);
+    const serviceChanged = (service: string) => {
+      if (changes.size === 0) return;
+      void store.serving.getService(service).then((svc) => svc && changes.publish({ kind: 'service', name: service, project: svc.tenant }), () => {});
+    };
+    const serving = await startServing({ settings, records: store.serving, projects: store.projects, quotas, clock, log, driver, images, triggers, domains: domainRefs, secrets, volumes, onServiceChange: serviceChanged });
     // `skiff down` drains; a plain stop leaves instances to the next daemon
     let drainOnStop = false;
     stopping.push(async () => void (drainOnStop ? await serving.drainAndStop() : await serving.stop()));
@@ -148,6 +160,11 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // metering: after serving (its instances re-adopted), stopped before it (a last sample and flush)
     const metering = startMetering({ settings, serving, driver, usage: store.usage, clock, log });
     stopping.push(() => metering.stop());
+    // an instance's CPU and memory in the service views: the metering's last reading, no cgroup read of its own
+    if (metering.meter) serving.setInstanceUsage({ of: (id) => metering.meter!.recentUsage(id) });
+    // the charts' history: per service and step, read from the gateway's and scheduler's counters
+    const serviceStats = startServiceStats({ serving, exists: async (name) => (await store.serving.getService(name)) !== undefined, clock, stepMs: settings.stats.stepMs });
+    stopping.push(async () => serviceStats.stop());
     // budgets: evaluated after metering starts, stopped before it; a spent one caps the quota ledger
     const budgets = startBudgets({ settings, store, metering, quotas, clock, log });
     stopping.push(() => budgets.stop());
@@ -194,7 +211,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const lifecycle = { down: () => {} };
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
-    await registerApiRoutes(app, { lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
+    const streams = new ChangeStreams(changes, clock);
+    await registerApiRoutes(app, { stats: serviceStats, changes: streams, lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, registryBrowse: new RegistryBrowser(registry, projectNames), serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
     // the dashboard's static files at / and /assets/* (daemon/dashboard.ts; the page itself uses /api/v1)
     registerDashboard(app, await loadDashboard(defaultDashboardDir()), log);
 
@@ -204,6 +222,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       throw new SkiffError('CONFIG_INVALID', `cannot listen on ${settings.listen.host}:${settings.listen.port}: ${(err as Error).message}`, { cause: err });
     }
     stopping.push(() => app.close());
+    // open change streams first: they would otherwise hold the close until their clients left
+    stopping.push(async () => streams.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.listen.port;
     const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;

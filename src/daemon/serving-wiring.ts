@@ -16,7 +16,8 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { BacklogPort } from '../scheduler/ports.ts';
 import { netProbes, promScrape } from '../scheduler/probes.ts';
 import { ColdStartStats } from '../scheduler/cold-start-stats.ts';
-import type { DomainRefsPort, ImagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
+import type { DomainRefsPort, ImagePort, InstanceUsagePort, TriggerRefsPort, VolumeRulesPort } from '../serving/ports.ts';
+import type { DesiredStatePort } from '../scheduler/ports.ts';
 import { ServingService } from '../serving/service.ts';
 import { ProjectQuotaGuard } from '../serving/quota.ts';
 import type { QuotaLedger } from '../core/quota.ts';
@@ -42,6 +43,8 @@ export interface ServingPlane {
   meteredInstances(): ReturnType<Scheduler['meteredInstances']>;
   /** the event side's backlog per service, an autoscaler input (events start after serving) */
   setBacklog(port: BacklogPort): void;
+  /** each instance's recent CPU and memory for the service views (the metering starts after serving) */
+  setInstanceUsage(port: InstanceUsagePort): void;
   stop(): Promise<void>;
   /** `skiff down`: the gateway takes no new connection, every instance finishes its requests and
    *  stops, then stop(). Resolves with how many instances there were. */
@@ -66,6 +69,9 @@ export async function startServing(deps: {
    *  start) and the stored quotas a deploy's min instances are checked against */
   quotas?: QuotaLedger;
   projects?: Pick<ProjectsRepository, 'getProject'>;
+  /** told the service whose instances or events changed, once the scheduler's write of it is stored
+   *  (the dashboard's change stream reads the service again then) */
+  onServiceChange?: (service: string) => void;
 }): Promise<ServingPlane> {
   const { settings, clock, log } = deps;
   let scheduler: Scheduler | undefined;
@@ -92,7 +98,7 @@ export async function startServing(deps: {
     probes: netProbes,
     scrape: promScrape,
     routing: routingFromGateway(gateway, settings.domain, { update: (services) => internal?.update(services) }),
-    desired: desiredStateFromStore(deps.records, clock),
+    desired: deps.onServiceChange ? announcingChanges(desiredStateFromStore(deps.records, clock), deps.onServiceChange) : desiredStateFromStore(deps.records, clock),
     scalers: kpaScalers,
     keepAlive: histogramKeepAlives(settings.keepAlive),
     clock,
@@ -125,6 +131,7 @@ export async function startServing(deps: {
     await observer?.shutdown();
     throw err;
   }
+  let instanceUsage: InstanceUsagePort | undefined;
   const publicHost = settings.gateway.host === '0.0.0.0' || settings.gateway.host === '::' ? 'localhost' : settings.gateway.host;
   const service = new ServingService({
     records: deps.records,
@@ -139,6 +146,7 @@ export async function startServing(deps: {
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
     // the rules the runc driver applies again at each create (runtime/devices/devices.ts)
     ...(deps.projects ? { quotas: new ProjectQuotaGuard({ quota: async (p) => (await deps.projects!.getProject(p))?.quota }, deps.records) } : {}),
+    instanceUsage: { of: (id) => instanceUsage?.of(id) },
     devices: { assertDevices: async (spec) => void (await resolveDevices(spec.devices ?? [], spec.gpus ?? 0, { allowList: settings.runtime.deviceAllowList, cdiDirs: settings.runtime.cdiSpecDirs })) },
   });
   return {
@@ -150,6 +158,7 @@ export async function startServing(deps: {
     revisionMetrics: () => scheduler!.metrics(),
     meteredInstances: () => scheduler!.meteredInstances(),
     setBacklog: (port) => scheduler!.setBacklog(port),
+    setInstanceUsage: (port) => void (instanceUsage = port),
     stop: async () => {
       await scheduler!.stop();
       await internal?.close();
@@ -163,6 +172,30 @@ export async function startServing(deps: {
       await gateway.close();
       await observer?.shutdown();
       return instances;
+    },
+  };
+}
+
+/** The scheduler's store writes, each also announced once stored: an instance's phase (recorded at
+ *  every change), its removal, a service event. */
+function announcingChanges(port: DesiredStatePort, changed: (service: string) => void): DesiredStatePort {
+  const serviceOf = new Map<string, string>();
+  return {
+    ...port,
+    recordInstance: async (id, revision, service, state, address) => {
+      serviceOf.set(id, service);
+      await port.recordInstance(id, revision, service, state, address);
+      changed(service);
+    },
+    forgetInstance: async (id) => {
+      await port.forgetInstance(id);
+      const service = serviceOf.get(id);
+      serviceOf.delete(id);
+      if (service !== undefined) changed(service);
+    },
+    event: async (service, revision, kind, message) => {
+      await port.event(service, revision, kind, message);
+      changed(service);
     },
   };
 }

@@ -93,6 +93,8 @@ export class Meter {
   private cancel: Array<() => void> = [];
   private sampling: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
+  /** each instance's CPU use over its last sample and its working set then (the dashboard's instance list) */
+  private readonly recent = new Map<string, { cpuPercent: number; memoryBytes: number }>();
   /** where the previous run left each instance; read once, at the first sample */
   private marks: Promise<Map<string, UsageMark>> | undefined;
 
@@ -145,7 +147,11 @@ export class Meter {
       this.known.set(inst.id, inst);
       // an instance adopted from the previous run: from where that run's last written sample left it
       const mark = !this.seen.has(inst.id) && inst.startedAt <= this.runStart ? marks.get(inst.id) : undefined;
-      const m = measure(inst, this.seen.get(inst.id) ?? (mark && mark.at < now ? { at: mark.at, cpuNanos: mark.cpuNanos } : undefined), gw.get(inst.id) ?? NONE, stats[k], now, this.lastSample, this.runStart);
+      const before = this.seen.get(inst.id);
+      const m = measure(inst, before ?? (mark && mark.at < now ? { at: mark.at, cpuNanos: mark.cpuNanos } : undefined), gw.get(inst.id) ?? NONE, stats[k], now, this.lastSample, this.runStart);
+      const read = stats[k];
+      // CPU % needs two readings of this run; the working set, one
+      if (read) this.recent.set(inst.id, { cpuPercent: before && now > before.at ? Math.round(((read.cpuNanos - before.cpuNanos) / 1e6 / (now - before.at)) * 1000) / 10 : (this.recent.get(inst.id)?.cpuPercent ?? 0), memoryBytes: read.workingSetBytes });
       this.seen.set(inst.id, m.seen);
       this.acc.add(m.sample);
       gw.delete(inst.id);
@@ -158,8 +164,15 @@ export class Meter {
       this.acc.add(m.sample);
     }
     for (const id of this.seen.keys()) if (!live.has(id)) this.seen.delete(id);
+    for (const id of this.recent.keys()) if (!live.has(id)) this.recent.delete(id);
     for (const id of this.known.keys()) if (!live.has(id) && !gw.has(id)) this.known.delete(id);
     this.lastSample = now;
+  }
+
+  /** An instance's CPU use over the last sample (% of one core) and its working set then; undefined
+   *  before its first reading. No cgroup is read here: this is what the last sample saw. */
+  recentUsage(id: string): { cpuPercent: number; memoryBytes: number } | undefined {
+    return this.recent.get(id);
   }
 
   /** Writes the minutes changed since the last flush (absolute values; idempotent). */

@@ -45,6 +45,11 @@ export interface SecretPinPort {
 /** The keep-alive policy in force for a service (ServiceView.keepAlive). */
 export type KeepAliveView = ServiceView['keepAlive'];
 
+/** An instance's recent CPU use (% of one core) and working set, as last measured; undefined: none yet. */
+export interface InstanceUsagePort {
+  of(id: string): { cpuPercent: number; memoryBytes: number } | undefined;
+}
+
 /** The scheduler, as deploys and describe need it. */
 export interface SchedulerPort {
   /** re-reads desired state after a deploy, a traffic change, new scale bounds or a delete, and converges */

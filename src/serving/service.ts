@@ -8,7 +8,7 @@ import type { DeployDocument, DeployPatch } from '../core/documents.ts';
 import type { DeployResult, PrewarmResult, ServiceView } from '../core/views.ts';
 import type { RevisionRecord, ScaleBounds, ServiceEvent, ServiceRecord, TrafficTarget } from '../core/service.ts';
 import { pinnedReference } from '../core/names.ts';
-import type { ImagePort, InstanceLogPort, SchedulerPort, SecretPinPort, ServingRecords, TriggerRefsPort, DomainRefsPort, VolumeRulesPort, DeviceRulesPort } from './ports.ts';
+import type { ImagePort, InstanceLogPort, InstanceUsagePort, SchedulerPort, SecretPinPort, ServingRecords, TriggerRefsPort, DomainRefsPort, VolumeRulesPort, DeviceRulesPort } from './ports.ts';
 import { assertNoTriggers } from './trigger-refs.ts';
 import { assertScale, normaliseDeployDocument } from './spec.ts';
 import { assertTraffic, keepingTags, trafficAfterDeploy, type DeployRouting } from './traffic.ts';
@@ -37,6 +37,8 @@ export interface ServingServiceDeps {
   devices?: DeviceRulesPort;
   /** project quotas on min instances (serving/quota.ts; none: unlimited) */
   quotas?: ProjectQuotaGuard;
+  /** each instance's recent CPU and memory use, when something measures it (the metering) */
+  instanceUsage?: InstanceUsagePort;
 }
 
 /** the traffic target naming whatever revision is latest */
@@ -281,7 +283,11 @@ export class ServingService {
       service,
       revisions,
       events,
-      instances: (rev) => this.d.scheduler.describe(rev),
+      instances: (rev) => {
+        const usage = this.d.instanceUsage;
+        const list = this.d.scheduler.describe(rev);
+        return usage ? list.map((i) => ({ ...i, ...usage.of(i.id) })) : list;
+      },
       status: (rev) => this.d.scheduler.revisionStatus(rev),
       keepAlive: this.d.scheduler.keepAlive(service.name),
       gateway: this.d.gateway,

@@ -53,10 +53,14 @@ test('project B cannot tell what project A holds: every named route, every list,
       .replace('/domains/{host}', '/domains/a.example.net')
       .replace('/tokens/{id}', `/tokens/${aToken.id}`)
       .replace('/projects/{name}', '/projects/team-a')
-      .replace('/budgets/{name}', '/budgets/team-a');
+      .replace('/budgets/{name}', '/budgets/team-a')
+      // a repository is one path segment, its slash encoded (api/registry-browse-routes.ts)
+      .replace('{repository}', 'team-a%2Fapp')
+      .replace('{tag}', 'v1')
+      .replace('{digest}', `sha256:${'0'.repeat(64)}`);
   /** the same shape, a name nobody has */
   const nobodys = (p: string): string =>
-    p.replace(/\{host\}/g, 'nobody.example.net').replace(/\{id\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{name\}/g, 'nobody-zz');
+    p.replace('{repository}', 'team-b%2Fnobody-zz').replace('{tag}', 'v1').replace('{digest}', `sha256:${'0'.repeat(64)}`).replace(/\{host\}/g, 'nobody.example.net').replace(/\{id\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{name\}/g, 'nobody-zz');
 
   const call = async (token: string, method: string, p: string) => {
     const res = await fetch(d.url + p, {
@@ -106,6 +110,8 @@ test('project B cannot tell what project A holds: every named route, every list,
       await b.listDomains(),
       await b.listProjects(),
       await b.listBudgets(),
+      await b.listRepositories(),
+      await b.servicesStats(),
       ...(role === 'admin' ? [await b.listTokens()] : []),
     ];
     const text = JSON.stringify(lists);
@@ -124,10 +130,13 @@ test('project B cannot tell what project A holds: every named route, every list,
   // A's token sees A's, not B's; the operator sees both, each with its project
   const a = new SkiffClient({ baseUrl: d.url, token: aToken.secret });
   assert.deepEqual((await a.listServices()).services.map((s) => s.name), ['a-web']);
+  assert.deepEqual((await a.servicesStats()).services.map((s) => s.name), ['a-web'], 'the Services list’s sparklines: the same services');
   await new SkiffClient({ baseUrl: d.url, token: d.token, project: 'team-b' }).deploy({ name: 'b-web', image: (await pushHttpdImage(d, 'team-b/app', 'v1', 'b')).reference });
   const all = (await operator.listServices()).services.map((s) => `${s.project}/${s.name}`).sort();
   assert.deepEqual(all, ['team-a/a-web', 'team-b/b-web']);
   assert.deepEqual((await new SkiffClient({ baseUrl: d.url, token: d.token, project: 'team-b' }).listServices()).services.map((s) => s.name), ['b-web']);
+  assert.deepEqual((await operator.servicesStats()).services.map((s) => `${s.project}/${s.name}`).sort(), all, 'the operator’s sparklines: both projects');
+  assert.deepEqual((await new SkiffClient({ baseUrl: d.url, token: d.token, project: 'team-b' }).servicesStats()).services.map((s) => s.name), ['b-web']);
   // service names are one namespace (they are host names): B cannot take a-web, and is told only that the name is taken
   await assert.rejects(new SkiffClient({ baseUrl: d.url, token: bTokens.deploy }).deploy({ name: 'a-web', image: (await pushHttpdImage(d, 'team-b/app', 'v2', 'b2')).reference }), (err: { code?: string; message?: string }) => err.code === 'CONFLICT' && !/team-a/.test(err.message ?? ''));
 
@@ -138,6 +147,9 @@ test('project B cannot tell what project A holds: every named route, every list,
   assert.ok((await asA.getVolume('a-vol')).name);
   assert.ok((await asA.getDomain('a.example.net')).host);
   assert.ok((await operator.listTokens()).tokens.some((x) => x.id === aToken.id));
+  // A's image is still there, tags and all, after B's walk tried to delete it
+  assert.deepEqual((await asA.repository('team-a/app')).manifests.flatMap((m) => m.tags), ['v1']);
+  assert.deepEqual((await a.listRepositories()).repositories.map((r) => r.name), ['team-a/app']);
   // default's repositories under tools/ would change hands if a project `tools` were made: refused
   await pushHttpdImage(d, 'tools/app', 'v1', 'tools');
   await assert.rejects(operator.createProject('tools'), (err: { code?: string; message?: string }) => err.code === 'CONFLICT' && /1 registry repository of the default project is named tools\//.test(err.message ?? ''));

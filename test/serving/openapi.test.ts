@@ -19,6 +19,7 @@ const ENDPOINTS: Array<[method: string, path: string, success: string]> = [
   ['get', '/api/v1/services', '200'],
   ['get', '/api/v1/services/{name}', '200'],
   ['get', '/api/v1/services/{name}/document', '200'],
+  ['get', '/api/v1/services/{name}/stats', '200'],
   ['delete', '/api/v1/services/{name}', '204'],
   ['put', '/api/v1/services/{name}/traffic', '200'],
   ['post', '/api/v1/services/{name}/rollback', '200'],
@@ -56,7 +57,7 @@ test('openapi.json lists every services endpoint with its request and response s
   for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
   assert.deepEqual(view.properties!.keepAlive!.properties!.kind!.enum, ['fixed', 'histogram']);
   const revision = view.properties!.revisions!.items!;
-  assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'id', 'phase']);
+  assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'cpuPercent', 'id', 'memoryBytes', 'phase', 'startedAt']);
   // the effective configuration of each revision: every field of the spec but its name and image
   for (const field of ['port', 'env', 'memoryBytes', 'cpus', 'pids', 'timeoutMs', 'scaling', 'readiness', 'liveness']) assert.ok(revision.properties!.config!.properties![field], `config: ${field}`);
   // an update: every deploy field optional and nullable, the name not among them
