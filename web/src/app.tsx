@@ -5,6 +5,7 @@ import type { ServiceView } from '../../src/core/views.ts';
 import { listServices, signOut } from './api.ts';
 import { SignIn } from './sign-in.tsx';
 import { ServicesPage } from './services.tsx';
+import { useConnectionLost } from './live.ts';
 import { SECTIONS, useRoute, type Route } from './router.ts';
 import { ServicePage } from './pages/service.tsx';
 import { TriggersPage } from './pages/triggers.tsx';
@@ -44,6 +45,7 @@ function Page(props: { route: Route; initial?: ServiceView[] | undefined; onSign
 export function App() {
   const [state, setState] = useState<State>({ page: 'loading' });
   const route = useRoute();
+  const connectionLost = useConnectionLost();
 
   useEffect(() => {
     // one read decides the first page: signed in (a session cookie the API accepts) or not
@@ -74,6 +76,9 @@ export function App() {
           </>
         )}
       </header>
+      {state.page === 'app' && connectionLost && (
+        <p class="banner" role="status">The daemon does not answer: it may be restarting. Reconnecting…</p>
+      )}
       <main id="main" tabIndex={-1}>
         {state.page === 'loading' && <p class="muted" role="status">Loading…</p>}
         {state.page === 'sign-in' && <SignIn notice={state.notice} onSignedIn={() => setState({ page: 'app' })} />}
