@@ -7,16 +7,12 @@
 // Prints p50/p99 per operation and the PostgreSQL/SQLite ratios. Needs root (runc prepares the
 // image) and the postgresql package.
 //   node bin/run-ts.mjs bench/store.ts [--services 500] [--lists 20] [--describes 200]
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startChildDaemon, type ChildDaemon } from '../test/helpers/child-daemon.ts';
-import { removeTestNetwork } from '../test/helpers/daemon.ts';
 import { pushHttpdImage } from '../test/helpers/images.ts';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres.ts';
 import { SkiffClient } from '../src/api/client.ts';
 import { intFlag, median, pct } from './lib/measure.ts';
+import { Cleanups, startIdleDaemon } from './lib/idle-daemon.ts';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '500' }, lists: { type: 'string', default: '20' }, describes: { type: 'string', default: '200' } } });
 const services = intFlag(values.services, '--services');
@@ -38,31 +34,10 @@ interface Result {
   describe: number[];
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-async function cleanup() {
-  for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => console.error('cleanup:', err));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+const cleanups = new Cleanups();
 
 async function measure(store: string, storeUrl: string): Promise<Result> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), `skiff-bench-store-${store}-`));
-  let daemon: ChildDaemon | undefined = await startChildDaemon(dataDir, {
-    SKIFF_STORE_URL: storeUrl,
-    SKIFF_COLD_START_POOL_PER_REVISION: '0',
-    SKIFF_RUNTIME_BRIDGE: net.bridge,
-    SKIFF_RUNTIME_SUBNET: net.subnet,
-    SKIFF_RUNTIME_CHAIN_PREFIX: net.chainPrefix,
-    SKIFF_RUNTIME_EGRESS: 'false',
-  });
-  const stop = async () => {
-    if (!daemon) return;
-    daemon.proc.kill('SIGTERM');
-    await daemon.exited;
-    daemon = undefined;
-    await removeTestNetwork(net);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  cleanups.push(stop);
+  const { daemon, stop } = await startIdleDaemon(`store-${store}`, net, cleanups, { SKIFF_STORE_URL: storeUrl });
   const client = new SkiffClient({ baseUrl: daemon.url, token: daemon.token });
   const image = (await pushHttpdImage({ url: daemon.url, token: daemon.token }, 'bench/store', 'v1')).reference;
   const result: Result = { store, deploy: [], list: [], describe: [] };
@@ -91,5 +66,5 @@ try {
   const ratio = (k: 'deploy' | 'list' | 'describe') => (median(postgres[k]) / median(sqlite[k])).toFixed(2);
   console.log(`store: PostgreSQL/SQLite p50 — deploy ${ratio('deploy')}×, list of ${services} ${ratio('list')}×, describe ${ratio('describe')}×`);
 } finally {
-  await cleanup();
+  await cleanups.run();
 }

@@ -13,6 +13,7 @@
 // Memory: an idle service costs nothing per step. Only steps with a request or a cold start (or a stage of one) are kept
 // (a few numbers each), and the instance counts only when they change; a query fills the gaps with
 // zeros and carries the counts forward, so its columns always span the whole window.
+import type { ServiceStatsSummary, ServiceStatsView } from '../core/views.ts';
 
 /** One revision's counters at the end of a step, as the daemon reads them. */
 export interface RevisionReading {
@@ -45,26 +46,10 @@ export interface ServiceStatsOptions {
 }
 
 /** What a window of the history looks like: core/views.ts ServiceStatsView (without the name). */
-export interface StatsColumns {
-  stepSeconds: number;
-  t: number[];
-  requests: number[];
-  errors: number[];
-  p50Ms: Array<number | null>;
-  p99Ms: Array<number | null>;
-  instances: Record<string, number[]>;
-  coldStarts: number[];
-  coldStartStages: { boundsMs: number[]; counts: Record<string, number[]> };
-}
+export type StatsColumns = Omit<ServiceStatsView, 'service'>;
 
 /** One service's line of the Services list (core/views.ts ServicesStatsView): coarse steps. */
-export interface SummaryColumns {
-  requests: number[];
-  p50Ms: Array<number | null>;
-  p99Ms: Array<number | null>;
-  /** over every coarse step */
-  coldStarts: number;
-}
+export type SummaryColumns = Omit<ServiceStatsSummary, 'name' | 'project'>;
 
 /** A step with a request or a cold start in it. */
 interface Step {
