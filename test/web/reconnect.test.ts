@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startTestDaemon } from '../helpers/daemon.ts';
 import { openBrowser, requireChromium } from '../helpers/browser.ts';
 
-test('a daemon restart: the page says it is reconnecting, then asks to sign in again, and works after', { skip: requireChromium(), timeout: 180_000 }, async (t) => {
+test('a daemon restart: the page says it is reconnecting, then asks to sign in again, and works after; sign-out ends the session', { skip: requireChromium(), timeout: 180_000 }, async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-restart-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const first = await startTestDaemon(t, { dataDir });
@@ -52,5 +52,13 @@ test('a daemon restart: the page says it is reconnecting, then asks to sign in a
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
   await page.getByText('No services yet').waitFor();
+  // the header says who the session acts as: the data dir's admin token spans every project
+  await page.getByRole('banner').getByText(/every project · admin/).waitFor();
+
+  // sign-out: the daemon forgets the session (the cookie no longer works) and the page says so
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByText('Signed out.').waitFor();
+  assert.equal(await page.evaluate(async () => (await fetch('/api/v1/session')).status), 401);
   assert.deepEqual(errors, []);
 });

@@ -2,7 +2,7 @@
 // form until the API accepts the session, then the page the address names (router.ts; docs/dashboard.md).
 import { useEffect, useState } from 'preact/hooks';
 import type { ServiceView } from '../../src/core/views.ts';
-import { listServices, signOut } from './api.ts';
+import { getJson, listServices, signOut } from './api.ts';
 import { SignIn } from './sign-in.tsx';
 import { ServicesPage } from './services.tsx';
 import { useConnectionLost } from './live.ts';
@@ -15,6 +15,14 @@ import { VolumesPage } from './pages/volumes.tsx';
 import { SecretsPage } from './pages/secrets.tsx';
 import { RegistryPage } from './pages/registry.tsx';
 import { UsagePage } from './pages/usage.tsx';
+
+/** GET /api/v1/session: who the session acts as (shown in the header, so nobody wonders why a
+ *  project's services are missing or a button answers 403) */
+interface Who {
+  name: string;
+  project: string;
+  role: string;
+}
 
 type State = { page: 'loading' } | { page: 'sign-in'; notice?: string } | { page: 'app'; initial?: ServiceView[] };
 
@@ -46,6 +54,14 @@ export function App() {
   const [state, setState] = useState<State>({ page: 'loading' });
   const route = useRoute();
   const connectionLost = useConnectionLost();
+  const [who, setWho] = useState<Who | undefined>();
+  const signedIn = state.page === 'app';
+  useEffect(() => {
+    if (!signedIn) return setWho(undefined);
+    const ac = new AbortController();
+    getJson<Who>('/api/v1/session', ac.signal).then((r) => r.ok && setWho(r.value), () => {});
+    return () => ac.abort();
+  }, [signedIn]);
 
   useEffect(() => {
     // one read decides the first page: signed in (a session cookie the API accepts) or not
@@ -72,6 +88,11 @@ export function App() {
                 <a href={`#/${id}`} aria-current={id === section ? 'page' : undefined}>{label}</a>
               ))}
             </nav>
+            {who && (
+              <span class="who" title="the token this session acts as">
+                {who.name} · {who.project === '*' ? 'every project' : `project ${who.project}`} · {who.role}
+              </span>
+            )}
             <button type="button" class="sign-out" onClick={() => void signOut().then(() => setState({ page: 'sign-in', notice: 'Signed out.' }))}>Sign out</button>
           </>
         )}
