@@ -19,7 +19,29 @@ export interface ChallengeBoard {
   delete(token: string): void;
 }
 
+/** The CAs (directory origins) an issuer of this process still orders from, with how many issuers.
+ *  acme-client's axios instance is one per process, so a stopped issuer cannot cancel its own
+ *  requests; instead a request to a CA no running issuer uses is refused before it is sent. */
+const liveCAs = new Map<string, number>();
+let refusing = false;
+
+function refuseClosedCAs(): void {
+  if (refusing) return;
+  refusing = true;
+  acme.axios.interceptors.request.use((config) => {
+    const url = config.url ?? '';
+    const origin = URL.canParse(url) ? new URL(url).origin : undefined;
+    // thrown without a `config`: acme-client's retry interceptor passes such an error on at once
+    if (origin && !liveCAs.has(origin)) throw new Error(`acme: ${origin}: the daemon's certificate issuer has stopped`);
+    return config;
+  });
+}
+
 export function acmeIssuer(settings: Settings['acme'], certsDir: string, challenges: ChallengeBoard, log: Logger): CertificateIssuerPort {
+  const ca = URL.canParse(settings.directoryUrl) ? new URL(settings.directoryUrl).origin : settings.directoryUrl;
+  liveCAs.set(ca, (liveCAs.get(ca) ?? 0) + 1);
+  refuseClosedCAs();
+  let closed = false;
   if (settings.caFile) {
     let extra: string;
     try {
@@ -50,7 +72,15 @@ export function acmeIssuer(settings: Settings['acme'], certsDir: string, challen
       throw err;
     }));
   return {
+    close() {
+      if (closed) return;
+      closed = true;
+      const n = (liveCAs.get(ca) ?? 1) - 1;
+      if (n > 0) liveCAs.set(ca, n);
+      else liveCAs.delete(ca);
+    },
     async issue(host: string): Promise<CertificatePair> {
+      if (closed) throw new SkiffError('UNAVAILABLE', 'acme: the certificate issuer has stopped');
       const c = await clientOf();
       const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
       const chain = await c.auto({

@@ -23,6 +23,9 @@ export interface CertificateFilesPort {
 /** Obtains a certificate for a host (ACME: daemon/acme-issuer.ts). Rejects with the cause. */
 export interface CertificateIssuerPort {
   issue(host: string): Promise<CertificatePair>;
+  /** At stop: an order still under way makes no further request (it fails at once instead of retrying
+   *  a CA for minutes, which would also keep a process with a stopped daemon alive). */
+  close?(): void;
 }
 
 /** What the gateway serves: which host goes to which service, and each host's certificate. */

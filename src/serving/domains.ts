@@ -57,6 +57,7 @@ export class DomainService {
     // An ACME order under way is waited for a little, not to its end (a CA that stops answering would
     // hold the daemon's stop); what it brings after that is dropped, and the next start orders again.
     await withTimeout(this.pumping?.catch(() => {}) ?? Promise.resolve(), STOP_WAIT_MS);
+    this.d.issuer.close?.();
   }
 
   async add(doc: DomainDocument, tenant: string): Promise<DomainView> {
