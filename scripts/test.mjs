@@ -29,10 +29,10 @@ if (filters.length === 0) {
 // they compute, so on this 2-core machine the suite takes much less time with two in flight
 // (README, "Tests": the measured figures). A file whose assertions depend on having the machine to itself
 // (CPU-time measurements, autoscaling on CPU, the keep-alive's timings, kill -9 at a chosen instant,
-// churn whose cleanup is timed, the benches) is listed in EXCLUSIVE and runs after the others, alone.
+// churn whose cleanup is timed) is listed in EXCLUSIVE and runs after the others, alone.
 const EXCLUSIVE = [
-  'test/bench/',
-  'test/metering/',
+  'test/metering/accuracy.test.ts',
+  'test/metering/durability.test.ts',
   'test/security/lifecycle.test.ts',
   'test/serving/job-crash.test.ts',
   'test/serving/metric-scaling.test.ts',
