@@ -109,7 +109,7 @@ export function visibleTo(principal: Principal, project: string): boolean {
  * token was revoked ends here. A cookie-authenticated request that may change state must carry the
  * session's CSRF token.
  */
-async function authenticate(req: FastifyRequest, tokens: Pick<TokenPort, 'verify'>, sessions: SessionStore | undefined): Promise<{ principal: Principal; viaSession: boolean } | undefined> {
+export async function authenticate(req: FastifyRequest, tokens: Pick<TokenPort, 'verify'>, sessions: SessionStore | undefined): Promise<{ principal: Principal; viaSession: boolean } | undefined> {
   if (req.headers.authorization !== undefined || !sessions) {
     const secret = tokenFromAuthorization(req.headers.authorization);
     const principal = secret ? await tokens.verify(secret) : undefined;

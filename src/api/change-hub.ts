@@ -14,8 +14,8 @@ import type { Clock } from '../core/clock.ts';
 import type { ChangeEvent } from '../core/views.ts';
 
 export interface ChangeSubscriber {
-  /** whether a change of `project` is this subscriber's to see */
-  sees(project: string): boolean;
+  /** whether this change is this subscriber's to see (its project, and a kind its role may list) */
+  sees(change: ChangeEvent): boolean;
   send(change: ChangeEvent): void;
 }
 
@@ -60,7 +60,7 @@ export class ChangeHub {
 
   private deliver(change: ChangeEvent): void {
     for (const s of this.subscribers) {
-      if (!s.sees(change.project)) continue;
+      if (!s.sees(change)) continue;
       try {
         s.send(change);
       } catch {
@@ -85,6 +85,10 @@ export class ChangeStreams {
     readonly maxPerToken = STREAMS_PER_TOKEN,
     readonly pingMs = STREAM_PING_MS,
   ) {}
+
+  /** most a stream may have written and the client not yet read: past it the client is not reading
+   *  and its stream is ended (EventSource reconnects), rather than buffered without bound */
+  static readonly MAX_UNREAD_BYTES = 64 * 1024;
 
   /** ends every stream now and refuses new ones (the daemon is stopping) */
   close(): void {

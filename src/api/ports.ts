@@ -42,6 +42,8 @@ export interface RegistryBrowsePort {
   repository(tenant: string, name: string): Promise<RegistryRepositoryDetail>;
   /** a tag, or a digest (the manifest and its tags) */
   delete(tenant: string, name: string, reference: string): Promise<void>;
+  /** the project a repository is part of: a change to it is that project's to see (api/stream-routes) */
+  projectOf(name: string): string;
 }
 
 export interface GcPort {

@@ -26,6 +26,7 @@ import { registerBudgetRoutes } from './budget-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { SessionStore, SignInLimiter } from './sessions.ts';
 import { publishChanges, registerStreamRoutes } from './stream-routes.ts';
+import { authenticate } from './auth.ts';
 
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -57,8 +58,9 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerSessionRoutes(api, deps.tokens, sessions, new SignInLimiter(deps.now));
     // the dashboard's live updates: each successful change is published, GET /stream hands them out
     if (deps.changes) {
-      publishChanges(api, deps.changes.hub);
-      registerStreamRoutes(api, deps.changes);
+      const browse = deps.registryBrowse;
+      publishChanges(api, deps.changes.hub, browse && ((name) => browse.projectOf(name)));
+      registerStreamRoutes(api, deps.changes, async (req) => (await authenticate(req, deps.tokens, sessions).catch(() => undefined))?.principal.tokenId === req.principal?.tokenId);
     }
 
     api.get('/health', { config: needs('token'), schema: { summary: 'Liveness of the daemon', response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({

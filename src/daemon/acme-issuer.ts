@@ -19,10 +19,13 @@ export interface ChallengeBoard {
   delete(token: string): void;
 }
 
-/** The CAs (directory origins) an issuer of this process still orders from, with how many issuers.
- *  acme-client's axios instance is one per process, so a stopped issuer cannot cancel its own
- *  requests; instead a request to a CA no running issuer uses is refused before it is sent. */
+/** The CAs (directory origins) an issuer of this process still orders from, with how many issuers,
+ *  and those a closed issuer ordered from. acme-client's axios instance is one per process, so a
+ *  stopped issuer cannot cancel its own requests; instead a request to a CA that only closed issuers
+ *  used is refused before it is sent. Any other origin (a CA serving orders from a second host, any
+ *  other user of that axios instance) is left alone. */
 const liveCAs = new Map<string, number>();
+const closedCAs = new Set<string>();
 let refusing = false;
 
 function refuseClosedCAs(): void {
@@ -32,7 +35,7 @@ function refuseClosedCAs(): void {
     const url = config.url ?? '';
     const origin = URL.canParse(url) ? new URL(url).origin : undefined;
     // thrown without a `config`: acme-client's retry interceptor passes such an error on at once
-    if (origin && !liveCAs.has(origin)) throw new Error(`acme: ${origin}: the daemon's certificate issuer has stopped`);
+    if (origin && closedCAs.has(origin) && !liveCAs.has(origin)) throw new Error(`acme: ${origin}: the daemon's certificate issuer has stopped`);
     return config;
   });
 }
@@ -78,6 +81,7 @@ export function acmeIssuer(settings: Settings['acme'], certsDir: string, challen
       const n = (liveCAs.get(ca) ?? 1) - 1;
       if (n > 0) liveCAs.set(ca, n);
       else liveCAs.delete(ca);
+      closedCAs.add(ca);
     },
     async issue(host: string): Promise<CertificatePair> {
       if (closed) throw new SkiffError('UNAVAILABLE', 'acme: the certificate issuer has stopped');

@@ -45,11 +45,21 @@ export interface ServiceStatsPlane {
 export function startServiceStats(d: { serving: Pick<ServingPlane, 'gateway' | 'coldStarts' | 'revisionMetrics'>; exists: (service: string) => Promise<boolean>; clock: Clock; stepMs: number }): ServiceStatsPlane {
   const stats = new ServiceStats({ stepMs: d.stepMs, keepMs: STATS_KEEP_MS, latencyBoundsMs: LATENCY_BOUNDS_S.map((s) => s * 1000), stageBoundsMs: STAGE_BOUNDS_MS, phases: PHASES, stages: [...STAGES] });
   const sample = () => stats.sample(d.clock.now(), readings(d.serving));
-  // first at the next step boundary, then every step
-  let cancel = d.clock.after(d.stepMs - (d.clock.now() % d.stepMs), () => {
-    sample();
-    cancel = d.clock.every(d.stepMs, sample);
-  });
+  // At each step boundary, each wait measured from now: an interval timer would carry each tick's
+  // lateness into the next and drift off the steps over hours. A sample that throws loses its step,
+  // not the sampling after it.
+  let stopped = false;
+  const nextStep = () => d.clock.after(d.stepMs - (d.clock.now() % d.stepMs), tick);
+  const tick = () => {
+    try {
+      sample();
+    } catch {
+      // a reading that fails (a revision removed mid-read) shows as a step without data
+    } finally {
+      if (!stopped) cancel = nextStep();
+    }
+  };
+  let cancel = nextStep();
   return {
     async stats(name, window) {
       const windowMs = windowOf(window);
@@ -62,7 +72,10 @@ export function startServiceStats(d: { serving: Pick<ServingPlane, 'gateway' | '
       return { stepSeconds: axis.stepSeconds, t: axis.t, services: services.map((s) => ({ name: s.name, project: s.project, ...stats.summary(s.name, axis) })) };
     },
     sample,
-    stop: () => cancel(),
+    stop: () => {
+      stopped = true;
+      cancel();
+    },
   };
 }
 

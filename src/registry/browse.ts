@@ -19,7 +19,8 @@ export class RegistryBrowser {
     private readonly projects: ProjectNames,
   ) {}
 
-  private projectOf(repo: string): string {
+  /** the project a repository is part of (team-a/app: team-a; anything else: default) */
+  projectOf(repo: string): string {
     return repositoryProject(repo, (n) => this.projects.isProject(n));
   }
 
