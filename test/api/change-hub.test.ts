@@ -80,21 +80,8 @@ test('a route’s path, parameters and body name the resource a change is about'
 });
 
 test('GET /stream on a real listener: retry first, a ping every 15 s of the clock, changes of its project only, ended by close()', async (t) => {
-  const revoked = false;
-  const clock = new FakeClock(0);
-  const hub = new ChangeHub(clock);
-  const streams = new ChangeStreams(hub, clock);
-  const app = Fastify();
-  t.after(() => app.close());
-  await app.register(async (api) => {
-    api.addSchema(skiffErrorSchema);
-    api.setErrorHandler((err, req, reply) => sendApiError(reply, err, req));
-    requireToken(api, { verify: async (secret) => (secret === 'good' ? { tokenId: 't1', name: 'a-token', tenant: 'a', role: 'deploy' } : undefined) });
-    registerStreamRoutes(api, streams, async (req) => req.headers.authorization === 'Bearer good' && !revoked);
-  }, { prefix: '/api/v1' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/stream`, { headers: { authorization: 'Bearer good' } });
+  const { clock, hub, streams, url } = await streamServer(t, () => true);
+  const res = await fetch(url, { headers: { authorization: 'Bearer good' } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform');
   let text = '';
@@ -118,7 +105,7 @@ test('GET /stream on a real listener: retry first, a ping every 15 s of the cloc
   await reading;
   assert.equal(streams.size, 0);
   assert.equal(hub.size, 0, 'unsubscribed');
-  assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/stream`)).status, 401);
+  assert.equal((await fetch(url)).status, 401);
 });
 
 /** A stream route on a real listener, with a token check the test controls. */
