@@ -23,6 +23,8 @@ const deployQuery = {
 } as const;
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SERVICE_NAME_RE.source } } } as const;
+/** ?window= of both stats routes (daemon/service-stats-wiring.ts STATS_WINDOWS holds the same three) */
+const statsQuery = { type: 'object', additionalProperties: false, properties: { window: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' } } } as const;
 const logsResponse = { description: 'one line per record: `<instance id> <ISO time> <stdout|stderr> <line>`', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 
 export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort, stats?: ServiceStatsPort): void {
@@ -64,7 +66,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
         summary: 'Recent requests, 5xx, p50/p99 latency, instances by phase and cold starts of a service, one column entry per step (10 s), for charts; kept in memory for 6 h (a restart starts over)',
         tags: ['services'],
         params: nameParam,
-        querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' } } },
+        querystring: statsQuery,
         response: { 200: serviceStatsSchema, 400: error, 404: error },
       },
     }, async (req) => stats.stats((req.params as { name: string }).name, (req.query as { window?: string }).window ?? '1h'));
@@ -77,7 +79,7 @@ export function registerServiceRoutes(api: FastifyInstance, serving: ServingPort
       schema: {
         summary: 'Requests, p50/p99 latency (per coarse step, at most 60 over the window) and cold starts in the window of every service the token sees: the Services list\'s sparklines',
         tags: ['services'],
-        querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' } } },
+        querystring: statsQuery,
         response: { 200: servicesStatsSchema, 400: error },
       },
     }, async (req) => {
