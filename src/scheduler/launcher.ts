@@ -104,7 +104,8 @@ export class Launcher {
       if (this.h.clock.now() >= nextListenCheck) {
         nextListenCheck = this.h.clock.now() + LISTEN_CHECK_EVERY_MS;
         const socks = await this.h.instances.listening(inst.id);
-        const problem = socks && listeningProblem(socks, inst.address!);
+        // the app's own view: the service's port inside it (a swarm instance's address has the node's published port)
+        const problem = socks && listeningProblem(socks, { host: inst.address!.host, port: state.record.spec.port });
         if (problem && problem === suspect && inst.phase === 'starting') {
           const cause = `${inst.id} is not reachable: ${problem}`;
           this.h.writes.event(state.record.service, state.name, 'not-ready', cause);

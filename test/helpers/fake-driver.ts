@@ -386,11 +386,12 @@ export class FakeDriver implements InstanceDriver {
     }
   }
 
-  /** A serving instance listens where its address says; a program listens nowhere. */
+  /** A serving instance listens on its spec's port as it sees itself (its address maps it to a port of
+   *  its own, as swarm's published ports do); a program listens nowhere. */
   async listening(id: string): Promise<ListeningSocket[] | undefined> {
     const inst = isInstanceId(id) ? this.live.get(id) : undefined;
     if (!inst || (inst.status !== 'running' && inst.status !== 'paused')) return undefined;
-    return inst.server && inst.address ? [{ address: inst.address.host, port: inst.address.port }] : [];
+    return inst.server && inst.address ? [{ address: inst.address.host, port: inst.spec.port ?? inst.address.port }] : [];
   }
 
   async stats(id: string): Promise<InstanceStats | undefined> {
