@@ -1,0 +1,134 @@
+// runtime/swarm/engine: a Docker Engine API client — JSON over HTTP on a unix socket (unix:///var/run/
+// docker.sock) or TCP (tcp://HOST:PORT, http://…) — for exactly the calls the swarm driver makes. Not
+// dockerode: the Engine API is plain HTTP+JSON, this is ~150 lines on node:http, and dockerode brings
+// gRPC, protobufjs and ssh2 (an optional native addon) for BuildKit sessions and SSH we do not use
+// (docs/dependencies.md). Engine errors keep their HTTP status: 404 → NOT_FOUND, 409 → CONFLICT.
+import http from 'node:http';
+import { SkiffError } from '../../core/errors.ts';
+
+/** The oldest Engine API with everything the driver uses (Limits.Pids, CapabilityAdd): dockerd 20.10. */
+const API_VERSION = 'v1.41';
+
+export interface EngineEndpoint {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+}
+
+/** `unix:///path`, `tcp://host:port` or `http://host:port` → where node:http connects. */
+export function parseDockerHost(value: string): EngineEndpoint {
+  if (value.startsWith('unix://')) {
+    const socketPath = value.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new SkiffError('CONFIG_INVALID', `--docker-host: ${JSON.stringify(value)}: a unix socket path must be absolute (unix:///var/run/docker.sock)`);
+    return { socketPath };
+  }
+  const m = /^(?:tcp|http):\/\/([^/:]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(value);
+  if (!m) throw new SkiffError('CONFIG_INVALID', `--docker-host: expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export class EngineError extends SkiffError {
+  constructor(readonly httpStatus: number, message: string) {
+    super(httpStatus === 404 ? 'NOT_FOUND' : httpStatus === 409 ? 'CONFLICT' : httpStatus === 400 ? 'BAD_REQUEST' : 'UNAVAILABLE', message);
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  query?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export class Engine {
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly address: string,
+    private readonly endpoint: EngineEndpoint = parseDockerHost(address),
+  ) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private path(p: string, query?: RequestOptions['query']): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.set(k, String(v));
+    const qs = q.toString();
+    return `/${API_VERSION}${p}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** The raw response (status and body stream), for streams (logs); the caller reads or destroys it. */
+  open(method: string, p: string, o: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
+          agent: this.agent,
+          method,
+          path: this.path(p, o.query),
+          headers: { host: 'docker', ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...o.headers },
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
+        resolve,
+      );
+      if (o.timeoutMs) req.setTimeout(o.timeoutMs, () => req.destroy(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address}: ${method} ${p} took over ${o.timeoutMs} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError' || err instanceof SkiffError) return reject(err);
+        reject(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address} is unreachable: ${err.code ?? err.message}`, { cause: err }));
+      });
+      req.end(body);
+    });
+  }
+
+  /** A JSON call; a non-2xx answer rejects with the engine's message and an EngineError code. */
+  async call<T = unknown>(method: string, p: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.open(method, p, { timeoutMs: 60_000, ...o });
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      let message = text.trim();
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: the text as it is
+      }
+      throw new EngineError(status, `Docker Engine at ${this.address}: ${method} ${p.split('?')[0]}: ${message || `HTTP ${status}`}`);
+    }
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return text as T;
+    }
+  }
+}
+
+/** One frame of Docker's multiplexed stream (non-TTY attach/logs): 1 = stdout, 2 = stderr. */
+export interface Frame {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/** Splits Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length). */
+export async function* demux(body: AsyncIterable<Buffer>): AsyncGenerator<Frame> {
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of body) {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4);
+      if (buf.length < 8 + size) break;
+      const type = buf[0];
+      const data = buf.subarray(8, 8 + size);
+      buf = buf.subarray(8 + size);
+      if (type === 1 || type === 2) yield { stream: type === 1 ? 'stdout' : 'stderr', data };
+    }
+  }
+}

@@ -1,0 +1,539 @@
+// runtime/swarm/swarm-driver: the instance-driver port on Docker Swarm. Skiff talks to a swarm
+// manager's Engine API; the swarm places each instance (one service, one replica at most: service-
+// spec.ts) on a node, which pulls the image from Skiff's own registry. What Swarm has no API for —
+// freezing a container, its CPU time and memory, the sockets it listens on, a stop with a chosen grace —
+// goes to the node's own engine when Skiff is given it (`nodes`: hostname → docker host); without it
+// pause/resume are UNSUPPORTED (the scheduler stops instead of freezing), stats and listening unknown,
+// and a stop gives the process the grace the service was created with.
+//
+// An instance's output is read from its task through the manager while the service exists; at delete
+// it is copied into the same log archive the runc driver keeps (runc/log-archive.ts), so `skiff logs`
+// of a scaled-to-zero or crashed instance works the same on both drivers.
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { SkiffError } from '../../core/errors.ts';
+import type {
+  ExitReason, InstanceAddress, InstanceDriver, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine, PastInstance,
+} from '../../core/instance.ts';
+import type { Logger } from '../../core/logger.ts';
+import { assertInstanceId, isInstanceId, pinnedReference } from '../../core/names.ts';
+import type { PinnedImage } from '../../core/service.ts';
+import { assertMountTarget, isVolumeName } from '../../core/volumes.ts';
+import { findExecutable, imagePaths } from '../../images/file-index.ts';
+import { DEFAULT_PLATFORM, resolveImage, type ImageConfig } from '../../images/image-config.ts';
+import type { BlobSource, ManifestSource } from '../../images/ports.ts';
+import { parseProcNetTcp } from '../network/listening.ts';
+import { isLogGroup, type LogArchive } from '../runc/log-archive.ts';
+import { Engine, demux } from './engine.ts';
+import {
+  LABEL, currentTask, infoOf, isoMillis, registryAuthHeader, serviceName, serviceSpec, taskEnded,
+  type SwarmNodeView, type SwarmPlacement, type SwarmService, type SwarmTask,
+} from './service-spec.ts';
+
+export interface SwarmDriverOptions {
+  /** the manager's Engine API */
+  manager: Engine;
+  /** node hostname → that node's own Engine API (optional, per node) */
+  nodes?: Map<string, Engine>;
+  /** labels every instance with it: this daemon's instances only are listed and adopted */
+  owner: string;
+  images: ManifestSource & BlobSource;
+  /** HOST:PORT of Skiff's registry as the nodes reach it (asked at each use: the daemon knows its
+   *  port once it listens) */
+  registry: () => string;
+  /** what the nodes pull with (a pull token of every project); none: anonymous */
+  registryAuth?: { username: string; password: string };
+  logArchive: LogArchive;
+  /** persistent volumes on the Skiff node; an instance that mounts one is placed on `volumeNode` */
+  volumes?: { hostPath(volume: string): Promise<string> };
+  /** the node (hostname) that holds the volumes: Skiff's own */
+  volumeNode?: string;
+  /** grace of a stop that no node engine carries out (the service's stop grace period) */
+  defaultStopGraceMs?: number;
+  placement?: SwarmPlacement;
+  logger?: Logger;
+  /** how often a start or watch polls the task (ms) */
+  pollMs?: number;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+const START_TIMEOUT_MS = 120_000;
+
+interface Found {
+  service: SwarmService;
+  task: SwarmTask | undefined;
+  node: SwarmNodeView | undefined;
+}
+
+export class SwarmInstanceDriver implements InstanceDriver {
+  private readonly creates = new Map<string, Promise<unknown>>();
+  /** instances this driver stopped (a 128+N exit is then death by signal N) */
+  private readonly stopping = new Set<string>();
+  private readonly paused = new Set<string>();
+  private readonly prepared = new Set<string>();
+  private readonly configs = new Map<string, Promise<ImageConfig>>();
+  private readonly pathIndex = new Map<string, Promise<Set<string>>>();
+  private nodesCache: { at: number; nodes: Map<string, SwarmNodeView> } | undefined;
+  private readonly poll: number;
+
+  constructor(private readonly o: SwarmDriverOptions) {
+    this.poll = o.pollMs ?? 100;
+  }
+
+  private get m(): Engine {
+    return this.o.manager;
+  }
+
+  private authHeaders(): Record<string, string> {
+    const a = this.o.registryAuth;
+    return a ? { 'X-Registry-Auth': registryAuthHeader({ ...a, serveraddress: this.o.registry() }) } : {};
+  }
+
+  private imageRef(image: PinnedImage): string {
+    return `${this.o.registry()}/${image.repository}@${image.digest}`;
+  }
+
+  private config(image: PinnedImage): Promise<ImageConfig> {
+    const key = pinnedReference(image);
+    let p = this.configs.get(key);
+    if (!p) {
+      p = resolveImage(this.o.images, image.repository, image.digest, DEFAULT_PLATFORM);
+      p.catch(() => this.configs.delete(key));
+      this.configs.set(key, p);
+    }
+    return p;
+  }
+
+  private paths(config: ImageConfig): Promise<Set<string>> {
+    let p = this.pathIndex.get(config.manifestDigest);
+    if (!p) {
+      p = imagePaths(this.o.images, config.layers.map((l) => l.digest));
+      p.catch(() => this.pathIndex.delete(config.manifestDigest));
+      // a few images' indexes at most: they are only needed while an image's instances are created
+      if (this.pathIndex.size >= 16) this.pathIndex.delete(this.pathIndex.keys().next().value!);
+      this.pathIndex.set(config.manifestDigest, p);
+    }
+    return p;
+  }
+
+  // ---- swarm objects ------------------------------------------------------------------------------
+
+  private async nodes(fresh = false): Promise<Map<string, SwarmNodeView>> {
+    if (!fresh && this.nodesCache && Date.now() - this.nodesCache.at < 1000) return this.nodesCache.nodes;
+    const list = await this.m.call<SwarmNodeView[]>('GET', '/nodes');
+    const nodes = new Map(list.map((n) => [n.ID, n]));
+    this.nodesCache = { at: Date.now(), nodes };
+    return nodes;
+  }
+
+  private async services(id?: string): Promise<SwarmService[]> {
+    const label = [`${LABEL.owner}=${this.o.owner}`, ...(id ? [`${LABEL.instance}=${id}`] : [])];
+    return this.m.call<SwarmService[]>('GET', '/services', { query: { filters: JSON.stringify({ label }) } });
+  }
+
+  private async find(id: string): Promise<Found | undefined> {
+    if (!isInstanceId(id)) return undefined;
+    const [service] = await this.services(id);
+    if (!service) return undefined;
+    const tasks = await this.m.call<SwarmTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ service: [service.ID] }) } });
+    const task = currentTask(tasks);
+    const node = task?.NodeID ? (await this.nodes()).get(task.NodeID) ?? (await this.nodes(true)).get(task.NodeID) : undefined;
+    return { service, task, node };
+  }
+
+  private infoOf(id: string, f: Found): InstanceInfo {
+    return infoOf({ ...f, stoppedBySkiff: this.stopping.has(id), paused: this.paused.has(id) });
+  }
+
+  /** The node's own engine and the task's container, for what only a node can do. */
+  private containerOf(f: Found): { engine: Engine; container: string } | undefined {
+    const host = f.node?.Description?.Hostname;
+    const engine = host ? this.o.nodes?.get(host) : undefined;
+    const container = f.task?.Status.ContainerStatus?.ContainerID;
+    return engine && container ? { engine, container } : undefined;
+  }
+
+  /** Sets the replica count (0 or 1), retrying when the service changed under us (version conflict). */
+  private async scale(service: SwarmService, replicas: number, labels?: Record<string, string>): Promise<void> {
+    let s = service;
+    for (let attempt = 0; ; attempt++) {
+      const spec = { ...s.Spec, Mode: { Replicated: { Replicas: replicas } }, ...(labels ? { Labels: { ...s.Spec.Labels, ...labels } } : {}) };
+      try {
+        await this.m.call('POST', `/services/${s.ID}/update`, { query: { version: s.Version.Index }, body: spec, headers: this.authHeaders() });
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !/out of sequence|update out of sequence/i.test((err as Error).message)) throw err;
+        s = await this.m.call<SwarmService>('GET', `/services/${s.ID}`);
+      }
+    }
+  }
+
+  // ---- the port -----------------------------------------------------------------------------------
+
+  async prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }> {
+    const config = await this.config(image);
+    const total = config.layers.length;
+    const key = pinnedReference(image);
+    // with node engines: pull on every ready node now, so no instance waits for it
+    const engines = [...(await this.nodeEngines()).values()];
+    if (engines.length > 0) {
+      let pulled = 0;
+      await Promise.all(
+        engines.map(async (e) => {
+          const ref = this.imageRef(image);
+          const have = await e.call('GET', `/images/${encodeURIComponent(ref)}/json`).then(() => true, () => false);
+          if (have) return;
+          await this.pull(e, ref);
+          pulled++;
+        }),
+      );
+      this.prepared.add(key);
+      return { total, unpacked: pulled > 0 ? total : 0 };
+    }
+    const first = !this.prepared.has(key);
+    this.prepared.add(key);
+    return { total, unpacked: first ? total : 0 };
+  }
+
+  /** The engines of the ready nodes Skiff was given. */
+  private async nodeEngines(): Promise<Map<string, Engine>> {
+    const out = new Map<string, Engine>();
+    if (!this.o.nodes?.size) return out;
+    for (const n of (await this.nodes(true)).values()) {
+      const host = n.Description?.Hostname;
+      const e = host ? this.o.nodes.get(host) : undefined;
+      if (e && n.Status.State === 'ready' && n.Spec?.Availability !== 'drain') out.set(host!, e);
+    }
+    return out;
+  }
+
+  private async pull(e: Engine, ref: string): Promise<void> {
+    const at = ref.lastIndexOf('@');
+    const res = await e.open('POST', '/images/create', { query: { fromImage: ref.slice(0, at), tag: ref.slice(at + 1) }, headers: this.authHeaders() });
+    // the answer is a stream of JSON progress messages; an error is one of them, with status 200
+    let text = '';
+    for await (const c of res) text += (c as Buffer).toString();
+    const failed = text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => { try { return JSON.parse(l) as { error?: string }; } catch { return {}; } }).find((m) => m.error);
+    if ((res.statusCode ?? 500) >= 300 || failed) throw new SkiffError('UNAVAILABLE', `node ${e.address} could not pull ${ref}: ${failed?.error ?? text.slice(0, 300)}`);
+  }
+
+  create(id: string, spec: InstanceSpec): Promise<void> {
+    if (this.creates.has(id)) return Promise.reject(new SkiffError('CONFLICT', `instance ${id} already exists`));
+    const p = this.createNow(id, spec);
+    this.creates.set(id, p.catch(() => undefined).finally(() => this.creates.delete(id)));
+    return p;
+  }
+
+  private async createNow(id: string, spec: InstanceSpec): Promise<void> {
+    assertInstanceId(id);
+    if (spec.logGroup !== undefined && !isLogGroup(spec.logGroup)) throw new SkiffError('BAD_REQUEST', `invalid log group ${JSON.stringify(spec.logGroup.slice(0, 80))}`);
+    if (spec.devices?.length || spec.gpus) throw new SkiffError('DEVICE_REFUSED', 'devices and GPUs are passed through by the runc driver only: the swarm driver cannot name a node\'s devices');
+    if (spec.secrets && (Object.keys(spec.secrets.env).length || spec.secrets.mounts.length)) {
+      // Swarm keeps a service's environment in its Raft log on the managers' disks
+      throw new SkiffError('BAD_REQUEST', 'secrets need the runc driver: the swarm driver would store their values in the swarm\'s Raft log on disk');
+    }
+    const binds = await this.binds(spec);
+    if ((await this.services(id)).length > 0) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+    const config = await this.config(spec.image);
+    const argv = spec.command !== undefined ? [...spec.command, ...(spec.args ?? [])] : [...config.entrypoint, ...(spec.args ?? config.cmd)];
+    if (argv.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${pinnedReference(spec.image)} has no entrypoint or cmd and no command was given`);
+    const exe = findExecutable(await this.paths(config), argv[0]!, config.env, path.posix.resolve('/', config.workingDir || '/'));
+    if (!exe) throw new SkiffError('BAD_REQUEST', `image ${pinnedReference(spec.image)} has no executable ${JSON.stringify(argv[0])} (the command would fail on the node)`);
+    const constraints = [...(this.o.placement?.constraints ?? []), ...(binds.length && this.o.volumeNode ? [`node.hostname==${this.o.volumeNode}`] : [])];
+    const body = serviceSpec(
+      { id, spec, owner: this.o.owner, image: this.imageRef(spec.image), stopGraceMs: this.o.defaultStopGraceMs ?? DEFAULT_GRACE_MS, placement: { ...this.o.placement, constraints }, binds },
+      serviceName(id, (s) => createHash('sha256').update(s).digest('hex')),
+    );
+    try {
+      await this.m.call('POST', '/services/create', { body, headers: this.authHeaders() });
+    } catch (err) {
+      if ((err as SkiffError).code === 'CONFLICT') throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+      throw err;
+    }
+  }
+
+  private async binds(spec: InstanceSpec): Promise<{ Source: string; Target: string; ReadOnly: boolean }[]> {
+    const out: { Source: string; Target: string; ReadOnly: boolean }[] = [];
+    const seen = new Set<string>();
+    for (const [i, m] of (spec.mounts ?? []).entries()) {
+      const target = assertMountTarget(m.target, `mounts[${i}].target`);
+      if (seen.has(target)) throw new SkiffError('BAD_REQUEST', `mounts[${i}].target: ${target} is mounted twice`);
+      seen.add(target);
+      if (!isVolumeName(m.volume)) throw new SkiffError('BAD_REQUEST', `mounts[${i}].volume: invalid volume name ${JSON.stringify(m.volume.slice(0, 80))}`);
+      if (!this.o.volumes) throw new SkiffError('BAD_REQUEST', 'this swarm driver has no volumes: an instance cannot mount one');
+      out.push({ Source: await this.o.volumes.hostPath(m.volume), Target: target, ReadOnly: m.readOnly });
+    }
+    return out;
+  }
+
+  async start(id: string): Promise<InstanceAddress> {
+    const f = await this.find(id);
+    if (!f) throw new SkiffError('NOT_FOUND', `instance ${id} does not exist`);
+    if (f.service.Spec.Mode.Replicated.Replicas > 0 || f.task || f.service.Spec.Labels[LABEL.stopped]) throw new SkiffError('CONFLICT', `instance ${id} was started already`);
+    try {
+      await this.scale(f.service, 1);
+      return await this.untilRunning(id);
+    } catch (err) {
+      await this.delete(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Polls the task until it runs (its address), or fails with what the swarm said. */
+  private async untilRunning(id: string): Promise<InstanceAddress> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let last = '';
+    while (Date.now() < deadline) {
+      const f = await this.find(id);
+      if (!f) throw new SkiffError('NOT_FOUND', `instance ${id} was deleted while it started`);
+      const t = f.task;
+      if (t) {
+        last = `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : t.Status.Message ? ` (${t.Status.Message})` : ''}`;
+        const info = this.infoOf(id, f);
+        if (info.status === 'running' && info.address) return info.address;
+        if (info.status === 'stopped') {
+          // it ran and ended before we looked: the port says start resolves once the process ran
+          if (ranToExit(t)) return info.address ?? { host: f.node?.Status.Addr ?? '', port: 0 };
+          throw new SkiffError('UNAVAILABLE', `instance ${id} did not start on the swarm: ${last}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, this.poll));
+    }
+    throw new SkiffError('UNAVAILABLE', `instance ${id} did not start on the swarm within ${START_TIMEOUT_MS / 1000} s (task ${last || 'not scheduled'})`);
+  }
+
+  async pause(id: string): Promise<void> {
+    const f = await this.find(id);
+    if (!f || this.infoOf(id, f).status === 'stopped') throw new SkiffError('NOT_FOUND', `instance ${id} is not running`);
+    const c = this.containerOf(f);
+    if (!c) throw new SkiffError('UNSUPPORTED', `instance ${id}: freezing needs its node's Docker Engine (runtime.swarm.nodes), which Skiff was not given`);
+    await c.engine.call('POST', `/containers/${c.container}/pause`);
+    this.paused.add(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    const f = await this.find(id);
+    if (!f || this.infoOf(id, f).status === 'stopped') throw new SkiffError('NOT_FOUND', `instance ${id} is not running`);
+    const c = this.containerOf(f);
+    if (!c) throw new SkiffError('UNSUPPORTED', `instance ${id}: thawing needs its node's Docker Engine (runtime.swarm.nodes), which Skiff was not given`);
+    await c.engine.call('POST', `/containers/${c.container}/unpause`).catch((err: SkiffError) => {
+      if (!/is not paused/.test(err.message)) throw err;
+    });
+    this.paused.delete(id);
+  }
+
+  async stop(id: string, graceMs: number): Promise<void> {
+    const f = await this.find(id).catch(() => undefined);
+    if (!f) return;
+    const info = this.infoOf(id, f);
+    if (info.status === 'stopped') return;
+    if (!f.task) {
+      // created, never started: it ends at once, as a process killed before it ran
+      await this.scale(f.service, 0, { [LABEL.stopped]: JSON.stringify({ reason: 'signalled', signal: 9 } satisfies ExitReason) });
+      return;
+    }
+    this.stopping.add(id);
+    const c = this.containerOf(f);
+    if (c && f.task.Status.State === 'running') {
+      if (this.paused.has(id)) await c.engine.call('POST', `/containers/${c.container}/unpause`).catch(() => undefined);
+      // Docker's stop takes whole seconds: the grace is rounded up, never shortened
+      await c.engine.call('POST', `/containers/${c.container}/stop`, { query: { t: Math.ceil(graceMs / 1000) }, timeoutMs: graceMs + 60_000 }).catch((err: SkiffError) => {
+        if (err.code !== 'NOT_FOUND') throw err;
+      });
+    } else {
+      await this.scale(f.service, 0);
+    }
+    this.paused.delete(id);
+    await this.watch(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!isInstanceId(id)) return;
+    await this.creates.get(id);
+    const f = await this.find(id);
+    if (!f) return;
+    const labels = f.service.Spec.Labels;
+    const group = labels[LABEL.logGroup] ?? (labels[LABEL.revision] ? labels[LABEL.service] : undefined);
+    if (group && f.task) await this.archive(id, f.task, group, labels[LABEL.revision] ?? '').catch((err: unknown) => this.o.logger?.warn({ instance: id, err }, 'could not keep the output of a deleted instance'));
+    await this.m.call('DELETE', `/services/${f.service.ID}`).catch((err: SkiffError) => {
+      if (err.code !== 'NOT_FOUND') throw err;
+    });
+    this.stopping.delete(id);
+    this.paused.delete(id);
+  }
+
+  /** Copies a task's output into the log archive (log-file.ts format). */
+  private async archive(id: string, task: SwarmTask, group: string, revision: string): Promise<void> {
+    const lines: string[] = [];
+    for await (const l of this.taskLogs(task.ID)) lines.push(`${l.time} ${l.stream} ${l.line}\n`);
+    const dir = await this.o.logArchive.destination(id, group);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.writeFile(path.join(dir, 'output.log'), lines.join(''), { mode: 0o600 });
+    await this.o.logArchive.kept(id, group, revision);
+  }
+
+  async inspect(id: string): Promise<InstanceInfo | undefined> {
+    const f = await this.find(id);
+    return f ? this.infoOf(id, f) : undefined;
+  }
+
+  async list(): Promise<InstanceInfo[]> {
+    const services = await this.services();
+    if (services.length === 0) return [];
+    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.nodes(true)]);
+    const byService = new Map<string, SwarmTask[]>();
+    for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
+    return Promise.all(
+      services.map(async (service) => {
+        const task = currentTask(byService.get(service.ID) ?? []);
+        const found: Found = { service, task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined };
+        const id = service.Spec.Labels[LABEL.instance]!;
+        // a restarted daemon learns which instances are frozen from their nodes
+        const c = this.containerOf(found);
+        if (c && task?.Status.State === 'running') {
+          const state = await c.engine.call<{ State?: { Paused?: boolean } }>('GET', `/containers/${c.container}/json`).catch(() => undefined);
+          if (state?.State?.Paused) this.paused.add(id);
+        }
+        return this.infoOf(id, found);
+      }),
+    );
+  }
+
+  async watch(id: string): Promise<ExitReason | undefined> {
+    for (;;) {
+      const f = await this.find(id).catch(() => 'unreachable' as const);
+      if (f === undefined) return undefined;
+      if (f !== 'unreachable') {
+        const info = this.infoOf(id, f);
+        if (info.status === 'stopped') return info.exit;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(this.poll, 200)));
+    }
+  }
+
+  /** A task's output through the manager (the node must be up), oldest first. */
+  private async *taskLogs(taskId: string, o: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<LogLine> {
+    const res = await this.m.open('GET', `/tasks/${taskId}/logs`, {
+      query: { stdout: 1, stderr: 1, timestamps: 1, follow: o.follow ? 1 : 0, tail: o.tail !== undefined ? o.tail : 'all' },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if ((res.statusCode ?? 500) >= 300) {
+      res.resume();
+      return;
+    }
+    const rest = { stdout: '', stderr: '' };
+    try {
+      for await (const frame of demux(res)) {
+        const text = rest[frame.stream] + frame.data.toString('utf8');
+        const lines = text.split('\n');
+        rest[frame.stream] = lines.pop()!;
+        for (const raw of lines) yield lineOf(raw, frame.stream);
+      }
+    } catch (err) {
+      // an aborted follow ends the response mid-stream (ECONNRESET "aborted"): that is its end
+      if (o.signal?.aborted) return;
+      throw err;
+    }
+    for (const s of ['stdout', 'stderr'] as const) if (rest[s]) yield lineOf(rest[s], s);
+  }
+
+  async *logs(id: string, opts: { tail?: number } = {}): AsyncIterable<LogLine> {
+    const f = await this.find(id).catch(() => undefined);
+    if (f?.task) {
+      yield* this.taskLogs(f.task.ID, opts);
+      return;
+    }
+    if (isInstanceId(id)) yield* this.o.logArchive.logs(id, opts.tail);
+  }
+
+  async *followLogs(id: string, signal: AbortSignal, opts: { tail?: number } = {}): AsyncIterable<LogLine> {
+    let f = await this.find(id).catch(() => undefined);
+    // a created instance: its task appears once it starts
+    while (f && !f.task && !signal.aborted && this.infoOf(id, f).status === 'created') {
+      await new Promise((r) => setTimeout(r, this.poll));
+      f = await this.find(id).catch(() => undefined);
+    }
+    if (!f?.task || signal.aborted) return;
+    const task = f.task;
+    // Swarm's follow does not end with the task: end it once the instance has ended, then read what
+    // the follow had not delivered yet from the finished log.
+    const ended = new AbortController();
+    const onAbort = () => ended.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const watching = this.watch(id).then(() => setTimeout(() => ended.abort(), 300));
+    let seen = 0;
+    try {
+      for await (const l of this.taskLogs(task.ID, { ...opts, follow: true, signal: ended.signal })) {
+        seen++;
+        yield l;
+      }
+      if (signal.aborted) return;
+      await watching;
+      let i = 0;
+      for await (const l of this.taskLogs(task.ID, opts)) if (i++ >= seen) yield l;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      ended.abort();
+    }
+  }
+
+  async stats(id: string): Promise<InstanceStats | undefined> {
+    const f = await this.find(id).catch(() => undefined);
+    if (!f || !['running', 'paused'].includes(this.infoOf(id, f).status)) return undefined;
+    const c = this.containerOf(f);
+    if (!c) return undefined;
+    const s = await c.engine
+      .call<{ cpu_stats?: { cpu_usage?: { total_usage?: number } }; memory_stats?: { usage?: number; stats?: Record<string, number> } }>('GET', `/containers/${c.container}/stats`, { query: { stream: false, 'one-shot': true } })
+      .catch(() => undefined);
+    const usage = s?.memory_stats?.usage;
+    if (!s || usage === undefined) return undefined;
+    const inactive = s.memory_stats?.stats?.total_inactive_file ?? s.memory_stats?.stats?.inactive_file ?? 0;
+    return { cpuNanos: s.cpu_stats?.cpu_usage?.total_usage ?? 0, memoryBytes: usage, workingSetBytes: Math.max(0, usage - inactive) };
+  }
+
+  async listening(id: string): Promise<ListeningSocket[] | undefined> {
+    const f = await this.find(id).catch(() => undefined);
+    if (!f || this.infoOf(id, f).status !== 'running') return undefined;
+    const c = this.containerOf(f);
+    if (!c) return undefined;
+    // the instance's own view of its network namespace, read by a `cat` in it (an image without one: unknown)
+    const read = async (file: string): Promise<string | undefined> => {
+      const exec = await c.engine.call<{ Id: string }>('POST', `/containers/${c.container}/exec`, { body: { Cmd: ['cat', file], AttachStdout: true, AttachStderr: false } });
+      const res = await c.engine.open('POST', `/exec/${exec.Id}/start`, { body: { Detach: false, Tty: false } });
+      let out = '';
+      for await (const frame of demux(res)) if (frame.stream === 'stdout') out += frame.data.toString('utf8');
+      const done = await c.engine.call<{ ExitCode: number | null }>('GET', `/exec/${exec.Id}/json`);
+      return done.ExitCode === 0 ? out : undefined;
+    };
+    try {
+      const [v4, v6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
+      if (v4 === undefined) return undefined;
+      return [...parseProcNetTcp(v4, 4), ...parseProcNetTcp(v6 ?? '', 6)];
+    } catch {
+      return undefined;
+    }
+  }
+
+  async pastInstances(service: string): Promise<PastInstance[]> {
+    return isLogGroup(service) ? this.o.logArchive.past(service) : [];
+  }
+
+  async forgetLogs(service: string): Promise<void> {
+    await this.o.logArchive.forget(service);
+  }
+}
+
+/** Whether an ended task's process ran (and exited), as opposed to never starting (no image, no such
+ *  command, no node fits). */
+function ranToExit(t: SwarmTask): boolean {
+  return t.Status.State === 'complete' || (t.Status.ContainerStatus?.ExitCode !== undefined && /non-zero exit/.test(t.Status.Err ?? ''));
+}
+
+/** `2026-12-07T05:00:00.123456789Z text` → a LogLine. */
+function lineOf(raw: string, stream: 'stdout' | 'stderr'): LogLine {
+  const sp = raw.indexOf(' ');
+  const ts = sp > 0 ? raw.slice(0, sp) : '';
+  const ok = /^\d{4}-\d\d-\d\dT/.test(ts);
+  return { time: ok ? isoMillis(ts) : new Date().toISOString(), stream, line: (ok ? raw.slice(sp + 1) : raw).replace(/\r$/, '') };
+}
