@@ -113,8 +113,8 @@ export interface Settings {
     gcIntervalSeconds: number;
   };
   runtime: {
-    /** the instance driver: runc (this machine) */
-    driver: 'runc';
+    /** the instance driver: runc (this machine) or swarm (a Docker Swarm's nodes: docs/cluster.md) */
+    driver: 'runc' | 'swarm';
     /** Linux bridge the instances' veths attach to */
     bridge: string;
     /** instance addresses; must not overlap podman's 10.88.0.0/16 or the host's networks */
@@ -132,6 +132,23 @@ export interface Settings {
     deviceAllowList: string[];
     /** where CDI specs are read from (--device vendor/class=name, --gpu), in increasing priority */
     cdiSpecDirs: string[];
+    /** the swarm driver (runtime.driver swarm): docs/cluster.md */
+    swarm: {
+      /** a swarm manager's Docker Engine API: unix:///PATH or tcp://HOST:PORT */
+      dockerHost: string;
+      /** HOST:PORT at which the nodes reach Skiff's registry; empty: the listen address (which must
+       *  then not be a loopback or wildcard address) */
+      registry: string;
+      /** nodes' own Engine APIs, `HOSTNAME=unix:///…|tcp://…`: freezing, CPU time and memory, listening
+       *  sockets and stops with a chosen grace need them; without, those are unsupported or unknown */
+      nodeHosts: string[];
+      /** placement constraints every instance gets (Swarm syntax: node.labels.pool==skiff) */
+      constraints: string[];
+      /** the node (hostname) that holds Skiff's volumes: instances that mount one run there; empty: the manager's */
+      volumeNode: string;
+      /** how long a stop without a node engine lets the process end before SIGKILL */
+      stopGraceMs: number;
+    };
   };
   coldStart: {
     /** instances pre-created (runc create done, start pending) per revision with traffic and minScale 0 */
@@ -209,6 +226,7 @@ export const DEFAULT_SETTINGS: Settings = {
     writableLayerBytes: 512 * 1024 * 1024,
     deviceAllowList: [],
     cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'],
+    swarm: { dockerHost: 'unix:///var/run/docker.sock', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000 },
   },
   coldStart: {
     poolPerRevision: 1,
@@ -275,6 +293,12 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_WRITABLE_LAYER_BYTES: 'runtime.writableLayerBytes',
   SKIFF_RUNTIME_DEVICE_ALLOW_LIST: 'runtime.deviceAllowList',
   SKIFF_RUNTIME_CDI_SPEC_DIRS: 'runtime.cdiSpecDirs',
+  SKIFF_RUNTIME_DOCKER_HOST: 'runtime.swarm.dockerHost',
+  SKIFF_RUNTIME_SWARM_REGISTRY: 'runtime.swarm.registry',
+  SKIFF_RUNTIME_SWARM_NODE_HOSTS: 'runtime.swarm.nodeHosts',
+  SKIFF_RUNTIME_SWARM_CONSTRAINTS: 'runtime.swarm.constraints',
+  SKIFF_RUNTIME_SWARM_VOLUME_NODE: 'runtime.swarm.volumeNode',
+  SKIFF_RUNTIME_SWARM_STOP_GRACE_MS: 'runtime.swarm.stopGraceMs',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_RUN_SPARES: 'coldStart.runSpares',
@@ -291,7 +315,7 @@ export const ENV_SETTINGS: Record<string, string> = {
 const CHOICES: Record<string, readonly string[]> = {
   logLevel: ['debug', 'info', 'warn', 'error'],
   logFormat: ['auto', 'json', 'pretty'],
-  'runtime.driver': ['runc'],
+  'runtime.driver': ['runc', 'swarm'],
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {
@@ -321,6 +345,13 @@ function parseInterfaceName(value: string, setting: string): string {
   return value;
 }
 
+/** `HOSTNAME=unix:///PATH|tcp://HOST:PORT` (runtime.swarm.nodeHosts). */
+export function parseNodeHost(entry: string, setting: string): { hostname: string; host: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=((?:unix|tcp|http):\/\/\S+)$/.exec(entry);
+  if (!m) throw new SkiffError('CONFIG_INVALID', `${setting}: expected HOSTNAME=unix:///PATH or HOSTNAME=tcp://HOST:PORT, got ${JSON.stringify(entry)}`);
+  return { hostname: m[1]!, host: m[2]! };
+}
+
 function setPath(target: Record<string, unknown>, dotted: string, raw: unknown): void {
   const keys = dotted.split('.');
   let obj = target;
@@ -343,6 +374,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
     if (dotted === 'trustedProxies' || dotted === 'events.callbackNetworks') for (const cidr of list) parseCidr(cidr, dotted);
     if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
+    if (dotted === 'runtime.swarm.nodeHosts') for (const entry of list) parseNodeHost(entry, dotted);
     if (dotted === 'runtime.deviceAllowList' || dotted === 'runtime.cdiSpecDirs') {
       for (const p of list) if (!p.startsWith('/') || p.split('/').includes('..')) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected absolute paths${dotted === 'runtime.deviceAllowList' ? ' (or patterns such as /dev/dri/*)' : ''}, got ${JSON.stringify(p)}`);
     }

@@ -83,6 +83,8 @@ export interface Daemon {
   readonly settings: Settings;
   /** where metadata lives, for people: the SQLite file, or the PostgreSQL server and database (never a password) */
   readonly storeDescription: string;
+  /** the instance driver, in words (`skiff up` prints it): where instances run, what nodes need */
+  readonly driverDescription: string[];
   gc(): Promise<GcResult>;
   /** Stops the daemon; instances keep running so the next daemon re-adopts them. */
   stop(): Promise<void>;
@@ -130,7 +132,10 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // persistent volumes: loop-mounted ext4 images under <dataDir>/volumes, mounted again here after a
     // reboot before any instance that names one is re-adopted or started
     const volumeHost = new LoopVolumes(path.join(path.resolve(settings.dataDir), 'volumes'), log);
-    const driver = options.driver ?? createDriver(settings, registry, space, log, volumeHost);
+    // the registry's address for the swarm's nodes: known before the listen unless the port is 0
+    let listenAddress = `${settings.listen.host}:${settings.listen.port}`;
+    const made = options.driver ? undefined : await createDriver(settings, { registry, space, logger: log, volumes: volumeHost, tokens: store.tokens, now: clock.now(), listenAddress: () => listenAddress });
+    const driver = options.driver ?? made!.driver;
     // the project names, in memory: which project a repository belongs to is asked on every /v2
     // request and every image resolution (registry/project-access.ts); wireProjects keeps it current
     const projectNames = await InMemoryProjectNames.load(store.projects);
@@ -226,6 +231,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     stopping.push(async () => streams.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.listen.port;
+    listenAddress = `${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
     const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
 
     let metricsUrl: string | undefined;
@@ -260,6 +266,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       metricsUrl,
       settings,
       storeDescription: describeStore(store.kind, settings),
+      driverDescription: made?.description ?? ['an injected driver'],
       gc,
       stopInstances: async () => {
         for (const inst of await driver.list()) await driver.delete(inst.id);

@@ -1,19 +1,91 @@
-// daemon/drivers: the instance driver a node runs, chosen by the `runtime.driver` setting.
+// daemon/drivers: the instance driver a node runs, chosen by the `runtime.driver` setting: runc on this
+// machine, or a Docker Swarm's nodes (docs/cluster.md).
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
-import type { Settings } from '../config/settings.ts';
+import { parseNodeHost, type Settings } from '../config/settings.ts';
+import { SkiffError } from '../core/errors.ts';
 import type { FreeSpaceCheck } from '../core/free-space.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InstanceDriver } from '../core/instance.ts';
 import { createRuncDriver } from '../runtime/runc/factory.ts';
+import { createSwarmDriver, type SwarmInfo } from '../runtime/swarm/factory.ts';
+import type { TokenRepository } from '../store/repositories.ts';
+import { ensureFileToken } from './admin-token.ts';
 import { RegistryImageSource } from './image-source.ts';
 
-/** `space`: the data dir's free-space floor, shared with the registry's uploads */
-export function createDriver(settings: Settings, registry: Registry, space: FreeSpaceCheck, logger: Logger, volumes?: { hostPath(volume: string): Promise<string> }): InstanceDriver {
+export interface DriverContext {
+  registry: Registry;
+  space: FreeSpaceCheck;
+  logger: Logger;
+  volumes?: { hostPath(volume: string): Promise<string> };
+  tokens: TokenRepository;
+  now: number;
+  /** the control API's address once it listens (HOST:PORT): the registry the swarm's nodes pull from */
+  listenAddress: () => string;
+}
+
+export interface CreatedDriver {
+  driver: InstanceDriver;
+  /** what `skiff up` prints about it */
+  description: string[];
+  swarm?: SwarmInfo;
+}
+
+/** `<data-dir>/swarm-pull.token`: the pull token the swarm's nodes pull images with */
+export const SWARM_PULL_TOKEN_FILE = 'swarm-pull.token';
+
+export async function createDriver(settings: Settings, c: DriverContext): Promise<CreatedDriver> {
   switch (settings.runtime.driver) {
     case 'runc': {
       const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes, deviceAllowList, cdiSpecDirs } = settings.runtime;
-      return createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space, logger, ...(volumes ? { volumes } : {}) });
+      const driver = createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(c.registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space: c.space, logger: c.logger, ...(c.volumes ? { volumes: c.volumes } : {}) });
+      return { driver, description: [`runc on this machine (bridge ${bridge}, ${subnet})`] };
+    }
+    case 'swarm': {
+      const s = settings.runtime.swarm;
+      const registry = () => s.registry || nodeReachable(c.listenAddress());
+      if (!s.registry) nodeReachable(`${settings.listen.host}:${settings.listen.port}`); // refuse a loopback listen at once
+      const tokenFile = await ensureFileToken(settings.dataDir, SWARM_PULL_TOKEN_FILE, 'swarm-nodes', 'pull', c.tokens, c.now);
+      const password = (await fsp.readFile(tokenFile, 'utf8')).trim();
+      const owner = `skiff-${createHash('sha256').update(path.resolve(settings.dataDir)).digest('hex').slice(0, 12)}`;
+      const { driver, info } = await createSwarmDriver({
+        dockerHost: s.dockerHost,
+        nodeHosts: new Map(s.nodeHosts.map((e) => parseNodeHost(e, 'runtime.swarm.nodeHosts')).map((n) => [n.hostname, n.host])),
+        owner,
+        images: new RegistryImageSource(c.registry),
+        registry,
+        registryAuth: { username: 'swarm-nodes', password },
+        dataDir: path.resolve(settings.dataDir),
+        ...(c.volumes ? { volumes: c.volumes } : {}),
+        volumeNode: s.volumeNode,
+        constraints: s.constraints,
+        stopGraceMs: s.stopGraceMs,
+        logger: c.logger,
+      });
+      const where = s.registry || `${settings.listen.host}:${settings.listen.port}`;
+      return {
+        driver,
+        swarm: info,
+        description: [
+          `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,
+          `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS and install \`skiff ca\` on them`,
+          s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
+        ],
+      };
     }
   }
+}
+
+/** HOST:PORT as the nodes reach it: a loopback or wildcard address would be each node's own. */
+function nodeReachable(hostPort: string): string {
+  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || /^127\./.test(host) || host === '::1';
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  if (loopback || wildcard || (isIP(host) === 0 && host === '')) {
+    throw new SkiffError('CONFIG_INVALID', `runtime.swarm.registry: the swarm's nodes cannot pull from ${hostPort} (${loopback ? 'loopback' : 'every address'}): listen on an address the nodes reach (--listen 10.0.0.5:5000) or set runtime.swarm.registry (SKIFF_RUNTIME_SWARM_REGISTRY=HOST:PORT)`);
+  }
+  return hostPort;
 }

@@ -24,12 +24,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--store <url>', 'metadata store: postgres://USER:PASS@HOST:PORT/DB (default: SQLite in the data directory)')
     .option('--config <file>', 'YAML or JSON settings file', process.env.SKIFF_CONFIG)
     .option('--log-level <level>', 'debug, info, warn or error')
-    .action(async (opts: { dataDir?: string; listen?: string; gateway?: string; gatewayTls?: string; store?: string; config?: string; logLevel?: string }) => {
+    .option('--driver <driver>', 'where instances run: runc (this machine) or swarm (a Docker Swarm\'s nodes; docs/cluster.md)')
+    .option('--docker-host <url>', 'the swarm manager\'s Docker Engine for --driver swarm (default unix:///var/run/docker.sock)')
+    .action(async (opts: { dataDir?: string; listen?: string; gateway?: string; gatewayTls?: string; store?: string; config?: string; logLevel?: string; driver?: string; dockerHost?: string }) => {
       const global = program.opts<{ dataDir?: string }>();
       const settings = loadSettings({
         file: opts.config,
         env: process.env,
-        flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, gatewayTls: opts.gatewayTls, store: opts.store, logLevel: opts.logLevel },
+        flags: { dataDir: opts.dataDir ?? global.dataDir, listen: opts.listen, gateway: opts.gateway, gatewayTls: opts.gatewayTls, store: opts.store, logLevel: opts.logLevel, 'runtime.driver': opts.driver, 'runtime.swarm.dockerHost': opts.dockerHost },
       });
       // Signals are caught from the start: one that arrives while the daemon starts (systemd stopping
       // a slow start) stops it once it has started, instead of killing it half way.
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<void> {
         [
           `skiff up: data directory ${settings.dataDir}`,
           `  metadata store: ${daemon.storeDescription}`,
+          `  instances: ${daemon.driverDescription[0] ?? ''}`,
+          ...daemon.driverDescription.slice(1).map((line) => `    ${line}`),
           `  control API + registry: ${daemon.apiUrl}  (/api/v1, /v2)`,
           `  dashboard: ${daemon.apiUrl}/  (sign in with an API token)`,
           `  admin token: ${daemon.adminTokenFile}`,
