@@ -188,7 +188,8 @@ export function addressOf(task: SwarmTask, node: SwarmNodeView | undefined): Ins
   const host = node?.Status.Addr;
   if (!host) return undefined;
   const published = task.Status.PortStatus?.Ports?.find((p) => p.PublishedPort)?.PublishedPort;
-  return { host, port: published ?? 0 };
+  const name = node?.Description?.Hostname;
+  return { host, port: published ?? 0, ...(name ? { node: name } : {}) };
 }
 
 /** Whether a task has ended or will never run. */
@@ -202,7 +203,8 @@ export function isoMillis(ts: string): string {
   return Number.isNaN(d.getTime()) ? new Date().toISOString() : d.toISOString();
 }
 
-/** X-Registry-Auth: base64url of the credentials nodes pull with. */
+/** X-Registry-Auth: the credentials nodes pull with, as JSON in URL-safe base64 *with* padding (Go's
+ *  base64.URLEncoding; Node's 'base64url' drops the padding, and the engine then pulls anonymously). */
 export function registryAuthHeader(auth: { username: string; password: string; serveraddress: string }): string {
-  return Buffer.from(JSON.stringify(auth)).toString('base64url');
+  return Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }

@@ -1,0 +1,156 @@
+// test/runtime/swarm-driver.test: the instance-driver contract (driver-contract.ts) on the swarm driver,
+// against a real three-node Docker Swarm on this machine (test/helpers/swarm-lab.ts), with the runc
+// driver's busybox images served to the nodes over HTTP (memory-registry.ts); plus what only the swarm
+// driver does: instances on several nodes, re-adoption across nodes, another owner's services left
+// alone, a killed node's instances reported stopped, what works without node engines.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SkiffError } from '../../src/core/errors.ts';
+import type { InstanceDriver } from '../../src/core/instance.ts';
+import type { PinnedImage } from '../../src/core/service.ts';
+import { LogArchive } from '../../src/runtime/runc/log-archive.ts';
+import { Engine } from '../../src/runtime/swarm/engine.ts';
+import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
+import { useSwarmLab } from '../helpers/swarm-lab.ts';
+import { requireTool } from '../helpers/tools.ts';
+import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
+import { getWhenUp, launch, specOf } from './driver-fixture.ts';
+import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
+import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
+
+const busybox = requireTool('busybox', 'busybox-static');
+// any lab subnet: the registry listens on the lab's host address, chosen when the lab starts
+const lab = useSwarmLab({ insecureRegistries: ['10.77.0.0/16'], labels: { 1: { zone: 'core' }, 2: { zone: 'edge' }, 3: { zone: 'edge' } } });
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The steps as a busybox sh script (as runc-driver.test.ts; docker-init forwards the stop signal). */
+function script(steps: Step[]): string {
+  return steps.map((s) => {
+    if ('out' in s) return `echo ${quote(s.out)}`;
+    if ('err' in s) return `echo ${quote(s.err)} >&2`;
+    if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
+    if ('exit' in s) return `exit ${s.exit}`;
+    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
+    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
+    const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
+    return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : `trap '' TERM; ${loop}`;
+  }).join('; ');
+}
+
+describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
+  const images = new MemoryImages();
+  const owner = `test-${randomBytes(3).toString('hex')}`;
+  let registry: MemoryRegistry | undefined;
+  let work = '';
+  let server: PinnedImage | undefined;
+  let fixture: DriverFixture | undefined;
+  const engines: Engine[] = [];
+  const engine = (host: string) => {
+    const e = new Engine(host);
+    engines.push(e);
+    return e;
+  };
+  const make = (o: { owner?: string; nodeEngines?: boolean } = {}): InstanceDriver => {
+    const l = lab();
+    return new SwarmInstanceDriver({
+      manager: engine(l.manager.host),
+      ...(o.nodeEngines === false ? {} : { nodes: new Map(l.nodes.map((n) => [n.name, engine(n.host)])) }),
+      owner: o.owner ?? owner,
+      images,
+      registry: () => registry!.address,
+      logArchive: new LogArchive(path.join(work, 'logs')),
+      volumes: {
+        hostPath: async (v) => {
+          const dir = path.join(work, 'volumes', v);
+          if (!existsSync(dir)) throw new SkiffError('NOT_FOUND', `no volume ${v}`);
+          return dir;
+        },
+      },
+      volumeNode: l.manager.name,
+    });
+  };
+
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-swarm-'));
+    registry = await serveMemoryImages(images, lab().hostAddress);
+    const srv = images.add('test/busybox', [await busyboxLayer()], HTTPD_PROCESS);
+    server = srv;
+    fixture = {
+      driver: make(),
+      reopen: async () => make(),
+      server: srv,
+      envPath: '/cgi-bin/env',
+      freshImage: async () => images.add('test/fresh', [await uniqueLayer()], { Cmd: ['/unique.txt'] }),
+      missingImage: images.missing('test/busybox'),
+      program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
+      missingCommand: { image: srv, command: ['/no/such/binary'] },
+      idPrefix: `sw${randomBytes(3).toString('hex')}`,
+      volume: async (t) => {
+        const name = `vol-${randomBytes(3).toString('hex')}`;
+        const dir = path.join(work, 'volumes', name);
+        mkdirSync(dir, { recursive: true, mode: 0o777 });
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        return name;
+      },
+    };
+  });
+
+  after(async () => {
+    try {
+      if (fixture) for (const i of await fixture.driver.list()) await fixture.driver.delete(i.id);
+    } finally {
+      for (const e of engines) e.close();
+      await registry?.close();
+      if (work) rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  const ready = () => {
+    assert.ok(fixture && server, 'swarm driver fixture was not set up');
+    return fixture;
+  };
+  driverContract(async () => ready());
+
+  test('instances spread over the nodes; each answers at its node address', async (t) => {
+    const f = ready();
+    const hosts = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const { address } = await launch(t, f, { env: { GREETING: `n${i}` } });
+      assert.equal((await getWhenUp(address, f.envPath)).status, 200);
+      hosts.add(address.host);
+    }
+    assert.ok(hosts.size >= 2, `all on ${[...hosts].join(', ')}`);
+    for (const h of hosts) assert.ok(lab().nodes.some((n) => n.address === h), `${h} is a node address`);
+  });
+
+  test('another owner\'s instances are neither listed nor adopted', async (t) => {
+    const f = ready();
+    const other = make({ owner: `${owner}-other` });
+    const id = `${f.idPrefix}-foreign`;
+    t.after(() => other.delete(id));
+    await other.create(id, specOf(f));
+    assert.equal(await f.driver.inspect(id), undefined);
+    assert.ok(!(await f.driver.list()).some((i) => i.id === id));
+    assert.equal((await other.inspect(id))?.status, 'created');
+  });
+
+  test('without node engines: instances run and stop; freezing is UNSUPPORTED; stats and listening unknown', async (t) => {
+    const f = ready();
+    const bare = make({ nodeEngines: false });
+    const id = `${f.idPrefix}-bare`;
+    t.after(() => bare.delete(id));
+    await bare.create(id, specOf(f, { env: { GREETING: 'bare' } }));
+    const address = await bare.start(id);
+    assert.equal((await getWhenUp(address, f.envPath)).status, 200);
+    await assert.rejects(bare.pause(id), { code: 'UNSUPPORTED' });
+    assert.equal(await bare.stats(id), undefined);
+    assert.equal(await bare.listening(id), undefined);
+    await bare.stop(id, 1000);
+    assert.equal((await bare.inspect(id))?.status, 'stopped');
+  });
+});
