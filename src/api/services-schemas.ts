@@ -28,7 +28,8 @@ const instanceSchema = {
   properties: {
     id: str,
     phase: { type: 'string', enum: ['pre-created', 'starting', 'ready', 'draining', 'frozen'] },
-    address: { type: 'string', description: 'ip:port on the instance network' },
+    address: { type: 'string', description: 'ip:port on the instance network (swarm driver: the node address and the published port)' },
+    node: { type: 'string', description: 'the cluster node it runs on (swarm driver: the node hostname); absent on a single machine' },
     startedAt: { type: 'string', description: 'ISO time it was started (taken from the pool, thawed); for one re-adopted after a daemon restart, the restart' },
     cpuPercent: { type: 'number', description: "its recent CPU use, in % of one core (the metering's last reading; absent with metering off or before its first)" },
     memoryBytes: { type: 'integer', description: 'its working set now (the metering\'s last reading of its cgroup)' },
@@ -61,6 +62,7 @@ const revisionConfigSchema = {
     volumes: { type: 'array', items: { type: 'object', required: ['volume', 'path', 'readOnly'], properties: { volume: str, path: str, readOnly: bool } } },
     devices: { type: 'array', description: 'host devices (kind host: path, access) and CDI devices (kind cdi: name) passed in', items: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['host', 'cdi'] }, path: str, access: str, name: str } } },
     gpus: int,
+    placement: { type: 'object', description: 'Swarm placement (swarm driver; a single machine ignores it): constraints every node must meet, spread preferences highest first', properties: { constraints: { type: 'array', items: str }, spread: { type: 'array', items: str } } },
     cpuAlways: bool,
     billing: { type: 'string', enum: ['request', 'instance'] },
     timeoutMs: int,

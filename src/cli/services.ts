@@ -1,6 +1,7 @@
 // cli/services: `skiff deploy | ls | describe | logs | scale | prewarm | traffic | rollback | rm`.
 // Every command goes through the API client; output is for people (tables, short progress lines).
 import { deviceRequestText, parseDeviceRequests } from '../core/devices.ts';
+import { normalisePlacement, placementText } from '../core/placement.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { clientFrom } from './context.ts';
@@ -65,6 +66,12 @@ interface DeployFlags {
   /** `/dev/PATH[:rwm]` or `vendor/class=name`, repeatable */
   device?: string[];
   gpu?: string;
+  /** Swarm placement constraints (`node.labels.zone==edge`), repeatable (absent when a test builds flags by hand) */
+  placement?: string[];
+  /** spread preferences (`node.labels.zone`), repeatable */
+  spread?: string[];
+  /** --clear-placement: remove both lists (an update) */
+  clearPlacement?: boolean;
   /** --cpu-always / --no-cpu-always */
   cpuAlways?: boolean;
   /** --cpu-throttling / --no-cpu-throttling (Cloud Run's spelling of the same, inverted) */
@@ -144,6 +151,8 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.volume?.length) patch.volumes = f.volume.map(parseVolumeFlag);
   if (f.device?.length) patch.devices = parseDeviceRequests(f.device, '--device').map(deviceRequestText);
   if (f.gpu !== undefined) patch.gpus = int(f.gpu, '--gpu');
+  const placement = placementPatch(f);
+  if (placement !== undefined) patch.placement = placement;
   if (f.cpuAlways !== undefined && f.cpuThrottling !== undefined && f.cpuAlways === f.cpuThrottling) throw new SkiffError('USAGE', '--cpu-always and --cpu-throttling contradict each other (--no-cpu-throttling is --cpu-always)');
   if (f.cpuAlways !== undefined) patch.cpuAlways = f.cpuAlways;
   else if (f.cpuThrottling !== undefined) patch.cpuAlways = !f.cpuThrottling;
@@ -157,6 +166,19 @@ export function patchFromFlags(f: DeployFlags, opts: { removals: boolean } = { r
   if (f.concurrency) scaling.concurrency = int(f.concurrency, '--concurrency');
   if (Object.keys(scaling).length) patch.scaling = scaling;
   return patch;
+}
+
+/** The placement flags as the document's `placement` patch; undefined when none is given. Each list
+ *  given replaces the one before (as --volume, --device); the other carries over. --clear-placement
+ *  removes both, or, with --placement/--spread, the one not given. `--spread spread=node.labels.zone`
+ *  (docker service create --placement-pref's spelling) is taken too. */
+export function placementPatch(f: Pick<DeployFlags, 'placement' | 'spread' | 'clearPlacement'>): DeployPatch['placement'] | undefined {
+  const constraints = f.placement ?? [];
+  const spread = (f.spread ?? []).map((s) => s.replace(/^spread=/, ''));
+  const p = normalisePlacement({ constraints, spread }, 'placement', { constraints: '--placement', spread: '--spread' });
+  if (!f.clearPlacement) return p;
+  if (!p) return null;
+  return { constraints: p.constraints ?? null, spread: p.spread ?? null };
 }
 
 /** `NAME` or `NAME@VERSION` of a secret flag. */
@@ -284,6 +306,7 @@ export function configText(c: RevisionConfig, indent: string): string[] {
     `limits memory ${mib(c.memoryBytes)}, cpu ${c.cpus}, pids ${c.pids}${c.diskBytes !== undefined ? `, disk ${mib(c.diskBytes)}` : ''}${c.capabilities?.length ? `, +${c.capabilities.join(' +')}` : ''}${c.readOnlyRoot ? ', read-only root' : ''}`,
     ...(c.volumes?.length ? [`volumes ${c.volumes.map((v) => `${v.volume}:${v.path}${v.readOnly ? ':ro' : ''}`).join(' ')}`] : []),
     ...(c.devices?.length || c.gpus ? [`devices ${[...(c.devices ?? []).map(deviceRequestText), ...(c.gpus ? [`${c.gpus} GPU(s)`] : [])].join(' ')}`] : []),
+    ...(c.placement?.constraints?.length || c.placement?.spread?.length ? [`placement ${placementText(c.placement)}`] : []),
     `cpu ${c.cpuAlways ? 'always allocated (--cpu-always)' : 'only during requests: frozen when idle'}`,
     `billing ${c.billing === 'instance' ? 'instance-based: the whole instance lifetime' : 'request-based: instance time while a request is in flight'}`,
     `requests timeout ${secs(c.timeoutMs)}, queue ${c.queueLimit}, drain grace ${secs(c.drainGraceMs)}`,
@@ -333,7 +356,7 @@ export function describeText(s: ServiceView): string {
       out.push(`    crash loop: ${r.status.failures} failure(s) in a row${r.status.nextStartAt ? `, next start at ${r.status.nextStartAt}` : ''}`);
       if (r.status.lastFailure) out.push(`    last: ${r.status.lastFailure}`);
     }
-    for (const i of r.instances) out.push(`    ${i.id}  ${i.phase}${i.address ? '  ' + i.address : ''}`);
+    for (const i of r.instances) out.push(`    ${i.id}  ${i.phase}${i.address ? '  ' + i.address : ''}${i.node ? `  on ${i.node}` : ''}`);
   }
   out.push('events');
   for (const e of s.events) out.push(`  ${e.at}  ${e.kind.padEnd(12)} ${e.revision ?? ''} ${e.message}`);
@@ -360,6 +383,9 @@ export function registerServices(program: Command): void {
       .option('--volume <NAME:/path[:ro]>', 'mount a volume (skiff volume create NAME) at /path, read-write or :ro (repeatable; in an update, the list given replaces the one before)', collect, [])
       .option('--device <dev>', 'pass a device into every instance: /dev/PATH[:rwm] (in the node\'s runtime.deviceAllowList) or a CDI name such as nvidia.com/gpu=0 or =all (repeatable; in an update, the list given replaces the one before)', collect, [])
       .option('--gpu <n>', 'GPUs per instance: the first n nvidia.com/gpu CDI devices of the node (0 = none)')
+      .option('--placement <expr>', 'cluster (swarm driver): a Swarm placement constraint every node of an instance must meet, e.g. node.labels.zone==edge or node.role!=manager (repeatable; in an update, the list given replaces the one before)', collect, [])
+      .option('--spread <descriptor>', 'cluster (swarm driver): spread instances evenly over the values of a node label, e.g. node.labels.zone (repeatable, highest preference first; in an update, the list given replaces the one before)', collect, [])
+      .option('--clear-placement', 'remove the placement constraints and spread preferences (with --placement or --spread: replace both lists with what they give)')
       .option('--cpu-always', 'CPU while no request is in flight (background work): never frozen between requests')
       .option('--no-cpu-always', 'frozen between requests when idle (the default)')
       .addOption(new Option('--cpu-throttling', 'Cloud Run\'s name for --no-cpu-always').hideHelp())

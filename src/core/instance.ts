@@ -56,6 +56,10 @@ export interface InstanceSpec {
   devices?: DeviceRequest[];
   /** GPUs: the first N CDI devices of kind nvidia.com/gpu on the node, in name order */
   gpus?: number;
+  /** where in a cluster the instance may run (core/placement.ts, checked at deploy): the swarm driver
+   *  passes it to Swarm (constraints → Placement.Constraints, spread → Placement.Preferences[].Spread);
+   *  the runc driver runs everything on its one machine and ignores it. */
+  placement?: { constraints?: string[]; spread?: string[] };
   /** keep the instance's output once it is deleted, under this name (pastInstances(logGroup) lists it,
    *  forgetLogs(logGroup) drops it): a job's task attempts, whose output outlives their containers. A
    *  revision's instances are kept under their service without it; a one-off run's are not kept. */
@@ -73,6 +77,8 @@ export interface InstanceSpec {
 export interface InstanceAddress {
   host: string;
   port: number;
+  /** the cluster node it runs on (the swarm driver's node hostname); absent where there is one node */
+  node?: string;
 }
 
 export type ExitReason = (

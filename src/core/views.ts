@@ -8,6 +8,8 @@ export interface InstanceView {
   phase: string;
   /** ip:port on the instance network, once started */
   address?: string;
+  /** the cluster node it runs on (swarm driver); absent on a single machine */
+  node?: string;
   /** ISO time it was started (or taken from the pool, or thawed); after a daemon restart, when it was re-adopted */
   startedAt?: string;
   /** recent CPU use in % of one core (the metering's last reading); absent when there is none */

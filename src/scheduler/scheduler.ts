@@ -338,10 +338,10 @@ export class Scheduler {
     return [...(s ? s.instances.keys() : []), ...removing];
   }
 
-  describe(revision: string): Array<{ id: string; phase: string; address?: string; startedAt: string }> {
+  describe(revision: string): Array<{ id: string; phase: string; address?: string; node?: string; startedAt: string }> {
     const s = this.revisions.get(revision);
     if (!s) return [];
-    return [...s.instances.values()].map((i) => ({ id: i.id, phase: i.phase, ...(i.address ? { address: `${i.address.host}:${i.address.port}` } : {}), startedAt: new Date(i.startedAt).toISOString() }));
+    return [...s.instances.values()].map((i) => ({ id: i.id, phase: i.phase, ...(i.address ? { address: `${i.address.host}:${i.address.port}` } : {}), ...(i.address?.node ? { node: i.address.node } : {}), startedAt: new Date(i.startedAt).toISOString() }));
   }
 
   /** Pre-warm hook (`skiff prewarm`, and a cron trigger a little before its schedule): makes
