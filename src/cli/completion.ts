@@ -20,7 +20,7 @@ interface Node {
 }
 
 /** Commands whose first argument is a service name. */
-const SERVICE_COMMANDS = new Set(['deploy', 'update', 'describe', 'revisions', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm']);
+const SERVICE_COMMANDS = new Set(['deploy', 'update', 'describe', 'revisions', 'logs', 'scale', 'prewarm', 'traffic', 'rollback', 'rm', 'export']);
 
 /** The program's commands as registered (cli/main loads every module for `completion`). */
 function tree(program: Command): Node[] {

@@ -1,17 +1,19 @@
 // cli/knative: `skiff deploy -f service.yaml` of a Knative Service as it is (knative/import.ts turns it
 // into a deploy document and a traffic list; what is not honoured is a `warning:` line on stderr naming
-// its path), and `skiff export NAME --format knative|compose` (YAML on stdout, warnings on stderr).
+// its path), and `skiff export NAME|--all --format knative|compose [--registry HOST[/PREFIX]] [--pull-secret
+// NAME]` (YAML on stdout; warnings and the `skopeo copy` lines for --registry on stderr).
 import type { Command } from 'commander';
 import { clientFrom } from './context.ts';
 import { SkiffError } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
 import type { DeployDocument } from '../core/documents.ts';
-import type { DeployResult } from '../core/views.ts';
+import type { DeployResult, ServiceView } from '../core/views.ts';
 import type { SkiffClient } from '../api/client.ts';
 import type { DeployOptions } from '../api/ports.ts';
 import { fromKnative, type ImportedTraffic } from './knative/import.ts';
 import { toKnative } from './knative/export.ts';
 import { toCompose } from './compose/compose-export.ts';
+import { assertPullSecretName, imageForCluster, parseRegistry, registryAddress, skopeoCopy, withPullSecret } from './knative/rewrite.ts';
 
 function warn(lines: string[]): void {
   for (const l of lines) process.stderr.write(`warning: ${l}\n`);
@@ -64,19 +66,76 @@ export function knativeDeploy(parsed: unknown, f: { traffic: boolean; tag?: stri
   };
 }
 
+interface ExportFlags {
+  format: string;
+  all?: boolean;
+  registry?: string;
+  pullSecret?: string;
+}
+
+/** The services `--all` exports: the current project's (--project, or the token's), in name order. */
+async function projectServices(client: SkiffClient): Promise<ServiceView[]> {
+  const { services } = await client.listServices();
+  const projects = [...new Set(services.map((s) => s.project))].sort();
+  if (!client.options.project && projects.length > 1) throw new SkiffError('USAGE', `--all: the services this token sees belong to projects ${projects.join(', ')}: name one with --project`);
+  return [...services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export function registerExport(program: Command): void {
   program
-    .command('export <name>')
-    .description('write a service as a Knative Service or a Compose file (YAML on stdout; what the format cannot say is a warning on stderr)')
+    .command('export [name]')
+    .description('write a service (or --all of the project\'s) as a Knative Service or a Compose file (YAML on stdout; what the format cannot say is a warning on stderr)')
     .option('--format <format>', 'knative or compose', 'knative')
-    .action(async (name: string, o: { format: string }) => {
+    .option('--all', 'every service of the current project: Knative Services as one multi-document YAML stream in name order, or one Compose file')
+    .option('--registry <host[/prefix]>', 'rewrite images of Skiff\'s registry to HOST[/PREFIX]/repo@sha256:… (digest kept), for a cluster that pulls from there; prints the skopeo copy commands that put them there')
+    .option('--pull-secret <name>', 'knative: add imagePullSecrets [{name: NAME}] to the pod template (the Kubernetes Secret the cluster pulls with)')
+    .action(async (name: string | undefined, o: ExportFlags) => {
       if (o.format !== 'knative' && o.format !== 'compose') throw new SkiffError('USAGE', `--format: expected knative or compose, got ${JSON.stringify(o.format)}`);
+      if ((name === undefined) === !o.all) throw new SkiffError('USAGE', name === undefined ? 'export: give a service NAME or --all' : `export: give a service NAME or --all, not both (got ${name} and --all)`);
+      if (o.pullSecret !== undefined && o.format !== 'knative') throw new SkiffError('USAGE', '--pull-secret: only --format knative has imagePullSecrets (Compose pulls with `docker login` credentials)');
+      const registry = o.registry === undefined ? undefined : parseRegistry(o.registry);
+      const pullSecret = o.pullSecret === undefined ? undefined : assertPullSecretName(o.pullSecret);
       const client = clientFrom(program);
-      const [doc, view] = await Promise.all([client.serviceDocument(name), client.service(name)]);
-      const traffic = view.traffic.map((t) => ({ revision: t.revision, percent: t.percent, ...(t.tag !== undefined ? { tag: t.tag } : {}) }));
-      const out = o.format === 'knative' ? toKnative(doc, traffic, view.latestRevision) : toCompose(doc, traffic);
+      const skiff = registryAddress(client.options.baseUrl);
+      const views = o.all ? await projectServices(client) : [await client.service(name!)];
+      const docs = await Promise.all(views.map((v) => client.serviceDocument(v.name)));
+
+      const warnings: string[] = [];
+      const copies = new Map<string, { from: string; to: string }>();
+      const outputs: Array<{ knative?: Record<string, unknown>; compose?: Record<string, unknown> }> = [];
+      views.forEach((view, i) => {
+        const said = (lines: string[]) => warnings.push(...(o.all ? lines.map((l) => `${view.name}: ${l}`) : lines));
+        const cluster = imageForCluster(docs[i]!.image, { ...(registry !== undefined ? { registry } : {}), skiffRegistry: skiff.address });
+        if (cluster.copy) copies.set(`${cluster.copy.from} ${cluster.copy.to}`, cluster.copy);
+        const doc = { ...docs[i]!, image: cluster.image };
+        const traffic = view.traffic.map((t) => ({ revision: t.revision, percent: t.percent, ...(t.tag !== undefined ? { tag: t.tag } : {}) }));
+        if (o.format === 'knative') {
+          const out = toKnative(doc, traffic, view.latestRevision);
+          said([...out.warnings, ...(cluster.warning ? [`spec.template.spec.containers[0].image: ${cluster.warning}`] : [])]);
+          outputs.push({ knative: pullSecret !== undefined ? withPullSecret(out.manifest, pullSecret) : out.manifest });
+        } else {
+          const out = toCompose(doc, traffic);
+          said(out.warnings);
+          outputs.push({ compose: out.compose });
+        }
+      });
+
       const { default: YAML } = await import('yaml');
-      process.stdout.write(YAML.stringify('manifest' in out ? out.manifest : out.compose, { lineWidth: 0 }));
-      warn(out.warnings);
+      const yaml = (v: unknown) => YAML.stringify(v, { lineWidth: 0 });
+      if (o.format === 'knative') process.stdout.write(outputs.map((x) => yaml(x.knative)).join('---\n'));
+      else if (outputs.length) process.stdout.write(yaml(o.all ? mergeCompose(outputs.map((x) => x.compose!), views[0]!.project) : outputs[0]!.compose));
+      warn(warnings);
+      if (o.all && views.length === 0) warn(['--all: the project has no services; nothing exported']);
+      if (copies.size) {
+        process.stderr.write(`copy the images to ${registry} before applying (skopeo; SKIFF_TOKEN is a Skiff token that may pull them):\n`);
+        for (const c of copies.values()) process.stderr.write(`${skopeoCopy(c, { insecureSource: skiff.insecure })}\n`);
+      }
     });
+}
+
+/** One Compose file of every service's: the services, and the external volumes and secrets they name. */
+function mergeCompose(files: Array<Record<string, unknown>>, project: string): Record<string, unknown> {
+  const merged: Record<string, Record<string, unknown>> = { services: {}, volumes: {}, secrets: {} };
+  for (const f of files) for (const k of ['services', 'volumes', 'secrets'] as const) Object.assign(merged[k]!, f[k] ?? {});
+  return { name: project, services: merged.services, ...(Object.keys(merged.volumes!).length ? { volumes: merged.volumes } : {}), ...(Object.keys(merged.secrets!).length ? { secrets: merged.secrets } : {}) };
 }

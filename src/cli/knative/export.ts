@@ -1,6 +1,6 @@
 // knative/export: a service's deploy document and traffic as a Knative `serving.knative.dev/v1`
 // Service (`skiff export NAME --format knative`). Pure. The output validates against Knative's CRD
-// schema (test/knative/export.test.ts) and deploys back (`skiff deploy -f`) to the same document:
+// schema (test/knative/knative.test.ts) and deploys back (`skiff deploy -f`) to the same document:
 // settings Knative has no field for go in `skiff.dev/*` template annotations, which knative/import.ts
 // reads and a Knative cluster ignores. What cannot be said exactly is reported by name in `warnings`.
 import type { DeployDocument } from '../../core/documents.ts';
