@@ -1,5 +1,6 @@
 // api/client: the typed client of the control API and registry that the CLI (and tests) use.
 // API errors come back as SkiffError with the server's stable code.
+import type { NodeView } from '../core/nodes.ts';
 import { SkiffError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.ts';
 import type { TrafficTarget } from '../core/service.ts';
 import type { DeployResult, GcResult, PrewarmResult, ProjectQuotaBody, ProjectView, RunEvent, RunExit, ServiceStatsView, ServicesStatsView, ServiceView, VolumeView } from '../core/views.ts';
@@ -67,6 +68,11 @@ export class SkiffClient {
   /** `skiff down`: the daemon drains and stops every instance, then stops (answers before it does). */
   down() {
     return this.request<{ status: 'draining' }>('POST', '/api/v1/daemon/down');
+  }
+
+  /** the nodes instances run on (operator) */
+  nodes() {
+    return this.request<{ nodes: NodeView[] }>('GET', '/api/v1/nodes');
   }
 
   /** Whether the daemon answers /healthz (no token needed). */

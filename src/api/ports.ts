@@ -1,5 +1,6 @@
 // api/ports: what the control API needs from the rest of Skiff, declared here; daemon/ plugs the
 // implementations in (the store's token repository, registry GC, serving/).
+import type { NodeInventory } from '../core/nodes.ts';
 import type { RegistryRepositoryDetail, RegistryRepositoryView } from '../core/registry-views.ts';
 import type { TokenRepository } from '../core/repositories.ts';
 import type { SecretSetBody, SecretView } from '../core/secrets.ts';
@@ -199,6 +200,8 @@ export interface ApiDeps {
   /** GET /metrics (a metrics:read token); absent: no such route */
   metrics?: MetricsPort;
   lifecycle: LifecyclePort;
+  /** GET /nodes: where instances run; absent: no such route */
+  nodes?: NodeInventory;
   health: HealthPort;
   gc: GcPort;
   /** GET/DELETE /registry/repositories…; absent: no such routes */

@@ -20,6 +20,7 @@ import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerRegistryBrowseRoutes } from './registry-browse-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
+import { registerNodeRoutes } from './nodes-routes.ts';
 import { registerMetricsRoute } from './metrics-routes.ts';
 import { registerUsageRoutes } from './usage-routes.ts';
 import { registerBudgetRoutes } from './budget-routes.ts';
@@ -80,6 +81,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerRegistryRoutes(api, deps.gc);
     if (deps.registryBrowse) registerRegistryBrowseRoutes(api, deps.registryBrowse);
     registerDaemonRoutes(api, deps.lifecycle);
+    if (deps.nodes) registerNodeRoutes(api, deps.nodes);
     if (deps.usage) registerUsageRoutes(api, deps.usage);
     if (deps.budgets) registerBudgetRoutes(api, deps.budgets);
   }, { prefix: '/api/v1' });

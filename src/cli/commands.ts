@@ -9,6 +9,7 @@ export type Register = (program: Command) => void;
 export const MODULES: Record<string, () => Promise<Register>> = {
   gc: async () => (await import('./gc.ts')).registerGc,
   down: async () => (await import('./down.ts')).registerDown,
+  nodes: async () => (await import('./nodes.ts')).registerNodes,
   images: async () => (await import('./images.ts')).registerImages,
   completion: async () => (await import('./completion.ts')).registerCompletion,
   push: async () => (await import('./push.ts')).registerPush,
@@ -29,6 +30,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
   down: 'down',
+  nodes: 'nodes',
   images: 'images',
   image: 'images',
   completion: 'completion',

@@ -25,3 +25,9 @@ export async function print(o: OutputFlags, value: unknown, table: () => string)
     process.stdout.write(YAML.stringify(value));
   } else process.stdout.write(table() + '\n');
 }
+
+/** Rows (the header first) as left-aligned columns two spaces apart. */
+export function alignColumns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -12,7 +12,8 @@
  *           list secrets (names, versions, key names) and use them in services
  *           read their project (quota and what it holds) and its usage and bill
  *   admin   + set and remove secrets, manage tokens; spanning every project ('*'): also manage
- *           projects, run registry garbage collection, stop the daemon (skiff down)
+ *           projects, run registry garbage collection, stop the daemon (skiff down), list the
+ *           nodes instances run on (skiff nodes)
  * A token belongs to one project and acts only in it; the operator's admin tokens span every
  * project (ALL_PROJECTS_PERMISSIONS below is what only they may do).
  */
@@ -42,6 +43,7 @@ export type Permission =
   | 'tokens:manage'
   | 'registry:gc'
   | 'daemon:down'
+  | 'nodes:read'
   | 'metrics:read'
   | 'projects:read'
   | 'usage:read'
@@ -50,7 +52,7 @@ export type Permission =
 const PULL: readonly Permission[] = ['images:pull'];
 const PUSH: readonly Permission[] = [...PULL, 'images:push'];
 const DEPLOY: readonly Permission[] = [...PUSH, 'services:read', 'services:write', 'runs:create', 'jobs:read', 'jobs:write', 'triggers:read', 'triggers:write', 'invocations:create', 'invocations:read', 'secrets:read', 'domains:read', 'domains:write', 'volumes:read', 'volumes:write', 'metrics:read', 'projects:read', 'usage:read'];
-const ADMIN: readonly Permission[] = [...DEPLOY, 'secrets:write', 'tokens:manage', 'registry:gc', 'daemon:down', 'projects:manage'];
+const ADMIN: readonly Permission[] = [...DEPLOY, 'secrets:write', 'tokens:manage', 'registry:gc', 'daemon:down', 'nodes:read', 'projects:manage'];
 
 export const GRANTS: Readonly<Record<TokenRole, readonly Permission[]>> = { pull: PULL, push: PUSH, deploy: DEPLOY, admin: ADMIN };
 
@@ -64,7 +66,7 @@ export function allows(role: TokenRole, permission: Permission): boolean {
  * (the Prometheus metrics name every project's services). A project's own admin manages its
  * project's secrets and tokens, not these.
  */
-export const ALL_PROJECTS_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['registry:gc', 'daemon:down', 'projects:manage', 'metrics:read']);
+export const ALL_PROJECTS_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['registry:gc', 'daemon:down', 'nodes:read', 'projects:manage', 'metrics:read']);
 
 /** Whether `principal` may do `permission`: its role holds it, and a machine-wide one needs a token spanning all projects. */
 export function permits(principal: Pick<Principal, 'role' | 'tenant'>, permission: Permission): boolean {

@@ -67,6 +67,7 @@ import { nodeKeyCipher } from './node-key.ts';
 import { imagesFromRegistry } from './serving-adapters.ts';
 import { InMemoryProjectNames } from './project-names.ts';
 import { createDriver } from './drivers.ts';
+import { localNode } from './nodes-wiring.ts';
 import { SkiffMetrics, listenMetrics } from './metrics.ts';
 import { parseHostPort } from '../config/settings.ts';
 import { ChangeHub, ChangeStreams } from '../api/change-hub.ts';
@@ -217,7 +218,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
     const streams = new ChangeStreams(changes, clock);
-    await registerApiRoutes(app, { stats: serviceStats, changes: streams, lifecycle, health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, registryBrowse: new RegistryBrowser(registry, projectNames), serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { stats: serviceStats, changes: streams, lifecycle, nodes: made?.nodes ?? localNode(() => serving.meteredInstances()), health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, registryBrowse: new RegistryBrowser(registry, projectNames), serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
     // the dashboard's static files at / and /assets/* (daemon/dashboard.ts; the page itself uses /api/v1)
     registerDashboard(app, await loadDashboard(defaultDashboardDir()), log);
 

@@ -10,6 +10,7 @@ import type { FreeSpaceCheck } from '../core/free-space.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InstanceDriver } from '../core/instance.ts';
+import type { NodeInventory } from '../core/nodes.ts';
 import { createRuncDriver } from '../runtime/runc/factory.ts';
 import { createSwarmDriver, type SwarmInfo } from '../runtime/swarm/factory.ts';
 import type { TokenRepository } from '../store/repositories.ts';
@@ -32,6 +33,8 @@ export interface CreatedDriver {
   /** what `skiff up` prints about it */
   description: string[];
   swarm?: SwarmInfo;
+  /** GET /api/v1/nodes when the driver lists nodes itself (swarm); absent: this machine alone */
+  nodes?: NodeInventory;
 }
 
 /** `<data-dir>/swarm-pull.token`: the pull token the swarm's nodes pull images with */
@@ -68,6 +71,7 @@ export async function createDriver(settings: Settings, c: DriverContext): Promis
       const where = s.registry || `${settings.listen.host}:${settings.listen.port}`;
       return {
         driver,
+        nodes: driver,
         swarm: info,
         description: [
           `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,

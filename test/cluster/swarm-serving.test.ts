@@ -76,6 +76,7 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     assert.ok(nodesSeen.size >= 2, `instances on ${[...nodesSeen].join(', ')} only`);
 
     mark('burst done');
+
     // a 50/50 split between two revisions
     const r1 = (await client.service('hello')).traffic[0]!.revision;
     const r2 = (await client.deploy({ name: 'hello', image: v2.reference, port: 8080, scaling: { ...FAST, concurrency: 2, max: 6, min: 1 } })).revision;
@@ -112,6 +113,17 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     await client.deploy({ name: 'sturdy', image: img.reference, port: 8080, scaling: { ...FAST, min: 3, max: 6, idle: '60s' } });
     await until('3 ready', async () => (await readyCount(client, 'sturdy')) >= 3, 60_000);
     const placed = await instances(client, 'sturdy');
+
+    // `skiff nodes`: the three nodes, their labels, and where this daemon's instances are
+    const listed = JSON.parse(await skiffOk(d, ['nodes', '-o', 'json'])) as { nodes: Array<{ name: string; role: string; state: string; labels: Record<string, string>; instances: number; reservedMemoryBytes: number; cpus: number }> };
+    assert.deepEqual(listed.nodes.map((n) => [n.name, n.role, n.state, n.labels.zone]), lab().nodes.map((n) => [n.name, n.index === 1 ? 'manager' : 'worker', 'ready', n.index === 1 ? 'core' : 'edge']));
+    const live = (await instances(client, 'sturdy')).filter((i) => i.node);
+    for (const n of listed.nodes) {
+      assert.equal(n.instances, live.filter((i) => i.node === n.name).length, `${n.name}: ${JSON.stringify(live)}`);
+      assert.equal(n.reservedMemoryBytes, n.instances * 256 * 1024 ** 2, 'each instance reserves its memory limit');
+      assert.ok(n.cpus > 0);
+    }
+    assert.match(await skiffOk(d, ['nodes']), new RegExp(`${lab().nodes[1]!.name}\\s+worker\\s+ready`));
     // the victim: a worker with an instance of ours (never the manager, which Skiff talks to)
     const victim = lab().nodes.find((n) => n.index > 1 && placed.some((i) => i.node === n.name));
     assert.ok(victim, `no instance on a worker: ${JSON.stringify(placed)}`);

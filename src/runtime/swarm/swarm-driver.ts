@@ -17,6 +17,7 @@ import type {
   ExitReason, InstanceAddress, InstanceDriver, InstanceInfo, InstanceSpec, InstanceStats, ListeningSocket, LogLine, PastInstance,
 } from '../../core/instance.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { NodeInventory, NodeView } from '../../core/nodes.ts';
 import { assertInstanceId, isInstanceId, pinnedReference } from '../../core/names.ts';
 import type { PinnedImage } from '../../core/service.ts';
 import { assertMountTarget, isVolumeName } from '../../core/volumes.ts';
@@ -66,7 +67,7 @@ interface Found {
   node: SwarmNodeView | undefined;
 }
 
-export class SwarmInstanceDriver implements InstanceDriver {
+export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   private readonly creates = new Map<string, Promise<unknown>>();
   /** instances this driver stopped (a 128+N exit is then death by signal N) */
   private readonly stopping = new Set<string>();
@@ -119,7 +120,7 @@ export class SwarmInstanceDriver implements InstanceDriver {
 
   // ---- swarm objects ------------------------------------------------------------------------------
 
-  private async nodes(fresh = false): Promise<Map<string, SwarmNodeView>> {
+  private async swarmNodes(fresh = false): Promise<Map<string, SwarmNodeView>> {
     if (!fresh && this.nodesCache && Date.now() - this.nodesCache.at < 1000) return this.nodesCache.nodes;
     const list = await this.m.call<SwarmNodeView[]>('GET', '/nodes');
     const nodes = new Map(list.map((n) => [n.ID, n]));
@@ -138,7 +139,7 @@ export class SwarmInstanceDriver implements InstanceDriver {
     if (!service) return undefined;
     const tasks = await this.m.call<SwarmTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ service: [service.ID] }) } });
     const task = currentTask(tasks);
-    const node = task?.NodeID ? (await this.nodes()).get(task.NodeID) ?? (await this.nodes(true)).get(task.NodeID) : undefined;
+    const node = task?.NodeID ? (await this.swarmNodes()).get(task.NodeID) ?? (await this.swarmNodes(true)).get(task.NodeID) : undefined;
     return { service, task, node };
   }
 
@@ -200,7 +201,7 @@ export class SwarmInstanceDriver implements InstanceDriver {
   private async nodeEngines(): Promise<Map<string, Engine>> {
     const out = new Map<string, Engine>();
     if (!this.o.nodes?.size) return out;
-    for (const n of (await this.nodes(true)).values()) {
+    for (const n of (await this.swarmNodes(true)).values()) {
       const host = n.Description?.Hostname;
       const e = host ? this.o.nodes.get(host) : undefined;
       if (e && n.Status.State === 'ready' && n.Spec?.Availability !== 'drain') out.set(host!, e);
@@ -381,7 +382,7 @@ export class SwarmInstanceDriver implements InstanceDriver {
   async list(): Promise<InstanceInfo[]> {
     const services = await this.services();
     if (services.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.nodes(true)]);
+    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.swarmNodes(true)]);
     const byService = new Map<string, SwarmTask[]>();
     for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
     return Promise.all(
@@ -513,6 +514,41 @@ export class SwarmInstanceDriver implements InstanceDriver {
     } catch {
       return undefined;
     }
+  }
+
+  /** The swarm's nodes, with what this daemon's instances there reserve and how many there are. */
+  async nodes(): Promise<NodeView[]> {
+    const [nodes, services, tasks] = await Promise.all([this.swarmNodes(true), this.services(), this.m.call<SwarmTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ 'desired-state': ['running'] }) } })]);
+    const ours = new Map(services.map((s) => [s.ID, s]));
+    const per = new Map<string, { cpus: number; memory: number; instances: number }>();
+    for (const t of tasks) {
+      const s = ours.get(t.ServiceID);
+      if (!s || !t.NodeID || taskEnded(t, false)) continue;
+      const r = (s.Spec.TaskTemplate.Resources as { Reservations?: { NanoCPUs?: number; MemoryBytes?: number } } | undefined)?.Reservations;
+      const p = per.get(t.NodeID) ?? { cpus: 0, memory: 0, instances: 0 };
+      p.cpus += (r?.NanoCPUs ?? 0) / 1e9;
+      p.memory += r?.MemoryBytes ?? 0;
+      p.instances++;
+      per.set(t.NodeID, p);
+    }
+    return [...nodes.values()]
+      .map((n): NodeView => {
+        const p = per.get(n.ID);
+        return {
+          name: n.Description?.Hostname ?? n.ID,
+          role: n.Spec?.Role === 'manager' ? 'manager' : 'worker',
+          state: n.Status.State,
+          availability: n.Spec?.Availability ?? 'active',
+          ...(n.Status.Addr ? { address: n.Status.Addr } : {}),
+          labels: n.Spec?.Labels ?? {},
+          cpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
+          memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
+          reservedCpus: Math.round((p?.cpus ?? 0) * 1000) / 1000,
+          reservedMemoryBytes: p?.memory ?? 0,
+          instances: p?.instances ?? 0,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async pastInstances(service: string): Promise<PastInstance[]> {
