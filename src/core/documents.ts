@@ -14,11 +14,13 @@
 //                                    ← containerConcurrency + autoscaling.knative.dev/* annotations
 //   readiness / liveness: { path, period, timeout, failureThreshold }  ← readinessProbe / livenessProbe
 //   secrets: { envFrom, env, mounts } ← envFrom.secretRef / env.valueFrom.secretKeyRef / secret volumes
+//   placement: { constraints, spread } ← (Swarm's TaskTemplate.Placement; Knative has none)
 import { SERVICE_NAME_RE } from './names.ts';
 import { OPTIONAL_CAPABILITIES, type OptionalCapability } from './capabilities.ts';
 import { documentSecretsSchema, type DocumentSecrets } from './secrets.ts';
 import { volumeMountsSchema } from './volumes.ts';
 import { DEVICE_MAXIMUMS } from './devices.ts';
+import { PLACEMENT_MAXIMUMS } from './placement.ts';
 
 // a type list, not anyOf: a patch adds 'null' to it, and with fastify's type coercion an anyOf's string
 // branch would turn a null (reset) into ""
@@ -68,6 +70,15 @@ export const deployDocumentSchema = {
     volumes: volumeMountsSchema,
     devices: { type: 'array', maxItems: DEVICE_MAXIMUMS.devices, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'devices passed into every instance: a host device /dev/PATH[:rwm] (in the node\'s runtime.deviceAllowList) or a CDI device vendor/class=name (or =all) of a spec the node\'s admin installed (docs/runtime.md)' },
     gpus: { type: 'integer', minimum: 0, maximum: DEVICE_MAXIMUMS.gpus, description: 'GPUs per instance: the first N CDI devices of kind nvidia.com/gpu on the node, in name order' },
+    placement: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'where in a cluster (swarm driver) the instances may run, in Docker Swarm\'s syntax (core/placement.ts); a single machine (runc driver) ignores it',
+      properties: {
+        constraints: { type: 'array', maxItems: PLACEMENT_MAXIMUMS.constraints, items: { type: 'string', minLength: 1, maxLength: PLACEMENT_MAXIMUMS.length }, description: 'every one must hold on the node (AND): DESCRIPTOR==VALUE or DESCRIPTOR!=VALUE, DESCRIPTOR one of node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.KEY, engine.labels.KEY (e.g. node.labels.zone==edge)' },
+        spread: { type: 'array', maxItems: PLACEMENT_MAXIMUMS.spread, items: { type: 'string', minLength: 1, maxLength: PLACEMENT_MAXIMUMS.length }, description: 'spread preferences, highest first: instances spread evenly over the values of node.labels.KEY or engine.labels.KEY' },
+      },
+    },
     cpuAlways: { type: 'boolean', description: 'CPU stays allocated while no request is in flight (background work); default false: an idle instance, min instances included, is frozen until its next request (Cloud Run --no-cpu-throttling)' },
     billing: { type: 'string', enum: ['request', 'instance'], description: 'how instance time is billed (docs/metering.md): request (default): only while a request is in flight, each busy spell rounded up to 100 ms; instance: the whole instance lifetime, idle time at the price sheet\'s idle discount' },
     timeout: quantity,
@@ -121,6 +132,8 @@ export interface DeployDocument {
   devices?: string[];
   /** `--gpu N`: the first N nvidia.com/gpu CDI devices */
   gpus?: number;
+  /** `--placement EXPR`, `--spread DESCRIPTOR`: where in a Swarm cluster instances run (core/placement.ts) */
+  placement?: { constraints?: string[]; spread?: string[] };
   /** `--cpu-always` (`--no-cpu-throttling`): never frozen between requests */
   cpuAlways?: boolean;
   /** `--billing request|instance` (docs/metering.md); absent: request */

@@ -7,6 +7,7 @@
 
 import type { OptionalCapability } from './capabilities.ts';
 import type { DeviceRequest } from './devices.ts';
+import type { Placement } from './placement.ts';
 import type { DeployDocument, ScalingMetric } from './documents.ts';
 import type { PinnedSecrets } from './secrets.ts';
 import type { VolumeMountSpec } from './volumes.ts';
@@ -80,6 +81,9 @@ export interface ServiceSpec {
   devices?: DeviceRequest[];
   /** GPUs per instance (the first N nvidia.com/gpu CDI devices); absent: none */
   gpus?: number;
+  /** Swarm placement constraints and spread preferences, each list non-empty when present
+   *  (core/placement.ts); absent: anywhere */
+  placement?: Placement;
   /** CPU while no request is in flight: never frozen when idle; absent: false (frozen between requests) */
   cpuAlways?: boolean;
   /** how its instance time is billed (docs/metering.md); absent: request */

@@ -95,6 +95,7 @@ export class RevisionState {
       ...(s.secrets ? { secretRefs: s.secrets } : {}),
       ...(s.devices?.length ? { devices: s.devices } : {}),
       ...(s.gpus ? { gpus: s.gpus } : {}),
+      ...(s.placement ? { placement: s.placement } : {}),
       ...(this.tenant !== undefined ? { namespace: this.tenant } : {}),
     };
   }

@@ -10,6 +10,7 @@ import type { ProbeSpec, ScaleBounds, ServiceSpec } from '../core/service.ts';
 import { parseCpu, parseDuration, parseMemory } from '../core/quantity.ts';
 import { assertMountTarget, assertVolumeName } from '../core/volumes.ts';
 import { parseDeviceRequests } from '../core/devices.ts';
+import { normalisePlacement } from '../core/placement.ts';
 
 /** Limits of an instance (or a `skiff run` container) that asks for none. */
 export const DEFAULT_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 512 } as const;
@@ -48,6 +49,7 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
   if (metric === 'custom' && !s.customMetric) throw new SkiffError('BAD_REQUEST', 'scaling.customMetric { path, name } is required when metric is custom');
   const stableWindowMs = s.window !== undefined ? parseDuration(s.window, 'scaling.window') : 60_000;
   const timeoutMs = doc.timeout !== undefined ? parseDuration(doc.timeout, 'timeout') : 300_000;
+  const placement = normalisePlacement(doc.placement);
   const spec: ServiceSpec = {
     name: doc.name,
     image: doc.image,
@@ -66,6 +68,7 @@ export function normaliseDeployDocument(doc: DeployDocument): { spec: ServiceSpe
     ...(doc.volumes?.length ? { volumes: doc.volumes.map((v, i) => ({ volume: assertVolumeName(v.volume, `volumes[${i}].volume`), path: assertMountTarget(v.path, `volumes[${i}].path`), readOnly: v.readOnly ?? false })) } : {}),
     ...(doc.devices?.length ? { devices: parseDeviceRequests(doc.devices, 'devices') } : {}),
     ...(doc.gpus ? { gpus: doc.gpus } : {}),
+    ...(placement ? { placement } : {}),
     ...(doc.cpuAlways ? { cpuAlways: true } : {}),
     ...(doc.billing === 'instance' ? { billing: 'instance' as const } : {}),
     timeoutMs,

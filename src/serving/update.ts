@@ -39,6 +39,7 @@ export function documentFromSpec(spec: ServiceSpec): DeployDocument {
     ...(spec.volumes?.length ? { volumes: spec.volumes.map((v) => ({ ...v })) } : {}),
     ...(spec.devices?.length ? { devices: spec.devices.map(deviceRequestText) } : {}),
     ...(spec.gpus ? { gpus: spec.gpus } : {}),
+    ...(spec.placement ? { placement: { ...(spec.placement.constraints ? { constraints: [...spec.placement.constraints] } : {}), ...(spec.placement.spread ? { spread: [...spec.placement.spread] } : {}) } } : {}),
     ...(spec.cpuAlways ? { cpuAlways: true } : {}),
     ...(spec.billing === 'instance' ? { billing: 'instance' as const } : {}),
     timeout: ms(spec.timeoutMs),

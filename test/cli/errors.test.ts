@@ -38,6 +38,10 @@ test('the API rejects unknown fields and out-of-bounds numbers, naming the field
     ['POST', '/api/v1/services', { name: 'a', image: 'x:1', env: { '1X': 'v' } }, /^env: key "1X" must be a variable name/],
     ['POST', '/api/v1/services', { name: 'a' }, /^image: required$/],
     ['POST', '/api/v1/services', { name: 'a', image: 'x:1', scaling: { metric: 'qps' } }, /^scaling\.metric: must be one of "concurrency", "rps"/],
+    ['POST', '/api/v1/services', { name: 'a', image: 'x:1', placement: { constraints: ['node.role==manager', 'zone=edge'] } }, /^placement\.constraints\[1\]: "zone=edge": expected DESCRIPTOR==VALUE or DESCRIPTOR!=VALUE/],
+    ['POST', '/api/v1/services', { name: 'a', image: 'x:1', placement: { spread: ['node.hostname'] } }, /^placement\.spread\[0\]: "node\.hostname": expected node\.labels\.KEY or engine\.labels\.KEY/],
+    ['POST', '/api/v1/services', { name: 'a', image: 'x:1', placement: { zones: ['edge'] } }, /^placement\.zones: unknown field$/],
+    ['POST', '/api/v1/services', { name: 'a', image: 'x:1', placement: { constraints: Array.from({ length: 17 }, (_, i) => `node.labels.k${i}==v`) } }, /^placement\.constraints: /],
     ['PATCH', '/api/v1/services/a/scaling', {}, /^the body: give at least one field$/],
     ['PATCH', '/api/v1/services/a', { scaling: { maxx: 3 } }, /^scaling\.maxx: unknown field$/],
     ['PATCH', '/api/v1/services/a', { name: 'b' }, /^name: unknown field$/],
@@ -63,6 +67,8 @@ test('CLI usage errors: unknown option, missing argument, scale without flags, b
   await fails(d, ['deploy', 'a', '--image', 'x:1', '--cpu', '1', '--cpus', '2'], /^skiff: error USAGE: --cpu and --cpus are the same flag/);
   await fails(d, ['deploy', 'a', '--image', 'x:1', '--max', '99999999999'], /^skiff: error BAD_REQUEST: scaling\.max: must be <= 1000$/);
   await fails(d, ['deploy', 'a', '--image', 'x:1', '--min', 'two'], /^skiff: error BAD_REQUEST: --min: expected a non-negative integer, got "two"$/);
+  await fails(d, ['deploy', 'a', '--image', 'x:1', '--placement', 'zone=edge'], /^skiff: error BAD_REQUEST: --placement: "zone=edge": expected DESCRIPTOR==VALUE or DESCRIPTOR!=VALUE/);
+  await fails(d, ['update', 'a', '--spread', 'node.role'], /^skiff: error BAD_REQUEST: --spread: "node\.role": expected node\.labels\.KEY or engine\.labels\.KEY/);
   await fails(d, ['logs', 'a', '--tail', '-1'], /^skiff: error BAD_REQUEST: --tail: expected a non-negative integer, got "-1"$/);
 });
 

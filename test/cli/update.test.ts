@@ -144,3 +144,30 @@ test('deploy --no-traffic --tag: the new revision answers only at TAG--NAME unti
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^skiff: error BAD_REQUEST: --tag: must be a DNS label without '--'/);
 });
+
+test('--placement / --spread: deployed, shown by describe, replaced by an update, removed by --clear-placement; runc runs the instance anyway', { skip }, async (t) => {
+  const d = await startTestDaemon(t);
+  const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+  const v1 = await pushHttpdImage(d, uniqueRepo('place'), 'v1');
+  const placement = async () => {
+    const s = await client.service('edge');
+    return s.revisions.find((r) => r.name === s.latestRevision)!.config.placement;
+  };
+  // the runc driver ignores placement: the instance starts (deploy waits for it) on this machine
+  await ok(d, ['deploy', 'edge', '--image', v1.reference, '--placement', 'node.labels.zone == edge', '--placement', 'node.role!=manager', '--spread', 'node.labels.rack']);
+  assert.deepEqual(await placement(), { constraints: ['node.labels.zone==edge', 'node.role!=manager'], spread: ['node.labels.rack'] });
+  assert.match(await ok(d, ['describe', 'edge']), /^ {2}placement node\.labels\.zone==edge, node\.role!=manager, spread over node\.labels\.rack$/m);
+  assert.equal((await gatewayGet(d.gatewayUrl, 'edge')).status, 200);
+
+  await ok(d, ['update', 'edge', '--placement', 'node.labels.zone==core', '--no-wait']);
+  assert.deepEqual(await placement(), { constraints: ['node.labels.zone==core'], spread: ['node.labels.rack'] }, 'the list given replaced; spread carried over');
+  await ok(d, ['update', 'edge', '--env', 'A=1', '--no-wait']);
+  assert.deepEqual(await placement(), { constraints: ['node.labels.zone==core'], spread: ['node.labels.rack'] }, 'an update not naming it keeps it');
+  await ok(d, ['update', 'edge', '--clear-placement', '--no-wait']);
+  assert.equal(await placement(), undefined);
+  assert.doesNotMatch(await ok(d, ['describe', 'edge']), /placement/);
+  const bad = await skiff(d, ['update', 'edge', '--placement', 'zone=edge']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^skiff: error BAD_REQUEST: --placement: "zone=edge"/);
+  assert.equal((await client.service('edge')).latestRevision, 'edge-00004', 'the refused update stored nothing');
+});

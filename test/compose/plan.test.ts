@@ -211,7 +211,7 @@ test('reported: what Skiff does not honour is a warning naming its path, never d
           'networks: {front: {aliases: [www]}, back: {}}',
           'links: ["db:database"]',
           'healthcheck: {test: ["CMD-SHELL", "pg_isready"], start_period: 10s}',
-          'deploy: {resources: {reservations: {memory: 64m}, limits: {memory: 1g, pids: 100}}, placement: {constraints: [x]}, restart_policy: {condition: any}}',
+          'deploy: {resources: {reservations: {memory: 64m}, limits: {memory: 1g, pids: 100}}, placement: {constraints: ["node.labels.zone==edge"], max_replicas_per_node: 2}, restart_policy: {condition: any}}',
           'configs: [{source: cfg, target: /etc/app/app.conf, mode: 0440}]',
           'environment: {"a.b": "1", OK: "2"}',
           'volumes: [{type: volume, source: d, target: /d, volume: {nocopy: true}}]',
@@ -241,7 +241,7 @@ test('reported: what Skiff does not honour is a warning naming its path, never d
     'services.web.healthcheck.start_period: not supported',
     'services.web.healthcheck.test: "pg_isready" is not run: Skiff probes TCP port 80 instead',
     'services.web.deploy.resources.reservations: not supported',
-    'services.web.deploy.placement: not supported',
+    'services.web.deploy.placement.max_replicas_per_node: not supported',
     'services.web.deploy.restart_policy: not supported',
     'services.web.configs[0].mode: not supported',
     'services.web.configs[0]: /etc/app/app.conf: Skiff mounts the directory /etc/app',
@@ -261,10 +261,21 @@ test('reported: what Skiff does not honour is a warning naming its path, never d
   assert.deepEqual(web.capabilities, ['NET_RAW']);
   assert.deepEqual(web.labels, { team: 'shop', 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'web' });
   assert.deepEqual(web.resources, { memory: '1024Mi', pids: 100 });
+  assert.deepEqual(web.placement, { constraints: ['node.labels.zone==edge'] });
+  assert.ok(!/deploy\.placement: not supported/.test(w), w);
   assert.deepEqual(web.env, { OK: '2' });
   assert.deepEqual(web.secrets, { mounts: { '/etc/app': { secret: 'proj-web-files-etc-app' } } });
   assert.deepEqual(p.secrets, [{ name: 'proj-web-files-etc-app', service: 'web', data: { 'app.conf': { content: 'x=1' } } }]);
   assert.deepEqual(web.readiness, {}); // TCP: Skiff's default probe
+});
+
+test('deploy.placement: constraints and preferences[].spread → placement (Swarm\'s syntax, checked); a bad one is COMPOSE_INVALID naming its path', async () => {
+  const p = await planOf(svc('ports: ["80"]\ndeploy:\n  placement:\n    constraints: ["node.labels.zone == edge", node.role!=manager]\n    preferences: [{spread: node.labels.rack}, {spread: engine.labels.dc}]'));
+  assert.deepEqual(doc(p).placement, { constraints: ['node.labels.zone==edge', 'node.role!=manager'], spread: ['node.labels.rack', 'engine.labels.dc'] });
+  assert.ok(!p.warnings.some((w) => w.includes('placement')), p.warnings.join('\n'));
+  assert.equal(doc(await planOf(svc('ports: ["80"]\ndeploy: {placement: {constraints: []}}'))).placement, undefined);
+  await refused(svc('deploy: {placement: {constraints: [node.role==manager, "zone=edge"]}}'), 'COMPOSE_INVALID', /^services\.web\.deploy\.placement\.constraints\[1\]: "zone=edge": expected DESCRIPTOR==VALUE/);
+  await refused(svc('deploy: {placement: {preferences: [{spread: node.labels.a}, {spread: node.hostname}]}}'), 'COMPOSE_INVALID', /^services\.web\.deploy\.placement\.preferences\[1\]\.spread: "node\.hostname"/);
 });
 
 test('protocol: a well-known port, the skiff.protocol label or x-skiff make a TCP service (internal; ports not published)', async () => {

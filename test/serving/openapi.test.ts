@@ -57,7 +57,7 @@ test('openapi.json lists every services endpoint with its request and response s
   for (const field of ['name', 'url', 'pathUrl', 'image', 'latestRevision', 'servingRevision', 'traffic', 'scaling', 'keepAlive', 'revisions', 'events']) assert.ok(view.required?.includes(field), field);
   assert.deepEqual(view.properties!.keepAlive!.properties!.kind!.enum, ['fixed', 'histogram']);
   const revision = view.properties!.revisions!.items!;
-  assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'cpuPercent', 'id', 'memoryBytes', 'phase', 'startedAt']);
+  assert.deepEqual(Object.keys(revision.properties!.instances!.items!.properties!).sort(), ['address', 'cpuPercent', 'id', 'memoryBytes', 'node', 'phase', 'startedAt']);
   // the effective configuration of each revision: every field of the spec but its name and image
   for (const field of ['port', 'env', 'memoryBytes', 'cpus', 'pids', 'timeoutMs', 'scaling', 'readiness', 'liveness']) assert.ok(revision.properties!.config!.properties![field], `config: ${field}`);
   // an update: every deploy field optional and nullable, the name not among them
@@ -65,6 +65,9 @@ test('openapi.json lists every services endpoint with its request and response s
   assert.equal(patch.required, undefined);
   assert.equal(patch.properties!.name, undefined);
   assert.deepEqual(patch.properties!.port!.type, ['integer', 'null']);
+  assert.deepEqual(patch.properties!.placement!.type, ['object', 'null'], '--clear-placement sends placement: null');
+  assert.deepEqual(patch.properties!.placement!.properties!.constraints!.type, ['array', 'null']);
+  assert.ok(revision.properties!.config!.properties!.placement!.properties!.spread, 'config: placement (describe shows it)');
   assert.deepEqual(Object.keys(view.properties!.events!.items!.properties!).sort(), ['at', 'kind', 'message', 'revision']);
   assert.deepEqual(json(doc.paths['/api/v1/services']!.get!, '200').properties!.services!.items, view);
 
@@ -73,7 +76,8 @@ test('openapi.json lists every services endpoint with its request and response s
   const body = deploy.requestBody!.content['application/json']!.schema;
   assert.deepEqual(body.required, ['name', 'image']);
   assert.deepEqual(body.properties!.scaling!.properties!.metric!.enum, ['concurrency', 'rps', 'cpu', 'memory', 'custom']);
-  for (const field of ['port', 'env', 'resources', 'timeout', 'drainGrace', 'readiness', 'liveness']) assert.ok(body.properties![field], `deploy body: ${field}`);
+  for (const field of ['port', 'env', 'resources', 'timeout', 'drainGrace', 'readiness', 'liveness', 'placement']) assert.ok(body.properties![field], `deploy body: ${field}`);
+  assert.equal((body.properties!.placement!.properties!.constraints! as { maxItems?: number }).maxItems, 16);
   assert.deepEqual(Object.keys(json(deploy, '201').properties!).sort(), ['imageDigest', 'layers', 'revision', 'service']);
   assert.ok(json(deploy, '400').properties?.error);
   const traffic = doc.paths['/api/v1/services/{name}/traffic']!.put!.requestBody!.content['application/json']!.schema;

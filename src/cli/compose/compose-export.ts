@@ -50,6 +50,12 @@ export function toCompose(doc: DeployDocument, traffic?: TrafficTarget[]): Compo
   const deploy: Obj = {};
   if (s.min !== undefined && s.min > 0) deploy.replicas = s.min;
   if (Object.keys(limits).length) deploy.resources = { limits };
+  if (doc.placement?.constraints?.length || doc.placement?.spread?.length) {
+    deploy.placement = {
+      ...(doc.placement.constraints?.length ? { constraints: [...doc.placement.constraints] } : {}),
+      ...(doc.placement.spread?.length ? { preferences: doc.placement.spread.map((spread) => ({ spread })) } : {}),
+    };
+  }
   if (Object.keys(deploy).length) svc.deploy = deploy;
   const scalingFields = Object.keys(s).filter((k) => k !== 'min' || !s.min).map((k) => `scaling.${k}`);
   warnings.push(

@@ -13,6 +13,7 @@ import { LABEL_KEY_RE, LABEL_VALUE_RE } from '../../core/documents.ts';
 import { SERVICE_NAME_RE } from '../../core/names.ts';
 import { SECRET_KEY_RE, secretMountPathProblem } from '../../core/secrets.ts';
 import { assertMountTarget } from '../../core/volumes.ts';
+import { normalisePlacement, parseConstraint, parseSpread } from '../../core/placement.ts';
 import { parseDotenv, type Variables } from './interpolate.ts';
 import { composeBytes, composeDuration, dnsName, parsePort, shellWords, skiffBytes, skiffDuration, type PortSpec } from './words.ts';
 
@@ -91,6 +92,30 @@ export interface ComposePlan {
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const refuse = (where: string, why: string) => new SkiffError('COMPOSE_UNSUPPORTED', `${where}: ${why}`);
 const invalid = (where: string, why: string) => new SkiffError('COMPOSE_INVALID', `${where}: ${why}`);
+
+/** deploy.placement → `placement`: constraints as they are, preferences' spread descriptors in order
+ *  (Swarm's, as docker stack deploy passes them on); one Swarm would refuse is COMPOSE_INVALID naming
+ *  its path. */
+function placement(p: Obj, at: string, doc: Partial<DeployDocument>, warn: (where: string, what: string) => void): void {
+  for (const k of Object.keys(p)) if (k !== 'constraints' && k !== 'preferences') warn(`${at}.${k}`, 'not supported');
+  const checked = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof SkiffError && err.code === 'BAD_REQUEST') throw new SkiffError('COMPOSE_INVALID', err.message);
+      throw err;
+    }
+  };
+  const constraints = (Array.isArray(p.constraints) ? p.constraints : []).map((c, i) => checked(() => parseConstraint(c, `${at}.constraints[${i}]`)));
+  const spread = (Array.isArray(p.preferences) ? p.preferences : []).flatMap((pref, i) => {
+    if (!isObj(pref)) return [];
+    for (const k of Object.keys(pref)) if (k !== 'spread') warn(`${at}.preferences[${i}].${k}`, 'not supported: Swarm spreads only');
+    return pref.spread !== undefined ? [checked(() => parseSpread(pref.spread, `${at}.preferences[${i}].spread`))] : [];
+  });
+  // the limits (16 of each) and repeats
+  const normalised = checked(() => normalisePlacement({ constraints, spread }, at));
+  if (normalised) doc.placement = normalised;
+}
 
 /** docker compose's project name rule: lowercase letters, digits, `_` and `-`, starting with a letter
  *  or digit. */
@@ -338,9 +363,10 @@ export function planCompose(input: PlanInput): ComposePlan {
     // healthcheck → readiness
     if (isObj(svc.healthcheck)) readiness(svc.healthcheck, `${at}.healthcheck`, doc, protocol, warn);
 
-    // deploy: replicas, resources; restart
+    // deploy: replicas, resources, placement; restart
     const deploy = isObj(svc.deploy) ? svc.deploy : {};
-    for (const k of Object.keys(deploy)) if (!['replicas', 'resources', 'mode', 'restart_policy', 'labels'].includes(k)) warn(`${at}.deploy.${k}`, 'not supported');
+    for (const k of Object.keys(deploy)) if (!['replicas', 'resources', 'mode', 'restart_policy', 'labels', 'placement'].includes(k)) warn(`${at}.deploy.${k}`, 'not supported');
+    if (isObj(deploy.placement)) placement(deploy.placement, `${at}.deploy.placement`, doc, warn);
     if (deploy.mode !== undefined && deploy.mode !== 'replicated') warn(`${at}.deploy.mode`, `${String(deploy.mode)}: not supported: the service runs as replicated`);
     if (deploy.labels !== undefined) warn(`${at}.deploy.labels`, 'not supported');
     if (deploy.restart_policy !== undefined) warn(`${at}.deploy.restart_policy`, 'not supported: Skiff replaces an instance that exits, with back-off');
