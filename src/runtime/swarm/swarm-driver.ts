@@ -60,6 +60,9 @@ export interface SwarmDriverOptions {
 
 const DEFAULT_GRACE_MS = 10_000;
 const START_TIMEOUT_MS = 120_000;
+/** how long a task may stay pending with a scheduling error (no node fits) before the start fails:
+ *  long enough for a node that is joining or coming back */
+const UNPLACEABLE_MS = 3000;
 
 interface Found {
   service: SwarmService;
@@ -241,9 +244,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (argv.length === 0) throw new SkiffError('IMAGE_INVALID', `image ${pinnedReference(spec.image)} has no entrypoint or cmd and no command was given`);
     const exe = findExecutable(await this.paths(config), argv[0]!, config.env, path.posix.resolve('/', config.workingDir || '/'));
     if (!exe) throw new SkiffError('BAD_REQUEST', `image ${pinnedReference(spec.image)} has no executable ${JSON.stringify(argv[0])} (the command would fail on the node)`);
-    const constraints = [...(this.o.placement?.constraints ?? []), ...(binds.length && this.o.volumeNode ? [`node.hostname==${this.o.volumeNode}`] : [])];
+    // the node-wide constraints, the service's own (--placement, --spread), and the volumes' node
+    const constraints = [...(this.o.placement?.constraints ?? []), ...(spec.placement?.constraints ?? []), ...(binds.length && this.o.volumeNode ? [`node.hostname==${this.o.volumeNode}`] : [])];
+    const spread = [...(this.o.placement?.spread ?? []), ...(spec.placement?.spread ?? [])];
     const body = serviceSpec(
-      { id, spec, owner: this.o.owner, image: this.imageRef(spec.image), stopGraceMs: this.o.defaultStopGraceMs ?? DEFAULT_GRACE_MS, placement: { ...this.o.placement, constraints }, binds },
+      { id, spec, owner: this.o.owner, image: this.imageRef(spec.image), stopGraceMs: this.o.defaultStopGraceMs ?? DEFAULT_GRACE_MS, placement: { constraints, spread }, binds },
       serviceName(id, (s) => createHash('sha256').update(s).digest('hex')),
     );
     try {
@@ -285,6 +290,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   private async untilRunning(id: string): Promise<InstanceAddress> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     let last = '';
+    let unplaceableSince: number | undefined;
     while (Date.now() < deadline) {
       const f = await this.find(id);
       if (!f) throw new SkiffError('NOT_FOUND', `instance ${id} was deleted while it started`);
@@ -293,6 +299,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
         last = `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : t.Status.Message ? ` (${t.Status.Message})` : ''}`;
         const info = this.infoOf(id, f);
         if (info.status === 'running' && info.address) return info.address;
+        // no node fits (constraints, resources): Swarm keeps it pending for ever; the cause is known, say it
+        if (t.Status.State === 'pending' && t.Status.Err) {
+          unplaceableSince ??= Date.now();
+          if (Date.now() - unplaceableSince > UNPLACEABLE_MS) throw new SkiffError('UNAVAILABLE', `instance ${id} cannot be placed on the swarm: ${t.Status.Err}`);
+        } else unplaceableSince = undefined;
         if (info.status === 'stopped') {
           // it ran and ended before we looked: the port says start resolves once the process ran
           if (ranToExit(t)) return info.address ?? { host: f.node?.Status.Addr ?? '', port: 0 };
