@@ -254,6 +254,7 @@ const EVERYTHING: DeployDocument = {
   readiness: { path: '/ready', period: '3s', timeout: '2s', failureThreshold: 4 },
   liveness: { period: '20s' },
   secrets: { envFrom: [{ secret: 'common', version: 2 }], env: { PW: { secret: 'db', key: 'password', version: 3 } }, mounts: { '/run/tls': { secret: 'tls' } } },
+  placement: { constraints: ['node.labels.zone==edge', 'node.role!=manager'], spread: ['node.labels.rack'] },
 };
 
 test('export: the Knative Service validates against the CRD schema, with nothing an API server would prune', () => {
@@ -276,6 +277,11 @@ test('round trip: export then import gives the identical deploy document and tra
     assert.deepEqual(back.document, doc, doc.name);
     assert.deepEqual(back.traffic, [{ percent: 70 }, { revision: 'full-00002', percent: 30, tag: 'blue' }, { percent: 0, tag: 'green' }]);
   }
+  // placement: the label equality is the pod's nodeSelector as well; a Knative file's nodeSelector alone is label constraints
+  assert.deepEqual((toKnative(EVERYTHING).manifest as { spec: { template: { spec: { nodeSelector?: unknown } } } }).spec.template.spec.nodeSelector, { zone: 'edge' });
+  const selected = YAML.parse(HELLO);
+  selected.spec.template.spec.nodeSelector = { zone: 'edge', disk: 'ssd' };
+  assert.deepEqual(fromKnative(selected).document.placement, { constraints: ['node.labels.zone==edge', 'node.labels.disk==ssd'] });
   // a hello world exports without a warning
   assert.deepEqual(toKnative({ name: 'hello', image: 'team/hello:v1', port: 8080 }).warnings, []);
 });

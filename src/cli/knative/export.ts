@@ -118,6 +118,15 @@ export function toKnative(doc: DeployDocument, traffic?: TrafficTarget[], latest
   if (Object.keys(versions).length) annotations[SKIFF.secretVersions] = JSON.stringify(versions);
 
   const podSpec: Obj = {};
+  if (doc.placement && (doc.placement.constraints?.length || doc.placement.spread?.length)) {
+    annotations[SKIFF.placement] = JSON.stringify(doc.placement);
+    // what Kubernetes can say as it is: node label equalities are a nodeSelector
+    const selector = Object.fromEntries((doc.placement.constraints ?? []).map((c) => /^node\.labels\.([^=!\s]+)==(.+)$/.exec(c)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
+    if (Object.keys(selector).length) {
+      podSpec.nodeSelector = selector;
+      warnings.push('placement: node.labels.KEY==VALUE constraints are the pod\'s nodeSelector (Knative needs its kubernetes.podspec-nodeselector feature); the rest stays in the skiff.dev/placement annotation');
+    }
+  }
   if (s.concurrency !== undefined) podSpec.containerConcurrency = s.concurrency;
   if (doc.timeout !== undefined) podSpec.timeoutSeconds = wholeSeconds(doc.timeout, 'timeout', 'timeoutSeconds');
   podSpec.containers = [container];

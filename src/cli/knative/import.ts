@@ -29,6 +29,9 @@ export const SKIFF = {
   protocol: 'skiff.dev/protocol',
   /** JSON: `{"env.VAR": 3, "envFrom.NAME": 2, "mounts./path": 1}`, the secret versions a document pins */
   secretVersions: 'skiff.dev/secret-versions',
+  /** JSON: `{"constraints": [...], "spread": [...]}`, the placement (Swarm syntax); the == label
+   *  constraints are the pod's nodeSelector too */
+  placement: 'skiff.dev/placement',
 } as const;
 
 /** A traffic entry as the file states it: a revision by name, or the revision this deploy makes. */
@@ -175,7 +178,7 @@ export function fromKnative(parsed: unknown): KnativeImport {
 
   const pod = r.obj(template.spec, 'spec.template.spec');
   const P = 'spec.template.spec';
-  r.rest(pod, P, ['containers', 'containerConcurrency', 'timeoutSeconds', 'volumes', 'initContainers', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace']);
+  r.rest(pod, P, ['containers', 'containerConcurrency', 'timeoutSeconds', 'volumes', 'initContainers', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'nodeSelector']);
   for (const k of ['hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace']) if (pod[k] === true) r.refuse(`${P}.${k}`, 'Skiff instances have their own namespaces; refused');
   if (r.arr(pod.initContainers, `${P}.initContainers`).length) r.refuse(`${P}.initContainers`, 'not supported: a service runs one container');
   const containers = r.arr(pod.containers, `${P}.containers`);
@@ -188,7 +191,13 @@ export function fromKnative(parsed: unknown): KnativeImport {
   const c = r.obj(containers[0], C);
   container(r, c, C, doc, volumesByName(r, pod.volumes, `${P}.volumes`));
 
-  autoscaling(r, r.optObj(tmeta.annotations, 'spec.template.metadata.annotations') ?? {}, doc);
+  const annotations = r.optObj(tmeta.annotations, 'spec.template.metadata.annotations') ?? {};
+  autoscaling(r, annotations, doc);
+  // a nodeSelector without Skiff's placement annotation (a file written for Knative): label constraints
+  const selector = r.optObj(pod.nodeSelector, `${P}.nodeSelector`) ?? {};
+  if (annotations[SKIFF.placement] === undefined && Object.keys(selector).length) {
+    doc.placement = { constraints: Object.entries(selector).map(([k, v]) => `node.labels.${k}==${r.str(v, `${P}.nodeSelector.${k}`)}`) };
+  }
   const traffic = trafficOf(r, spec.traffic, revisionName);
   return { document: doc, traffic, ...(revisionName !== undefined ? { revisionName } : {}), warnings: r.warnings };
 }
@@ -468,6 +477,19 @@ function autoscaling(r: Reader, annotations: Obj, doc: DeployDocument): void {
     else if (proto === 'tcp') r.refuse(p, 'this Skiff serves HTTP only');
   });
   skiff(SKIFF.secretVersions, (v, p) => secretVersions(r, v, p, doc));
+  skiff(SKIFF.placement, (v, p) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.str(v, p));
+    } catch {
+      r.bad(p, 'expected JSON {"constraints": [...], "spread": [...]}');
+    }
+    const o = r.obj(parsed, p);
+    const list = (k: string) => (o[k] === undefined ? undefined : r.arr(o[k], `${p}.${k}`).map((e, i) => r.str(e, `${p}.${k}[${i}]`)));
+    const constraints = list('constraints');
+    const spread = list('spread');
+    doc.placement = { ...(constraints ? { constraints } : {}), ...(spread ? { spread } : {}) };
+  });
   for (const k of Object.keys(annotations)) if (!handled.has(k)) r.warn(at(k));
   if (Object.keys(s).length) doc.scaling = s;
 }
