@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { SkiffClient } from '../../src/api/client.ts';
 import type { Settings } from '../../src/config/settings.ts';
-import { skiffOk } from '../helpers/cli.ts';
+import { skiffFails, skiffOk } from '../helpers/cli.ts';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pushHttpdImage } from '../helpers/images.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
@@ -154,6 +154,23 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     const tail = after.slice(-20);
     assert.ok(tail.every((r) => r.status === 200), `the last requests: ${tail.map((r) => r.status).join(',')}`);
     assert.ok(!(await instances(client, 'sturdy')).some((i) => i.node === victim.name), 'nothing routed to the dead node');
+  });
+
+  test('placement: instances only on the nodes a constraint names; one no node satisfies fails the deploy with Swarm\'s reason', async (t) => {
+    const d = await startTestDaemon(t, { settings: swarmSettings });
+    const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+    const img = await pushHttpdImage(d, uniqueRepo('swarm-place'), 'v1');
+    const edge = lab().nodes.filter((n) => n.index > 1).map((n) => n.name);
+    await skiffOk(d, ['deploy', 'edgy', '--image', img.reference, '--port', '8080', '--min', '3', '--max', '3', '--placement', 'node.labels.zone==edge', '--spread', 'node.labels.zone']);
+    await until('3 ready', async () => (await readyCount(client, 'edgy')) >= 3, 60_000);
+    const placed = (await instances(client, 'edgy')).filter((i) => i.phase === 'ready');
+    assert.ok(placed.every((i) => edge.includes(i.node!)), JSON.stringify(placed));
+    assert.match(await skiffOk(d, ['describe', 'edgy']), /placement node\.labels\.zone==edge/);
+
+    const t0 = Date.now();
+    await skiffFails(d, ['deploy', 'nowhere', '--image', img.reference, '--port', '8080', '--min', '1', '--placement', 'node.labels.zone==mars'], /cannot be placed on the swarm: .*no suitable node/);
+    t.diagnostic(`an unplaceable deploy failed in ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 60_000, 'the deploy failed on the cause, not at a timeout');
   });
 
   test('a Skiff restart re-adopts every instance on the swarm; `skiff down` leaves nothing behind', async (t) => {

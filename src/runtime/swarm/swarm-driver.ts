@@ -310,7 +310,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
           throw new SkiffError('UNAVAILABLE', `instance ${id} did not start on the swarm: ${last}`);
         }
       }
-      await new Promise((r) => setTimeout(r, this.poll));
+      await pause(this.poll);
     }
     throw new SkiffError('UNAVAILABLE', `instance ${id} did not start on the swarm within ${START_TIMEOUT_MS / 1000} s (task ${last || 'not scheduled'})`);
   }
@@ -420,7 +420,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
         const info = this.infoOf(id, f);
         if (info.status === 'stopped') return info.exit;
       }
-      await new Promise((r) => setTimeout(r, Math.max(this.poll, 200)));
+      await pause(Math.max(this.poll, 200));
     }
   }
 
@@ -463,7 +463,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     let f = await this.find(id).catch(() => undefined);
     // a created instance: its task appears once it starts
     while (f && !f.task && !signal.aborted && this.infoOf(id, f).status === 'created') {
-      await new Promise((r) => setTimeout(r, this.poll));
+      await pause(this.poll);
       f = await this.find(id).catch(() => undefined);
     }
     if (!f?.task || signal.aborted) return;
@@ -569,6 +569,12 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   async forgetLogs(service: string): Promise<void> {
     await this.o.logArchive.forget(service);
   }
+}
+
+/** A poll's wait. Unreferenced: a watch of an instance that outlives its daemon (re-adopted by the
+ *  next) must not keep a stopped daemon's process alive. */
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Whether an ended task's process ran (and exited), as opposed to never starting (no image, no such
