@@ -90,6 +90,11 @@ export class SkiffClient {
     return this.request<GcResult>('POST', '/api/v1/registry/gc');
   }
 
+  /** the CA certificate (PEM) of the registry's TLS listener, which nodes trust (404 NOT_FOUND while it is off) */
+  async caCertificate(): Promise<string> {
+    return readText(await this.exchange('GET', '/api/v1/ca'));
+  }
+
   /** the registry's repositories this token may pull from (its project's; '*': all) */
   listRepositories() {
     return this.request<{ repositories: RegistryRepositoryView[] }>('GET', '/api/v1/registry/repositories');

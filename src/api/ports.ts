@@ -88,6 +88,12 @@ export interface RunPort {
   start(request: RunRequest, tenant: string, signal: AbortSignal): Promise<{ id: string; events: AsyncIterable<RunEvent> }>;
 }
 
+/** GET /ca: the CA certificate of the registry's TLS listener (registryTls), which nodes trust */
+export interface CaPort {
+  /** the CA certificate, PEM */
+  certificate(): string;
+}
+
 /** Readiness: each check's name and 'ok' or what is wrong. */
 export interface HealthPort {
   checks(): Promise<Record<string, string>>;
@@ -203,6 +209,8 @@ export interface ApiDeps {
   /** GET /nodes: where instances run; absent: no such route */
   nodes?: NodeInventory;
   health: HealthPort;
+  /** GET /ca; absent: the TLS listener is off, and GET /ca answers 404 saying how to turn it on */
+  ca?: CaPort;
   gc: GcPort;
   /** GET/DELETE /registry/repositories…; absent: no such routes */
   registryBrowse?: RegistryBrowsePort;

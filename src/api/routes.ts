@@ -19,6 +19,7 @@ import { registerSecretRoutes } from './secrets-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerRegistryBrowseRoutes } from './registry-browse-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { registerCaRoutes } from './ca-routes.ts';
 import { registerDaemonRoutes } from './daemon-routes.ts';
 import { registerNodeRoutes } from './nodes-routes.ts';
 import { registerMetricsRoute } from './metrics-routes.ts';
@@ -79,6 +80,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
     registerDomainRoutes(api, deps.domains);
     registerSecretRoutes(api, deps.secrets);
     registerRegistryRoutes(api, deps.gc);
+    registerCaRoutes(api, deps.ca);
     if (deps.registryBrowse) registerRegistryBrowseRoutes(api, deps.registryBrowse);
     registerDaemonRoutes(api, deps.lifecycle);
     if (deps.nodes) registerNodeRoutes(api, deps.nodes);

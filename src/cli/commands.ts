@@ -8,6 +8,7 @@ export type Register = (program: Command) => void;
 /** Each subcommand → the module that registers it (several commands share one module). */
 export const MODULES: Record<string, () => Promise<Register>> = {
   gc: async () => (await import('./gc.ts')).registerGc,
+  ca: async () => (await import('./ca.ts')).registerCa,
   down: async () => (await import('./down.ts')).registerDown,
   nodes: async () => (await import('./nodes.ts')).registerNodes,
   images: async () => (await import('./images.ts')).registerImages,
@@ -29,6 +30,7 @@ export const MODULES: Record<string, () => Promise<Register>> = {
 };
 export const COMMANDS: Record<string, keyof typeof MODULES> = {
   gc: 'gc',
+  ca: 'ca',
   down: 'down',
   nodes: 'nodes',
   images: 'images',

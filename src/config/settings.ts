@@ -21,6 +21,12 @@ export interface Settings {
   gateway: HostPort;
   /** the gateway's TLS port for custom domains (HOST:PORT); empty = no TLS port (the default) */
   gatewayTls: string;
+  /** a TLS listener of the control API and registry (HOST:PORT), its certificate issued by Skiff's own CA
+   *  (<dataDir>/ca, `skiff ca`), so nodes pull without an insecure-registries entry; empty = none (the default) */
+  registryTls: string;
+  /** extra subjectAltNames (DNS names or IP addresses) of registryTls's certificate, besides the
+   *  listen host, the machine's hostname and addresses, 127.0.0.1 and localhost */
+  registryTlsNames: string[];
   /** Prometheus metrics (docs/metrics.md) */
   metrics: {
     /** a second listener serving GET /metrics without a token (HOST:PORT); empty = none (the default;
@@ -185,6 +191,8 @@ export const DEFAULT_SETTINGS: Settings = {
   listen: { host: '127.0.0.1', port: 5000 },
   gateway: { host: '0.0.0.0', port: 8080 },
   gatewayTls: '',
+  registryTls: '',
+  registryTlsNames: [],
   metrics: { listen: '' },
   acme: { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: '', caFile: '' },
   gatewayFastPath: true,
@@ -252,6 +260,8 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_GATEWAY: 'gateway',
   SKIFF_GATEWAY_FAST_PATH: 'gatewayFastPath',
   SKIFF_GATEWAY_TLS: 'gatewayTls',
+  SKIFF_REGISTRY_TLS: 'registryTls',
+  SKIFF_REGISTRY_TLS_NAMES: 'registryTlsNames',
   SKIFF_METRICS_LISTEN: 'metrics.listen',
   SKIFF_ACME_DIRECTORY_URL: 'acme.directoryUrl',
   SKIFF_ACME_EMAIL: 'acme.email',
@@ -339,6 +349,13 @@ export function parseCidr(value: string, setting: string): { address: string; pr
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** A name a certificate may carry as a subjectAltName: an IP address or a DNS name (registryTlsNames). */
+function parseCertificateName(value: string, setting: string): string {
+  const dns = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+  if (isIP(value) === 0 && !dns.test(value)) throw new SkiffError('CONFIG_INVALID', `${setting}: expected DNS names or IP addresses such as registry.example.com or 10.0.0.5, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** A Linux interface name (IFNAMSIZ: at most 15 bytes; no slash, colon or whitespace). */
 function parseInterfaceName(value: string, setting: string): string {
   if (!/^[^\s/:]{1,15}$/.test(value)) throw new SkiffError('CONFIG_INVALID', `${setting}: expected network interface names such as eth0, got ${JSON.stringify(value)}`);
@@ -351,6 +368,9 @@ export function parseNodeHost(entry: string, setting: string): { hostname: strin
   if (!m) throw new SkiffError('CONFIG_INVALID', `${setting}: expected HOSTNAME=unix:///PATH or HOSTNAME=tcp://HOST:PORT, got ${JSON.stringify(entry)}`);
   return { hostname: m[1]!, host: m[2]! };
 }
+
+/** Listeners that are off unless given a HOST:PORT (`off` or empty: off). */
+const OPTIONAL_LISTENERS: ReadonlySet<string> = new Set(['gatewayTls', 'registryTls', 'metrics.listen']);
 
 function setPath(target: Record<string, unknown>, dotted: string, raw: unknown): void {
   const keys = dotted.split('.');
@@ -375,6 +395,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (dotted === 'trustedProxies' || dotted === 'events.callbackNetworks') for (const cidr of list) parseCidr(cidr, dotted);
     if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
     if (dotted === 'runtime.swarm.nodeHosts') for (const entry of list) parseNodeHost(entry, dotted);
+    if (dotted === 'registryTlsNames') for (const name of list) parseCertificateName(name, dotted);
     if (dotted === 'runtime.deviceAllowList' || dotted === 'runtime.cdiSpecDirs') {
       for (const p of list) if (!p.startsWith('/') || p.split('/').includes('..')) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected absolute paths${dotted === 'runtime.deviceAllowList' ? ' (or patterns such as /dev/dri/*)' : ''}, got ${JSON.stringify(p)}`);
     }
@@ -386,13 +407,13 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (allowed && !allowed.includes(String(raw))) {
       throw new SkiffError('CONFIG_INVALID', `${dotted}: expected ${allowed.join('|')}, got ${JSON.stringify(raw)}`);
     }
-    if ((dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
+    if (OPTIONAL_LISTENERS.has(dotted) && String(raw).trim() !== '' && String(raw).trim() !== 'off') parseHostPort(String(raw), dotted);
     if (dotted === 'tracing.otlpEndpoint' && String(raw) !== '' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
     // prices are decimal text, never floats: 0.000024 stays exactly that on an invoice
     if (dotted.startsWith('metering.prices.') && dotted !== 'metering.prices.currency' && !/^\d+(\.\d+)?$/.test(String(raw).trim())) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a decimal number such as 0.000024, got ${JSON.stringify(raw)}`);
     if (dotted === 'metering.prices.idleDiscount' && Number(raw) > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a share from 0 to 1, got ${JSON.stringify(raw)}`);
     if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
-    obj[last] = (dotted === 'gatewayTls' || dotted === 'metrics.listen') && String(raw).trim() === 'off' ? '' : String(raw);
+    obj[last] = OPTIONAL_LISTENERS.has(dotted) && String(raw).trim() === 'off' ? '' : String(raw);
   }
 }
 

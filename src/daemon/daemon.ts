@@ -17,8 +17,11 @@
 //                                    (daemon/metering-wiring.ts; per-minute rollups, docs/metering.md)
 //   gateway + scheduler + cold starts ─► ServiceStats (every stats.stepMs, in memory) ─► /api/v1/services/NAME/stats
 //   API changes + scheduler writes ─► ChangeHub ─► /api/v1/stream (server-sent events; ended first at stop)
+//   settings.registryTls ─► <data-dir>/ca (registry-ca.ts: own CA, server certificate) ─► a second,
+//                            HTTPS listener of the same app (/v2, /api/v1, dashboard); GET /api/v1/ca, `skiff ca`
 import { wireProjects } from './projects-wiring.ts';
 import path from 'node:path';
+import https from 'node:https';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
@@ -72,12 +75,19 @@ import { SkiffMetrics, listenMetrics } from './metrics.ts';
 import { parseHostPort } from '../config/settings.ts';
 import { ChangeHub, ChangeStreams } from '../api/change-hub.ts';
 import { startServiceStats } from './service-stats-wiring.ts';
+import { ensureRegistryTls, registryCaFiles, wantedNames, type RegistryTlsMaterial } from './registry-ca.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
   readonly gatewayUrl: string;
   /** the gateway's TLS port for custom domains (https://HOST:PORT), when it has one */
   readonly gatewayTlsUrl: string | undefined;
+  /** the control API and registry over TLS (https://HOST:PORT), when settings.registryTls names a port */
+  readonly registryTlsUrl: string | undefined;
+  /** the CA certificate nodes trust for registryTlsUrl (<dataDir>/ca/ca.crt), when it is on */
+  readonly caFile: string | undefined;
+  /** the names (DNS names, IP addresses) registryTlsUrl's certificate carries, when it is on */
+  readonly registryTlsNames: string[] | undefined;
   readonly adminTokenFile: string;
   /** the unauthenticated metrics listener (http://HOST:PORT/metrics), when `metrics.listen` names one */
   readonly metricsUrl: string | undefined;
@@ -196,6 +206,13 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       if (!record) void budgets.service.forget(project).catch((err: unknown) => log.warn({ err, project }, 'could not remove the budget of a removed project'));
     }] });
 
+    // the registry's TLS listener: its CA and certificate are ready before the routes (GET /api/v1/ca
+    // answers the CA), the listener itself opens after the plain one
+    const registryTlsAt = settings.registryTls ? parseHostPort(settings.registryTls, 'registryTls') : undefined;
+    const tlsLog = log.child({ component: 'registry-tls' });
+    const registryTlsMaterial = () => ensureRegistryTls(settings.dataDir, wantedNames(registryTlsAt!.host, settings.registryTlsNames), new Date(clock.now()), tlsLog);
+    const registryTls: RegistryTlsMaterial | undefined = registryTlsAt ? await registryTlsMaterial() : undefined;
+
     const app = Fastify({
       loggerInstance: pinoLogger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -218,7 +235,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     // Anything else on this port (no /api/v1 or /v2 route): the API's own error shape, not fastify's.
     app.setNotFoundHandler((req, reply) => sendApiError(reply, new SkiffError('NOT_FOUND', `no endpoint ${req.method} ${req.url.slice(0, 200)}`), req));
     const streams = new ChangeStreams(changes, clock);
-    await registerApiRoutes(app, { stats: serviceStats, changes: streams, lifecycle, nodes: made?.nodes ?? localNode(() => serving.meteredInstances()), health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, registryBrowse: new RegistryBrowser(registry, projectNames), serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, version: VERSION, now: () => clock.now() });
+    await registerApiRoutes(app, { stats: serviceStats, changes: streams, lifecycle, nodes: made?.nodes ?? localNode(() => serving.meteredInstances()), health: { checks: () => readinessChecks(store, log, () => metrics.storeError('ping')) }, metrics, tokens: store.tokens, projects: projects.service, owners: projects.owners, gc: { collect: gc }, registryBrowse: new RegistryBrowser(registry, projectNames), serving: serving.service, runs, events: events.service, jobs, volumes, domains, secrets, usage: metering.usage, budgets: budgets.service, ...(registryTls ? { ca: { certificate: () => registryTls.caPem } } : {}), version: VERSION, now: () => clock.now() });
     // the dashboard's static files at / and /assets/* (daemon/dashboard.ts; the page itself uses /api/v1)
     registerDashboard(app, await loadDashboard(defaultDashboardDir()), log);
 
@@ -234,6 +251,44 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const port = typeof address === 'object' && address ? address.port : settings.listen.port;
     listenAddress = `${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
     const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
+
+    // the same app over HTTPS: every route of `listen`, with its own connection limit of the same size
+    let registryTlsUrl: string | undefined;
+    if (registryTlsAt && registryTls) {
+      const server = https.createServer({ cert: registryTls.cert, key: registryTls.key, minVersion: 'TLSv1.2' }, (req, res) => app.routing(req, res));
+      for (const key of ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const) server[key] = app.server[key];
+      if (settings.listenMaxConnections > 0) server.maxConnections = settings.listenMaxConnections;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(registryTlsAt.port, registryTlsAt.host, () => (server.off('error', reject), resolve()));
+      }).catch((err: Error) => {
+        throw new SkiffError('CONFIG_INVALID', `cannot listen on registryTls ${settings.registryTls}: ${err.message}`, { cause: err });
+      });
+      server.on('error', (err) => log.error({ err }, 'registry TLS listener error'));
+      // stopped with the plain listener (forceCloseConnections there: every connection here goes too)
+      stopping.push(async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      });
+      // a daemon running for a year keeps a valid certificate: checked daily, re-issued (same CA) when
+      // it nears its end or the machine's names changed, and swapped in for new connections
+      let served = registryTls.cert;
+      const recheck = clock.every(24 * 3600_000, () => {
+        void registryTlsMaterial().then(
+          (fresh) => {
+            if (fresh.cert === served) return;
+            server.setSecureContext({ cert: fresh.cert, key: fresh.key, minVersion: 'TLSv1.2' });
+            served = fresh.cert;
+          },
+          (err: unknown) => tlsLog.error({ err }, 'could not renew the listener’s certificate'),
+        );
+      });
+      stopping.push(async () => recheck());
+      const tlsPort = (server.address() as { port: number }).port;
+      const h = registryTlsAt.host === '0.0.0.0' || registryTlsAt.host === '::' ? '127.0.0.1' : registryTlsAt.host;
+      registryTlsUrl = `https://${h.includes(':') ? `[${h}]` : h}:${tlsPort}`;
+    }
 
     let metricsUrl: string | undefined;
     if (settings.metrics.listen) {
@@ -263,6 +318,9 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       apiUrl,
       gatewayUrl: `http://${gw.host === '0.0.0.0' ? '127.0.0.1' : gw.host}:${gw.port}`,
       gatewayTlsUrl: serving.gatewayTlsAddress && `https://${serving.gatewayTlsAddress.host === '0.0.0.0' ? '127.0.0.1' : serving.gatewayTlsAddress.host}:${serving.gatewayTlsAddress.port}`,
+      registryTlsUrl,
+      caFile: registryTls && registryCaFiles(settings.dataDir).caCert,
+      registryTlsNames: registryTls?.names,
       adminTokenFile,
       metricsUrl,
       settings,

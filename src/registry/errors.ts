@@ -19,7 +19,8 @@ export function sendOciError(reply: FastifyReply, err: unknown, req: FastifyRequ
   if (e.kind === 'system') req.log.error({ err: (e.cause as Error) ?? e, url: req.url }, 'registry request failed');
   else req.log.debug({ code: e.code, url: req.url }, e.message);
   if (e.code === 'UNAUTHORIZED') {
-    const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? 'http';
+    // over the TLS listener (registryTls) the token endpoint is https too: a client must not be sent to plain http on a TLS port
+    const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
     reply.header('www-authenticate', `Bearer realm="${proto}://${req.headers.host ?? 'localhost'}/v2/token",service="skiff"`);
   }
   const detail = e.detail as { offset?: number } | undefined;
