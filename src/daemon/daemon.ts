@@ -21,7 +21,6 @@
 //                            HTTPS listener of the same app (/v2, /api/v1, dashboard); GET /api/v1/ca, `skiff ca`
 import { wireProjects } from './projects-wiring.ts';
 import path from 'node:path';
-import https from 'node:https';
 import { promises as fsp } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
@@ -76,6 +75,7 @@ import { parseHostPort } from '../config/settings.ts';
 import { ChangeHub, ChangeStreams } from '../api/change-hub.ts';
 import { startServiceStats } from './service-stats-wiring.ts';
 import { ensureRegistryTls, registryCaFiles, wantedNames, type RegistryTlsMaterial } from './registry-ca.ts';
+import { listenRegistryTls } from './registry-tls-listener.ts';
 
 export interface Daemon {
   readonly apiUrl: string;
@@ -145,7 +145,8 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     const volumeHost = new LoopVolumes(path.join(path.resolve(settings.dataDir), 'volumes'), log);
     // the registry's address for the swarm's nodes: known before the listen unless the port is 0
     let listenAddress = `${settings.listen.host}:${settings.listen.port}`;
-    const made = options.driver ? undefined : await createDriver(settings, { registry, space, logger: log, volumes: volumeHost, tokens: store.tokens, now: clock.now(), listenAddress: () => listenAddress });
+    let registryTlsAddress: string | undefined;
+    const made = options.driver ? undefined : await createDriver(settings, { registry, space, logger: log, volumes: volumeHost, tokens: store.tokens, now: clock.now(), listenAddress: () => listenAddress, registryTlsAddress: () => registryTlsAddress });
     const driver = options.driver ?? made!.driver;
     // the project names, in memory: which project a repository belongs to is asked on every /v2
     // request and every image resolution (registry/project-access.ts); wireProjects keeps it current
@@ -252,42 +253,13 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
     listenAddress = `${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
     const apiUrl = `http://${settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host}:${port}`;
 
-    // the same app over HTTPS: every route of `listen`, with its own connection limit of the same size
+    // the same app over HTTPS (registry-tls-listener.ts)
     let registryTlsUrl: string | undefined;
     if (registryTlsAt && registryTls) {
-      const server = https.createServer({ cert: registryTls.cert, key: registryTls.key, minVersion: 'TLSv1.2' }, (req, res) => app.routing(req, res));
-      for (const key of ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const) server[key] = app.server[key];
-      if (settings.listenMaxConnections > 0) server.maxConnections = settings.listenMaxConnections;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(registryTlsAt.port, registryTlsAt.host, () => (server.off('error', reject), resolve()));
-      }).catch((err: Error) => {
-        throw new SkiffError('CONFIG_INVALID', `cannot listen on registryTls ${settings.registryTls}: ${err.message}`, { cause: err });
-      });
-      server.on('error', (err) => log.error({ err }, 'registry TLS listener error'));
-      // stopped with the plain listener (forceCloseConnections there: every connection here goes too)
-      stopping.push(async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
-      });
-      // a daemon running for a year keeps a valid certificate: checked daily, re-issued (same CA) when
-      // it nears its end or the machine's names changed, and swapped in for new connections
-      let served = registryTls.cert;
-      const recheck = clock.every(24 * 3600_000, () => {
-        void registryTlsMaterial().then(
-          (fresh) => {
-            if (fresh.cert === served) return;
-            server.setSecureContext({ cert: fresh.cert, key: fresh.key, minVersion: 'TLSv1.2' });
-            served = fresh.cert;
-          },
-          (err: unknown) => tlsLog.error({ err }, 'could not renew the listener’s certificate'),
-        );
-      });
-      stopping.push(async () => recheck());
-      const tlsPort = (server.address() as { port: number }).port;
-      const h = registryTlsAt.host === '0.0.0.0' || registryTlsAt.host === '::' ? '127.0.0.1' : registryTlsAt.host;
-      registryTlsUrl = `https://${h.includes(':') ? `[${h}]` : h}:${tlsPort}`;
+      const listener = await listenRegistryTls({ app, at: registryTlsAt, setting: settings.registryTls, material: registryTls, renew: registryTlsMaterial, maxConnections: settings.listenMaxConnections, clock, log: tlsLog });
+      stopping.push(() => listener.close());
+      registryTlsUrl = listener.url;
+      registryTlsAddress = `${registryTlsAt.host.includes(':') ? `[${registryTlsAt.host}]` : registryTlsAt.host}:${new URL(listener.url).port}`;
     }
 
     let metricsUrl: string | undefined;

@@ -26,6 +26,8 @@ export interface DriverContext {
   now: number;
   /** the control API's address once it listens (HOST:PORT): the registry the swarm's nodes pull from */
   listenAddress: () => string;
+  /** the registry's TLS listener (HOST:PORT) once it listens, when there is one: preferred for the nodes */
+  registryTlsAddress: () => string | undefined;
 }
 
 export interface CreatedDriver {
@@ -49,8 +51,11 @@ export async function createDriver(settings: Settings, c: DriverContext): Promis
     }
     case 'swarm': {
       const s = settings.runtime.swarm;
-      const registry = () => s.registry || nodeReachable(c.listenAddress());
-      if (!s.registry) nodeReachable(`${settings.listen.host}:${settings.listen.port}`); // refuse a loopback listen at once
+      // the nodes pull over TLS when Skiff has a TLS listener (they trust `skiff ca`), else over plain HTTP
+      const tls = settings.registryTls !== '';
+      const registry = () => s.registry || nodeReachable((tls ? c.registryTlsAddress() : undefined) ?? c.listenAddress());
+      const configured = tls ? settings.registryTls : `${settings.listen.host}:${settings.listen.port}`;
+      if (!s.registry) nodeReachable(configured); // refuse a loopback or wildcard address at once
       const tokenFile = await ensureFileToken(settings.dataDir, SWARM_PULL_TOKEN_FILE, 'swarm-nodes', 'pull', c.tokens, c.now);
       const password = (await fsp.readFile(tokenFile, 'utf8')).trim();
       const owner = `skiff-${createHash('sha256').update(path.resolve(settings.dataDir)).digest('hex').slice(0, 12)}`;
@@ -68,14 +73,16 @@ export async function createDriver(settings: Settings, c: DriverContext): Promis
         stopGraceMs: s.stopGraceMs,
         logger: c.logger,
       });
-      const where = s.registry || `${settings.listen.host}:${settings.listen.port}`;
+      const where = s.registry || configured;
       return {
         driver,
         nodes: driver,
         swarm: info,
         description: [
           `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,
-          `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS and install \`skiff ca\` on them`,
+          tls && !s.registry
+            ? `nodes pull images from ${where} over TLS: on every node, \`skiff ca > /etc/docker/certs.d/${where}/ca.crt\``
+            : `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS (--registry-tls) and install \`skiff ca\` on them`,
           s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
         ],
       };
