@@ -119,8 +119,9 @@ export interface Settings {
     gcIntervalSeconds: number;
   };
   runtime: {
-    /** the instance driver: runc (this machine) or swarm (a Docker Swarm's nodes: docs/cluster.md) */
-    driver: 'runc' | 'swarm';
+    /** the instance driver: runc (this machine), swarm (a Docker Swarm's nodes) or hybrid (both: the
+     *  first instances of a revision here, the rest on the swarm): docs/cluster.md */
+    driver: 'runc' | 'swarm' | 'hybrid';
     /** Linux bridge the instances' veths attach to */
     bridge: string;
     /** instance addresses; must not overlap podman's 10.88.0.0/16 or the host's networks */
@@ -154,6 +155,13 @@ export interface Settings {
       volumeNode: string;
       /** how long a stop without a node engine lets the process end before SIGKILL */
       stopGraceMs: number;
+    };
+    /** the hybrid driver (runtime.driver hybrid): which instances run on this machine */
+    hybrid: {
+      /** the first N instances of each revision run here (the fast first responders) */
+      localPerRevision: number;
+      /** at most this many instances in all run here; the rest go to the swarm */
+      localMax: number;
     };
   };
   coldStart: {
@@ -235,6 +243,7 @@ export const DEFAULT_SETTINGS: Settings = {
     deviceAllowList: [],
     cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'],
     swarm: { dockerHost: 'unix:///var/run/docker.sock', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000 },
+    hybrid: { localPerRevision: 1, localMax: 8 },
   },
   coldStart: {
     poolPerRevision: 1,
@@ -309,6 +318,8 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_SWARM_CONSTRAINTS: 'runtime.swarm.constraints',
   SKIFF_RUNTIME_SWARM_VOLUME_NODE: 'runtime.swarm.volumeNode',
   SKIFF_RUNTIME_SWARM_STOP_GRACE_MS: 'runtime.swarm.stopGraceMs',
+  SKIFF_RUNTIME_HYBRID_LOCAL_PER_REVISION: 'runtime.hybrid.localPerRevision',
+  SKIFF_RUNTIME_HYBRID_LOCAL_MAX: 'runtime.hybrid.localMax',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
   SKIFF_COLD_START_POOL_MAX: 'coldStart.poolMax',
   SKIFF_COLD_START_RUN_SPARES: 'coldStart.runSpares',
@@ -325,7 +336,7 @@ export const ENV_SETTINGS: Record<string, string> = {
 const CHOICES: Record<string, readonly string[]> = {
   logLevel: ['debug', 'info', 'warn', 'error'],
   logFormat: ['auto', 'json', 'pretty'],
-  'runtime.driver': ['runc', 'swarm'],
+  'runtime.driver': ['runc', 'swarm', 'hybrid'],
 };
 
 export function parseHostPort(value: string, setting: string): HostPort {

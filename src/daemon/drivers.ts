@@ -1,5 +1,5 @@
 // daemon/drivers: the instance driver a node runs, chosen by the `runtime.driver` setting: runc on this
-// machine, or a Docker Swarm's nodes (docs/cluster.md).
+// machine, a Docker Swarm's nodes, or both (hybrid) (docs/cluster.md).
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
@@ -13,6 +13,7 @@ import type { InstanceDriver } from '../core/instance.ts';
 import type { NodeInventory } from '../core/nodes.ts';
 import { createRuncDriver } from '../runtime/runc/factory.ts';
 import { createSwarmDriver, type SwarmInfo } from '../runtime/swarm/factory.ts';
+import { HybridInstanceDriver } from '../runtime/hybrid/hybrid-driver.ts';
 import type { TokenRepository } from '../store/repositories.ts';
 import { ensureFileToken } from './admin-token.ts';
 import { RegistryImageSource } from './image-source.ts';
@@ -44,50 +45,70 @@ export const SWARM_PULL_TOKEN_FILE = 'swarm-pull.token';
 
 export async function createDriver(settings: Settings, c: DriverContext): Promise<CreatedDriver> {
   switch (settings.runtime.driver) {
-    case 'runc': {
-      const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes, deviceAllowList, cdiSpecDirs } = settings.runtime;
-      const driver = createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(c.registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space: c.space, logger: c.logger, ...(c.volumes ? { volumes: c.volumes } : {}) });
-      return { driver, description: [`runc on this machine (bridge ${bridge}, ${subnet})`] };
-    }
-    case 'swarm': {
-      const s = settings.runtime.swarm;
-      // the nodes pull over TLS when Skiff has a TLS listener (they trust `skiff ca`), else over plain HTTP
-      const tls = settings.registryTls !== '';
-      const registry = () => s.registry || nodeReachable((tls ? c.registryTlsAddress() : undefined) ?? c.listenAddress());
-      const configured = tls ? settings.registryTls : `${settings.listen.host}:${settings.listen.port}`;
-      if (!s.registry) nodeReachable(configured); // refuse a loopback or wildcard address at once
-      const tokenFile = await ensureFileToken(settings.dataDir, SWARM_PULL_TOKEN_FILE, 'swarm-nodes', 'pull', c.tokens, c.now);
-      const password = (await fsp.readFile(tokenFile, 'utf8')).trim();
-      const owner = `skiff-${createHash('sha256').update(path.resolve(settings.dataDir)).digest('hex').slice(0, 12)}`;
-      const { driver, info } = await createSwarmDriver({
-        dockerHost: s.dockerHost,
-        nodeHosts: new Map(s.nodeHosts.map((e) => parseNodeHost(e, 'runtime.swarm.nodeHosts')).map((n) => [n.hostname, n.host])),
-        owner,
-        images: new RegistryImageSource(c.registry),
-        registry,
-        registryAuth: { username: 'swarm-nodes', password },
-        dataDir: path.resolve(settings.dataDir),
-        ...(c.volumes ? { volumes: c.volumes } : {}),
-        volumeNode: s.volumeNode,
-        constraints: s.constraints,
-        stopGraceMs: s.stopGraceMs,
-        logger: c.logger,
-      });
-      const where = s.registry || configured;
+    case 'runc':
+      return runcDriver(settings, c);
+    case 'swarm':
+      return swarmDriver(settings, c);
+    case 'hybrid': {
+      const local = runcDriver(settings, c);
+      // the swarm side keeps deleted instances' output apart from runc's: each side lists its own
+      const cluster = await swarmDriver(settings, c, path.join(path.resolve(settings.dataDir), 'swarm-logs'));
+      const { localPerRevision, localMax } = settings.runtime.hybrid;
+      const driver = new HybridInstanceDriver(local.driver, cluster.driver, { localPerRevision, localMax });
       return {
         driver,
         nodes: driver,
-        swarm: info,
-        description: [
-          `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,
-          tls && !s.registry
-            ? `nodes pull images from ${where} over TLS: on every node, \`skiff ca > /etc/docker/certs.d/${where}/ca.crt\``
-            : `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS (--registry-tls) and install \`skiff ca\` on them`,
-          s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
-        ],
+        ...(cluster.swarm ? { swarm: cluster.swarm } : {}),
+        description: [`hybrid: the first ${localPerRevision} instance(s) of each revision on this machine (at most ${localMax}), the rest on the swarm`, ...local.description, ...cluster.description],
       };
     }
   }
+}
+
+function runcDriver(settings: Settings, c: DriverContext): CreatedDriver {
+  const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes, deviceAllowList, cdiSpecDirs } = settings.runtime;
+  const driver = createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(c.registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space: c.space, logger: c.logger, ...(c.volumes ? { volumes: c.volumes } : {}) });
+  return { driver, description: [`runc on this machine (bridge ${bridge}, ${subnet})`] };
+}
+
+async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: string): Promise<CreatedDriver> {
+  const s = settings.runtime.swarm;
+  // the nodes pull over TLS when Skiff has a TLS listener (they trust `skiff ca`), else over plain HTTP
+  const tls = settings.registryTls !== '';
+  const registry = () => s.registry || nodeReachable((tls ? c.registryTlsAddress() : undefined) ?? c.listenAddress());
+  const configured = tls ? settings.registryTls : `${settings.listen.host}:${settings.listen.port}`;
+  if (!s.registry) nodeReachable(configured); // refuse a loopback or wildcard address at once
+  const tokenFile = await ensureFileToken(settings.dataDir, SWARM_PULL_TOKEN_FILE, 'swarm-nodes', 'pull', c.tokens, c.now);
+  const password = (await fsp.readFile(tokenFile, 'utf8')).trim();
+  const owner = `skiff-${createHash('sha256').update(path.resolve(settings.dataDir)).digest('hex').slice(0, 12)}`;
+  const { driver, info } = await createSwarmDriver({
+    dockerHost: s.dockerHost,
+    nodeHosts: new Map(s.nodeHosts.map((e) => parseNodeHost(e, 'runtime.swarm.nodeHosts')).map((n) => [n.hostname, n.host])),
+    owner,
+    images: new RegistryImageSource(c.registry),
+    registry,
+    registryAuth: { username: 'swarm-nodes', password },
+    dataDir: path.resolve(settings.dataDir),
+    ...(logsDir ? { logsDir } : {}),
+    ...(c.volumes ? { volumes: c.volumes } : {}),
+    volumeNode: s.volumeNode,
+    constraints: s.constraints,
+    stopGraceMs: s.stopGraceMs,
+    logger: c.logger,
+  });
+  const where = s.registry || configured;
+  return {
+    driver,
+    nodes: driver,
+    swarm: info,
+    description: [
+      `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,
+      tls && !s.registry
+        ? `nodes pull images from ${where} over TLS: on every node, \`skiff ca > /etc/docker/certs.d/${where}/ca.crt\``
+        : `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS (--registry-tls) and install \`skiff ca\` on them`,
+      s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
+    ],
+  };
 }
 
 /** HOST:PORT as the nodes reach it: a loopback or wildcard address would be each node's own. */

@@ -19,6 +19,9 @@ export interface SwarmDriverSetup {
   registry: () => string;
   registryAuth?: { username: string; password: string };
   dataDir: string;
+  /** where deleted instances' output is kept; default <dataDir>/logs (the hybrid driver gives its
+   *  swarm side a directory apart from runc's) */
+  logsDir?: string;
   volumes?: { hostPath(volume: string): Promise<string> };
   volumeNode?: string;
   constraints: string[];
@@ -55,7 +58,7 @@ export async function createSwarmDriver(o: SwarmDriverSetup): Promise<{ driver: 
     images: o.images,
     registry: o.registry,
     ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}),
-    logArchive: new LogArchive(path.join(o.dataDir, 'logs')),
+    logArchive: new LogArchive(o.logsDir ?? path.join(o.dataDir, 'logs')),
     ...(o.volumes ? { volumes: o.volumes } : {}),
     volumeNode: o.volumeNode || info.hostname,
     defaultStopGraceMs: o.stopGraceMs,

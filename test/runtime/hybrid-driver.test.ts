@@ -1,0 +1,138 @@
+// test/runtime/hybrid-driver.test: the instance-driver contract (driver-contract.ts) on the hybrid driver
+// — runc on this machine plus a real three-node swarm (test/helpers/swarm-lab.ts) — and what the hybrid
+// does: a revision's first instance here, the next on the swarm, each call on the right side, and a
+// second driver on the same state learning which side holds what.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { InstanceDriver } from '../../src/core/instance.ts';
+import type { PinnedImage } from '../../src/core/service.ts';
+import { HybridInstanceDriver } from '../../src/runtime/hybrid/hybrid-driver.ts';
+import { createRuncDriver } from '../../src/runtime/runc/factory.ts';
+import { LogArchive } from '../../src/runtime/runc/log-archive.ts';
+import { Engine } from '../../src/runtime/swarm/engine.ts';
+import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
+import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
+import { useSwarmLab } from '../helpers/swarm-lab.ts';
+import { requireTool } from '../helpers/tools.ts';
+import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
+import { getWhenUp, launch } from './driver-fixture.ts';
+import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
+import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
+import { removeTestNetwork, runId, testNetwork } from './test-network.ts';
+
+const skip = requireTool('runc', 'runc') ?? requireTool('busybox', 'busybox-static');
+const lab = useSwarmLab({ insecureRegistries: ['10.77.0.0/16'] });
+const NETWORK = testNetwork('h', 227);
+const RUN = runId('skiff-hyb-');
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The steps as a busybox sh script that behaves alike as PID 1 (runc) and under docker-init (swarm). */
+function script(steps: Step[]): string {
+  return steps.map((s) => {
+    if ('out' in s) return `echo ${quote(s.out)}`;
+    if ('err' in s) return `echo ${quote(s.err)} >&2`;
+    if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
+    if ('exit' in s) return `exit ${s.exit}`;
+    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
+    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
+    const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
+    return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : `trap '' TERM; ${loop}`;
+  }).join('; ');
+}
+
+describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
+  const images = new MemoryImages();
+  const owner = `hyb-${randomBytes(3).toString('hex')}`;
+  let registry: MemoryRegistry | undefined;
+  let work = '';
+  let fixture: DriverFixture | undefined;
+  let server: PinnedImage | undefined;
+  const engines: Engine[] = [];
+  const volumesOf = () => new LoopVolumes(path.join(work, 'volumes'));
+  const make = (): HybridInstanceDriver => {
+    const l = lab();
+    const engine = (host: string) => {
+      const e = new Engine(host);
+      engines.push(e);
+      return e;
+    };
+    const local = createRuncDriver({ dataDir: work, images, network: NETWORK, volumes: volumesOf() });
+    const cluster = new SwarmInstanceDriver({
+      manager: engine(l.manager.host),
+      nodes: new Map(l.nodes.map((n) => [n.name, engine(n.host)])),
+      owner,
+      images,
+      registry: () => registry!.address,
+      logArchive: new LogArchive(path.join(work, 'swarm-logs')),
+    });
+    return new HybridInstanceDriver(local, cluster, { localPerRevision: 1, localMax: 4 });
+  };
+
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-hybrid-'));
+    registry = await serveMemoryImages(images, lab().hostAddress);
+    const srv = images.add('test/busybox', [await busyboxLayer()], HTTPD_PROCESS);
+    server = srv;
+    fixture = {
+      driver: make(),
+      reopen: async () => make(),
+      server: srv,
+      envPath: '/cgi-bin/env',
+      freshImage: async () => images.add('test/fresh', [await uniqueLayer()], { Cmd: ['/unique.txt'] }),
+      missingImage: images.missing('test/busybox'),
+      program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
+      missingCommand: { image: srv, command: ['/no/such/binary'] },
+      idPrefix: RUN,
+      volume: async (t) => {
+        const name = `vol-${randomBytes(3).toString('hex')}`;
+        await volumesOf().create(name, 16 << 20);
+        t.after(() => volumesOf().remove(name));
+        return name;
+      },
+    };
+  });
+
+  after(async () => {
+    try {
+      if (fixture) for (const i of await fixture.driver.list()) await fixture.driver.delete(i.id);
+    } finally {
+      for (const e of engines) e.close();
+      await registry?.close();
+      if (work) {
+        const runcRoot = path.join(work, 'runtime/runc');
+        for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+        await volumesOf().unmountAll();
+        rmSync(work, { recursive: true, force: true });
+      }
+      await removeTestNetwork(NETWORK);
+    }
+  });
+
+  const ready = () => {
+    assert.ok(fixture && server, 'hybrid fixture was not set up');
+    return fixture;
+  };
+  driverContract(async () => ready());
+
+  test('a revision\'s first instance runs here, the next ones on the swarm; a new driver knows which is where', async (t) => {
+    const f = ready();
+    const revision = `hyb-${randomBytes(2).toString('hex')}-00001`;
+    const first = await launch(t, f, { service: 'hyb', revision, env: { GREETING: 'first' } });
+    const second = await launch(t, f, { service: 'hyb', revision, env: { GREETING: 'second' } });
+    const nodeAddresses = lab().nodes.map((n) => n.address);
+    assert.ok(!nodeAddresses.includes(first.address.host) && first.address.node === undefined, `first on this machine: ${JSON.stringify(first.address)}`);
+    assert.ok(nodeAddresses.includes(second.address.host) && second.address.node, `second on the swarm: ${JSON.stringify(second.address)}`);
+    for (const a of [first.address, second.address]) assert.equal((await getWhenUp(a, f.envPath)).status, 200);
+    const again: InstanceDriver = make();
+    assert.equal((await again.inspect(first.id))?.status, 'running');
+    assert.deepEqual((await again.inspect(second.id))?.address, second.address);
+    await again.stop(second.id, 500);
+    assert.equal((await f.driver.inspect(second.id))?.status, 'stopped');
+  });
+});
