@@ -22,6 +22,8 @@ const swarmSettings = (s: Settings) => {
   s.listen = { host: l.hostAddress, port: 0 };
   s.runtime.driver = 'swarm';
   s.runtime.swarm = { ...s.runtime.swarm, dockerHost: l.manager.host, nodeHosts: l.nodes.map((n) => `${n.name}=${n.host}`), stopGraceMs: 2000 };
+  s.metering.sampleMs = 200;
+  s.metering.flushIntervalMs = 500;
 };
 
 const ownerOf = (d: TestDaemon) => `skiff-${createHash('sha256').update(d.dataDir).digest('hex').slice(0, 12)}`;
@@ -180,6 +182,14 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     await c1.deploy({ name: 'kept', image: img.reference, port: 8080, scaling: { ...FAST, min: 2, max: 4, idle: '60s' } });
     await until('2 ready', async () => (await readyCount(c1, 'kept')) >= 2, 60_000);
     const before = (await instances(c1, 'kept')).filter((i) => i.phase === 'ready').map((i) => i.id).sort();
+
+    // logs and metering, as on one machine: an instance's stderr through `skiff logs`, its CPU time and
+    // memory read from its node's engine
+    for (let i = 0; i < 4; i++) assert.equal((await gatewayGet(d1.gatewayUrl, 'kept', '/cgi-bin/say?from-the-swarm')).status, 200);
+    await until('the line in skiff logs', async () => (await skiffOk(d1, ['logs', 'kept'])).includes('said from-the-swarm'), 15_000);
+    await new Promise((r) => setTimeout(r, 1200));
+    const usage = (await c1.usage({ service: 'kept', by: 'service' })).lines.find((l) => l.service === 'kept');
+    assert.ok(usage && usage.requests >= 4 && Number(usage.vcpuSecondsUsed) > 0 && Number(usage.gibSecondsUsed) > 0, JSON.stringify(usage));
     const servicesBefore = (await swarmServices(d1)).sort();
     await d1.daemon.stop();
 
