@@ -19,9 +19,10 @@ import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
 import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
 import { useSwarmLab } from '../helpers/swarm-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
+import { driverContract, type DriverFixture } from './driver-contract.ts';
+import { busyboxFixture } from './busybox-fixture.ts';
 import { getWhenUp, launch } from './driver-fixture.ts';
-import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
+import { MemoryImages } from './memory-images.ts';
 import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
 import { removeTestNetwork, runId, testNetwork } from './test-network.ts';
 
@@ -29,22 +30,6 @@ const skip = requireTool('runc', 'runc') ?? requireTool('busybox', 'busybox-stat
 const lab = useSwarmLab({ insecureRegistries: ['10.77.0.0/16'] });
 const NETWORK = testNetwork('h', 227);
 const RUN = runId('skiff-hyb-');
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The steps as a busybox sh script that behaves alike as PID 1 (runc) and under docker-init (swarm). */
-function script(steps: Step[]): string {
-  return steps.map((s) => {
-    if ('out' in s) return `echo ${quote(s.out)}`;
-    if ('err' in s) return `echo ${quote(s.err)} >&2`;
-    if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
-    if ('exit' in s) return `exit ${s.exit}`;
-    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
-    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
-    const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
-    return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : `trap '' TERM; ${loop}`;
-  }).join('; ');
-}
 
 describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
   const images = new MemoryImages();
@@ -77,17 +62,9 @@ describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-hybrid-'));
     registry = await serveMemoryImages(images, lab().hostAddress);
-    const srv = images.add('test/busybox', [await busyboxLayer()], HTTPD_PROCESS);
-    server = srv;
-    fixture = {
+    fixture = await busyboxFixture(images, {
       driver: make(),
       reopen: async () => make(),
-      server: srv,
-      envPath: '/cgi-bin/env',
-      freshImage: async () => images.add('test/fresh', [await uniqueLayer()], { Cmd: ['/unique.txt'] }),
-      missingImage: images.missing('test/busybox'),
-      program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
-      missingCommand: { image: srv, command: ['/no/such/binary'] },
       idPrefix: RUN,
       volume: async (t) => {
         const name = `vol-${randomBytes(3).toString('hex')}`;
@@ -95,7 +72,8 @@ describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
         t.after(() => volumesOf().remove(name));
         return name;
       },
-    };
+    });
+    server = fixture.server;
   });
 
   after(async () => {

@@ -17,8 +17,9 @@ import type { InstanceDriver } from '../../src/core/instance.ts';
 import { createRuncDriver } from '../../src/runtime/runc/factory.ts';
 import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
-import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
+import { driverContract, type DriverFixture } from './driver-contract.ts';
+import { busyboxFixture } from './busybox-fixture.ts';
+import { MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
 import { bridgeExists, chainsExist, hostFootprint, removeTestNetwork, runId, sweepDeadRuns, testNetwork } from './test-network.ts';
 import { collect } from '../helpers/collect.ts';
 
@@ -27,23 +28,6 @@ const NETWORK = testNetwork('r', 221);
 const LAZY_NETWORK = testNetwork('l', 222);
 const PREFIX = 'skiff-drv-';
 const RUN = runId(PREFIX);
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The steps as a busybox sh script (pid 1: without a trap it ignores SIGTERM, as the contract's 'killed' wants). */
-function script(steps: Step[]): string {
-  return steps.map((s) => {
-    if ('out' in s) return `echo ${quote(s.out)}`;
-    if ('err' in s) return `echo ${quote(s.err)} >&2`;
-    if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
-    if ('exit' in s) return `exit ${s.exit}`;
-    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
-    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
-    // stderr closed: the shell would report each `sleep` that the stop signal ends ("Terminated")
-    const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
-    return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : loop;
-  }).join('; ');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,17 +44,9 @@ describe('runc instance driver', { skip }, () => {
     sweepDeadRuns(PREFIX);
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-driver-'));
     lazyDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-lazy-'));
-    const srv = images.add('test/busybox', [await busyboxLayer()], HTTPD_PROCESS);
-    server = srv;
-    fixture = {
+    fixture = await busyboxFixture(images, {
       driver: make(),
       reopen: async () => make(),
-      server: srv,
-      envPath: '/cgi-bin/env',
-      freshImage: async () => images.add('test/fresh', [await uniqueLayer()], { Cmd: ['/unique.txt'] }),
-      missingImage: images.missing('test/busybox'),
-      program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
-      missingCommand: { image: srv, command: ['/no/such/binary'] },
       idPrefix: RUN,
       volume: async (t) => {
         const name = `vol-${randomBytes(3).toString('hex')}`;
@@ -79,7 +55,8 @@ describe('runc instance driver', { skip }, () => {
         t.after(() => volumes.remove(name));
         return name;
       },
-    };
+    });
+    server = fixture.server;
   });
 
   // Runs even when before() failed half-way: everything below tolerates pieces that were never made.

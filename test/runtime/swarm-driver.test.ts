@@ -17,30 +17,15 @@ import { Engine } from '../../src/runtime/swarm/engine.ts';
 import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
 import { useSwarmLab } from '../helpers/swarm-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { driverContract, type DriverFixture, type Step } from './driver-contract.ts';
+import { driverContract, type DriverFixture } from './driver-contract.ts';
+import { busyboxFixture } from './busybox-fixture.ts';
 import { getWhenUp, launch, specOf } from './driver-fixture.ts';
-import { HTTPD_PROCESS, MemoryImages, busyboxLayer, uniqueLayer } from './memory-images.ts';
+import { MemoryImages } from './memory-images.ts';
 import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
 
 const busybox = requireTool('busybox', 'busybox-static');
 // any lab subnet: the registry listens on the lab's host address, chosen when the lab starts
 const lab = useSwarmLab({ insecureRegistries: ['10.77.0.0/16'], labels: { 1: { zone: 'core' }, 2: { zone: 'edge' }, 3: { zone: 'edge' } } });
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The steps as a busybox sh script (as runc-driver.test.ts; docker-init forwards the stop signal). */
-function script(steps: Step[]): string {
-  return steps.map((s) => {
-    if ('out' in s) return `echo ${quote(s.out)}`;
-    if ('err' in s) return `echo ${quote(s.err)} >&2`;
-    if ('sleepMs' in s) return `sleep ${s.sleepMs / 1000}`;
-    if ('exit' in s) return `exit ${s.exit}`;
-    if ('write' in s) return `if (echo ${quote(s.text)} > ${quote(s.write)}) 2>/dev/null; then echo wrote; else echo 'write failed'; fi`;
-    if ('cat' in s) return `cat ${quote(s.cat)} 2>/dev/null || echo missing`;
-    const loop = 'exec 2>/dev/null; while :; do sleep 0.05; done';
-    return s.until === 'stopped' ? `trap 'exit 0' TERM; ${loop}` : `trap '' TERM; ${loop}`;
-  }).join('; ');
-}
 
 describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
   const images = new MemoryImages();
@@ -78,17 +63,9 @@ describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-swarm-'));
     registry = await serveMemoryImages(images, lab().hostAddress);
-    const srv = images.add('test/busybox', [await busyboxLayer()], HTTPD_PROCESS);
-    server = srv;
-    fixture = {
+    fixture = await busyboxFixture(images, {
       driver: make(),
       reopen: async () => make(),
-      server: srv,
-      envPath: '/cgi-bin/env',
-      freshImage: async () => images.add('test/fresh', [await uniqueLayer()], { Cmd: ['/unique.txt'] }),
-      missingImage: images.missing('test/busybox'),
-      program: (steps) => ({ image: srv, command: ['/bin/sh', '-c', script(steps)] }),
-      missingCommand: { image: srv, command: ['/no/such/binary'] },
       idPrefix: `sw${randomBytes(3).toString('hex')}`,
       volume: async (t) => {
         const name = `vol-${randomBytes(3).toString('hex')}`;
@@ -97,7 +74,8 @@ describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
         t.after(() => rmSync(dir, { recursive: true, force: true }));
         return name;
       },
-    };
+    });
+    server = fixture.server;
   });
 
   after(async () => {
