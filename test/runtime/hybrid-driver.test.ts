@@ -13,9 +13,6 @@ import type { InstanceDriver } from '../../src/core/instance.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
 import { HybridInstanceDriver } from '../../src/runtime/hybrid/hybrid-driver.ts';
 import { createRuncDriver } from '../../src/runtime/runc/factory.ts';
-import { LogArchive } from '../../src/runtime/runc/log-archive.ts';
-import { Engine } from '../../src/runtime/swarm/engine.ts';
-import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
 import { LoopVolumes } from '../../src/runtime/volumes/loop-volumes.ts';
 import { useSwarmLab } from '../helpers/swarm-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
@@ -23,7 +20,7 @@ import { driverContract, type DriverFixture } from './driver-contract.ts';
 import { busyboxFixture } from './busybox-fixture.ts';
 import { getWhenUp, launch } from './driver-fixture.ts';
 import { MemoryImages } from './memory-images.ts';
-import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
+import { SwarmSide } from './swarm-side.ts';
 import { removeTestNetwork, runId, testNetwork } from './test-network.ts';
 
 const skip = requireTool('runc', 'runc') ?? requireTool('busybox', 'busybox-static');
@@ -34,34 +31,20 @@ const RUN = runId('skiff-hyb-');
 describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
   const images = new MemoryImages();
   const owner = `hyb-${randomBytes(3).toString('hex')}`;
-  let registry: MemoryRegistry | undefined;
+  let side: SwarmSide | undefined;
   let work = '';
   let fixture: DriverFixture | undefined;
   let server: PinnedImage | undefined;
-  const engines: Engine[] = [];
   const volumesOf = () => new LoopVolumes(path.join(work, 'volumes'));
   const make = (): HybridInstanceDriver => {
-    const l = lab();
-    const engine = (host: string) => {
-      const e = new Engine(host);
-      engines.push(e);
-      return e;
-    };
     const local = createRuncDriver({ dataDir: work, images, network: NETWORK, volumes: volumesOf() });
-    const cluster = new SwarmInstanceDriver({
-      manager: engine(l.manager.host),
-      nodes: new Map(l.nodes.map((n) => [n.name, engine(n.host)])),
-      owner,
-      images,
-      registry: () => registry!.address,
-      logArchive: new LogArchive(path.join(work, 'swarm-logs')),
-    });
+    const cluster = side!.driver({ owner, logsDir: path.join(work, 'swarm-logs') });
     return new HybridInstanceDriver(local, cluster, { localPerRevision: 1, localMax: 4 });
   };
 
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-hybrid-'));
-    registry = await serveMemoryImages(images, lab().hostAddress);
+    side = await SwarmSide.start(lab(), images);
     fixture = await busyboxFixture(images, {
       driver: make(),
       reopen: async () => make(),
@@ -80,8 +63,7 @@ describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
     try {
       if (fixture) for (const i of await fixture.driver.list()) await fixture.driver.delete(i.id);
     } finally {
-      for (const e of engines) e.close();
-      await registry?.close();
+      await side?.close();
       if (work) {
         const runcRoot = path.join(work, 'runtime/runc');
         for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });

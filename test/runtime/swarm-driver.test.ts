@@ -1,8 +1,8 @@
 // test/runtime/swarm-driver.test: the instance-driver contract (driver-contract.ts) on the swarm driver,
 // against a real three-node Docker Swarm on this machine (test/helpers/swarm-lab.ts), with the runc
-// driver's busybox images served to the nodes over HTTP (memory-registry.ts); plus what only the swarm
-// driver does: instances on several nodes, re-adoption across nodes, another owner's services left
-// alone, a killed node's instances reported stopped, what works without node engines.
+// driver's busybox images served to the nodes over HTTP (swarm-side.ts); plus what only the swarm
+// driver does: instances on several nodes, another owner's services left alone, what works without
+// node engines. A killed node's instances: test/cluster/swarm-serving.test.ts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,16 +12,13 @@ import { after, before, describe, test } from 'node:test';
 import { SkiffError } from '../../src/core/errors.ts';
 import type { InstanceDriver } from '../../src/core/instance.ts';
 import type { PinnedImage } from '../../src/core/service.ts';
-import { LogArchive } from '../../src/runtime/runc/log-archive.ts';
-import { Engine } from '../../src/runtime/swarm/engine.ts';
-import { SwarmInstanceDriver } from '../../src/runtime/swarm/swarm-driver.ts';
 import { useSwarmLab } from '../helpers/swarm-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { driverContract, type DriverFixture } from './driver-contract.ts';
 import { busyboxFixture } from './busybox-fixture.ts';
 import { getWhenUp, launch, specOf } from './driver-fixture.ts';
 import { MemoryImages } from './memory-images.ts';
-import { serveMemoryImages, type MemoryRegistry } from './memory-registry.ts';
+import { SwarmSide } from './swarm-side.ts';
 
 const busybox = requireTool('busybox', 'busybox-static');
 // any lab subnet: the registry listens on the lab's host address, chosen when the lab starts
@@ -30,25 +27,15 @@ const lab = useSwarmLab({ insecureRegistries: ['10.77.0.0/16'], labels: { 1: { z
 describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
   const images = new MemoryImages();
   const owner = `test-${randomBytes(3).toString('hex')}`;
-  let registry: MemoryRegistry | undefined;
+  let side: SwarmSide | undefined;
   let work = '';
   let server: PinnedImage | undefined;
   let fixture: DriverFixture | undefined;
-  const engines: Engine[] = [];
-  const engine = (host: string) => {
-    const e = new Engine(host);
-    engines.push(e);
-    return e;
-  };
-  const make = (o: { owner?: string; nodeEngines?: boolean } = {}): InstanceDriver => {
-    const l = lab();
-    return new SwarmInstanceDriver({
-      manager: engine(l.manager.host),
-      ...(o.nodeEngines === false ? {} : { nodes: new Map(l.nodes.map((n) => [n.name, engine(n.host)])) }),
+  const make = (o: { owner?: string; nodeEngines?: boolean } = {}): InstanceDriver =>
+    side!.driver({
       owner: o.owner ?? owner,
-      images,
-      registry: () => registry!.address,
-      logArchive: new LogArchive(path.join(work, 'logs')),
+      logsDir: path.join(work, 'logs'),
+      ...(o.nodeEngines === false ? { nodeEngines: false } : {}),
       volumes: {
         hostPath: async (v) => {
           const dir = path.join(work, 'volumes', v);
@@ -56,13 +43,12 @@ describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
           return dir;
         },
       },
-      volumeNode: l.manager.name,
+      volumeNode: lab().manager.name,
     });
-  };
 
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-test-swarm-'));
-    registry = await serveMemoryImages(images, lab().hostAddress);
+    side = await SwarmSide.start(lab(), images);
     fixture = await busyboxFixture(images, {
       driver: make(),
       reopen: async () => make(),
@@ -82,8 +68,7 @@ describe('swarm instance driver', { skip: lab.skip ?? busybox }, () => {
     try {
       if (fixture) for (const i of await fixture.driver.list()) await fixture.driver.delete(i.id);
     } finally {
-      for (const e of engines) e.close();
-      await registry?.close();
+      await side?.close();
       if (work) rmSync(work, { recursive: true, force: true });
     }
   });
