@@ -175,6 +175,27 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     assert.ok(Date.now() - t0 < 60_000, 'the deploy failed on the cause, not at a timeout');
   });
 
+  test('hybrid: a cold start is answered by a runc instance here, a burst spreads onto the swarm', async (t) => {
+    const d = await startTestDaemon(t, { settings: (s) => {
+      swarmSettings(s);
+      s.runtime.driver = 'hybrid';
+    } });
+    const client = new SkiffClient({ baseUrl: d.url, token: d.token });
+    const img = await pushHttpdImage(d, uniqueRepo('hybrid'), 'v1');
+    await client.deploy({ name: 'both', image: img.reference, port: 8080, scaling: { ...FAST, concurrency: 2, max: 5, idle: '60s' } });
+    const first = await gatewayGet(d.gatewayUrl, 'both');
+    assert.equal(first.status, 200, first.body);
+    const cold = Number(first.headers['x-skiff-cold-start']);
+    const [local] = (await instances(client, 'both')).filter((i) => i.phase === 'ready');
+    assert.ok(local && local.node === undefined, `the first instance runs here, under runc: ${JSON.stringify(local)}`);
+    const burst = await Promise.all(Array.from({ length: 16 }, () => gatewayGet(d.gatewayUrl, 'both', '/cgi-bin/slow?1')));
+    assert.deepEqual(burst.filter((r) => r.status !== 200), []);
+    const placed = (await instances(client, 'both')).filter((i) => i.phase === 'ready');
+    assert.ok(placed.some((i) => i.node !== undefined), `the burst reached the swarm: ${JSON.stringify(placed)}`);
+    assert.equal(placed.filter((i) => i.node === undefined).length, 1, 'one local first responder');
+    t.diagnostic(`hybrid cold start ${cold} ms; ${placed.length} instances, ${placed.filter((i) => i.node).length} on the swarm`);
+  });
+
   test('a Skiff restart re-adopts every instance on the swarm; `skiff down` leaves nothing behind', async (t) => {
     const d1 = await startTestDaemon(t, { settings: swarmSettings });
     const c1 = new SkiffClient({ baseUrl: d1.url, token: d1.token });
