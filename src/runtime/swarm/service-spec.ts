@@ -110,6 +110,10 @@ export function serviceSpec(i: ServiceSpecInput, name: string): ServiceSpecBody 
         ReadOnly: spec.readOnlyRoot,
         // docker-init as PID 1: an app that ignores SIGTERM as PID 1 (busybox httpd) still stops
         Init: true,
+        // Skiff's readiness and liveness probes are the health check (the scheduler's, through the
+        // instance's address, as on runc); the image's HEALTHCHECK is off, so Swarm never ends an
+        // instance the gateway routes to on a verdict Skiff did not make
+        Healthcheck: { Test: ['NONE'] },
         StopGracePeriod: Math.max(0, Math.round(i.stopGraceMs)) * 1e6,
         ...(spec.capabilities?.length ? { CapabilityAdd: spec.capabilities.map((c) => `CAP_${c}`) } : {}),
         ...(i.binds?.length ? { Mounts: i.binds.map((b) => ({ Type: 'bind', Source: b.Source, Target: b.Target, ReadOnly: b.ReadOnly })) } : {}),
