@@ -423,6 +423,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     // prices are decimal text, never floats: 0.000024 stays exactly that on an invoice
     if (dotted.startsWith('metering.prices.') && dotted !== 'metering.prices.currency' && !/^\d+(\.\d+)?$/.test(String(raw).trim())) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a decimal number such as 0.000024, got ${JSON.stringify(raw)}`);
     if (dotted === 'metering.prices.idleDiscount' && Number(raw) > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a share from 0 to 1, got ${JSON.stringify(raw)}`);
+    if (dotted === 'runtime.swarm.dockerHost' && !/^(?:unix:\/\/\/\S+|(?:tcp|http):\/\/[^\s/:]+:\d{1,5}\/?)$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted} (--docker-host): expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(raw)}`);
     if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
     obj[last] = OPTIONAL_LISTENERS.has(dotted) && String(raw).trim() === 'off' ? '' : String(raw);
   }

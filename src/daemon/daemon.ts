@@ -297,7 +297,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       metricsUrl,
       settings,
       storeDescription: describeStore(store.kind, settings),
-      driverDescription: made?.description ?? ['an injected driver'],
+      driverDescription: made?.description() ?? ['an injected driver'],
       gc,
       stopInstances: async () => {
         for (const inst of await driver.list()) await driver.delete(inst.id);

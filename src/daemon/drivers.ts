@@ -33,8 +33,8 @@ export interface DriverContext {
 
 export interface CreatedDriver {
   driver: InstanceDriver;
-  /** what `skiff up` prints about it */
-  description: string[];
+  /** what `skiff up` prints about it (asked once the daemon listens: the addresses are known then) */
+  description: () => string[];
   swarm?: SwarmInfo;
   /** GET /api/v1/nodes when the driver lists nodes itself (swarm); absent: this machine alone */
   nodes?: NodeInventory;
@@ -59,7 +59,7 @@ export async function createDriver(settings: Settings, c: DriverContext): Promis
         driver,
         nodes: driver,
         ...(cluster.swarm ? { swarm: cluster.swarm } : {}),
-        description: [`hybrid: the first ${localPerRevision} instance(s) of each revision on this machine (at most ${localMax}), the rest on the swarm`, ...local.description, ...cluster.description],
+        description: () => [`hybrid: the first ${localPerRevision} instance(s) of each revision on this machine (at most ${localMax}), the rest on the swarm`, ...local.description(), ...cluster.description()],
       };
     }
   }
@@ -68,7 +68,7 @@ export async function createDriver(settings: Settings, c: DriverContext): Promis
 function runcDriver(settings: Settings, c: DriverContext): CreatedDriver {
   const { bridge, subnet, chainPrefix, egress, egressInterfaces, writableLayerBytes, deviceAllowList, cdiSpecDirs } = settings.runtime;
   const driver = createRuncDriver({ dataDir: path.resolve(settings.dataDir), images: new RegistryImageSource(c.registry), network: { bridge, cidr: subnet, chainPrefix, egress, egressInterfaces }, writableLayerBytes, devices: { allowList: deviceAllowList, cdiDirs: cdiSpecDirs }, space: c.space, logger: c.logger, ...(c.volumes ? { volumes: c.volumes } : {}) });
-  return { driver, description: [`runc on this machine (bridge ${bridge}, ${subnet})`] };
+  return { driver, description: () => [`runc on this machine (bridge ${bridge}, ${subnet})`] };
 }
 
 async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: string): Promise<CreatedDriver> {
@@ -96,18 +96,20 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
     stopGraceMs: s.stopGraceMs,
     logger: c.logger,
   });
-  const where = s.registry || configured;
   return {
     driver,
     nodes: driver,
     swarm: info,
-    description: [
+    description: () => {
+      const where = registry();
+      return [
       `swarm through ${s.dockerHost} (manager ${info.hostname}, ${info.nodes} node${info.nodes === 1 ? '' : 's'}; instances labelled skiff.owner=${owner})`,
       tls && !s.registry
         ? `nodes pull images from ${where} over TLS: on every node, \`skiff ca > /etc/docker/certs.d/${where}/ca.crt\``
         : `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS (--registry-tls) and install \`skiff ca\` on them`,
       s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
-    ],
+      ];
+    },
   };
 }
 
