@@ -95,10 +95,10 @@ test('status, tabs, instances, config and events', () => {
   assert.equal(tabOf('nonsense'), 'overview');
 
   const s = service([{ name: 'r1', phases: ['ready', 'frozen'] }], [{ revision: 'r1', percent: 100 }]);
-  Object.assign(s.revisions[0]!.instances[0]!, { address: '10.0.0.2:8080', startedAt: new Date(Date.parse('2026-01-01T00:00:00Z') - 125_000).toISOString(), cpuPercent: 3.25, memoryBytes: 12 * 1024 * 1024 });
+  Object.assign(s.revisions[0]!.instances[0]!, { address: '10.0.0.2:8080', node: 'n2', startedAt: new Date(Date.parse('2026-01-01T00:00:00Z') - 125_000).toISOString(), cpuPercent: 3.25, memoryBytes: 12 * 1024 * 1024 });
   const rows = instanceRows(s, Date.parse('2026-01-01T00:00:00Z'));
-  assert.deepEqual(rows[0], { id: 'r1-000000', phase: 'ready', revision: 'r1', address: '10.0.0.2:8080', age: '2 min', cpu: '3.3%', memory: '12 MiB' });
-  assert.deepEqual(rows[1], { id: 'r1-000001', phase: 'frozen', revision: 'r1', address: '', age: '', cpu: '', memory: '' });
+  assert.deepEqual(rows[0], { id: 'r1-000000', phase: 'ready', revision: 'r1', address: '10.0.0.2:8080', node: 'n2', age: '2 min', cpu: '3.3%', memory: '12 MiB' });
+  assert.deepEqual(rows[1], { id: 'r1-000001', phase: 'frozen', revision: 'r1', address: '', node: '', age: '', cpu: '', memory: '' });
 
   const config = configRows(CONFIG);
   const env = config.find(([k]) => k === 'Environment');

@@ -15,14 +15,14 @@ export function InstancesTab(props: TabProps) {
   }, []);
   const rows = instanceRows(props.service, now);
   if (rows.length === 0) return <p>No instance runs now. {props.service.scaling.min === 0 && 'The service scales to zero when idle; the next request starts one.'}</p>;
-  const has = { age: rows.some((r) => r.age), cpu: rows.some((r) => r.cpu), memory: rows.some((r) => r.memory) };
+  const has = { node: rows.some((r) => r.node), age: rows.some((r) => r.age), cpu: rows.some((r) => r.cpu), memory: rows.some((r) => r.memory) };
   return (
     <table class="services instances">
       <caption class="visually-hidden">Instances</caption>
       <thead>
         <tr>
           <th scope="col">Instance</th><th scope="col">Phase</th><th scope="col">Revision</th><th scope="col">Address</th>
-          {has.age && <th scope="col">Age</th>}{has.cpu && <th scope="col">CPU</th>}{has.memory && <th scope="col">Memory</th>}
+          {has.node && <th scope="col">Node</th>}{has.age && <th scope="col">Age</th>}{has.cpu && <th scope="col">CPU</th>}{has.memory && <th scope="col">Memory</th>}
         </tr>
       </thead>
       <tbody>
@@ -32,6 +32,7 @@ export function InstancesTab(props: TabProps) {
             <td data-label="Phase"><span class={`phase phase-${r.phase}`}>{r.phase}</span></td>
             <td data-label="Revision"><code>{r.revision}</code></td>
             <td data-label="Address">{r.address || <span class="muted">—</span>}</td>
+            {has.node && <td data-label="Node">{r.node || <span class="muted">this machine</span>}</td>}
             {has.age && <td data-label="Age">{r.age || '—'}</td>}
             {has.cpu && <td data-label="CPU">{r.cpu || '—'}</td>}
             {has.memory && <td data-label="Memory">{r.memory || '—'}</td>}

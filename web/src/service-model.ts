@@ -149,6 +149,8 @@ export interface InstanceRow {
   phase: string;
   revision: string;
   address: string;
+  /** the cluster node it runs on (swarm driver); empty on one machine */
+  node: string;
   age: string;
   cpu: string;
   memory: string;
@@ -161,6 +163,7 @@ export function instanceRows(s: ServiceView, now: number): InstanceRow[] {
       phase: i.phase,
       revision: r.name,
       address: i.address ?? '',
+      node: i.node ?? '',
       age: i.startedAt ? duration(now - Date.parse(i.startedAt)) : '',
       cpu: typeof i.cpuPercent === 'number' ? `${i.cpuPercent < 10 ? i.cpuPercent.toFixed(1) : Math.round(i.cpuPercent)}%` : '',
       memory: typeof i.memoryBytes === 'number' ? bytes(i.memoryBytes) : '',
