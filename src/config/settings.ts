@@ -155,6 +155,8 @@ export interface Settings {
       volumeNode: string;
       /** how long a stop without a node engine lets the process end before SIGKILL */
       stopGraceMs: number;
+      /** share of an instance's CPU limit reserved on its node, 0–1 (memory is reserved whole) */
+      cpuReservation: number;
     };
     /** the hybrid driver (runtime.driver hybrid): which instances run on this machine */
     hybrid: {
@@ -242,7 +244,7 @@ export const DEFAULT_SETTINGS: Settings = {
     writableLayerBytes: 512 * 1024 * 1024,
     deviceAllowList: [],
     cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'],
-    swarm: { dockerHost: 'unix:///var/run/docker.sock', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000 },
+    swarm: { dockerHost: 'unix:///var/run/docker.sock', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000, cpuReservation: 0.25 },
     hybrid: { localPerRevision: 1, localMax: 8 },
   },
   coldStart: {
@@ -318,6 +320,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_SWARM_CONSTRAINTS: 'runtime.swarm.constraints',
   SKIFF_RUNTIME_SWARM_VOLUME_NODE: 'runtime.swarm.volumeNode',
   SKIFF_RUNTIME_SWARM_STOP_GRACE_MS: 'runtime.swarm.stopGraceMs',
+  SKIFF_RUNTIME_SWARM_CPU_RESERVATION: 'runtime.swarm.cpuReservation',
   SKIFF_RUNTIME_HYBRID_LOCAL_PER_REVISION: 'runtime.hybrid.localPerRevision',
   SKIFF_RUNTIME_HYBRID_LOCAL_MAX: 'runtime.hybrid.localMax',
   SKIFF_COLD_START_POOL_PER_REVISION: 'coldStart.poolPerRevision',
@@ -399,6 +402,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (!Number.isFinite(n) || n < 0) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a non-negative number, got ${JSON.stringify(raw)}`);
     if ((dotted === 'metering.sampleMs' || dotted === 'metering.flushIntervalMs' || dotted === 'stats.stepMs') && n < 100) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 100 (ms), got ${JSON.stringify(raw)}`);
     if (dotted === 'budgets.intervalSeconds' && n < 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected at least 1 (s), got ${JSON.stringify(raw)}`);
+    if (dotted === 'runtime.swarm.cpuReservation' && n > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a share from 0 to 1, got ${JSON.stringify(raw)}`);
     if (dotted === 'tracing.sampleRatio' && n > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a number from 0 to 1, got ${JSON.stringify(raw)}`);
     obj[last] = n;
   } else if (Array.isArray(current)) {

@@ -1,6 +1,7 @@
 // daemon/drivers: the instance driver a node runs, chosen by the `runtime.driver` setting: runc on this
 // machine, a Docker Swarm's nodes, or both (hybrid) (docs/cluster.md).
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../core/fsutil.ts';
 import { promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -80,7 +81,7 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
   if (!s.registry) nodeReachable(configured); // refuse a loopback or wildcard address at once
   const tokenFile = await ensureFileToken(settings.dataDir, SWARM_PULL_TOKEN_FILE, 'swarm-nodes', 'pull', c.tokens, c.now);
   const password = (await fsp.readFile(tokenFile, 'utf8')).trim();
-  const owner = `skiff-${createHash('sha256').update(path.resolve(settings.dataDir)).digest('hex').slice(0, 12)}`;
+  const owner = await swarmOwner(settings.dataDir);
   const { driver, info } = await createSwarmDriver({
     dockerHost: s.dockerHost,
     nodeHosts: new Map(s.nodeHosts.map((e) => parseNodeHost(e, 'runtime.swarm.nodeHosts')).map((n) => [n.hostname, n.host])),
@@ -94,6 +95,7 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
     volumeNode: s.volumeNode,
     constraints: s.constraints,
     stopGraceMs: s.stopGraceMs,
+    cpuReservation: s.cpuReservation,
     logger: c.logger,
   });
   return {
@@ -111,6 +113,20 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
       ];
     },
   };
+}
+
+/** `<data-dir>/swarm-owner`: this daemon's label value on its swarm services */
+export const SWARM_OWNER_FILE = 'swarm-owner';
+
+/** This daemon's owner label: random, made once and kept in the data dir, so two Skiffs on one swarm
+ *  (each with the default /var/lib/skiff) never adopt, or remove as orphans, each other's instances. */
+async function swarmOwner(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, SWARM_OWNER_FILE);
+  const kept = (await fsp.readFile(file, 'utf8').catch(() => '')).trim();
+  if (/^skiff-[0-9a-f]{12}$/.test(kept)) return kept;
+  const owner = `skiff-${randomBytes(6).toString('hex')}`;
+  await writeFileAtomic(file, owner + '\n', 0o600);
+  return owner;
 }
 
 /** HOST:PORT as the nodes reach it: a loopback or wildcard address would be each node's own. */

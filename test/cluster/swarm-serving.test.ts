@@ -4,7 +4,8 @@
 // scale to zero, a node's dockerd killed under load, a Skiff restart that re-adopts every instance,
 // placement constraints, and nothing left on the swarm after `skiff rm` and `skiff down`.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { SkiffClient } from '../../src/api/client.ts';
 import type { Settings } from '../../src/config/settings.ts';
@@ -26,7 +27,7 @@ const swarmSettings = (s: Settings) => {
   s.metering.flushIntervalMs = 500;
 };
 
-const ownerOf = (d: TestDaemon) => `skiff-${createHash('sha256').update(d.dataDir).digest('hex').slice(0, 12)}`;
+const ownerOf = (d: TestDaemon) => readFileSync(path.join(d.dataDir, 'swarm-owner'), 'utf8').trim();
 
 /** The swarm services of a daemon (optionally of one Skiff service), as `docker service ls` on the manager sees them. */
 async function swarmServices(d: TestDaemon, service?: string): Promise<string[]> {
@@ -192,7 +193,8 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     assert.deepEqual(burst.filter((r) => r.status !== 200), []);
     const placed = (await instances(client, 'both')).filter((i) => i.phase === 'ready');
     assert.ok(placed.some((i) => i.node !== undefined), `the burst reached the swarm: ${JSON.stringify(placed)}`);
-    assert.equal(placed.filter((i) => i.node === undefined).length, 1, 'one local first responder');
+    const here = placed.filter((i) => i.node === undefined).length;
+    assert.ok(here >= 1 && here <= 2, `the first responder and at most one started spare run here: ${here}`);
     t.diagnostic(`hybrid cold start ${cold} ms; ${placed.length} instances, ${placed.filter((i) => i.node).length} on the swarm`);
   });
 

@@ -18,7 +18,7 @@ import { useSwarmLab } from '../helpers/swarm-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { driverContract, type DriverFixture } from './driver-contract.ts';
 import { busyboxFixture } from './busybox-fixture.ts';
-import { getWhenUp, launch } from './driver-fixture.ts';
+import { create, getWhenUp, launch } from './driver-fixture.ts';
 import { MemoryImages } from './memory-images.ts';
 import { SwarmSide } from './swarm-side.ts';
 import { removeTestNetwork, runId, testNetwork } from './test-network.ts';
@@ -80,19 +80,23 @@ describe('hybrid instance driver', { skip: lab.skip ?? skip }, () => {
   };
   driverContract(async () => ready());
 
-  test('a revision\'s first instance runs here, the next ones on the swarm; a new driver knows which is where', async (t) => {
+  test('a revision\'s first instance and one spare run here, the next ones on the swarm; a new driver knows which is where', async (t) => {
     const f = ready();
     const revision = `hyb-${randomBytes(2).toString('hex')}-00001`;
     const first = await launch(t, f, { service: 'hyb', revision, env: { GREETING: 'first' } });
-    const second = await launch(t, f, { service: 'hyb', revision, env: { GREETING: 'second' } });
+    // the spare (made while the first still runs: the pool's, before the first drains)
+    const spare = await create(t, f, { service: 'hyb', revision, env: { GREETING: 'spare' } });
+    const third = await launch(t, f, { service: 'hyb', revision, env: { GREETING: 'third' } });
     const nodeAddresses = lab().nodes.map((n) => n.address);
     assert.ok(!nodeAddresses.includes(first.address.host) && first.address.node === undefined, `first on this machine: ${JSON.stringify(first.address)}`);
-    assert.ok(nodeAddresses.includes(second.address.host) && second.address.node, `second on the swarm: ${JSON.stringify(second.address)}`);
-    for (const a of [first.address, second.address]) assert.equal((await getWhenUp(a, f.envPath)).status, 200);
+    const spareAt = await f.driver.start(spare);
+    assert.ok(!nodeAddresses.includes(spareAt.host) && spareAt.node === undefined, `the spare on this machine: ${JSON.stringify(spareAt)}`);
+    assert.ok(nodeAddresses.includes(third.address.host) && third.address.node, `third on the swarm: ${JSON.stringify(third.address)}`);
+    for (const a of [first.address, spareAt, third.address]) assert.equal((await getWhenUp(a, f.envPath)).status, 200);
     const again: InstanceDriver = make();
     assert.equal((await again.inspect(first.id))?.status, 'running');
-    assert.deepEqual((await again.inspect(second.id))?.address, second.address);
-    await again.stop(second.id, 500);
-    assert.equal((await f.driver.inspect(second.id))?.status, 'stopped');
+    assert.deepEqual((await again.inspect(third.id))?.address, third.address);
+    await again.stop(third.id, 500);
+    assert.equal((await f.driver.inspect(third.id))?.status, 'stopped');
   });
 });

@@ -16,12 +16,16 @@ import { sideFor, type HybridPolicy, type Side } from './placement.ts';
 interface Placed {
   side: Side;
   revision: string | undefined;
+  /** started (or found running after a restart): no longer a waiting spare */
+  started: boolean;
 }
 
 export class HybridInstanceDriver implements InstanceDriver, NodeInventory {
   readonly internal?: InternalNetwork;
   private readonly placed = new Map<string, Placed>();
-  private learnt: Promise<void> | undefined;
+  /** the sides whose instances are known (listed once); a side that did not answer is asked again */
+  private readonly learnt = new Set<Side>();
+  private learning: Promise<void> | undefined;
 
   constructor(
     private readonly local: InstanceDriver & Partial<NodeInventory>,
@@ -36,23 +40,29 @@ export class HybridInstanceDriver implements InstanceDriver, NodeInventory {
     return side === 'local' ? this.local : this.cluster;
   }
 
-  /** Both sides' instances, once per driver: which side each id is on. */
+  /** Each side's instances, once per side: which side each id is on. A side that does not answer (the
+   *  swarm's manager away) is asked again at the next call; the other side works meanwhile. */
   private learn(): Promise<void> {
-    this.learnt ??= (async () => {
-      const [local, cluster] = await Promise.all([this.local.list(), this.cluster.list()]);
-      for (const i of local) if (!this.placed.has(i.id)) this.placed.set(i.id, { side: 'local', revision: i.revision || undefined });
-      for (const i of cluster) if (!this.placed.has(i.id)) this.placed.set(i.id, { side: 'cluster', revision: i.revision || undefined });
-    })().catch((err: unknown) => {
-      this.learnt = undefined;
-      throw err;
-    });
-    return this.learnt;
+    if (this.learnt.size === 2) return Promise.resolve();
+    this.learning ??= (async () => {
+      await Promise.all((['local', 'cluster'] as const).filter((side) => !this.learnt.has(side)).map(async (side) => {
+        const list = await this.of(side).list().catch(() => undefined);
+        if (!list) return;
+        for (const i of list) if (!this.placed.has(i.id)) this.placed.set(i.id, { side, revision: i.revision || undefined, started: i.status !== 'created' });
+        this.learnt.add(side);
+      }));
+    })().finally(() => (this.learning = undefined));
+    return this.learning;
   }
 
-  /** The side holding `id`; for an id neither knows, local (whose answer is then "not found"). */
+  /** The side holding `id`; for an id neither knows, local (whose answer is then "not found"), unless
+   *  the swarm's instances are not known yet and it has this one. */
   private async sideOf(id: string): Promise<InstanceDriver> {
     await this.learn();
-    return this.of(this.placed.get(id)?.side ?? 'local');
+    const known = this.placed.get(id)?.side;
+    if (known) return this.of(known);
+    if (!this.learnt.has('cluster') && (await this.cluster.inspect(id).catch(() => undefined))) return this.cluster;
+    return this.local;
   }
 
   async prepare(image: PinnedImage): Promise<{ total: number; unpacked: number }> {
@@ -64,9 +74,10 @@ export class HybridInstanceDriver implements InstanceDriver, NodeInventory {
     await this.learn();
     if (this.placed.has(id)) throw new SkiffError('CONFLICT', `instance ${id} already exists`);
     const local = [...this.placed.values()].filter((p) => p.side === 'local');
-    const side = sideFor(spec, { local: local.length, localOfRevision: local.filter((p) => p.revision !== undefined && p.revision === spec.revision).length }, this.policy);
+    const ofRevision = local.filter((p) => p.revision !== undefined && p.revision === spec.revision);
+    const side = sideFor(spec, { local: local.length, startedOfRevision: ofRevision.filter((p) => p.started).length, waitingOfRevision: ofRevision.filter((p) => !p.started).length }, this.policy);
     // reserved before the create's first await, so concurrent creates count it
-    this.placed.set(id, { side, revision: spec.revision });
+    this.placed.set(id, { side, revision: spec.revision, started: false });
     try {
       await this.of(side).create(id, spec);
     } catch (err) {
@@ -76,7 +87,16 @@ export class HybridInstanceDriver implements InstanceDriver, NodeInventory {
   }
 
   async start(id: string): Promise<InstanceAddress> {
-    return (await this.sideOf(id)).start(id);
+    const driver = await this.sideOf(id);
+    const placed = this.placed.get(id);
+    if (placed) placed.started = true;
+    try {
+      return await driver.start(id);
+    } catch (err) {
+      // a failed start deletes the instance (the port's rule): it no longer takes a local slot
+      if (!(await driver.inspect(id).catch(() => undefined))) this.placed.delete(id);
+      throw err;
+    }
   }
 
   async pause(id: string): Promise<void> {

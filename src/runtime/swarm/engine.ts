@@ -38,8 +38,13 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
+  /** the answer's whole head must arrive within this (idle time on the socket after it) */
   timeoutMs?: number;
 }
+
+/** an engine that does not accept a connection within this is unreachable (a blackholed address
+ *  would otherwise wait out the kernel's SYN retries, about two minutes) */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class Engine {
   private readonly agent: http.Agent;
@@ -48,7 +53,9 @@ export class Engine {
     readonly address: string,
     private readonly endpoint: EngineEndpoint = parseDockerHost(address),
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    // no socket limit: a followed log holds its socket for the instance's life, and a limit would
+    // queue every other call behind such streams
+    this.agent = new http.Agent({ keepAlive: true });
   }
 
   close(): void {
@@ -77,7 +84,14 @@ export class Engine {
         },
         resolve,
       );
-      if (o.timeoutMs) req.setTimeout(o.timeoutMs, () => req.destroy(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address}: ${method} ${p} took over ${o.timeoutMs} ms`)));
+      if (o.timeoutMs) req.setTimeout(o.timeoutMs, () => req.destroy(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address}: ${method} ${p.split('?')[0]} took over ${o.timeoutMs} ms`)));
+      // the connect itself, which req.setTimeout does not cover
+      req.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => req.destroy(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address} is unreachable: no connection within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+        timer.unref();
+        socket.once('connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
+      });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError' || err instanceof SkiffError) return reject(err);
         reject(new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address} is unreachable: ${err.code ?? err.message}`, { cause: err }));
@@ -106,7 +120,8 @@ export class Engine {
     try {
       return JSON.parse(text) as T;
     } catch {
-      return text as T;
+      // a proxy's HTML page, a truncated answer: not the engine's JSON
+      throw new SkiffError('UNAVAILABLE', `Docker Engine at ${this.address}: ${method} ${p.split('?')[0]}: an answer that is not JSON (${JSON.stringify(text.slice(0, 80))})`);
     }
   }
 }

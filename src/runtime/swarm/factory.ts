@@ -26,6 +26,7 @@ export interface SwarmDriverSetup {
   volumeNode?: string;
   constraints: string[];
   stopGraceMs: number;
+  cpuReservation: number;
   logger?: Logger;
 }
 
@@ -60,8 +61,11 @@ export async function createSwarmDriver(o: SwarmDriverSetup): Promise<{ driver: 
     ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}),
     logArchive: new LogArchive(o.logsDir ?? path.join(o.dataDir, 'logs')),
     ...(o.volumes ? { volumes: o.volumes } : {}),
-    volumeNode: o.volumeNode || info.hostname,
+    // the manager's own node holds the volumes only when Skiff runs there (a local socket); else it
+    // must be named, or a bind source would be a path on whichever node a task lands on
+    ...(o.volumeNode || o.dockerHost.startsWith('unix://') ? { volumeNode: o.volumeNode || info.hostname } : {}),
     defaultStopGraceMs: o.stopGraceMs,
+    cpuReservation: o.cpuReservation,
     placement: { constraints: o.constraints },
     ...(o.logger ? { logger: o.logger } : {}),
   });

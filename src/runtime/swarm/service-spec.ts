@@ -75,6 +75,8 @@ export interface ServiceSpecInput {
   /** grace swarm gives the process when it scales the service to zero (a stop without a node engine) */
   stopGraceMs: number;
   placement?: SwarmPlacement;
+  /** share of the CPU limit reserved on the node (memory is reserved whole) */
+  cpuReservation: number;
   /** Docker bind mounts (volumes on the Skiff node) */
   binds?: { Source: string; Target: string; ReadOnly: boolean }[];
 }
@@ -115,15 +117,22 @@ export function serviceSpec(i: ServiceSpecInput, name: string): ServiceSpecBody 
         // instance the gateway routes to on a verdict Skiff did not make
         Healthcheck: { Test: ['NONE'] },
         StopGracePeriod: Math.max(0, Math.round(i.stopGraceMs)) * 1e6,
+        // Docker's default set minus NET_RAW, as the runc driver's (core/capabilities.ts): raw packets
+        // and forged ARP on a node's bridge only for a service that asks
         ...(spec.capabilities?.length ? { CapabilityAdd: spec.capabilities.map((c) => `CAP_${c}`) } : {}),
+        ...(spec.capabilities?.includes('NET_RAW') ? {} : { CapabilityDrop: ['CAP_NET_RAW'] }),
         ...(i.binds?.length ? { Mounts: i.binds.map((b) => ({ Type: 'bind', Source: b.Source, Target: b.Target, ReadOnly: b.ReadOnly })) } : {}),
       },
       Resources: {
         Limits: { NanoCPUs: nanoCpus, MemoryBytes: spec.limits.memoryBytes, Pids: spec.limits.pids },
-        // reserved as limited: the scheduler places an instance where its whole allowance fits
-        Reservations: { NanoCPUs: nanoCpus, MemoryBytes: spec.limits.memoryBytes },
+        // memory is reserved whole (it cannot be taken back but by the OOM killer); CPU, which time
+        // slices share, in part: an instance mostly idles between requests, and reserving its whole
+        // limit would fit 2 one-CPU instances on a 2-core node
+        Reservations: { NanoCPUs: Math.round(nanoCpus * i.cpuReservation), MemoryBytes: spec.limits.memoryBytes },
       },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+      // the node keeps at most 30 MB of an instance's output (Skiff copies it into its own archive at delete)
+      LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } },
       Placement: {
         ...(i.placement?.constraints?.length ? { Constraints: i.placement.constraints } : {}),
         ...(i.placement?.spread?.length ? { Preferences: i.placement.spread.map((d) => ({ Spread: { SpreadDescriptor: d } })) } : {}),
@@ -176,7 +185,9 @@ export function infoOf(i: InfoInput): InstanceInfo {
   if (stopped) return { ...base, status: 'stopped', exit: JSON.parse(stopped) as ExitReason };
   const t = i.task;
   if (!t) return { ...base, status: 'created' };
-  const nodeDown = i.node !== undefined && i.node.Status.State !== 'ready';
+  // only `down` is down: after a manager restart or a leader change every node is `unknown` until its
+  // next heartbeat, and its instances still run (treating that as death would replace the fleet)
+  const nodeDown = i.node !== undefined && i.node.Status.State === 'down';
   const state = t.Status.State;
   if (state === 'running' && !nodeDown && t.DesiredState === 'running') {
     const address = addressOf(t, i.node);

@@ -10,7 +10,8 @@
 // it is copied into the same log archive the runc driver keeps (runc/log-archive.ts), so `skiff logs`
 // of a scaled-to-zero or crashed instance works the same on both drivers.
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
 import type {
@@ -26,7 +27,7 @@ import { DEFAULT_PLATFORM, resolveImage, type ImageConfig } from '../../images/i
 import type { BlobSource, ManifestSource } from '../../images/ports.ts';
 import { parseProcNetTcp } from '../network/listening.ts';
 import { isLogGroup, type LogArchive } from '../runc/log-archive.ts';
-import { Engine, demux } from './engine.ts';
+import { Engine, EngineError, demux } from './engine.ts';
 import {
   LABEL, currentTask, infoOf, isoMillis, registryAuthHeader, serviceName, serviceSpec, taskEnded,
   type SwarmNodeView, type SwarmPlacement, type SwarmService, type SwarmTask,
@@ -52,6 +53,8 @@ export interface SwarmDriverOptions {
   volumeNode?: string;
   /** grace of a stop that no node engine carries out (the service's stop grace period) */
   defaultStopGraceMs?: number;
+  /** share of an instance's CPU limit reserved on its node (default 0.25) */
+  cpuReservation?: number;
   placement?: SwarmPlacement;
   logger?: Logger;
   /** how often a start or watch polls the task (ms) */
@@ -76,6 +79,9 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   private readonly stopping = new Set<string>();
   private readonly paused = new Set<string>();
   private readonly prepared = new Set<string>();
+  /** watch() callers by instance: one poll of the swarm answers them all */
+  private readonly waiters = new Map<string, Set<(exit: ExitReason | undefined) => void>>();
+  private polling = false;
   private readonly configs = new Map<string, Promise<ImageConfig>>();
   private readonly pathIndex = new Map<string, Promise<Set<string>>>();
   private nodesCache: { at: number; nodes: Map<string, SwarmNodeView> } | undefined;
@@ -104,6 +110,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (!p) {
       p = resolveImage(this.o.images, image.repository, image.digest, DEFAULT_PLATFORM);
       p.catch(() => this.configs.delete(key));
+      if (this.configs.size >= 256) this.configs.delete(this.configs.keys().next().value!);
       this.configs.set(key, p);
     }
     return p;
@@ -168,7 +175,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
         return;
       } catch (err) {
         if (attempt >= 5 || !/out of sequence|update out of sequence/i.test((err as Error).message)) throw err;
+        await pause(50 * (attempt + 1));
         s = await this.m.call<SwarmService>('GET', `/services/${s.ID}`);
+        // what changed it may have decided otherwise: a start never undoes a stop
+        if (replicas > 0 && (s.Spec.Labels[LABEL.stopped] || s.Spec.Mode.Replicated.Replicas > 0)) throw new SkiffError('CONFLICT', `instance ${s.Spec.Labels[LABEL.instance]} was stopped or started meanwhile`);
+        if (s.Spec.Mode.Replicated.Replicas === replicas && !labels) return;
       }
     }
   }
@@ -183,21 +194,30 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     const engines = [...(await this.nodeEngines()).values()];
     if (engines.length > 0) {
       let pulled = 0;
-      await Promise.all(
-        engines.map(async (e) => {
-          const ref = this.imageRef(image);
-          const have = await e.call('GET', `/images/${encodeURIComponent(ref)}/json`).then(() => true, () => false);
-          if (have) return;
-          await this.pull(e, ref);
-          pulled++;
-        }),
-      );
-      this.prepared.add(key);
+      const ref = this.imageRef(image);
+      const failed = (
+        await Promise.all(
+          engines.map(async (e) => {
+            const have = await e.call('GET', `/images/${encodeURIComponent(ref)}/json`).then(() => true, () => false);
+            if (have) return undefined;
+            return this.pull(e, ref).then(() => void pulled++, (err: Error) => err);
+          }),
+        )
+      ).filter((e): e is Error => e !== undefined);
+      // no node can run it: the cause is known now (a certificate, credentials), not at the first start
+      if (failed.length === engines.length) throw failed[0]!;
+      for (const err of failed) this.o.logger?.warn({ err, image: ref }, 'a node could not pull an image; its instances run on the others');
+      this.remember(key);
       return { total, unpacked: pulled > 0 ? total : 0 };
     }
     const first = !this.prepared.has(key);
-    this.prepared.add(key);
+    this.remember(key);
     return { total, unpacked: first ? total : 0 };
+  }
+
+  private remember(key: string): void {
+    if (this.prepared.size >= 4096) this.prepared.delete(this.prepared.values().next().value!);
+    this.prepared.add(key);
   }
 
   /** The engines of the ready nodes Skiff was given. */
@@ -214,7 +234,8 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
 
   private async pull(e: Engine, ref: string): Promise<void> {
     const at = ref.lastIndexOf('@');
-    const res = await e.open('POST', '/images/create', { query: { fromImage: ref.slice(0, at), tag: ref.slice(at + 1) }, headers: this.authHeaders() });
+    // idle timeout: a pull prints progress all along; one that goes quiet for a minute is stuck
+    const res = await e.open('POST', '/images/create', { query: { fromImage: ref.slice(0, at), tag: ref.slice(at + 1) }, headers: this.authHeaders(), timeoutMs: 60_000 });
     // the answer is a stream of JSON progress messages; an error is one of them, with status 200
     let text = '';
     for await (const c of res) text += (c as Buffer).toString();
@@ -248,14 +269,24 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     const constraints = [...(this.o.placement?.constraints ?? []), ...(spec.placement?.constraints ?? []), ...(binds.length && this.o.volumeNode ? [`node.hostname==${this.o.volumeNode}`] : [])];
     const spread = [...(this.o.placement?.spread ?? []), ...(spec.placement?.spread ?? [])];
     const body = serviceSpec(
-      { id, spec, owner: this.o.owner, image: this.imageRef(spec.image), stopGraceMs: this.o.defaultStopGraceMs ?? DEFAULT_GRACE_MS, placement: { constraints, spread }, binds },
+      { id, spec, owner: this.o.owner, image: this.imageRef(spec.image), stopGraceMs: this.o.defaultStopGraceMs ?? DEFAULT_GRACE_MS, cpuReservation: this.o.cpuReservation ?? 0.25, placement: { constraints, spread }, binds },
       serviceName(id, (s) => createHash('sha256').update(s).digest('hex')),
     );
     try {
       await this.m.call('POST', '/services/create', { body, headers: this.authHeaders() });
     } catch (err) {
       if ((err as SkiffError).code === 'CONFLICT') throw new SkiffError('CONFLICT', `instance ${id} already exists`);
+      // a timeout or a cut connection: the manager may have made it anyway; nothing of it may stay
+      if (!(err instanceof EngineError) || err.httpStatus >= 500) await this.removeServices(id).catch((cleanup: unknown) => this.o.logger?.warn({ err: cleanup, instance: id }, 'could not remove what a failed create may have left'));
       throw err;
+    }
+  }
+
+  private async removeServices(id: string): Promise<void> {
+    for (const s of await this.services(id)) {
+      await this.m.call('DELETE', `/services/${s.ID}`).catch((err: SkiffError) => {
+        if (err.code !== 'NOT_FOUND') throw err;
+      });
     }
   }
 
@@ -268,6 +299,9 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
       seen.add(target);
       if (!isVolumeName(m.volume)) throw new SkiffError('BAD_REQUEST', `mounts[${i}].volume: invalid volume name ${JSON.stringify(m.volume.slice(0, 80))}`);
       if (!this.o.volumes) throw new SkiffError('BAD_REQUEST', 'this swarm driver has no volumes: an instance cannot mount one');
+      // the bind source is a path on the volumes' node: without knowing which node that is, a path
+      // on whatever node the task lands on would be mounted
+      if (!this.o.volumeNode) throw new SkiffError('BAD_REQUEST', 'volumes on a swarm need runtime.swarm.volumeNode (the node that holds them) when Skiff does not run on the manager');
       out.push({ Source: await this.o.volumes.hostPath(m.volume), Target: target, ReadOnly: m.readOnly });
     }
     return out;
@@ -281,7 +315,7 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
       await this.scale(f.service, 1);
       return await this.untilRunning(id);
     } catch (err) {
-      await this.delete(id).catch(() => undefined);
+      await this.delete(id).catch((cleanup: unknown) => this.o.logger?.warn({ err: cleanup, instance: id }, 'could not remove an instance that failed to start'));
       throw err;
     }
   }
@@ -292,9 +326,20 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     let last = '';
     let unplaceableSince: number | undefined;
     while (Date.now() < deadline) {
-      const f = await this.find(id);
+      // a manager error (a leader election: "swarm does not have a leader") passes; the deadline bounds it
+      const f = await this.find(id).catch((err: Error) => {
+        last = err.message;
+        return null;
+      });
+      if (f === null) {
+        await pause(Math.max(this.poll, 500));
+        continue;
+      }
       if (!f) throw new SkiffError('NOT_FOUND', `instance ${id} was deleted while it started`);
       const t = f.task;
+      if (!t && (f.service.Spec.Labels[LABEL.stopped] || f.service.Spec.Mode.Replicated.Replicas === 0)) {
+        throw new SkiffError('CONFLICT', `instance ${id} was stopped while it started`);
+      }
       if (t) {
         last = `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : t.Status.Message ? ` (${t.Status.Message})` : ''}`;
         const info = this.infoOf(id, f);
@@ -336,7 +381,8 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
-    const f = await this.find(id).catch(() => undefined);
+    // a manager that does not answer is an error: "stopped" would be a lie the scheduler acts on
+    const f = await this.find(id);
     if (!f) return;
     const info = this.infoOf(id, f);
     if (info.status === 'stopped') return;
@@ -350,9 +396,12 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (c && f.task.Status.State === 'running') {
       if (this.paused.has(id)) await c.engine.call('POST', `/containers/${c.container}/unpause`).catch(() => undefined);
       // Docker's stop takes whole seconds: the grace is rounded up, never shortened
-      await c.engine.call('POST', `/containers/${c.container}/stop`, { query: { t: Math.ceil(graceMs / 1000) }, timeoutMs: graceMs + 60_000 }).catch((err: SkiffError) => {
-        if (err.code !== 'NOT_FOUND') throw err;
-      });
+      const stopped = await c.engine.call('POST', `/containers/${c.container}/stop`, { query: { t: Math.ceil(graceMs / 1000) }, timeoutMs: graceMs + 60_000 }).then(
+        () => true,
+        (err: SkiffError) => err.code === 'NOT_FOUND',
+      );
+      // the node's engine does not answer: Swarm stops it (with the service's grace)
+      if (!stopped) await this.scale(f.service, 0);
     } else {
       await this.scale(f.service, 0);
     }
@@ -364,6 +413,8 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (!isInstanceId(id)) return;
     await this.creates.get(id);
     const f = await this.find(id);
+    this.stopping.delete(id);
+    this.paused.delete(id);
     if (!f) return;
     const labels = f.service.Spec.Labels;
     const group = labels[LABEL.logGroup] ?? (labels[LABEL.revision] ? labels[LABEL.service] : undefined);
@@ -377,11 +428,20 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
 
   /** Copies a task's output into the log archive (log-file.ts format). */
   private async archive(id: string, task: SwarmTask, group: string, revision: string): Promise<void> {
-    const lines: string[] = [];
-    for await (const l of this.taskLogs(task.ID)) lines.push(`${l.time} ${l.stream} ${l.line}\n`);
     const dir = await this.o.logArchive.destination(id, group);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fsp.writeFile(path.join(dir, 'output.log'), lines.join(''), { mode: 0o600 });
+    // streamed a line at a time: memory does not grow with the output (the nodes' json-file logs
+    // are bounded by the service's log options, service-spec.ts)
+    const out = createWriteStream(path.join(dir, 'output.log'), { mode: 0o600 });
+    const closed = new Promise<void>((resolve, reject) => out.once('close', resolve).once('error', reject));
+    try {
+      for await (const l of this.taskLogs(task.ID)) {
+        if (!out.write(`${l.time} ${l.stream} ${l.line}\n`)) await once(out, 'drain');
+      }
+    } finally {
+      out.end();
+      await closed;
+    }
     await this.o.logArchive.kept(id, group, revision);
   }
 
@@ -390,37 +450,78 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     return f ? this.infoOf(id, f) : undefined;
   }
 
-  async list(): Promise<InstanceInfo[]> {
+  /** Every instance of this owner with its task and node: three calls, whatever their number. */
+  private async snapshot(): Promise<Map<string, Found>> {
     const services = await this.services();
-    if (services.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.swarmNodes(true)]);
+    const out = new Map<string, Found>();
+    if (services.length === 0) return out;
+    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.swarmNodes()]);
     const byService = new Map<string, SwarmTask[]>();
     for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
+    for (const service of services) {
+      const task = currentTask(byService.get(service.ID) ?? []);
+      out.set(service.Spec.Labels[LABEL.instance]!, { service, task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined });
+    }
+    return out;
+  }
+
+  async list(): Promise<InstanceInfo[]> {
+    const found = await this.snapshot();
     return Promise.all(
-      services.map(async (service) => {
-        const task = currentTask(byService.get(service.ID) ?? []);
-        const found: Found = { service, task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined };
-        const id = service.Spec.Labels[LABEL.instance]!;
+      [...found].map(async ([id, f]) => {
         // a restarted daemon learns which instances are frozen from their nodes
-        const c = this.containerOf(found);
-        if (c && task?.Status.State === 'running') {
+        const c = this.containerOf(f);
+        if (c && f.task?.Status.State === 'running') {
           const state = await c.engine.call<{ State?: { Paused?: boolean } }>('GET', `/containers/${c.container}/json`).catch(() => undefined);
           if (state?.State?.Paused) this.paused.add(id);
         }
-        return this.infoOf(id, found);
+        return this.infoOf(id, f);
       }),
     );
   }
 
-  async watch(id: string): Promise<ExitReason | undefined> {
-    for (;;) {
-      const f = await this.find(id).catch(() => 'unreachable' as const);
-      if (f === undefined) return undefined;
-      if (f !== 'unreachable') {
-        const info = this.infoOf(id, f);
-        if (info.status === 'stopped') return info.exit;
+  watch(id: string, signal?: AbortSignal): Promise<ExitReason | undefined> {
+    if (!isInstanceId(id)) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiting = this.waiters.get(id) ?? new Set();
+      waiting.add(resolve);
+      this.waiters.set(id, waiting);
+      signal?.addEventListener('abort', () => {
+        waiting.delete(resolve);
+        if (waiting.size === 0 && this.waiters.get(id) === waiting) this.waiters.delete(id);
+        resolve(undefined);
+      }, { once: true });
+      void this.pollWatches();
+    });
+  }
+
+  /** One loop for every watch(): a snapshot of the swarm each interval, each waiter answered from it;
+   *  backs off while the manager fails (what it knows of the instances is then unknown, not ended). */
+  private async pollWatches(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    let wait = Math.max(this.poll, 200);
+    try {
+      while (this.waiters.size > 0) {
+        try {
+          const found = await this.snapshot();
+          for (const [id, waiting] of [...this.waiters]) {
+            const f = found.get(id);
+            const info = f && this.infoOf(id, f);
+            if (info && info.status !== 'stopped') continue;
+            this.waiters.delete(id);
+            for (const resolve of waiting) resolve(info?.exit);
+          }
+          wait = Math.max(this.poll, 200);
+        } catch (err) {
+          this.o.logger?.warn({ err }, 'the swarm manager did not answer; watching again later');
+          wait = Math.min(wait * 2, 5000);
+        }
+        if (this.waiters.size > 0) await pause(wait);
       }
-      await pause(Math.max(this.poll, 200));
+    } finally {
+      this.polling = false;
+      if (this.waiters.size > 0) void this.pollWatches();
     }
   }
 
@@ -441,6 +542,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
         const lines = text.split('\n');
         rest[frame.stream] = lines.pop()!;
         for (const raw of lines) yield lineOf(raw, frame.stream);
+        // output without a newline: a line of its own past 64 KiB, not a buffer without bound
+        if (rest[frame.stream].length > 65_536) {
+          yield lineOf(rest[frame.stream], frame.stream);
+          rest[frame.stream] = '';
+        }
       }
     } catch (err) {
       // an aborted follow ends the response mid-stream (ECONNRESET "aborted"): that is its end
@@ -473,17 +579,28 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     const ended = new AbortController();
     const onAbort = () => ended.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const watching = this.watch(id).then(() => setTimeout(() => ended.abort(), 300));
-    let seen = 0;
+    const watching = this.watch(id, ended.signal).then(() => setTimeout(() => ended.abort(), 300).unref());
+    // where the follow got to: the last line's time and how many lines had that time
+    let lastTime = '';
+    let atLastTime = 0;
     try {
       for await (const l of this.taskLogs(task.ID, { ...opts, follow: true, signal: ended.signal })) {
-        seen++;
+        atLastTime = l.time === lastTime ? atLastTime + 1 : 1;
+        lastTime = l.time;
         yield l;
       }
       if (signal.aborted) return;
       await watching;
-      let i = 0;
-      for await (const l of this.taskLogs(task.ID, opts)) if (i++ >= seen) yield l;
+      // the rest of the finished log: the lines after the follow's last (a tail would cut them off)
+      let skip = atLastTime;
+      for await (const l of this.taskLogs(task.ID)) {
+        if (l.time < lastTime) continue;
+        if (l.time === lastTime && skip > 0) {
+          skip--;
+          continue;
+        }
+        yield l;
+      }
     } finally {
       signal.removeEventListener('abort', onAbort);
       ended.abort();
