@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-const BENCHES = ['registry', 'unpack', 'instance-start', 'run', 'cold-start', 'gateway', 'tls', 'bridge', 'scale-up', 'density', 'store', 'dashboard-first-paint'];
+const BENCHES = ['registry', 'unpack', 'instance-start', 'run', 'cold-start', 'gateway', 'tls', 'bridge', 'scale-up', 'density', 'store', 'dashboard-first-paint', 'cluster'];
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const chosen = args.only ? args.only.split(',').map((s) => s.trim()) : BENCHES;
