@@ -39,6 +39,14 @@ async function open(page: Page, link: string, title: string): Promise<void> {
 }
 
 /** The row (tr) whose header cell is `name`. */
+/** The focused element's text (or aria-label) once it is `want` (the focus moves in an effect after a
+ *  render), or what it is after 5 s. */
+async function focused(page: Page, what: 'text' | 'label', want: string): Promise<string | null | undefined> {
+  const read = ([w]: readonly ['text' | 'label']) => (w === 'text' ? document.activeElement?.textContent : document.activeElement?.getAttribute('aria-label'));
+  await page.waitForFunction(([w, v]) => (w === 'text' ? document.activeElement?.textContent : document.activeElement?.getAttribute('aria-label')) === v, [what, want] as const, { timeout: 5000 }).catch(() => undefined);
+  return page.evaluate(read, [what] as const);
+}
+
 const row = (page: Page, name: string) => page.locator('tr', { has: page.getByRole('rowheader', { name, exact: false }) }).filter({ hasText: name });
 
 test('the resource pages show real data, act through the API, keep secret values out, and fit a phone', { skip, timeout: 600_000 }, async (t) => {
@@ -173,18 +181,19 @@ test('the resource pages show real data, act through the API, keep secret values
     await page.getByRole('button', { name: 'Delete tag old' }).click();
     const dialog = page.getByRole('alertdialog');
     await dialog.getByText('Delete tag shop/app:old?').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Delete', 'the confirm button takes the focus');
+    // the focus moves in an effect after the dialog renders: waited for, not read at once
+    assert.equal(await focused(page, 'text', 'Delete'), 'Delete', 'the confirm button takes the focus');
     await b.screenshot('registry-confirm');
     // Escape cancels, and the focus goes back to the button that asked
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Delete tag old');
+    assert.equal(await focused(page, 'label', 'Delete tag old'), 'Delete tag old');
     assert.deepEqual((await client.repository('shop/app')).manifests.flatMap((m) => m.tags).sort(), ['old', 'v1']);
     // confirming deletes the tag, and only it
     await page.getByRole('button', { name: 'Delete tag old' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted tag old.' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Deleted tag old.', 'the focus goes to what happened');
+    assert.equal(await focused(page, 'text', 'Deleted tag old.'), 'Deleted tag old.', 'the focus goes to what happened');
     assert.deepEqual((await client.repository('shop/app')).manifests.flatMap((m) => m.tags), ['v1']);
     const head = (ref: string) => fetch(`${d.url}/v2/shop/app/manifests/${ref}`, { method: 'HEAD', headers: { authorization: `Bearer ${d.token}`, accept: 'application/vnd.oci.image.manifest.v1+json' } });
     assert.equal((await head('old')).status, 404);

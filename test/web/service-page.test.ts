@@ -81,6 +81,8 @@ test('the service page: live list, tabs, charts, traffic sliders, rollback, scal
     await page.keyboard.press('ArrowRight');
     await page.getByRole('tab', { name: 'Revisions', selected: true }).waitFor();
     assert.match(page.url(), /#\/services\/web\/revisions$/);
+    // the tab takes the focus in the next animation frame: waited for, not read at once
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-revisions', undefined, { timeout: 5000 }).catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-revisions');
     const revisions = page.getByRole('tabpanel');
     await revisions.getByText(rev1, { exact: true }).first().waitFor();
