@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { SkiffError } from '../core/errors.ts';
 import { DEFAULT_DATA_DIR } from '../core/data-dir.ts';
+import { parseConstraint } from '../core/placement.ts';
 import { createHash } from 'node:crypto';
 
 export interface HostPort {
@@ -410,6 +411,15 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     if (dotted === 'trustedProxies' || dotted === 'events.callbackNetworks') for (const cidr of list) parseCidr(cidr, dotted);
     if (dotted === 'runtime.egressInterfaces') for (const name of list) parseInterfaceName(name, dotted);
     if (dotted === 'runtime.swarm.nodeHosts') for (const entry of list) parseNodeHost(entry, dotted);
+    if (dotted === 'runtime.swarm.constraints') {
+      list.forEach((c, i) => {
+        try {
+          list[i] = parseConstraint(c, `${dotted}[${i}]`);
+        } catch (err) {
+          throw new SkiffError('CONFIG_INVALID', (err as Error).message);
+        }
+      });
+    }
     if (dotted === 'registryTlsNames') for (const name of list) parseCertificateName(name, dotted);
     if (dotted === 'runtime.deviceAllowList' || dotted === 'runtime.cdiSpecDirs') {
       for (const p of list) if (!p.startsWith('/') || p.split('/').includes('..')) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected absolute paths${dotted === 'runtime.deviceAllowList' ? ' (or patterns such as /dev/dri/*)' : ''}, got ${JSON.stringify(p)}`);
