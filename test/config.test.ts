@@ -28,7 +28,7 @@ test('bad values fail with CONFIG_INVALID naming the setting', () => {
     [{ 'runtime.egressInterfaces': 'eth0,a/b' }, /runtime.egressInterfaces: expected network interface names/],
     [{ 'runtime.egressInterfaces': 'an-interface-name-too-long' }, /runtime.egressInterfaces/],
     [{ 'runtime.driver': 'kubernetes' }, /runtime.driver: expected runc\|swarm\|hybrid/],
-    [{ 'runtime.swarm.dockerHost': 'docker.sock' }, /runtime.swarm.dockerHost \(--docker-host\): expected unix:\/\/\/PATH or tcp:\/\/HOST:PORT/],
+    [{ 'runtime.swarm.dockerHost': 'docker.sock' }, /runtime.swarm.dockerHost \(--docker-host\): expected unix:\/\/\/PATH, tcp:\/\/HOST:PORT or https:\/\/HOST:PORT/],
     [{ 'runtime.swarm.nodeHosts': 'n1=unix:///run/n1.sock,n2' }, /runtime.swarm.nodeHosts: expected HOSTNAME=/],
     [{ 'runtime.swarm.constraints': 'node.labels.pool==skiff,zone=edge' }, /runtime.swarm.constraints\[1\]: "zone=edge"/],
     [{ 'runtime.swarm.cpuReservation': '1.5' }, /runtime.swarm.cpuReservation: expected a share from 0 to 1/],

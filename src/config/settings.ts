@@ -142,8 +142,10 @@ export interface Settings {
     cdiSpecDirs: string[];
     /** the swarm driver (runtime.driver swarm): docs/cluster.md */
     swarm: {
-      /** a swarm manager's Docker Engine API: unix:///PATH or tcp://HOST:PORT */
+      /** a swarm manager's Docker Engine API: unix:///PATH, tcp://HOST:PORT or https://HOST:PORT */
       dockerHost: string;
+      /** for https:// engines: a directory with ca.pem, cert.pem and key.pem (Docker's DOCKER_CERT_PATH) */
+      tlsCertPath: string;
       /** HOST:PORT at which the nodes reach Skiff's registry; empty: the listen address (which must
        *  then not be a loopback or wildcard address) */
       registry: string;
@@ -245,7 +247,7 @@ export const DEFAULT_SETTINGS: Settings = {
     writableLayerBytes: 512 * 1024 * 1024,
     deviceAllowList: [],
     cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'],
-    swarm: { dockerHost: 'unix:///var/run/docker.sock', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000, cpuReservation: 0.25 },
+    swarm: { dockerHost: 'unix:///var/run/docker.sock', tlsCertPath: '', registry: '', nodeHosts: [], constraints: [], volumeNode: '', stopGraceMs: 10_000, cpuReservation: 0.25 },
     hybrid: { localPerRevision: 1, localMax: 8 },
   },
   coldStart: {
@@ -316,6 +318,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   SKIFF_RUNTIME_DEVICE_ALLOW_LIST: 'runtime.deviceAllowList',
   SKIFF_RUNTIME_CDI_SPEC_DIRS: 'runtime.cdiSpecDirs',
   SKIFF_RUNTIME_DOCKER_HOST: 'runtime.swarm.dockerHost',
+  SKIFF_RUNTIME_SWARM_TLS_CERT_PATH: 'runtime.swarm.tlsCertPath',
   SKIFF_RUNTIME_SWARM_REGISTRY: 'runtime.swarm.registry',
   SKIFF_RUNTIME_SWARM_NODE_HOSTS: 'runtime.swarm.nodeHosts',
   SKIFF_RUNTIME_SWARM_CONSTRAINTS: 'runtime.swarm.constraints',
@@ -379,7 +382,7 @@ function parseInterfaceName(value: string, setting: string): string {
 
 /** `HOSTNAME=unix:///PATH|tcp://HOST:PORT` (runtime.swarm.nodeHosts). */
 export function parseNodeHost(entry: string, setting: string): { hostname: string; host: string } {
-  const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=((?:unix|tcp|http):\/\/\S+)$/.exec(entry);
+  const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=((?:unix|tcp|http|https):\/\/\S+)$/.exec(entry);
   if (!m) throw new SkiffError('CONFIG_INVALID', `${setting}: expected HOSTNAME=unix:///PATH or HOSTNAME=tcp://HOST:PORT, got ${JSON.stringify(entry)}`);
   return { hostname: m[1]!, host: m[2]! };
 }
@@ -437,7 +440,7 @@ function setPath(target: Record<string, unknown>, dotted: string, raw: unknown):
     // prices are decimal text, never floats: 0.000024 stays exactly that on an invoice
     if (dotted.startsWith('metering.prices.') && dotted !== 'metering.prices.currency' && !/^\d+(\.\d+)?$/.test(String(raw).trim())) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a decimal number such as 0.000024, got ${JSON.stringify(raw)}`);
     if (dotted === 'metering.prices.idleDiscount' && Number(raw) > 1) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected a share from 0 to 1, got ${JSON.stringify(raw)}`);
-    if (dotted === 'runtime.swarm.dockerHost' && !/^(?:unix:\/\/\/\S+|(?:tcp|http):\/\/[^\s/:]+:\d{1,5}\/?)$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted} (--docker-host): expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(raw)}`);
+    if (dotted === 'runtime.swarm.dockerHost' && !/^(?:unix:\/\/\/\S+|(?:tcp|http|https):\/\/(?:[^\s/:[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\/?)$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted} (--docker-host): expected unix:///PATH, tcp://HOST:PORT or https://HOST:PORT, got ${JSON.stringify(raw)}`);
     if (dotted === 'acme.directoryUrl' && !/^https?:\/\/[^\s]+$/.test(String(raw))) throw new SkiffError('CONFIG_INVALID', `${dotted}: expected an http(s):// URL, got ${JSON.stringify(raw)}`);
     obj[last] = OPTIONAL_LISTENERS.has(dotted) && String(raw).trim() === 'off' ? '' : String(raw);
   }

@@ -14,6 +14,7 @@ import type { InstanceDriver } from '../core/instance.ts';
 import type { NodeInventory } from '../core/nodes.ts';
 import { createRuncDriver } from '../runtime/runc/factory.ts';
 import { createSwarmDriver, type SwarmInfo } from '../runtime/swarm/factory.ts';
+import { readEngineTls } from '../runtime/swarm/engine.ts';
 import { HybridInstanceDriver } from '../runtime/hybrid/hybrid-driver.ts';
 import type { TokenRepository } from '../store/repositories.ts';
 import { ensureFileToken } from './admin-token.ts';
@@ -84,6 +85,7 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
   const owner = await swarmOwner(settings.dataDir);
   const { driver, info } = await createSwarmDriver({
     dockerHost: s.dockerHost,
+    ...(s.tlsCertPath ? { tls: readEngineTls(s.tlsCertPath) } : {}),
     nodeHosts: new Map(s.nodeHosts.map((e) => parseNodeHost(e, 'runtime.swarm.nodeHosts')).map((n) => [n.hostname, n.host])),
     owner,
     images: new RegistryImageSource(c.registry),
@@ -110,6 +112,7 @@ async function swarmDriver(settings: Settings, c: DriverContext, logsDir?: strin
         ? `nodes pull images from ${where} over TLS: on every node, \`skiff ca > /etc/docker/certs.d/${where}/ca.crt\``
         : `nodes pull images from ${where}: give every node's dockerd \`"insecure-registries": ["${where}"]\` (/etc/docker/daemon.json), or serve the registry over TLS (--registry-tls) and install \`skiff ca\` on them`,
       s.nodeHosts.length ? `node engines: ${s.nodeHosts.map((e) => e.split('=')[0]).join(', ')}` : 'node engines: none (runtime.swarm.nodeHosts): no freezing, CPU/memory figures or listening checks',
+        ...plainEngines([s.dockerHost, ...s.nodeHosts.map((e) => e.slice(e.indexOf('=') + 1))]),
       ];
     },
   };
@@ -127,6 +130,14 @@ async function swarmOwner(dataDir: string): Promise<string> {
   const owner = `skiff-${randomBytes(6).toString('hex')}`;
   await writeFileAtomic(file, owner + '\n', 0o600);
   return owner;
+}
+
+/** A warning for each engine reached over plain TCP off this machine: whoever reaches that port is
+ *  root on the node, and the nodes' pull token travels in clear. */
+function plainEngines(hosts: string[]): string[] {
+  return hosts
+    .filter((h) => /^(?:tcp|http):\/\//.test(h) && !/^(?:tcp|http):\/\/(?:127\.|localhost|\[::1\])/.test(h))
+    .map((h) => `warning: ${h} is the Docker Engine API over plain TCP: anyone who reaches it is root on that node. Use unix:// (an SSH tunnel) or https:// with client certificates (runtime.swarm.tlsCertPath)`);
 }
 
 /** HOST:PORT as the nodes reach it: a loopback or wildcard address would be each node's own. */

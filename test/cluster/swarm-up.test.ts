@@ -39,7 +39,7 @@ describe('skiff up --driver swarm', { skip: lab.skip }, () => {
     assert.notEqual(loop.code, 0);
     assert.match(loop.output, /CONFIG_INVALID: runtime\.swarm\.registry: the swarm's nodes cannot pull from 127\.0\.0\.1:0 \(loopback\)/);
     const bad = await up(['--driver', 'swarm', '--docker-host', 'docker.sock']);
-    assert.match(bad.output, /CONFIG_INVALID: runtime\.swarm\.dockerHost \(--docker-host\): expected unix:\/\/\/PATH or tcp:\/\/HOST:PORT/);
+    assert.match(bad.output, /CONFIG_INVALID: runtime\.swarm\.dockerHost \(--docker-host\): expected unix:\/\/\/PATH, tcp:\/\/HOST:PORT or https:\/\/HOST:PORT/);
     const at = `${lab().hostAddress}:0`;
     const none = await up(['--driver', 'swarm', '--docker-host', 'unix:///nonexistent/docker.sock', '--listen', at]);
     assert.match(none.output, /PREFLIGHT_FAILED: runtime\.driver swarm: Docker Engine at unix:\/\/\/nonexistent\/docker\.sock is unreachable/);

@@ -1,9 +1,14 @@
 // runtime/swarm/engine: a Docker Engine API client — JSON over HTTP on a unix socket (unix:///var/run/
-// docker.sock) or TCP (tcp://HOST:PORT, http://…) — for exactly the calls the swarm driver makes. Not
+// docker.sock), TCP (tcp://HOST:PORT, http://…) or TLS with a client certificate (https://HOST:PORT,
+// Docker's --tlsverify: the CA, certificate and key from a DOCKER_CERT_PATH-style directory) — for
+// exactly the calls the swarm driver makes. Not
 // dockerode: the Engine API is plain HTTP+JSON, this is ~150 lines on node:http, and dockerode brings
 // gRPC, protobufjs and ssh2 (an optional native addon) for BuildKit sessions and SSH we do not use
 // (docs/dependencies.md). Engine errors keep their HTTP status: 404 → NOT_FOUND, 409 → CONFLICT.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
 import { SkiffError } from '../../core/errors.ts';
 
 /** The oldest Engine API with everything the driver uses (Limits.Pids, CapabilityAdd): dockerd 20.10. */
@@ -13,18 +18,40 @@ export interface EngineEndpoint {
   socketPath?: string;
   host?: string;
   port?: number;
+  /** https:// — the engine's --tlsverify */
+  tls?: boolean;
 }
 
-/** `unix:///path`, `tcp://host:port` or `http://host:port` → where node:http connects. */
+/** Docker's client-side TLS material (DOCKER_CERT_PATH): the CA the engine's certificate chains to, and
+ *  this client's certificate and key. */
+export interface EngineTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** ca.pem, cert.pem and key.pem of a directory, as `docker --tlsverify` reads DOCKER_CERT_PATH. */
+export function readEngineTls(dir: string): EngineTls {
+  const read = (f: string) => {
+    try {
+      return readFileSync(path.join(dir, f), 'utf8');
+    } catch (err) {
+      throw new SkiffError('CONFIG_INVALID', `runtime.swarm.tlsCertPath: cannot read ${path.join(dir, f)} (the directory holds ca.pem, cert.pem and key.pem, as DOCKER_CERT_PATH does): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
+/** `unix:///path`, `tcp://host:port`, `http://host:port` or `https://host:port` → where to connect. */
 export function parseDockerHost(value: string): EngineEndpoint {
   if (value.startsWith('unix://')) {
     const socketPath = value.slice('unix://'.length);
     if (!socketPath.startsWith('/')) throw new SkiffError('CONFIG_INVALID', `--docker-host: ${JSON.stringify(value)}: a unix socket path must be absolute (unix:///var/run/docker.sock)`);
     return { socketPath };
   }
-  const m = /^(?:tcp|http):\/\/([^/:]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(value);
-  if (!m) throw new SkiffError('CONFIG_INVALID', `--docker-host: expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(value)}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const m = /^(tcp|http|https):\/\/([^/:]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(value);
+  if (!m) throw new SkiffError('CONFIG_INVALID', `--docker-host: expected unix:///PATH, tcp://HOST:PORT or https://HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]), ...(m[1] === 'https' ? { tls: true } : {}) };
 }
 
 export class EngineError extends SkiffError {
@@ -48,14 +75,17 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 export class Engine {
   private readonly agent: http.Agent;
+  private readonly endpoint: EngineEndpoint;
 
   constructor(
     readonly address: string,
-    private readonly endpoint: EngineEndpoint = parseDockerHost(address),
+    tls?: EngineTls,
   ) {
+    this.endpoint = parseDockerHost(address);
+    if (this.endpoint.tls && !tls) throw new SkiffError('CONFIG_INVALID', `${address}: an https:// engine needs its client certificate (runtime.swarm.tlsCertPath: a directory with ca.pem, cert.pem and key.pem)`);
     // no socket limit: a followed log holds its socket for the instance's life, and a limit would
     // queue every other call behind such streams
-    this.agent = new http.Agent({ keepAlive: true });
+    this.agent = this.endpoint.tls && tls ? new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }) : new http.Agent({ keepAlive: true });
   }
 
   close(): void {
@@ -73,13 +103,15 @@ export class Engine {
   open(method: string, p: string, o: RequestOptions = {}): Promise<http.IncomingMessage> {
     const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     return new Promise((resolve, reject) => {
-      const req = http.request(
+      const req = (this.endpoint.tls ? https : http).request(
         {
           ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
           agent: this.agent,
           method,
           path: this.path(p, o.query),
-          headers: { host: 'docker', ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...o.headers },
+          // over a socket the Host header names nothing (Docker's own clients send "docker"); over TCP it is
+          // the engine's (and over TLS the name its certificate is checked against)
+          headers: { ...(this.endpoint.socketPath ? { host: 'docker' } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...o.headers },
           ...(o.signal ? { signal: o.signal } : {}),
         },
         resolve,

@@ -6,11 +6,13 @@ import { SkiffError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BlobSource, ManifestSource } from '../../images/ports.ts';
 import { LogArchive } from '../runc/log-archive.ts';
-import { Engine } from './engine.ts';
+import { Engine, type EngineTls } from './engine.ts';
 import { SwarmInstanceDriver } from './swarm-driver.ts';
 
 export interface SwarmDriverSetup {
   dockerHost: string;
+  /** for https:// engines: Docker's client TLS material */
+  tls?: EngineTls;
   /** HOSTNAME → that node's engine address */
   nodeHosts: Map<string, string>;
   owner: string;
@@ -49,9 +51,9 @@ export async function swarmManagerInfo(manager: Engine): Promise<SwarmInfo> {
 }
 
 export async function createSwarmDriver(o: SwarmDriverSetup): Promise<{ driver: SwarmInstanceDriver; info: SwarmInfo }> {
-  const manager = new Engine(o.dockerHost);
+  const manager = new Engine(o.dockerHost, o.tls);
   const info = await swarmManagerInfo(manager);
-  const nodes = new Map([...o.nodeHosts].map(([hostname, host]) => [hostname, new Engine(host)]));
+  const nodes = new Map([...o.nodeHosts].map(([hostname, host]) => [hostname, new Engine(host, o.tls)]));
   const driver = new SwarmInstanceDriver({
     manager,
     nodes,
