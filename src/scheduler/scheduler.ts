@@ -84,6 +84,10 @@ export interface SchedulerDeps {
 /** orphans removed at once after a restart: parallel enough to be quick, bounded so runc and the
  *  kernel's netns teardown do not starve the instances being re-adopted */
 const ORPHAN_REMOVALS_AT_ONCE = 4;
+/** how often the driver's instances are compared with what the scheduler tracks: an instance of a
+ *  revision no one tracks on two sweeps in a row is removed (one a killed daemon's half-finished create
+ *  left behind, finished after the next daemon's start-up sweep; a driver's create that failed half way) */
+const ORPHAN_SWEEP_MS = 30_000;
 /** pauses before each new attempt at a failed instance delete */
 const DELETE_RETRIES_MS = [250, 1000, 2000, 4000, 8000];
 
@@ -116,6 +120,10 @@ export class Scheduler {
   /** instances being stopped and deleted (no longer in their revision's state) → their revision */
   private readonly removing = new Map<string, string>();
   private stopTicking: (() => void) | undefined;
+  private stopSweeping: (() => void) | undefined;
+  /** untracked instances seen by the last sweep: removed if the next one sees them still */
+  private suspects = new Set<string>();
+  private sweeping = false;
   private ticking = false;
   private tickAgain = false;
   /** desired services as last read from the store (see refresh) */
@@ -222,6 +230,7 @@ export class Scheduler {
     }
     for (const gone of known.keys()) this.writes.forgetInstance(gone);
     this.stopTicking = this.d.clock.every(this.d.tickMs ?? 1000, () => void this.tick());
+    this.stopSweeping = this.d.clock.every(ORPHAN_SWEEP_MS, () => void this.sweepOrphans());
     const asked = this.capacityAskedBeforeStart!;
     this.capacityAskedBeforeStart = undefined;
     void this.tick().then(() => {
@@ -230,6 +239,28 @@ export class Scheduler {
     // Orphans go after serving resumed, a few at a time: one by one before it (~2 s each) made a
     // restart with 17 of them a 37 s outage.
     this.track(this.removeOrphans(orphans));
+  }
+
+  /** Instances of a revision the scheduler does not track, seen on two sweeps in a row, are removed.
+   *  One-off runs and job tasks (no revision) are their owners' business, and an instance being
+   *  created is tracked before its create starts, so nothing in use is taken. */
+  private async sweepOrphans(): Promise<void> {
+    if (this.stopped || this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const tracked = new Set<string>();
+      for (const s of this.revisions.values()) for (const id of s.instances.keys()) tracked.add(id);
+      const untracked = new Set((await this.d.instances.list()).filter((i) => i.revision && !tracked.has(i.id) && !this.removing.has(i.id)).map((i) => i.id));
+      const orphans = [...untracked].filter((id) => this.suspects.has(id));
+      this.suspects = new Set([...untracked].filter((id) => !orphans.includes(id)));
+      if (this.stopped || orphans.length === 0) return;
+      this.d.log.warn({ instances: orphans }, 'removing instances no revision tracks');
+      await this.removeOrphans(orphans);
+    } catch (err) {
+      this.d.log.warn({ err }, 'the orphan sweep could not list instances');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private async removeOrphans(ids: string[]): Promise<void> {
@@ -252,6 +283,7 @@ export class Scheduler {
   async drainAll(): Promise<number> {
     this.stopped = true;
     this.stopTicking?.();
+    this.stopSweeping?.();
     await Promise.allSettled([...this.pending]);
     const work: Array<Promise<void>> = [];
     for (const state of this.revisions.values()) {
@@ -266,6 +298,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTicking?.();
+    this.stopSweeping?.();
     for (const tell of this.publishWaiters) tell();
     await Promise.allSettled([...this.pending]);
     await this.writes.flush();

@@ -276,3 +276,19 @@ test('overlapping refreshes apply desired state in call order: a service removed
   await s.advance(TICK);
   assert.equal(s.route.routes.has('gone'), false, 'the removal is what the scheduler holds last');
 });
+
+test('an instance of a revision no one tracks (a killed daemon\'s late create) is removed by the next sweeps; a one-off run is not', async (t) => {
+  const s = await setup(t);
+  const rev = s.desired.deploy({ name: 'kept', scaling: QUICK });
+  await s.scheduler.refresh();
+  await s.advance(TICK);
+  const base = { image: { repository: 'x/y', digest: `sha256:${'0'.repeat(64)}` }, service: 'kept', env: {}, readOnlyRoot: false, limits: { memoryBytes: 1 << 26, cpus: 0.5, pids: 64 } };
+  await s.driver.create(`${rev.name}-abcdef`, { ...base, revision: rev.name, port: 8080 });
+  await s.driver.start(`${rev.name}-abcdef`);
+  await s.driver.create('run-0123456789ab', { ...base, command: ['fake', 'run'] });
+  await s.advance(35 * TICK);
+  assert.ok(await s.driver.inspect(`${rev.name}-abcdef`), 'one sweep only suspects it: a create may be finishing');
+  await s.advance(30 * TICK);
+  assert.equal(await s.driver.inspect(`${rev.name}-abcdef`), undefined, 'the second sweep removed it');
+  assert.ok(await s.driver.inspect('run-0123456789ab'), 'a one-off run is its owner\'s');
+});
