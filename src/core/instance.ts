@@ -88,12 +88,16 @@ export type ExitReason = (
 ) & {
   /** forks refused at the pids limit during the instance's life; absent when none were */
   pidsLimitHits?: number;
+  /** the cluster node it ran on went down (that node's name): the app did not fail, and its
+   *  replacement is not a crash loop's */
+  nodeLost?: string;
 };
 
 /** How a process ended, in words (a crashed instance's cause, a failed job task's); `unknown` when
  *  no exit was recorded. */
 export function exitText(exit: ExitReason | undefined, memoryBytes: number, unknown = 'exited'): string {
   if (!exit) return unknown;
+  if (exit.nodeLost !== undefined) return `was lost with its node ${exit.nodeLost}, which went down`;
   switch (exit.reason) {
     case 'exited':
       return `exited with code ${exit.exitCode}`;

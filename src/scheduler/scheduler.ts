@@ -602,8 +602,13 @@ export class Scheduler {
       (async () => {
         // its last lines first: removing the instance deletes its logs
         const cause = `${inst.id} ${exitText(exit, state.record.spec.memoryBytes)}${await lastOutput(this.d.instances, inst.id)}`;
-        this.writes.event(state.record.service, state.name, 'exited', cause);
-        this.failed(state, cause);
+        // a node that went down took it: replaced at once, never a crash loop's back-off (a node with
+        // several instances would otherwise make their revision refuse requests)
+        if (exit?.nodeLost !== undefined) this.writes.event(state.record.service, state.name, 'node-lost', cause);
+        else {
+          this.writes.event(state.record.service, state.name, 'exited', cause);
+          this.failed(state, cause);
+        }
         await this.remove(state, inst);
         await this.tick();
       })(),

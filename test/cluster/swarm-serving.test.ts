@@ -157,6 +157,10 @@ describe('serving on a swarm', { skip: lab.skip }, () => {
     const tail = after.slice(-20);
     assert.ok(tail.every((r) => r.status === 200), `the last requests: ${tail.map((r) => r.status).join(',')}`);
     assert.ok(!(await instances(client, 'sturdy')).some((i) => i.node === victim.name), 'nothing routed to the dead node');
+    // the node's loss is not the app's failure: no crash loop's back-off
+    const kinds = (await client.service('sturdy')).events.map((e) => e.kind);
+    assert.ok(kinds.includes('node-lost'), kinds.join(','));
+    assert.ok(!kinds.includes('back-off'), kinds.join(','));
   });
 
   test('placement: instances only on the nodes a constraint names; one no node satisfies fails the deploy with Swarm\'s reason', async (t) => {

@@ -156,9 +156,9 @@ export function currentTask(tasks: readonly SwarmTask[]): SwarmTask | undefined 
 
 /** How an ended task ended. A 128+N exit of a task Skiff stopped is death by signal N (the init's
  *  convention); the same code from a process that exited on its own is its exit code. */
-export function exitOf(task: SwarmTask, stoppedBySkiff: boolean, nodeDown: boolean): ExitReason {
+export function exitOf(task: SwarmTask, stoppedBySkiff: boolean, nodeDown: string | undefined): ExitReason {
   const code = task.Status.ContainerStatus?.ExitCode;
-  if (nodeDown && !ENDED.has(task.Status.State)) return { reason: 'signalled', signal: 9 };
+  if (nodeDown !== undefined && !ENDED.has(task.Status.State)) return { reason: 'signalled', signal: 9, nodeLost: nodeDown };
   if (code === undefined || (code === 0 && task.Status.State !== 'complete' && !stoppedBySkiff && task.Status.State !== 'shutdown')) {
     // never ran (rejected: the image could not be pulled, no node fits…): no process exit to report
     return { reason: 'exited', exitCode: code && code !== 0 ? code : 128 };
@@ -195,7 +195,7 @@ export function infoOf(i: InfoInput): InstanceInfo {
     return { ...base, status, ...(address ? { address } : {}) };
   }
   if (STARTING.has(state) && !nodeDown && t.DesiredState === 'running') return { ...base, status: 'created' };
-  return { ...base, status: 'stopped', exit: exitOf(t, i.stoppedBySkiff || t.DesiredState !== 'running', nodeDown) };
+  return { ...base, status: 'stopped', exit: exitOf(t, i.stoppedBySkiff || t.DesiredState !== 'running', nodeDown ? (i.node?.Description?.Hostname ?? i.node?.ID) : undefined) };
 }
 
 /** `<node address>:<published port>`; a one-off run publishes none: port 0. */
