@@ -418,7 +418,9 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (!f) return;
     const labels = f.service.Spec.Labels;
     const group = labels[LABEL.logGroup] ?? (labels[LABEL.revision] ? labels[LABEL.service] : undefined);
-    if (group && f.task) await this.archive(id, f.task, group, labels[LABEL.revision] ?? '').catch((err: unknown) => this.o.logger?.warn({ instance: id, err }, 'could not keep the output of a deleted instance'));
+    // a task on a node that is down has no output to read (the manager would wait for the node)
+    const reachable = f.node?.Status.State !== 'down';
+    if (group && f.task && reachable) await this.archive(id, f.task, group, labels[LABEL.revision] ?? '').catch((err: unknown) => this.o.logger?.warn({ instance: id, err }, 'could not keep the output of a deleted instance'));
     await this.m.call('DELETE', `/services/${f.service.ID}`).catch((err: SkiffError) => {
       if (err.code !== 'NOT_FOUND') throw err;
     });
@@ -530,6 +532,8 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     const res = await this.m.open('GET', `/tasks/${taskId}/logs`, {
       query: { stdout: 1, stderr: 1, timestamps: 1, follow: o.follow ? 1 : 0, tail: o.tail !== undefined ? o.tail : 'all' },
       ...(o.signal ? { signal: o.signal } : {}),
+      // a finished read that goes quiet for 30 s is stuck (a node gone mid-read); a follow may idle
+      ...(o.follow ? {} : { timeoutMs: 30_000 }),
     });
     if ((res.statusCode ?? 500) >= 300) {
       res.resume();
