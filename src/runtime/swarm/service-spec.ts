@@ -158,7 +158,10 @@ export function currentTask(tasks: readonly SwarmTask[]): SwarmTask | undefined 
  *  convention); the same code from a process that exited on its own is its exit code. */
 export function exitOf(task: SwarmTask, stoppedBySkiff: boolean, nodeDown: string | undefined): ExitReason {
   const code = task.Status.ContainerStatus?.ExitCode;
-  if (nodeDown !== undefined && !ENDED.has(task.Status.State)) return { reason: 'signalled', signal: 9, nodeLost: nodeDown };
+  // on a node that is down, whatever its task says last (running, failed, orphaned) it went with the
+  // node, unless it had completed on its own; `orphaned` is Swarm's word for exactly that
+  if (nodeDown !== undefined && task.Status.State !== 'complete') return { reason: 'signalled', signal: 9, nodeLost: nodeDown };
+  if (task.Status.State === 'orphaned') return { reason: 'signalled', signal: 9, nodeLost: task.NodeID ?? 'unknown' };
   if (code === undefined || (code === 0 && task.Status.State !== 'complete' && !stoppedBySkiff && task.Status.State !== 'shutdown')) {
     // never ran (rejected: the image could not be pulled, no node fits…): no process exit to report
     return { reason: 'exited', exitCode: code && code !== 0 ? code : 128 };

@@ -79,9 +79,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
   private readonly stopping = new Set<string>();
   private readonly paused = new Set<string>();
   private readonly prepared = new Set<string>();
-  /** watch() callers by instance: one poll of the swarm answers them all */
-  private readonly waiters = new Map<string, Set<(exit: ExitReason | undefined) => void>>();
+  /** watch() callers by instance, each with the poll it began under: one poll of the swarm answers
+   *  them all, but only a poll begun after a waiter came (an older one may predate its service) */
+  private readonly waiters = new Map<string, Set<{ resolve: (exit: ExitReason | undefined) => void; poll: number }>>();
   private polling = false;
+  private polls = 0;
   private readonly configs = new Map<string, Promise<ImageConfig>>();
   private readonly pathIndex = new Map<string, Promise<Set<string>>>();
   private nodesCache: { at: number; nodes: Map<string, SwarmNodeView> } | undefined;
@@ -457,7 +459,8 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     const services = await this.services();
     const out = new Map<string, Found>();
     if (services.length === 0) return out;
-    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.swarmNodes()]);
+    // the nodes as fresh as the tasks: a task ended by its node's death must be seen with that death
+    const [tasks, nodes] = await Promise.all([this.m.call<SwarmTask[]>('GET', '/tasks'), this.swarmNodes(true)]);
     const byService = new Map<string, SwarmTask[]>();
     for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
     for (const service of services) {
@@ -486,10 +489,11 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     if (!isInstanceId(id)) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiting = this.waiters.get(id) ?? new Set();
-      waiting.add(resolve);
+      const waiter = { resolve, poll: this.polls };
+      waiting.add(waiter);
       this.waiters.set(id, waiting);
       signal?.addEventListener('abort', () => {
-        waiting.delete(resolve);
+        waiting.delete(waiter);
         if (waiting.size === 0 && this.waiters.get(id) === waiting) this.waiters.delete(id);
         resolve(undefined);
       }, { once: true });
@@ -506,13 +510,18 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
     try {
       while (this.waiters.size > 0) {
         try {
+          const poll = ++this.polls;
           const found = await this.snapshot();
           for (const [id, waiting] of [...this.waiters]) {
             const f = found.get(id);
             const info = f && this.infoOf(id, f);
             if (info && info.status !== 'stopped') continue;
-            this.waiters.delete(id);
-            for (const resolve of waiting) resolve(info?.exit);
+            for (const w of [...waiting]) {
+              if (w.poll >= poll) continue; // came while this poll ran: the next one answers it
+              waiting.delete(w);
+              w.resolve(info?.exit);
+            }
+            if (waiting.size === 0) this.waiters.delete(id);
           }
           wait = Math.max(this.poll, 200);
         } catch (err) {
