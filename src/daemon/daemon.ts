@@ -86,6 +86,8 @@ export interface Daemon {
   readonly registryTlsUrl: string | undefined;
   /** the CA certificate nodes trust for registryTlsUrl (<dataDir>/ca/ca.crt), when it is on */
   readonly caFile: string | undefined;
+  /** its SHA-256 fingerprint (AA:BB:…), to compare with what `skiff ca` fetched, when it is on */
+  readonly caFingerprint: string | undefined;
   /** the names (DNS names, IP addresses) registryTlsUrl's certificate carries, when it is on */
   readonly registryTlsNames: string[] | undefined;
   readonly adminTokenFile: string;
@@ -292,6 +294,7 @@ export async function startDaemon(settings: Settings, options: DaemonOptions = {
       gatewayTlsUrl: serving.gatewayTlsAddress && `https://${serving.gatewayTlsAddress.host === '0.0.0.0' ? '127.0.0.1' : serving.gatewayTlsAddress.host}:${serving.gatewayTlsAddress.port}`,
       registryTlsUrl,
       caFile: registryTls && registryCaFiles(settings.dataDir).caCert,
+      caFingerprint: registryTls?.caFingerprint,
       registryTlsNames: registryTls?.names,
       adminTokenFile,
       metricsUrl,

@@ -71,11 +71,12 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** What nodes need to pull over the TLS listener: its CA, and the names its certificate carries. */
-function registryTlsLines(daemon: { registryTlsUrl: string | undefined; caFile: string | undefined; registryTlsNames: string[] | undefined }): string[] {
+function registryTlsLines(daemon: { registryTlsUrl: string | undefined; caFile: string | undefined; caFingerprint: string | undefined; registryTlsNames: string[] | undefined }): string[] {
   if (!daemon.registryTlsUrl) return ['  registry TLS: off (--registry-tls HOST:PORT turns it on)'];
   const port = new URL(daemon.registryTlsUrl).port;
   return [
     `  registry TLS: ${daemon.registryTlsUrl}  (CA: ${daemon.caFile}; \`skiff ca\` prints it)`,
+    `    CA fingerprint (SHA-256): ${daemon.caFingerprint ?? ''} — \`skiff ca\` says the one it fetched: compare before trusting it`,
     `    certificate names: ${(daemon.registryTlsNames ?? []).join(', ')} (more: registryTlsNames)`,
     `    each node: skiff ca > /etc/docker/certs.d/NAME:${port}/ca.crt (no insecure-registries entry)`,
   ];

@@ -133,6 +133,8 @@ test('the TLS listener serves /v2 and /api/v1 with a certificate of its own CA; 
     const overTls = await skiff({ url: daemon.registryTlsUrl!, token: first.token }, ['ca'], first.token, { NODE_EXTRA_CA_CERTS: daemon.caFile! });
     assert.equal(overTls.code, 0, overTls.stderr);
     assert.equal(overTls.stdout, caPem);
+    // the fingerprint to compare with the daemon's, on stderr (stdout stays the certificate alone)
+    assert.ok(daemon.caFingerprint && overTls.stderr.includes(`CA fingerprint (SHA-256): ${daemon.caFingerprint}`), overTls.stderr);
     const api = await httpsRequest(daemon.registryTlsUrl!, '/api/v1/ca', { ca: caPem, token: first.token });
     assert.equal(api.status, 200);
     assert.equal(api.headers['content-type'], 'application/x-pem-file');
