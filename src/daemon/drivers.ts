@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../core/fsutil.ts';
 import { promises as fsp } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseNodeHost, type Settings } from '../config/settings.ts';
 import { SkiffError } from '../core/errors.ts';
@@ -145,7 +144,7 @@ function nodeReachable(hostPort: string): string {
   const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || /^127\./.test(host) || host === '::1';
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
-  if (loopback || wildcard || (isIP(host) === 0 && host === '')) {
+  if (loopback || wildcard) {
     throw new SkiffError('CONFIG_INVALID', `runtime.swarm.registry: the swarm's nodes cannot pull from ${hostPort} (${loopback ? 'loopback' : 'every address'}): listen on an address the nodes reach (--listen 10.0.0.5:5000) or set runtime.swarm.registry (SKIFF_RUNTIME_SWARM_REGISTRY=HOST:PORT)`);
   }
   return hostPort;

@@ -211,8 +211,8 @@ export function addressOf(task: SwarmTask, node: SwarmNodeView | undefined): Ins
 }
 
 /** Whether a task has ended or will never run. */
-export function taskEnded(task: SwarmTask, nodeDown: boolean): boolean {
-  return ENDED.has(task.Status.State) || nodeDown;
+export function taskEnded(task: SwarmTask): boolean {
+  return ENDED.has(task.Status.State);
 }
 
 /** Docker's RFC 3339 nano timestamp → ISO with milliseconds (LogLine.time). */

@@ -659,12 +659,12 @@ export class SwarmInstanceDriver implements InstanceDriver, NodeInventory {
 
   /** The swarm's nodes, with what this daemon's instances there reserve and how many there are. */
   async nodes(): Promise<NodeView[]> {
-    const [nodes, services, tasks] = await Promise.all([this.swarmNodes(true), this.services(), this.m.call<SwarmTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ 'desired-state': ['running'] }) } })]);
-    const ours = new Map(services.map((s) => [s.ID, s]));
+    // the instances as every watch sees them (one task each); then every node, listed fresh by it
+    const found = await this.snapshot();
+    const nodes = await this.swarmNodes();
     const per = new Map<string, { cpus: number; memory: number; instances: number }>();
-    for (const t of tasks) {
-      const s = ours.get(t.ServiceID);
-      if (!s || !t.NodeID || taskEnded(t, false)) continue;
+    for (const { service: s, task: t } of found.values()) {
+      if (!t?.NodeID || t.DesiredState !== 'running' || taskEnded(t)) continue;
       const r = (s.Spec.TaskTemplate.Resources as { Reservations?: { NanoCPUs?: number; MemoryBytes?: number } } | undefined)?.Reservations;
       const p = per.get(t.NodeID) ?? { cpus: 0, memory: 0, instances: 0 };
       p.cpus += (r?.NanoCPUs ?? 0) / 1e9;
